@@ -1,0 +1,41 @@
+# Two commands matter: `make run` (the whole service locally) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= prod
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test unit lint bench fuzz template package deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: $(STAMP)
+	$(PY) -m chalicelib.local
+
+test: $(STAMP)
+	$(PY) -m ruff check app.py chalicelib tests
+	$(PY) -m pytest -q -n 2
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+lint: $(STAMP)
+	$(PY) -m ruff check app.py chalicelib tests
+
+# Deployment (README "Deploying to AWS"). `package` runs offline; `deploy` needs AWS credentials.
+template: $(STAMP)
+	$(PY) -m infra.generate
+
+package: $(STAMP) template
+	$(PY) -m infra.package --stage $(STAGE)
+
+deploy: $(STAMP)
+	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build chalicelib/policies_bundle

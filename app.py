@@ -1,0 +1,210 @@
+"""CMDM's HTTP edge: Twilio webhooks, the staff API and the scheduled jobs.
+
+Each route parses the request, identifies the caller, calls one service and shapes the answer.
+Domain errors become HTTP statuses here and nowhere else. Importing this module builds nothing:
+``bootstrap.container()`` wires storage and Twilio on the first request.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SignatureInvalid,
+    Unauthenticated,
+)
+
+app = Chalice(app_name="cmdm")
+app.log.setLevel(logging.INFO)
+log = logging.getLogger("cmdm")
+
+MAX_JSON_BYTES = 64 * 1024
+
+STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (Unauthenticated, 401),
+    (SignatureInvalid, 403),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+)
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+
+
+def _staff_authorizer() -> CognitoUserPoolAuthorizer | None:
+    """In the aws stage API Gateway checks Cognito ID tokens before the Lambda runs (SPEC §4.3).
+
+    Reads only the environment (no AWS call). Locally and in tests, tokens are checked in code.
+    """
+    pool_arn = os.environ.get("CMDM_COGNITO_POOL_ARN")
+    if os.environ.get("CMDM_STAGE") != "aws" or not pool_arn:
+        return None
+    return CognitoUserPoolAuthorizer("cmdm-staff", provider_arns=[pool_arn])
+
+
+STAFF_AUTHORIZER = _staff_authorizer()
+
+
+def staff_route(path: str, methods: list[str]) -> Callable[[Callable[..., Any]], Any]:
+    """A staff API route: JSON in and out, behind the Cognito authorizer in AWS."""
+    if STAFF_AUTHORIZER is None:
+        return app.route(path, methods=methods)
+    return app.route(path, methods=methods, authorizer=STAFF_AUTHORIZER)
+
+
+def error_response(err: DomainError) -> Response:
+    status = 413 if isinstance(err, PayloadTooLarge) else 400
+    for cls, code in STATUS_BY_ERROR:
+        if isinstance(err, cls):
+            status = code
+            break
+    body: dict[str, Any] = {"code": err.code, "message": err.message}
+    if isinstance(err, InvalidInput):
+        body["field"] = err.field
+    return Response(body={"error": body}, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def handled(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain errors into JSON errors; an unexpected failure is logged without any content."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as err:
+            return error_response(err)
+        except Exception as err:  # the last line of defence: never leak a body or a number
+            log.error("unhandled error in %s: %s", view.__name__, type(err).__name__)
+            return Response(
+                body={"error": {"code": "internal", "message": "internal error, nothing was lost; please retry"}},
+                status_code=500,
+                headers={"Content-Type": "application/json"},
+            )
+
+    return wrapper
+
+
+def json_body() -> Any:
+    raw = app.current_request.raw_body or b""
+    if len(raw) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"request body larger than {MAX_JSON_BYTES} bytes")
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("body", "is not valid UTF-8 JSON") from None
+    except RecursionError:  # absurdly deep nesting: refuse it rather than crash the parser
+        raise InvalidInput("body", "is nested too deeply") from None
+
+
+def principal() -> Any:
+    request = app.current_request
+    return bootstrap.container().verifier.principal(request.headers, request.context)
+
+
+def created(body: Any) -> Response:
+    return Response(body=body, status_code=201, headers={"Content-Type": "application/json"})
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+@staff_route("/staff/{staff_id}", ["PUT"])
+@handled
+def put_staff(staff_id: str) -> Any:
+    from chalicelib.services.admin import PutStaff, staff_view
+
+    who = principal()
+    staff, is_new = bootstrap.container().admin.put_staff(who, PutStaff.parse(unquote(staff_id), json_body()))
+    return created(staff_view(staff)) if is_new else staff_view(staff)
+
+
+@staff_route("/numbers/{number}", ["PUT"])
+@handled
+def put_number(number: str) -> Any:
+    from chalicelib.services.admin import PutNumber, number_view
+
+    who = principal()
+    result = bootstrap.container().admin.put_number(who, PutNumber.parse(unquote(number), json_body()))
+    return number_view(result)
+
+
+# --- client files ------------------------------------------------------------------------------
+
+
+def _zone(agency_id: str) -> Any:
+    return bootstrap.container().policies.get(agency_id).calendar.zone()
+
+
+@staff_route("/clients", ["POST"])
+@handled
+def create_client() -> Any:
+    from chalicelib.services.clients import CreateClient
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().clients.create(who, CreateClient.parse(json_body()))
+    return created(client_view(client, _zone(client.agency_id)))
+
+
+@staff_route("/clients/{client_id}", ["GET"])
+@handled
+def get_client(client_id: str) -> Any:
+    from chalicelib.views import client_view
+
+    who = principal()
+    client, inquiry = bootstrap.container().clients.get(who, client_id)
+    return client_view(client, _zone(client.agency_id), inquiry)
+
+
+@staff_route("/clients/{client_id}/consent", ["PUT"])
+@handled
+def put_consent(client_id: str) -> Any:
+    from chalicelib.services.clients import GiveConsent
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().clients.give_consent(who, client_id, GiveConsent.parse(json_body()))
+    return client_view(client, _zone(client.agency_id))
+
+
+@staff_route("/clients/{client_id}/consent", ["DELETE"])
+@handled
+def delete_consent(client_id: str) -> Any:
+    from chalicelib.services.clients import WithdrawConsent
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().clients.withdraw_consent(who, client_id, WithdrawConsent.parse(json_body()))
+    return client_view(client, _zone(client.agency_id))
+
+
+# --- scheduled jobs ----------------------------------------------------------------------------
+
+JOBS: dict[str, Callable[[], Any]] = {}
+
+
+def run_job(name: str) -> Any:
+    """Run a scheduled job in-process: ``make run``'s timer and the tests use this.
+
+    Each feature registers its job in ``JOBS`` next to its ``@app.schedule`` function.
+    """
+    return JOBS[name]()

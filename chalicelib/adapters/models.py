@@ -1,0 +1,467 @@
+"""PynamoDB models: every table CMDM keeps, keyed for the requests that read it.
+
+Access patterns (each is a GetItem or a Query; nothing on a request path scans):
+
+| request path                                   | table / index                 | key                                   |
+|------------------------------------------------|-------------------------------|---------------------------------------|
+| staff token -> staff record                    | staff                         | GetItem agency_id, staff_id           |
+| agency's supervisors (escalation)              | staff                         | Query agency_id                       |
+| inbound `To` -> work number, worker, agency    | numbers                       | GetItem number                        |
+| worker's number for a channel (outbound)       | numbers / by_staff            | Query agency_staff                    |
+| inbound `From` -> client file                  | contacts                      | GetItem contact_key (agency#chan#e164)|
+| GET /clients/{id}                              | clients                       | GetItem client_id                     |
+| a worker's clients (re-assignment, follow-ups) | clients / by_case_manager     | Query agency_staff                    |
+| an agency's clients (usage report)             | clients / by_agency           | Query agency_id, created_at range     |
+| clients due a follow-up                        | clients / followups_due       | Query followup_agency, next_followup_at <= now (sparse) |
+| clients due a monthly check-in                 | clients / checkins_due        | Query checkin_agency, next_checkin_at <= now (sparse) |
+| clients due a satisfaction survey              | clients / surveys_due         | Query survey_agency, next_survey_at <= now (sparse) |
+| GET /clients/{id}/messages                     | messages                      | Query client_id (sk = at#id, oldest first) |
+| status callback -> outbound message            | messages / by_sid             | Query twilio_sid (sparse)             |
+| held / retrying outbound due now (sweep)       | messages / outbound_due       | Query due_agency, due_at <= now (sparse) |
+| once-only claims (MessageSid, reply per period)| claims                        | conditional Put claim_key (TTL)       |
+| client's open inquiry                          | inquiries                     | GetItem inquiry_id (id kept on client)|
+| GET /inquiries (worker)                        | inquiries / by_staff_status   | Query agency#staff#status, due_at asc |
+| GET /inquiries (supervisor), sweep breaches    | inquiries / by_agency_status  | Query agency#status, due_at asc / <= now |
+| compliance report                              | inquiries / by_agency_opened  | Query agency_id, opened_at range      |
+| GET /audit by agency and time                  | audit                         | Query agency_id, sk between           |
+| GET /audit?staff_id                            | audit / by_staff              | Query agency_staff, sk between        |
+| export of one file                             | audit / by_client             | Query client_id                       |
+| GET /notifications                             | notifications                 | Query recipient (agency#staff)        |
+| GET /followups                                 | followups                     | Query agency_staff                    |
+| usage report counters                          | counters                      | Query counter_key, day range          |
+
+Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` applies them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _Base(Model):
+    class Meta:
+        table_name = ""
+        region = "ca-central-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+
+def _index_meta(name: str, projection: Any | None = None) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+class AbsenceMap(MapAttribute):
+    absence_id = UnicodeAttribute()
+    start = UnicodeAttribute()  # agency-local date, inclusive
+    end = UnicodeAttribute()  # agency-local date, inclusive
+    cover_id = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class StaffModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "staff"
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    staff_id = UnicodeAttribute(range_key=True)
+    role = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    absences = ListAttribute(of=AbsenceMap, default=list)
+
+
+# --- work numbers ------------------------------------------------------------------------------
+
+
+class NumbersByStaff(GlobalSecondaryIndex):
+    Meta = _index_meta("by_staff")
+    agency_staff = UnicodeAttribute(hash_key=True)
+    number = UnicodeAttribute(range_key=True)
+
+
+class NumberModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "numbers"
+
+    number = UnicodeAttribute(hash_key=True)  # E.164, without any channel prefix
+    agency_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    agency_staff = UnicodeAttribute()
+    channels = UnicodeSetAttribute()
+    updated_at = UTCDateTimeAttribute()
+    by_staff = NumbersByStaff()
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+class ConsentMap(MapAttribute):
+    state = UnicodeAttribute(default="none")
+    form_version = UnicodeAttribute(null=True)
+    signed_at = UTCDateTimeAttribute(null=True)
+    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    circle_of_care = ListAttribute(of=UnicodeAttribute, default=list)
+    recorded_at = UTCDateTimeAttribute(null=True)
+    recorded_by = UnicodeAttribute(null=True)
+    withdrawn_at = UTCDateTimeAttribute(null=True)
+    withdrawn_reason = UnicodeAttribute(null=True)
+
+
+class ClientsByCaseManager(GlobalSecondaryIndex):
+    Meta = _index_meta("by_case_manager")
+    agency_staff = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ClientsByAgency(GlobalSecondaryIndex):
+    Meta = _index_meta("by_agency")
+    agency_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ClientsFollowupsDue(GlobalSecondaryIndex):
+    # Sparse: only files that can receive a follow-up carry followup_agency, so a run reads
+    # the clients that are due and nothing else.
+    Meta = _index_meta("followups_due", KeysOnlyProjection())
+    followup_agency = UnicodeAttribute(hash_key=True)
+    next_followup_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ClientsCheckinsDue(GlobalSecondaryIndex):
+    # Sparse, like followups_due: only reachable files of agencies with monthly check-ins.
+    Meta = _index_meta("checkins_due", KeysOnlyProjection())
+    checkin_agency = UnicodeAttribute(hash_key=True)
+    next_checkin_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ClientsSurveysDue(GlobalSecondaryIndex):
+    # Sparse: only reachable files carry survey_agency.
+    Meta = _index_meta("surveys_due", KeysOnlyProjection())
+    survey_agency = UnicodeAttribute(hash_key=True)
+    next_survey_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ClientModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "clients"
+
+    client_id = UnicodeAttribute(hash_key=True)
+    agency_id = UnicodeAttribute()
+    case_manager_id = UnicodeAttribute()
+    agency_staff = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)  # null once erased
+    channel = UnicodeAttribute()
+    language = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)  # null once erased
+    status = UnicodeAttribute(default="active")
+    status_reason = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    consent = ConsentMap(default=dict)
+    opted_out = BooleanAttribute(default=False)
+    opted_out_at = UTCDateTimeAttribute(null=True)
+    open_inquiry_id = UnicodeAttribute(null=True)
+    open_inquiry_due_at = UTCDateTimeAttribute(null=True)
+    last_inbound_at = UTCDateTimeAttribute(null=True)
+    last_outbound_at = UTCDateTimeAttribute(null=True)
+    last_auto_reply_period = UnicodeAttribute(null=True)
+    followup_agency = UnicodeAttribute(null=True)
+    next_followup_at = UTCDateTimeAttribute(null=True)
+    checkin_agency = UnicodeAttribute(null=True)  # present only while in checkins_due
+    next_checkin_at = UTCDateTimeAttribute(null=True)
+    survey_agency = UnicodeAttribute(null=True)  # present only while in surveys_due
+    next_survey_at = UTCDateTimeAttribute(null=True)
+    last_survey_at = UTCDateTimeAttribute(null=True)
+    warnings = NumberAttribute(default=0)
+    flagged_for_meeting = BooleanAttribute(default=False)
+    erased_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_case_manager = ClientsByCaseManager()
+    by_agency = ClientsByAgency()
+    followups_due = ClientsFollowupsDue()
+    checkins_due = ClientsCheckinsDue()
+    surveys_due = ClientsSurveysDue()
+
+
+class ContactModel(_Base):
+    """One item per (agency, channel, phone): routes inbound ``From`` and keeps files unique."""
+
+    class Meta(_Base.Meta):
+        base_name = "contacts"
+
+    contact_key = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute()
+    agency_id = UnicodeAttribute()
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+class MediaMap(MapAttribute):
+    content_type = UnicodeAttribute()
+    s3_key = UnicodeAttribute(null=True)  # null until copied from Twilio
+    twilio_url = UnicodeAttribute(null=True)  # cleared once the copy is made and Twilio's deleted
+    status = UnicodeAttribute(default="pending")  # pending | stored | failed
+    attempts = NumberAttribute(default=0)
+    size = NumberAttribute(null=True)
+
+
+class MessagesBySid(GlobalSecondaryIndex):
+    Meta = _index_meta("by_sid", KeysOnlyProjection())
+    twilio_sid = UnicodeAttribute(hash_key=True)
+
+
+class MessagesOutboundDue(GlobalSecondaryIndex):
+    # Sparse: present only while a message waits to be sent (held after hours, retry pending)
+    # or media waits to be copied; the sweep queries due_at <= now per agency.
+    Meta = _index_meta("outbound_due", KeysOnlyProjection())
+    due_agency = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class MessageModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "messages"
+
+    client_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "<UTC ISO instant>#<message_id>": oldest first
+    message_id = UnicodeAttribute()
+    agency_id = UnicodeAttribute()
+    direction = UnicodeAttribute()  # inbound | outbound
+    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | intake
+    body = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    staff_id = UnicodeAttribute(null=True)
+    from_number = UnicodeAttribute(null=True)  # the work number used or received on
+    inquiry_id = UnicodeAttribute(null=True)
+    twilio_sid = UnicodeAttribute(null=True)
+    media = ListAttribute(of=MediaMap, default=list)
+    send_at = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    holding = BooleanAttribute(default=False)
+    override_reason = UnicodeAttribute(null=True)
+    template = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    error_code = UnicodeAttribute(null=True)
+    due_agency = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_sid = MessagesBySid()
+    outbound_due = MessagesOutboundDue()
+
+
+class ClaimModel(_Base):
+    """Once-only markers: a MessageSid filed, an auto-reply per closed period, a follow-up per week.
+
+    Written with ``attribute_not_exists`` so the second writer loses; expired by TTL.
+    """
+
+    class Meta(_Base.Meta):
+        base_name = "claims"
+
+    claim_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute()
+    ref = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+# --- inquiries ---------------------------------------------------------------------------------
+
+
+class InquiriesByStaffStatus(GlobalSecondaryIndex):
+    Meta = _index_meta("by_staff_status")
+    staff_status = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InquiriesByAgencyStatus(GlobalSecondaryIndex):
+    Meta = _index_meta("by_agency_status")
+    agency_status = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InquiriesByAgencyOpened(GlobalSecondaryIndex):
+    Meta = _index_meta("by_agency_opened")
+    agency_id = UnicodeAttribute(hash_key=True)
+    opened_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InquiryModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "inquiries"
+
+    inquiry_id = UnicodeAttribute(hash_key=True)
+    agency_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()  # who holds the clock now (case manager or covering colleague)
+    status = UnicodeAttribute()  # open | answered | breached
+    staff_status = UnicodeAttribute()
+    agency_status = UnicodeAttribute()
+    opened_at = UTCDateTimeAttribute()
+    due_at = UTCDateTimeAttribute()
+    message_count = NumberAttribute(default=1)
+    answered_at = UTCDateTimeAttribute(null=True)
+    answered_by = UnicodeAttribute(null=True)
+    answered_late = BooleanAttribute(default=False)
+    first_response_business_seconds = NumberAttribute(null=True)
+    complex = BooleanAttribute(default=False)
+    breached_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_staff_status = InquiriesByStaffStatus()
+    by_agency_status = InquiriesByAgencyStatus()
+    by_agency_opened = InquiriesByAgencyOpened()
+
+
+# --- supervision -------------------------------------------------------------------------------
+
+
+class AuditByStaff(GlobalSecondaryIndex):
+    Meta = _index_meta("by_staff")
+    agency_staff = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class AuditByClient(GlobalSecondaryIndex):
+    Meta = _index_meta("by_client")
+    client_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class AuditModel(_Base):
+    """Append-only: written with ``attribute_not_exists``; nothing updates or deletes it."""
+
+    class Meta(_Base.Meta):
+        base_name = "audit"
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "<UTC ISO instant>#<event_id>"
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()  # staff id, "client" or "system"
+    agency_staff = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)
+    details = MapAttribute(default=dict)
+
+    by_staff = AuditByStaff()
+    by_client = AuditByClient()
+
+
+class NotificationModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "notifications"
+
+    recipient = UnicodeAttribute(hash_key=True)  # agency#staff
+    sk = UnicodeAttribute(range_key=True)  # "<UTC ISO instant>#<id>"
+    type = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    client_id = UnicodeAttribute(null=True)
+    inquiry_id = UnicodeAttribute(null=True)
+    message = UnicodeAttribute()
+    read = BooleanAttribute(default=False)
+
+
+class FollowupModel(_Base):
+    class Meta(_Base.Meta):
+        base_name = "followups"
+
+    agency_staff = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "<UTC ISO instant>#<client_id>"
+    client_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # followup | checkin | survey
+    at = UTCDateTimeAttribute()
+    message_sk = UnicodeAttribute()
+    replied_at = UTCDateTimeAttribute(null=True)
+    score = NumberAttribute(null=True)
+
+
+class CounterModel(_Base):
+    """Pre-aggregated daily counters for reports, bumped with atomic ADD in the same writes."""
+
+    class Meta(_Base.Meta):
+        base_name = "counters"
+
+    counter_key = UnicodeAttribute(hash_key=True)  # "<agency>#<staff or *>"
+    day = UnicodeAttribute(range_key=True)  # agency-local YYYY-MM-DD
+    counts = MapAttribute(default=dict)
+
+
+ALL_MODELS: tuple[type[_Base], ...] = (
+    StaffModel,
+    NumberModel,
+    ClientModel,
+    ContactModel,
+    MessageModel,
+    ClaimModel,
+    InquiryModel,
+    AuditModel,
+    NotificationModel,
+    FollowupModel,
+    CounterModel,
+)
+
+_connection_settings: dict[str, Any] = {"region": "ca-central-1", "host": None}
+_transaction_connections: dict[tuple[str, str | None], Connection] = {}
+
+
+def configure(table_prefix: str, region: str, host: str | None) -> None:
+    """Point every model at its table for this stage; cheap, no network.
+
+    Connections are kept when nothing changed: each one owns a botocore client, and building
+    a client costs more than most requests.
+    """
+    for model in ALL_MODELS:
+        name = f"{table_prefix}{model.Meta.base_name}"
+        if (model.Meta.table_name, model.Meta.region, model.Meta.host) != (name, region, host):
+            model.Meta.table_name = name
+            model.Meta.region = region
+            model.Meta.host = host
+            model._connection = None
+    _connection_settings.update(region=region, host=host)
+
+
+def transaction_connection() -> Connection:
+    """A connection for ``TransactWrite`` that talks to the same endpoint as the models.
+
+    Cached: a new Connection means a new botocore client, which costs ~100 ms to build.
+    """
+    key = (_connection_settings["region"], _connection_settings["host"])
+    if key not in _transaction_connections:
+        _transaction_connections[key] = Connection(region=key[0], host=key[1])
+    return _transaction_connections[key]
+
+
+def create_tables() -> list[str]:
+    """Create every missing table (idempotent); returns the names created now."""
+    created = []
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            created.append(model.Meta.table_name)
+        if any(isinstance(v, TTLAttribute) for v in model.get_attributes().values()):
+            model.update_ttl(ignore_update_ttl_errors=True)
+    return created

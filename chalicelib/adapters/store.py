@@ -1,0 +1,423 @@
+"""DynamoDB repository: turns PynamoDB items into domain values and back.
+
+Every change that touches a client also writes its audit event in the same ``TransactWrite``,
+so a crash leaves either both or neither (SPEC §5.6: nothing half-written). Services see only
+domain values and the methods below; no PynamoDB type leaves this module.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.errors import Conflict
+from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.model import (
+    Channel,
+    Client,
+    ClientStatus,
+    Consent,
+    ConsentState,
+    Role,
+    Staff,
+    WorkNumber,
+)
+from . import models as m
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the item between our read and our write; re-read and retry."""
+
+
+def contact_key(agency_id: str, channel: Channel, phone: str) -> str:
+    return f"{agency_id}#{channel.value}#{phone}"
+
+
+def agency_staff(agency_id: str, staff_id: str) -> str:
+    return f"{agency_id}#{staff_id}"
+
+
+def sort_key(at: datetime, item_id: str) -> str:
+    # Fixed-width UTC so string order is time order.
+    return f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{item_id}"
+
+
+def audit_item(event: AuditEvent) -> m.AuditModel:
+    return m.AuditModel(
+        agency_id=event.agency_id,
+        sk=sort_key(event.at, event.event_id),
+        event_id=event.event_id,
+        type=event.type.value,
+        at=event.at,
+        actor=event.actor,
+        agency_staff=agency_staff(event.agency_id, event.staff_id) if event.staff_id else None,
+        client_id=event.client_id,
+        details=_plain(dict(event.details)),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Audit details as DynamoDB-friendly plain values (enums and instants as strings)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _consent_from(item: m.ConsentMap | None) -> Consent:
+    if item is None:
+        return Consent()
+    return Consent(
+        state=ConsentState(item.state or "none"),
+        form_version=item.form_version,
+        signed_at=item.signed_at,
+        channels=frozenset(Channel(c) for c in (item.channels or [])),
+        circle_of_care=tuple(item.circle_of_care or ()),
+        recorded_at=item.recorded_at,
+        recorded_by=item.recorded_by,
+        withdrawn_at=item.withdrawn_at,
+        withdrawn_reason=item.withdrawn_reason,
+    )
+
+
+def _consent_to(consent: Consent) -> m.ConsentMap:
+    return m.ConsentMap(
+        state=consent.state.value,
+        form_version=consent.form_version,
+        signed_at=consent.signed_at,
+        channels=sorted(c.value for c in consent.channels),
+        circle_of_care=list(consent.circle_of_care),
+        recorded_at=consent.recorded_at,
+        recorded_by=consent.recorded_by,
+        withdrawn_at=consent.withdrawn_at,
+        withdrawn_reason=consent.withdrawn_reason,
+    )
+
+
+def client_from(item: m.ClientModel) -> Client:
+    return Client(
+        client_id=item.client_id,
+        agency_id=item.agency_id,
+        case_manager_id=item.case_manager_id,
+        phone=item.phone or "",
+        channel=Channel(item.channel),
+        language=item.language,
+        name=item.name or "",
+        status=ClientStatus(item.status),
+        created_at=item.created_at,
+        consent=_consent_from(item.consent),
+        opted_out=bool(item.opted_out),
+        open_inquiry_id=item.open_inquiry_id,
+        next_followup_at=item.next_followup_at,
+        last_inbound_at=item.last_inbound_at,
+        erased_at=item.erased_at,
+        last_outbound_at=item.last_outbound_at,
+        next_checkin_at=item.next_checkin_at,
+        next_survey_at=item.next_survey_at,
+        last_survey_at=item.last_survey_at,
+        warnings=int(item.warnings or 0),
+        flagged_for_meeting=bool(item.flagged_for_meeting),
+        status_reason=item.status_reason,
+        closed_at=item.closed_at,
+        version=item.version or 0,
+    )
+
+
+def staff_from(item: m.StaffModel) -> Staff:
+    return Staff(
+        agency_id=item.agency_id,
+        staff_id=item.staff_id,
+        role=Role(item.role),
+        name=item.name,
+        created_at=item.created_at,
+    )
+
+
+def number_from(item: m.NumberModel) -> WorkNumber:
+    return WorkNumber(
+        number=item.number,
+        agency_id=item.agency_id,
+        staff_id=item.staff_id,
+        channels=frozenset(Channel(c) for c in item.channels),
+    )
+
+
+def inquiry_from(item: m.InquiryModel) -> Inquiry:
+    return Inquiry(
+        inquiry_id=item.inquiry_id,
+        agency_id=item.agency_id,
+        client_id=item.client_id,
+        staff_id=item.staff_id,
+        status=InquiryStatus(item.status),
+        opened_at=item.opened_at,
+        due_at=item.due_at,
+        message_count=int(item.message_count or 1),
+        answered_at=item.answered_at,
+        answered_by=item.answered_by,
+        answered_late=bool(item.answered_late),
+        complex=bool(item.complex),
+        breached_at=item.breached_at,
+        version=item.version or 1,
+    )
+
+
+@dataclass
+class ClientChanges:
+    """Attribute updates on one client file, applied with its version as the condition."""
+
+    values: dict[str, Any]
+
+    def actions(self) -> list[Any]:
+        acts = []
+        for name, value in self.values.items():
+            attr = getattr(m.ClientModel, name)
+            if isinstance(value, Consent):
+                value = _consent_to(value)
+            elif isinstance(value, enum.Enum):
+                value = value.value
+            acts.append(attr.remove() if value is None else attr.set(value))
+        return acts
+
+
+class DynamoStore:
+    """The repository services use; one instance per container."""
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    def transaction(self) -> TransactWrite:
+        return TransactWrite(connection=m.transaction_connection())
+
+    @staticmethod
+    def _cancelled_by_condition(err: TransactWriteError) -> list[bool]:
+        reasons = getattr(err, "cancellation_reasons", None) or []
+        return [bool(r and r.code == "ConditionalCheckFailed") for r in reasons]
+
+    # -- audit ----------------------------------------------------------------------------------
+
+    def append_audit(self, events: Iterable[AuditEvent]) -> None:
+        for event in events:
+            audit_item(event).save(condition=m.AuditModel.sk.does_not_exist())
+
+    # -- staff ----------------------------------------------------------------------------------
+
+    def get_staff(self, agency_id: str, staff_id: str) -> Staff | None:
+        try:
+            return staff_from(m.StaffModel.get(agency_id, staff_id))
+        except DoesNotExist:
+            return None
+
+    def list_staff(self, agency_id: str) -> list[Staff]:
+        return [staff_from(i) for i in m.StaffModel.query(agency_id)]
+
+    def put_staff(self, staff: Staff, now: datetime, event: AuditEvent) -> None:
+        try:
+            existing = m.StaffModel.get(staff.agency_id, staff.staff_id)
+            absences = existing.absences
+        except DoesNotExist:
+            absences = []
+        item = m.StaffModel(
+            agency_id=staff.agency_id,
+            staff_id=staff.staff_id,
+            role=staff.role.value,
+            name=staff.name,
+            created_at=staff.created_at,
+            updated_at=now,
+            absences=absences,
+        )
+        with self.transaction() as tx:
+            tx.save(item)
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+
+    # -- numbers --------------------------------------------------------------------------------
+
+    def get_number(self, number: str) -> WorkNumber | None:
+        try:
+            return number_from(m.NumberModel.get(number))
+        except DoesNotExist:
+            return None
+
+    def numbers_of(self, agency_id: str, staff_id: str) -> list[WorkNumber]:
+        items = m.NumberModel.by_staff.query(agency_staff(agency_id, staff_id))
+        # The index projects all attributes, so no second read is needed.
+        return [number_from(i) for i in items]
+
+    def put_number(self, number: WorkNumber, now: datetime, events: Sequence[AuditEvent]) -> None:
+        item = m.NumberModel(
+            number=number.number,
+            agency_id=number.agency_id,
+            staff_id=number.staff_id,
+            agency_staff=agency_staff(number.agency_id, number.staff_id),
+            channels={c.value for c in number.channels},
+            updated_at=now,
+        )
+        # A number belongs to one agency: only create it, or overwrite our own agency's.
+        condition = m.NumberModel.number.does_not_exist() | (m.NumberModel.agency_id == number.agency_id)
+        try:
+            with self.transaction() as tx:
+                tx.save(item, condition=condition)
+                for event in events:
+                    tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        except TransactWriteError as err:
+            if any(self._cancelled_by_condition(err)):
+                raise Conflict("this number is provisioned for another agency", code="number_taken") from None
+            raise
+
+    # -- clients --------------------------------------------------------------------------------
+
+    def get_client(self, client_id: str) -> Client | None:
+        try:
+            return client_from(m.ClientModel.get(client_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def find_client(self, agency_id: str, channel: Channel, phone: str) -> Client | None:
+        try:
+            contact = m.ContactModel.get(contact_key(agency_id, channel, phone), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return self.get_client(contact.client_id)
+
+    def clients_of(self, agency_id: str, staff_id: str) -> Iterator[Client]:
+        for item in m.ClientModel.by_case_manager.query(agency_staff(agency_id, staff_id)):
+            yield client_from(item)
+
+    def create_client(self, client: Client, event: AuditEvent) -> None:
+        item = m.ClientModel(
+            client_id=client.client_id,
+            agency_id=client.agency_id,
+            case_manager_id=client.case_manager_id,
+            agency_staff=agency_staff(client.agency_id, client.case_manager_id),
+            phone=client.phone,
+            channel=client.channel.value,
+            language=client.language,
+            name=client.name,
+            status=client.status.value,
+            created_at=client.created_at,
+            created_by=event.actor,
+            consent=_consent_to(client.consent),
+        )
+        contact = m.ContactModel(
+            contact_key=contact_key(client.agency_id, client.channel, client.phone),
+            client_id=client.client_id,
+            agency_id=client.agency_id,
+        )
+        try:
+            with self.transaction() as tx:
+                tx.save(item, condition=m.ClientModel.client_id.does_not_exist())
+                tx.save(contact, condition=m.ContactModel.contact_key.does_not_exist())
+                tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        except TransactWriteError as err:
+            failed = self._cancelled_by_condition(err)
+            if len(failed) > 1 and failed[1]:
+                raise Conflict(
+                    "a client file already exists for this phone number and channel",
+                    code="client_exists",
+                ) from None
+            raise
+
+    def update_client(
+        self,
+        client: Client,
+        changes: dict[str, Any],
+        events: Sequence[AuditEvent] = (),
+        tx: TransactWrite | None = None,
+    ) -> None:
+        """Apply ``changes`` if the file is still at ``client.version``; else ConcurrentUpdate."""
+        actions = ClientChanges(changes).actions()
+        # PynamoDB adds "version = <read version>" as the condition and increments it.
+        proxy = m.ClientModel(client_id=client.client_id, version=client.version)
+        condition = m.ClientModel.client_id.exists()
+        if tx is not None:
+            tx.update(proxy, actions=actions, condition=condition)
+            for event in events:
+                tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+            return
+        try:
+            with self.transaction() as own:
+                own.update(proxy, actions=actions, condition=condition)
+                for event in events:
+                    own.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        except TransactWriteError as err:
+            if any(self._cancelled_by_condition(err)):
+                raise ConcurrentUpdate(client.client_id) from None
+            raise
+
+
+    # -- inquiries ------------------------------------------------------------------------------
+
+    def get_inquiry(self, inquiry_id: str) -> Inquiry | None:
+        try:
+            return inquiry_from(m.InquiryModel.get(inquiry_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    # -- re-assignment ----------------------------------------------------------------------------
+
+    def move_clients(
+        self,
+        agency_id: str,
+        from_staff: str,
+        to_staff: str,
+        channels: frozenset[Channel],
+        now: datetime,
+        actor: str,
+    ) -> int:
+        """Give the clients a re-assigned number serves, and their open clocks, to the new worker."""
+        moved = 0
+        for item in m.ClientModel.by_case_manager.query(agency_staff(agency_id, from_staff)):
+            if Channel(item.channel) not in channels:
+                continue
+            client = client_from(m.ClientModel.get(item.client_id, consistent_read=True))
+            event = AuditEvent(
+                agency_id=agency_id,
+                type=AuditType.NUMBER_REASSIGNED,
+                at=now,
+                actor=actor,
+                client_id=client.client_id,
+                staff_id=to_staff,
+                details={"from_staff": from_staff, "to_staff": to_staff},
+            )
+            with self.transaction() as tx:
+                self.update_client(
+                    client,
+                    {"case_manager_id": to_staff, "agency_staff": agency_staff(agency_id, to_staff)},
+                    [event],
+                    tx=tx,
+                )
+                inquiry = self.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
+                if inquiry is not None and inquiry.awaiting_answer:
+                    tx.update(
+                        m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
+                        actions=[
+                            m.InquiryModel.staff_id.set(to_staff),
+                            m.InquiryModel.staff_status.set(f"{agency_id}#{to_staff}#{inquiry.status.value}"),
+                        ],
+                    )
+            moved += 1
+        return moved
+
+
+__all__ = [
+    "ConcurrentUpdate",
+    "DoesNotExist",
+    "DynamoStore",
+    "PutError",
+    "UpdateError",
+    "agency_staff",
+    "audit_item",
+    "client_from",
+    "contact_key",
+    "sort_key",
+]

@@ -1,0 +1,102 @@
+"""Wires adapters into services, once per container and only when first needed.
+
+Importing ``app.py`` must not touch AWS (SPEC §4.2), so nothing here runs at import time:
+``container()`` builds everything on the first request and caches it for the Lambda
+container's life. Tests call ``reset()`` after changing the environment.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from .config import Settings, load_settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+
+    @cached_property
+    def store(self) -> Any:
+        from .adapters import models
+        from .adapters.store import DynamoStore
+
+        models.configure(self.settings.table_prefix, self.settings.region, self.settings.dynamodb_endpoint)
+        return DynamoStore()
+
+    @cached_property
+    def policies(self) -> Any:
+        from .adapters.policy_loader import PolicyStore
+
+        return PolicyStore(self.settings.policy_dir)
+
+    @cached_property
+    def verifier(self) -> Any:
+        from .adapters.auth import CognitoClaimsVerifier, DevTokenVerifier
+
+        if self.settings.is_aws:
+            return CognitoClaimsVerifier()
+        if not self.settings.jwt_secret:
+            raise RuntimeError("CMDM_DEV_JWT_SECRET must be set outside the aws stage")
+        return DevTokenVerifier(self.settings.jwt_secret)
+
+    @cached_property
+    def gateway(self) -> Any:
+        """Outbound messages: Twilio's REST API, or the local outbox (SPEC §4.2 CMDM_OUTBOUND)."""
+        from .adapters.twilio_gateway import OutboxGateway, TwilioGateway
+        from .config import PROJECT_ROOT
+
+        if self.settings.outbound == "twilio":
+            sid, token = self.twilio_credentials
+            return TwilioGateway(sid, token, api_base=self.settings.twilio_api_base)
+        spool = PROJECT_ROOT / ".local" / "outbox.jsonl" if self.settings.stage == "local" else None
+        return OutboxGateway(spool)
+
+    @cached_property
+    def twilio_credentials(self) -> tuple[str, str]:
+        """(account SID, auth token); in the aws stage read once per container from Secrets Manager."""
+        if self.settings.is_aws and self.settings.twilio_secret_id:
+            import json
+
+            import boto3
+
+            secrets = boto3.client("secretsmanager", region_name=self.settings.region)
+            value = json.loads(secrets.get_secret_value(SecretId=self.settings.twilio_secret_id)["SecretString"])
+            return value["account_sid"], value["auth_token"]
+        if not (self.settings.twilio_account_sid and self.settings.twilio_auth_token):
+            raise RuntimeError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set")
+        return self.settings.twilio_account_sid, self.settings.twilio_auth_token
+
+    @cached_property
+    def admin(self) -> Any:
+        from .services.admin import AdminService
+
+        return AdminService(self.store)
+
+    @cached_property
+    def clients(self) -> Any:
+        from .services.clients import ClientService
+
+        return ClientService(self.store)
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    with _lock:
+        if _container is None:
+            _container = Container(load_settings())
+        return _container
+
+
+def reset() -> None:
+    """Forget everything built so far (tests, or after the environment changed)."""
+    global _container
+    with _lock:
+        _container = None

@@ -1,0 +1,230 @@
+"""Command line for operators and for local play (SPEC §4.1).
+
+    python -m chalicelib.cli init-db            create tables (and the local media bucket)
+    python -m chalicelib.cli seed               demo staff, numbers and consented clients
+    python -m chalicelib.cli token STAFF_ID     a staff token for the local/test stages
+    python -m chalicelib.cli phone --from +1... --to +1... [--whatsapp] "text"
+                                                play the client's phone: a signed Twilio webhook
+    python -m chalicelib.cli numbers configure [--agency X] [--dry-run]
+                                                point the Twilio numbers at CMDM_PUBLIC_URL
+
+``main(argv)`` is the same entry point, callable in-process (e.g. inside ``moto.mock_aws()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from . import bootstrap
+
+DEMO_AGENCY = "calgary-cfn"
+DEMO_STAFF = (
+    ("admin-lee", "admin", "Lee Chen (administrator)"),
+    ("sup-maria", "supervisor", "Maria Santos (supervisor)"),
+    ("amal", "worker", "Amal Haddad"),
+    ("jean", "worker", "Jean Tremblay"),
+)
+DEMO_NUMBERS = (
+    ("+15873550101", "amal", ["sms", "whatsapp"]),
+    ("+15873550102", "jean", ["sms", "whatsapp"]),
+)
+# (phone, channel, language, name, case manager, consented channels)
+DEMO_CLIENTS = (
+    ("+15875550123", "whatsapp", "ar", "Fatima A.", "amal", ["whatsapp"]),
+    ("+15875550124", "sms", "fr", "Joseph K.", "jean", ["sms"]),
+    ("+15875550125", "sms", "en", "Nadia R.", "amal", []),
+)
+
+
+def _init_db(args: argparse.Namespace) -> int:
+    from .adapters import models
+
+    c = bootstrap.container()
+    _ = c.store  # configures the models for this stage
+    created = models.create_tables()
+    print(f"tables ready ({len(created)} created now, prefix {c.settings.table_prefix!r})")
+    if not c.settings.is_aws:
+        _ensure_bucket(c.settings)
+    return 0
+
+
+def _ensure_bucket(settings: object) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    s3 = boto3.client("s3", region_name=settings.region, endpoint_url=settings.s3_endpoint)  # type: ignore[attr-defined]
+    bucket = settings.media_bucket  # type: ignore[attr-defined]
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        s3.create_bucket(
+            Bucket=bucket,
+            CreateBucketConfiguration={"LocationConstraint": settings.region},  # type: ignore[attr-defined]
+        )
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+    print(f"media bucket ready ({bucket})")
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from .domain.model import Principal, Role
+    from .services.admin import PutNumber, PutStaff
+    from .services.clients import CreateClient, GiveConsent
+
+    c = bootstrap.container()
+    agency = args.agency
+    c.policies.get(agency)  # fails loudly on an unknown or invalid policy
+    admin = Principal(staff_id="admin-lee", agency_id=agency, roles=frozenset({Role.ADMIN}))
+    for staff_id, role, name in DEMO_STAFF:
+        c.admin.put_staff(admin, PutStaff.parse(staff_id, {"role": role, "name": name}))
+    for number, staff_id, channels in DEMO_NUMBERS:
+        c.admin.put_number(admin, PutNumber.parse(number, {"staff_id": staff_id, "channels": channels}))
+    signed = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    for phone, channel, language, name, manager, consented in DEMO_CLIENTS:
+        from .domain.model import Channel
+
+        existing = c.store.find_client(agency, Channel(channel), phone)
+        if existing is None:
+            existing = c.clients.create(
+                admin,
+                CreateClient.parse(
+                    {"case_manager_id": manager, "phone": phone, "channel": channel, "language": language, "name": name}
+                ),
+            )
+        if consented and not existing.consent.covers(Channel(channel)):
+            c.clients.give_consent(
+                admin,
+                existing.client_id,
+                GiveConsent.parse(
+                    {"form_version": "CFN-CMDM-2026", "signed_at": signed, "channels": consented, "circle_of_care": []}
+                ),
+            )
+        state = "consented" if consented else "no consent yet"
+        print(f"  client {existing.client_id}  {name:<10} {channel:<8} {language}  ({state}, case manager {manager})")
+    print(f"seeded agency {agency}: {len(DEMO_STAFF)} staff, {len(DEMO_NUMBERS)} numbers, {len(DEMO_CLIENTS)} clients")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from .adapters.auth import mint_dev_token
+
+    settings = bootstrap.container().settings
+    if settings.is_aws or not settings.jwt_secret:
+        print("tokens are minted only in the local/test stages with CMDM_DEV_JWT_SECRET set", file=sys.stderr)
+        return 2
+    role = args.role or dict((s, r) for s, r, _ in DEMO_STAFF).get(args.staff_id, "worker")
+    print(mint_dev_token(settings.jwt_secret, args.staff_id, args.agency, role, ttl_seconds=args.hours * 3600))
+    return 0
+
+
+def build_twilio_form(sender: str, to: str, body: str, whatsapp: bool, sid: str | None = None) -> dict[str, str]:
+    """The fields Twilio posts for an inbound message (a representative subset)."""
+    prefix = "whatsapp:" if whatsapp else ""
+    account = bootstrap.container().settings.twilio_account_sid or "AC" + "0" * 32
+    sid = sid or "SM" + uuid.uuid4().hex
+    form = {
+        "ToCountry": "CA",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": body,
+        "To": prefix + to,
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": account,
+        "From": prefix + sender,
+        "ApiVersion": "2010-04-01",
+    }
+    if whatsapp:
+        form.update({"ProfileName": "Client", "WaId": sender.lstrip("+"), "MessageType": "text"})
+    else:
+        form.update({"FromCountry": "CA", "FromCity": "CALGARY", "FromState": "AB"})
+    return form
+
+
+def _phone(args: argparse.Namespace) -> int:
+    from twilio.request_validator import RequestValidator
+
+    settings = bootstrap.container().settings
+    if not settings.twilio_auth_token:
+        print("TWILIO_AUTH_TOKEN must be set to sign the simulated webhook", file=sys.stderr)
+        return 2
+    path = "/webhooks/twilio/messages"
+    form = build_twilio_form(args.sender, args.to, " ".join(args.body), args.whatsapp, args.sid)
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(settings.public_url + path, form)
+    request = urllib.request.Request(
+        args.server.rstrip("/") + path,
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            print(f"HTTP {response.status}")
+            print(response.read().decode())
+    except urllib.error.HTTPError as err:
+        print(f"HTTP {err.code}")
+        print(err.read().decode())
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="CMDM operations")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="create every table (and the local media bucket), idempotently").set_defaults(
+        func=_init_db
+    )
+    seed = sub.add_parser("seed", help="seed a demo agency from policies/")
+    seed.add_argument("--agency", default=DEMO_AGENCY)
+    seed.set_defaults(func=_seed)
+    token = sub.add_parser("token", help="mint a local staff token")
+    token.add_argument("staff_id")
+    token.add_argument("--agency", default=DEMO_AGENCY)
+    token.add_argument("--role", choices=["worker", "supervisor", "admin"])
+    token.add_argument("--hours", type=int, default=24)
+    token.set_defaults(func=_token)
+    phone = sub.add_parser("phone", help="send a signed Twilio-style message as a client")
+    phone.add_argument("--from", dest="sender", default=DEMO_CLIENTS[0][0])
+    phone.add_argument("--to", default=DEMO_NUMBERS[0][0])
+    phone.add_argument("--whatsapp", action="store_true", help="send as WhatsApp (whatsapp: prefix)")
+    phone.add_argument("--sid", help="reuse a MessageSid (to see a replay ignored)")
+    phone.add_argument("--server", default="http://127.0.0.1:8000")
+    phone.add_argument("body", nargs="+")
+    phone.set_defaults(func=_phone)
+    numbers = sub.add_parser("numbers", help="Twilio work numbers of a deployment")
+    numbers_sub = numbers.add_subparsers(dest="numbers_command", required=True)
+    configure = numbers_sub.add_parser(
+        "configure", help="point each registered number's webhooks at CMDM_PUBLIC_URL (chalicelib/numbers_setup.py)"
+    )
+    configure.add_argument("--agency", help="only this agency's numbers")
+    configure.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    configure.set_defaults(func=_numbers_configure)
+    return p
+
+
+def _numbers_configure(args: argparse.Namespace) -> int:
+    from .numbers_setup import run
+
+    return run(args.agency, args.dry_run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

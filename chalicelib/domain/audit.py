@@ -1,0 +1,58 @@
+"""Audit events: the append-only record supervisors and funders rely on (SPEC §5.6)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class AuditType(enum.Enum):
+    STAFF_UPDATED = "staff.updated"
+    NUMBER_ASSIGNED = "number.assigned"
+    NUMBER_REASSIGNED = "number.reassigned"
+    CLIENT_CREATED = "client.created"
+    CLIENT_STATUS = "client.status_changed"
+    CLIENT_WARNED = "client.warned"
+    CLIENT_ERASED = "client.erased"
+    CLIENT_EXPORTED = "client.exported"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    MESSAGE_FILED = "message.filed"
+    MESSAGE_REFUSED = "message.refused"
+    AUTO_REPLY_SENT = "auto_reply.sent"
+    INTAKE_REPLY_SENT = "intake_reply.sent"
+    OPTED_OUT = "client.opted_out"
+    OPTED_IN = "client.opted_in"
+    STAFF_MESSAGE_SENT = "staff_message.sent"
+    STAFF_MESSAGE_HELD = "staff_message.held"
+    STAFF_MESSAGE_RELEASED = "staff_message.released"
+    STAFF_MESSAGE_FAILED = "staff_message.failed"
+    OVERRIDE = "boundary.override"
+    INQUIRY_OPENED = "inquiry.opened"
+    INQUIRY_ANSWERED = "inquiry.answered"
+    INQUIRY_BREACHED = "inquiry.breached"
+    ESCALATED = "inquiry.escalated"
+    FOLLOWUP_SENT = "followup.sent"
+    SURVEY_SCORED = "survey.scored"
+    ABSENCE_RECORDED = "staff.absence_recorded"
+    MEDIA_STORED = "media.stored"
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    agency_id: str
+    type: AuditType
+    at: datetime
+    actor: str
+    client_id: str | None = None
+    staff_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: new_id("ev"))

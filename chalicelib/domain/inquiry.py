@@ -1,0 +1,36 @@
+"""Inquiries: a client's question and the response clock that runs until staff answer it (SPEC §5.2)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class InquiryStatus(enum.Enum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    BREACHED = "breached"
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    inquiry_id: str
+    agency_id: str
+    client_id: str
+    staff_id: str
+    status: InquiryStatus
+    opened_at: datetime
+    due_at: datetime
+    message_count: int = 1
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    answered_late: bool = False
+    complex: bool = False
+    breached_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """Open or breached: the client is still waiting for a person to reply."""
+        return self.status in (InquiryStatus.OPEN, InquiryStatus.BREACHED)

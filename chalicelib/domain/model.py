@@ -1,0 +1,147 @@
+"""The agency's nouns as plain values: staff, work numbers, client files and consent.
+
+These carry the rules that are about a single record (may this client be messaged on this
+channel?); rules that need time or several records live in their own domain modules.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .errors import Forbidden
+
+
+class Role(enum.Enum):
+    WORKER = "worker"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Channel(enum.Enum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class ClientStatus(enum.Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class ConsentState(enum.Enum):
+    NONE = "none"
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling the staff API, taken from a verified token."""
+
+    staff_id: str
+    agency_id: str
+    roles: frozenset[Role]
+
+    @property
+    def role(self) -> Role:
+        # The strongest role wins when a token carries several groups.
+        for role in (Role.ADMIN, Role.SUPERVISOR, Role.WORKER):
+            if role in self.roles:
+                return role
+        raise Forbidden("token carries no CMDM role")
+
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    def is_supervisor(self) -> bool:
+        return Role.SUPERVISOR in self.roles
+
+    def sees_whole_agency(self) -> bool:
+        return self.is_admin() or self.is_supervisor()
+
+
+@dataclass(frozen=True)
+class Staff:
+    agency_id: str
+    staff_id: str
+    role: Role
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkNumber:
+    number: str
+    agency_id: str
+    staff_id: str
+    channels: frozenset[Channel]
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The signed consent form on record (CMDM §2): which channels, who is in the circle of care."""
+
+    state: ConsentState = ConsentState.NONE
+    form_version: str | None = None
+    signed_at: datetime | None = None
+    channels: frozenset[Channel] = frozenset()
+    circle_of_care: tuple[str, ...] = ()
+    recorded_at: datetime | None = None
+    recorded_by: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+    def covers(self, channel: Channel) -> bool:
+        return self.state is ConsentState.GIVEN and channel in self.channels
+
+    def withdraw(self, at: datetime, reason: str) -> Consent:
+        return replace(self, state=ConsentState.WITHDRAWN, withdrawn_at=at, withdrawn_reason=reason)
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    agency_id: str
+    case_manager_id: str
+    phone: str
+    channel: Channel
+    language: str
+    name: str
+    status: ClientStatus
+    created_at: datetime
+    consent: Consent = field(default_factory=Consent)
+    opted_out: bool = False
+    open_inquiry_id: str | None = None
+    next_followup_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    erased_at: datetime | None = None
+    # Follow-ups, check-ins, surveys and the conduct policy (issue 5).
+    last_outbound_at: datetime | None = None
+    next_checkin_at: datetime | None = None
+    next_survey_at: datetime | None = None
+    last_survey_at: datetime | None = None
+    warnings: int = 0
+    flagged_for_meeting: bool = False
+    status_reason: str | None = None
+    closed_at: datetime | None = None
+    version: int = 0
+
+    def status_erased(self) -> bool:
+        return self.erased_at is not None
+
+    def messaging_refusal(self) -> str | None:
+        """Why this file may not exchange messages now, or None when it may (CMDM §2, SPEC §5.3)."""
+        if self.status is not ClientStatus.ACTIVE:
+            return f"client file is {self.status.value}"
+        if not self.consent.covers(self.channel):
+            if self.consent.state is ConsentState.WITHDRAWN:
+                return "client withdrew consent"
+            return f"no consent on record for {self.channel.value}"
+        if self.opted_out:
+            return "client opted out (STOP)"
+        return None
+
+    def can_be_messaged(self) -> bool:
+        return self.messaging_refusal() is None

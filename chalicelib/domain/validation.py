@@ -1,0 +1,132 @@
+"""Checks for what people type into the API: phone numbers, languages, dates, short texts.
+
+Each failure names the field so a 400 can say exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+
+from .errors import InvalidInput
+from .model import Channel, Role
+
+MAX_TEXT = 200
+MAX_BODY = 1600  # Twilio's limit for one outbound message body
+
+
+def require_object(payload: Any) -> Mapping[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise InvalidInput("body", "must be a JSON object")
+    return payload
+
+
+def text(payload: Mapping[str, Any], name: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(name, "is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(name, "must be a string")
+    value = unicodedata.normalize("NFC", value).strip()
+    if required and not value:
+        raise InvalidInput(name, "must not be empty")
+    if len(value) > max_len:
+        raise InvalidInput(name, f"must be at most {max_len} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" for ch in value):
+        raise InvalidInput(name, "contains control characters")
+    return value
+
+
+def e164(value: Any, field: str = "phone") -> str:
+    """A valid phone number in E.164 form (``+15875550123``)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, "must be a phone number in E.164 form, e.g. +15875550123")
+    raw = value.strip()
+    if not raw.startswith("+") or len(raw) > 20:
+        raise InvalidInput(field, "must be in E.164 form, starting with + and the country code")
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(field, "is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(field, "is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def channel(value: Any, field: str = "channel") -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidInput(field, "must be 'sms' or 'whatsapp'") from None
+
+
+def channels(value: Any, field: str = "channels") -> frozenset[Channel]:
+    if not isinstance(value, list) or not value:
+        raise InvalidInput(field, "must be a non-empty list of 'sms' and/or 'whatsapp'")
+    return frozenset(channel(v, field) for v in value)
+
+
+def role(value: Any, field: str = "role") -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(field, "must be 'worker', 'supervisor' or 'admin'") from None
+
+
+def instant(value: Any, field: str) -> datetime:
+    """An ISO 8601 instant with an offset (or Z), returned in UTC."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be an ISO 8601 date-time with an offset")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00-07:00") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(field, "must include a UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def string_list(value: Any, field: str, *, max_items: int = 50) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > max_items:
+        raise InvalidInput(field, f"must be a list of at most {max_items} strings")
+    out = []
+    for i, item in enumerate(value):
+        out.append(text({"v": item}, "v") if isinstance(item, str) else _bad(f"{field}[{i}]"))
+    return tuple(out)
+
+
+def _bad(field: str) -> str:
+    raise InvalidInput(field, "must be a string")
+
+
+def identifier(value: Any, field: str) -> str:
+    """Staff ids and similar path parts: short, printable, no separators we use in keys."""
+    if not isinstance(value, str) or not (1 <= len(value) <= 64):
+        raise InvalidInput(field, "must be 1 to 64 characters")
+    if not all(ch.isalnum() or ch in "-_.@" for ch in value) or not value.isascii():
+        raise InvalidInput(field, "may contain only letters, digits, '-', '_', '.' and '@'")
+    return value
+
+
+def is_identifier(value: Any) -> bool:
+    """True for strings that could be one of our ids; lets lookups skip obviously bad input."""
+    try:
+        identifier(value, "id")
+    except InvalidInput:
+        return False
+    return True
+
+
+def one_of(value: Any, field: str, allowed: Iterable[str]) -> str:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise InvalidInput(field, f"must be one of {', '.join(allowed)}")
+    return value

@@ -1,0 +1,113 @@
+"""``make run``: the whole service on one laptop, with no AWS account, Docker or Java.
+
+Starts moto's server as the embedded DynamoDB and S3 on loopback, creates the tables, seeds the
+demo agency from ``policies/``, prints staff tokens and a simulated client message, runs the
+scheduled jobs on a timer, and serves the API on http://127.0.0.1:8000 with Chalice's local
+server. Ctrl-C stops everything; the data lives in memory and is gone afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+
+from .config import LOCAL_DEFAULTS, PROJECT_ROOT
+
+API_HOST = "127.0.0.1"
+API_PORT = int(os.environ.get("CMDM_PORT", "8000"))
+JOB_INTERVAL_SECONDS = int(os.environ.get("CMDM_JOB_INTERVAL", "60"))
+LOCAL_ENV = {
+    **LOCAL_DEFAULTS,
+    "CMDM_STAGE": "local",
+    "CMDM_PUBLIC_URL": f"http://{API_HOST}:{API_PORT}",
+    "CMDM_OUTBOUND": "outbox",
+    "CMDM_MEDIA_BUCKET": "cmdm-local-media",
+    "AWS_DEFAULT_REGION": "ca-central-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((API_HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _start_embedded_aws() -> str:
+    from moto.server import ThreadedMotoServer
+
+    # moto's server logs every DynamoDB call through werkzeug; keep the console for what matters.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = int(os.environ.get("CMDM_MOTO_PORT") or _free_port())
+    server = ThreadedMotoServer(ip_address=API_HOST, port=port, verbose=False)
+    server.start()
+    return f"http://{API_HOST}:{port}"
+
+
+def _job_loop(stop: threading.Event) -> None:
+    """Run the scheduled functions the way EventBridge would, every JOB_INTERVAL_SECONDS."""
+    import app as application
+
+    log = logging.getLogger("cmdm.local")
+    while not stop.wait(JOB_INTERVAL_SECONDS):
+        for name in list(application.JOBS):
+            try:
+                summary = application.run_job(name)
+                if summary:
+                    print(f"[jobs] {name}: {summary}", flush=True)
+            except Exception as err:  # keep the loop alive; details never include message content
+                log.error("scheduled job %s failed: %s", name, type(err).__name__)
+
+
+def main() -> int:
+    for key, value in LOCAL_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ["DYNAMODB_ENDPOINT"] = _start_embedded_aws()
+
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    from . import bootstrap, cli
+
+    bootstrap.reset()
+    if cli.main(["init-db"]) or cli.main(["seed"]):
+        return 1
+    import app as application
+
+    print("\nStaff tokens (valid 24 h):")
+    for staff_id, role, _name in cli.DEMO_STAFF:
+        from .adapters.auth import mint_dev_token
+
+        token = mint_dev_token(os.environ["CMDM_DEV_JWT_SECRET"], staff_id, cli.DEMO_AGENCY, role, 24 * 3600)
+        print(f"  {role:<10} {staff_id:<10} {token}")
+    print(
+        "\nPlay the client's phone in another terminal:\n"
+        "  .venv/bin/python -m chalicelib.cli phone --whatsapp --from +15875550123 --to +15873550101 "
+        '"Hello, I have a question about my rent"\n'
+        "Look at the file as the case manager:\n"
+        '  curl -H "Authorization: Bearer $(.venv/bin/python -m chalicelib.cli token amal)" '
+        f"http://{API_HOST}:{API_PORT}/clients/<client_id>\n"
+        f"Scheduled jobs run every {JOB_INTERVAL_SECONDS} s. Ctrl-C stops the service.\n",
+        flush=True,
+    )
+    stop = threading.Event()
+    threading.Thread(target=_job_loop, args=(stop,), daemon=True).start()
+    config = Config.create(chalice_stage="local", app_name="cmdm", project_dir=str(PROJECT_ROOT))
+    server = create_local_server(application.app, config, API_HOST, API_PORT)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopping")
+    finally:
+        stop.set()
+        time.sleep(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Administration use cases: staff records and work-provisioned numbers (SPEC §4.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import validation as v
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.clock import utcnow
+from ..domain.errors import InvalidInput, NotFound
+from ..domain.model import Principal, Role, Staff, WorkNumber
+from .access import require_admin
+from .ports import Store
+
+
+@dataclass(frozen=True)
+class PutStaff:
+    staff_id: str
+    role: Role
+    name: str
+
+    @classmethod
+    def parse(cls, staff_id: str, payload: Any) -> PutStaff:
+        body = v.require_object(payload)
+        return cls(
+            staff_id=v.identifier(staff_id, "staff_id"),
+            role=v.role(body.get("role")),
+            name=v.text(body, "name") or "",
+        )
+
+
+@dataclass(frozen=True)
+class PutNumber:
+    number: str
+    staff_id: str
+    channels: frozenset
+
+    @classmethod
+    def parse(cls, number: str, payload: Any) -> PutNumber:
+        body = v.require_object(payload)
+        return cls(
+            number=v.e164(number, "number"),
+            staff_id=v.identifier(body.get("staff_id"), "staff_id"),
+            channels=v.channels(body.get("channels")),
+        )
+
+
+class AdminService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def put_staff(self, principal: Principal, command: PutStaff) -> tuple[Staff, bool]:
+        require_admin(principal)
+        now = utcnow()
+        existing = self._store.get_staff(principal.agency_id, command.staff_id)
+        staff = Staff(
+            agency_id=principal.agency_id,
+            staff_id=command.staff_id,
+            role=command.role,
+            name=command.name,
+            created_at=existing.created_at if existing else now,
+        )
+        event = AuditEvent(
+            agency_id=principal.agency_id,
+            type=AuditType.STAFF_UPDATED,
+            at=now,
+            actor=principal.staff_id,
+            staff_id=command.staff_id,
+            details={"role": command.role, "created": existing is None},
+        )
+        self._store.put_staff(staff, now, event)
+        return staff, existing is None
+
+    def put_number(self, principal: Principal, command: PutNumber) -> WorkNumber:
+        require_admin(principal)
+        staff = self._store.get_staff(principal.agency_id, command.staff_id)
+        if staff is None:
+            raise NotFound("no such staff member in this agency")
+        if staff.role is not Role.WORKER:
+            raise InvalidInput("staff_id", "work numbers are assigned to workers")
+        now = utcnow()
+        previous = self._store.get_number(command.number)
+        number = WorkNumber(
+            number=command.number,
+            agency_id=principal.agency_id,
+            staff_id=command.staff_id,
+            channels=command.channels,
+        )
+        moved_from = previous.staff_id if previous and previous.agency_id == principal.agency_id else None
+        reassigned = moved_from is not None and moved_from != command.staff_id
+        event = AuditEvent(
+            agency_id=principal.agency_id,
+            type=AuditType.NUMBER_REASSIGNED if reassigned else AuditType.NUMBER_ASSIGNED,
+            at=now,
+            actor=principal.staff_id,
+            staff_id=command.staff_id,
+            details={"channels": sorted(c.value for c in command.channels), "from_staff": moved_from},
+        )
+        self._store.put_number(number, now, [event])
+        if reassigned:
+            self._store.move_clients(principal.agency_id, moved_from, command.staff_id, command.channels, now, principal.staff_id)
+        return number
+
+
+def staff_view(staff: Staff) -> Mapping[str, Any]:
+    return {
+        "staff_id": staff.staff_id,
+        "role": staff.role.value,
+        "name": staff.name,
+        "created_at": staff.created_at.isoformat(),
+    }
+
+
+def number_view(number: WorkNumber) -> Mapping[str, Any]:
+    return {
+        "number": number.number,
+        "staff_id": number.staff_id,
+        "channels": sorted(c.value for c in number.channels),
+    }

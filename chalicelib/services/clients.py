@@ -1,0 +1,187 @@
+"""Client files and consent (CMDM §2: intake first, then a signed consent form)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ..domain import validation as v
+from ..domain.audit import AuditEvent, AuditType, new_id
+from ..domain.clock import utcnow
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.i18n import normalise_language
+from ..domain.inquiry import Inquiry
+from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Principal, Role
+from .access import manageable_client, visible_client
+from .ports import Store
+
+
+@dataclass(frozen=True)
+class CreateClient:
+    case_manager_id: str
+    phone: str
+    channel: Channel
+    language: str
+    name: str
+
+    @classmethod
+    def parse(cls, payload: Any) -> CreateClient:
+        body = v.require_object(payload)
+        language = body.get("language")
+        if not isinstance(language, str):
+            raise InvalidInput("language", "is required, as a BCP 47 tag such as 'ar', 'fr' or 'en'")
+        try:
+            language = normalise_language(language)
+        except ValueError:
+            raise InvalidInput("language", "must be a BCP 47 tag such as 'ar', 'fr' or 'en'") from None
+        return cls(
+            case_manager_id=v.identifier(body.get("case_manager_id"), "case_manager_id"),
+            phone=v.e164(body.get("phone"), "phone"),
+            channel=v.channel(body.get("channel")),
+            language=language,
+            name=v.text(body, "name") or "",
+        )
+
+
+@dataclass(frozen=True)
+class GiveConsent:
+    form_version: str
+    signed_at: datetime
+    channels: frozenset[Channel]
+    circle_of_care: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, payload: Any) -> GiveConsent:
+        body = v.require_object(payload)
+        signed_at = v.instant(body.get("signed_at"), "signed_at")
+        if signed_at > utcnow():
+            raise InvalidInput("signed_at", "must not be in the future")
+        return cls(
+            form_version=v.text(body, "form_version", max_len=50) or "",
+            signed_at=signed_at,
+            channels=v.channels(body.get("channels")),
+            circle_of_care=v.string_list(body.get("circle_of_care"), "circle_of_care"),
+        )
+
+
+@dataclass(frozen=True)
+class WithdrawConsent:
+    reason: str
+
+    @classmethod
+    def parse(cls, payload: Any) -> WithdrawConsent:
+        body = v.require_object(payload if payload is not None else {})
+        return cls(reason=v.text(body, "reason", required=False, max_len=500) or "withdrawn at the client's request")
+
+
+class ClientService:
+    def __init__(self, store: Store, covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+        self._store = store
+        # Colleagues the caller covers for during an absence (filled in by the absence feature).
+        self._covering_for = covering_for or (lambda principal: frozenset())
+
+    def _load(self, principal: Principal, client_id: str, *, manage: bool = False) -> Client:
+        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        covering = self._covering_for(principal)
+        if manage:
+            return manageable_client(principal, client, covering=covering)
+        return visible_client(principal, client, covering=covering)
+
+    def create(self, principal: Principal, command: CreateClient) -> Client:
+        if not (principal.is_admin() or principal.staff_id == command.case_manager_id):
+            if principal.is_supervisor():
+                raise Forbidden("supervisors have read-only access to client files")
+            raise Forbidden("workers open files for themselves only")
+        manager = self._store.get_staff(principal.agency_id, command.case_manager_id)
+        if manager is None:
+            raise NotFound("no such case manager in this agency")
+        if manager.role is not Role.WORKER:
+            raise InvalidInput("case_manager_id", "must be a worker")
+        numbers = self._store.numbers_of(principal.agency_id, command.case_manager_id)
+        if not any(command.channel in n.channels for n in numbers):
+            raise Conflict(
+                f"the case manager has no work number for {command.channel.value}",
+                code="no_work_number",
+            )
+        now = utcnow()
+        client = Client(
+            client_id=new_id("cl"),
+            agency_id=principal.agency_id,
+            case_manager_id=command.case_manager_id,
+            phone=command.phone,
+            channel=command.channel,
+            language=command.language,
+            name=command.name,
+            status=ClientStatus.ACTIVE,
+            created_at=now,
+            version=1,
+        )
+        event = AuditEvent(
+            agency_id=principal.agency_id,
+            type=AuditType.CLIENT_CREATED,
+            at=now,
+            actor=principal.staff_id,
+            client_id=client.client_id,
+            staff_id=command.case_manager_id,
+            details={"channel": command.channel, "language": command.language},
+        )
+        self._store.create_client(client, event)
+        return client
+
+    def get(self, principal: Principal, client_id: str) -> tuple[Client, Inquiry | None]:
+        """The file and its open inquiry, if any (one extra keyed read only when one is open)."""
+        client = self._load(principal, client_id)
+        inquiry = self._store.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
+        return client, inquiry
+
+    def give_consent(self, principal: Principal, client_id: str, command: GiveConsent) -> Client:
+        client = self._load(principal, client_id, manage=True)
+        if client.status is ClientStatus.CLOSED:
+            raise Conflict("the client file is closed", code="file_closed")
+        now = utcnow()
+        consent = Consent(
+            state=ConsentState.GIVEN,
+            form_version=command.form_version,
+            signed_at=command.signed_at,
+            channels=command.channels,
+            circle_of_care=command.circle_of_care,
+            recorded_at=now,
+            recorded_by=principal.staff_id,
+        )
+        event = AuditEvent(
+            agency_id=client.agency_id,
+            type=AuditType.CONSENT_GIVEN,
+            at=now,
+            actor=principal.staff_id,
+            client_id=client.client_id,
+            staff_id=client.case_manager_id,
+            details={
+                "form_version": command.form_version,
+                "channels": sorted(c.value for c in command.channels),
+                "circle_of_care": list(command.circle_of_care),
+            },
+        )
+        self._store.update_client(client, {"consent": consent}, [event])
+        return replace(client, consent=consent, version=client.version + 1)
+
+    def withdraw_consent(self, principal: Principal, client_id: str, command: WithdrawConsent) -> Client:
+        client = self._load(principal, client_id, manage=True)
+        if client.consent.state is not ConsentState.GIVEN:
+            raise Conflict("there is no consent on record to withdraw", code="no_consent")
+        now = utcnow()
+        consent = client.consent.withdraw(now, command.reason)
+        event = AuditEvent(
+            agency_id=client.agency_id,
+            type=AuditType.CONSENT_WITHDRAWN,
+            at=now,
+            actor=principal.staff_id,
+            client_id=client.client_id,
+            staff_id=client.case_manager_id,
+            details={"reason": command.reason},
+        )
+        # Withdrawal also takes the file out of the follow-up index (SPEC §5.5).
+        self._store.update_client(client, {"consent": consent, "followup_agency": None}, [event])
+        return replace(client, consent=consent, version=client.version + 1)
+

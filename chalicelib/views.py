@@ -1,0 +1,65 @@
+"""JSON shapes of the staff API (SPEC §4.4), written from domain values.
+
+Instants are stored in UTC and written here in the agency's local offset, so a worker reading
+``due_at`` sees their own wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .domain.inquiry import Inquiry
+from .domain.model import Client
+
+
+def iso(at: datetime | None, zone: ZoneInfo | None = None) -> str | None:
+    if at is None:
+        return None
+    return at.astimezone(zone).isoformat() if zone else at.isoformat()
+
+
+def inquiry_view(inquiry: Inquiry, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    return {
+        "id": inquiry.inquiry_id,
+        "client_id": inquiry.client_id,
+        "staff_id": inquiry.staff_id,
+        "opened_at": iso(inquiry.opened_at, zone),
+        "due_at": iso(inquiry.due_at, zone),
+        "status": inquiry.status.value,
+        "answered_at": iso(inquiry.answered_at, zone),
+        "answered_late": inquiry.answered_late,
+        "complex": inquiry.complex,
+        "message_count": inquiry.message_count,
+    }
+
+
+def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inquiry | None = None) -> dict[str, Any]:
+    consent = client.consent
+    return {
+        "client_id": client.client_id,
+        "agency_id": client.agency_id,
+        "case_manager_id": client.case_manager_id,
+        "phone": client.phone,
+        "channel": client.channel.value,
+        "language": client.language,
+        "name": client.name,
+        "status": client.status.value,
+        "created_at": iso(client.created_at, zone),
+        "consent": {
+            "state": consent.state.value,
+            "form_version": consent.form_version,
+            "signed_at": iso(consent.signed_at, zone),
+            "channels": sorted(c.value for c in consent.channels),
+            "circle_of_care": list(consent.circle_of_care),
+            "withdrawn_at": iso(consent.withdrawn_at, zone),
+            "withdrawn_reason": consent.withdrawn_reason,
+        },
+        "can_message": client.can_be_messaged(),
+        "messaging_refusal": client.messaging_refusal(),
+        "opted_out": client.opted_out,
+        "open_inquiry": inquiry_view(open_inquiry, zone) if open_inquiry else None,
+        "next_followup_at": iso(client.next_followup_at, zone),
+        "last_inbound_at": iso(client.last_inbound_at, zone),
+    }

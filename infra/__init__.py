@@ -1,0 +1,1 @@
+"""Deployment tooling: template and IAM policy generation, packaging, deployment (not deployed itself)."""

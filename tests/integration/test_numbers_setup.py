@@ -1,0 +1,162 @@
+"""``cli numbers configure`` against a local stand-in for Twilio's REST API (issue 7).
+
+The stand-in is an ``http.server`` thread on 127.0.0.1 that answers the IncomingPhoneNumbers
+list and update calls with Twilio-shaped JSON; the official ``twilio`` client reaches it through
+``CMDM_TWILIO_API_BASE``. The work numbers come from the real numbers table (moto), registered
+through the API by the ``agency`` fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from chalicelib import bootstrap, cli
+from tests.conftest import PUBLIC_URL, TEST_ENV
+
+ACCOUNT = TEST_ENV["TWILIO_ACCOUNT_SID"]
+AMAL, JEAN = "+15873550101", "+15873550102"
+
+
+class FakeTwilio:
+    """The IncomingPhoneNumbers part of Twilio's API, recording every request."""
+
+    def __init__(self, numbers: dict[str, str]) -> None:
+        # phone number -> PN sid; every number starts pointing at some old URL
+        self.numbers = {
+            sid: {"sid": sid, "phone_number": phone, "sms_url": "https://old.example/sms", "sms_method": "POST",
+                  "status_callback": "", "status_callback_method": "POST"}
+            for phone, sid in numbers.items()
+        }
+        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                url = urlsplit(self.path)
+                query = parse_qs(url.query)
+                fake.requests.append(("GET", url.path, query))
+                if url.path != f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json":
+                    return self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+                wanted = query.get("PhoneNumber", [None])[0]
+                found = [n for n in fake.numbers.values() if wanted in (None, n["phone_number"])]
+                self._reply(200, {
+                    "incoming_phone_numbers": found, "end": max(len(found) - 1, 0), "first_page_uri": url.path,
+                    "next_page_uri": None, "page": 0, "page_size": 50, "previous_page_uri": None, "start": 0,
+                    "uri": self.path,
+                })
+
+            def do_POST(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                fake.requests.append(("POST", url.path, form))
+                sid = url.path.rsplit("/", 1)[-1].removesuffix(".json")
+                if url.path != f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers/{sid}.json" or sid not in fake.numbers:
+                    return self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+                record = fake.numbers[sid]
+                for field, key in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"),
+                                   ("StatusCallback", "status_callback"),
+                                   ("StatusCallbackMethod", "status_callback_method")):
+                    if field in form:
+                        record[key] = form[field][0]
+                self._reply(200, record)
+
+        return Handler
+
+    def updates(self) -> list[tuple[str, dict[str, list[str]]]]:
+        return [(path, form) for method, path, form in self.requests if method == "POST"]
+
+
+@pytest.fixture
+def twilio(monkeypatch: pytest.MonkeyPatch, agency: dict[str, Any]) -> Iterator[FakeTwilio]:
+    fake = FakeTwilio({AMAL: "PN" + "a" * 32, JEAN: "PN" + "b" * 32})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), fake.handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("CMDM_TWILIO_API_BASE", f"http://127.0.0.1:{server.server_address[1]}")
+    bootstrap.reset()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        bootstrap.reset()
+
+
+def test_configure_points_every_sms_number_at_the_webhooks(twilio: FakeTwilio, capsys: Any) -> None:
+    assert cli.main(["numbers", "configure"]) == 0
+    updates = twilio.updates()
+    assert sorted(path.rsplit("/", 1)[-1] for path, _ in updates) == ["PN" + "a" * 32 + ".json", "PN" + "b" * 32 + ".json"]
+    for _, form in updates:
+        assert form == {
+            "SmsUrl": [f"{PUBLIC_URL}/webhooks/twilio/messages"],
+            "SmsMethod": ["POST"],
+            "StatusCallback": [f"{PUBLIC_URL}/webhooks/twilio/status"],
+            "StatusCallbackMethod": ["POST"],
+        }
+    lookups = [q for method, _, q in twilio.requests if method == "GET"]
+    assert sorted(q["PhoneNumber"][0] for q in lookups) == [AMAL, JEAN]
+    out = capsys.readouterr().out
+    assert "configured" in out
+    # Both numbers also carry WhatsApp: the sender's URL is set in Twilio, and we say how.
+    assert "WhatsApp senders" in out and f"whatsapp:{AMAL}" in out
+    assert f"{PUBLIC_URL}/webhooks/twilio/messages" in out
+
+
+def test_configure_is_idempotent(twilio: FakeTwilio, capsys: Any) -> None:
+    assert cli.main(["numbers", "configure"]) == 0
+    twilio.requests.clear()
+    assert cli.main(["numbers", "configure"]) == 0
+    assert twilio.updates() == []
+    assert "unchanged" in capsys.readouterr().out
+
+
+def test_dry_run_changes_nothing(twilio: FakeTwilio, capsys: Any) -> None:
+    assert cli.main(["numbers", "configure", "--dry-run"]) == 0
+    assert twilio.updates() == []
+    assert "would-configure" in capsys.readouterr().out
+
+
+def test_a_number_missing_from_the_twilio_account_is_reported(twilio: FakeTwilio, capsys: Any) -> None:
+    del twilio.numbers["PN" + "b" * 32]
+    assert cli.main(["numbers", "configure"]) == 1
+    out = capsys.readouterr().out
+    assert JEAN in out and "missing" in out
+    assert len(twilio.updates()) == 1  # the other number is still configured
+
+
+def test_only_the_chosen_agency(twilio: FakeTwilio, capsys: Any) -> None:
+    assert cli.main(["numbers", "configure", "--agency", "ottawa-ociso"]) == 1
+    assert "no work numbers registered for agency ottawa-ociso" in capsys.readouterr().out
+    assert twilio.requests == []
+    assert cli.main(["numbers", "configure", "--agency", "calgary-cfn"]) == 0
+    assert len(twilio.updates()) == 2
+
+
+def test_refuses_a_public_url_twilio_cannot_reach(twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: Any) -> None:
+    monkeypatch.setenv("CMDM_PUBLIC_URL", "http://127.0.0.1:8000")
+    bootstrap.reset()
+    assert cli.main(["numbers", "configure"]) == 2
+    assert "CMDM_PUBLIC_URL" in capsys.readouterr().out
+    assert twilio.requests == []
