@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import (
@@ -197,6 +197,58 @@ def delete_consent(client_id: str) -> Any:
     return client_view(client, _zone(client.agency_id))
 
 
+# --- supervision and data rights (issue 6) -------------------------------------------------------
+
+
+def _report(kind: str, body: dict[str, Any]) -> Any:
+    """JSON, or CSV when the caller asks for it with ``Accept: text/csv``."""
+    from chalicelib.services.reports import to_csv
+
+    accept = (app.current_request.headers or {}).get("accept") or ""
+    if "text/csv" not in accept.lower():
+        return body
+    return Response(
+        body=to_csv(kind, body),
+        status_code=200,
+        headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{kind}.csv"'},
+    )
+
+
+@staff_route("/audit", ["GET"])
+@handled
+def get_audit() -> Any:
+    who = principal()
+    return _report("audit", bootstrap.container().reports.audit(who, app.current_request.query_params))
+
+
+@staff_route("/reports/compliance", ["GET"])
+@handled
+def get_compliance_report() -> Any:
+    who = principal()
+    return _report("compliance", bootstrap.container().reports.compliance(who, app.current_request.query_params))
+
+
+@staff_route("/reports/usage", ["GET"])
+@handled
+def get_usage_report() -> Any:
+    who = principal()
+    return _report("usage", bootstrap.container().reports.usage(who, app.current_request.query_params))
+
+
+@staff_route("/clients/{client_id}/export", ["GET"])
+@handled
+def export_client(client_id: str) -> Any:
+    who = principal()
+    return bootstrap.container().data_rights.export(who, client_id)
+
+
+@staff_route("/clients/{client_id}", ["DELETE"])
+@handled
+def erase_client(client_id: str) -> Any:
+    who = principal()
+    return bootstrap.container().data_rights.erase(who, client_id)
+
+
 # --- scheduled jobs ----------------------------------------------------------------------------
 
 JOBS: dict[str, Callable[[], Any]] = {}
@@ -208,3 +260,16 @@ def run_job(name: str) -> Any:
     Each feature registers its job in ``JOBS`` next to its ``@app.schedule`` function.
     """
     return JOBS[name]()
+
+
+def _erase_expired_files() -> Any:
+    return bootstrap.container().data_rights.erase_expired()
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def erase_expired(event: Any) -> Any:
+    """Daily: erase closed files whose retention period (policy ``retention.closed_files``) has run out."""
+    return _erase_expired_files()
+
+
+JOBS["erase_expired"] = _erase_expired_files

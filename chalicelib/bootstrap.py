@@ -82,6 +82,27 @@ class Container:
 
         return ClientService(self.store)
 
+    @cached_property
+    def report_reads(self) -> Any:
+        from .adapters.reports_store import ReportsStore
+
+        _ = self.store  # configures the models
+        return ReportsStore()
+
+    @cached_property
+    def reports(self) -> Any:
+        from .services.reports import ReportService
+
+        return ReportService(self.report_reads, self.policies)
+
+    @cached_property
+    def data_rights(self) -> Any:
+        from .adapters.reports_store import FileRightsStore, S3Media
+        from .services.data_rights import DataRightsService
+
+        media = S3Media(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
+        return DataRightsService(self.store, FileRightsStore(self.store, media), self.report_reads, self.policies)
+
 
 _lock = threading.Lock()
 _container: Container | None = None

@@ -15,6 +15,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | clients due a follow-up                        | clients / followups_due       | Query followup_agency, next_followup_at <= now (sparse) |
 | clients due a monthly check-in                 | clients / checkins_due        | Query checkin_agency, next_checkin_at <= now (sparse) |
 | clients due a satisfaction survey              | clients / surveys_due         | Query survey_agency, next_survey_at <= now (sparse) |
+| closed files past retention (erase_expired)    | clients / closed_files        | Query agency_id, closed_at <= cutoff (sparse: only closed files carry closed_at) |
 | GET /clients/{id}/messages                     | messages                      | Query client_id (sk = at#id, oldest first) |
 | status callback -> outbound message            | messages / by_sid             | Query twilio_sid (sparse)             |
 | held / retrying outbound due now (sweep)       | messages / outbound_due       | Query due_agency, due_at <= now (sparse) |
@@ -26,6 +27,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | GET /audit by agency and time                  | audit                         | Query agency_id, sk between           |
 | GET /audit?staff_id                            | audit / by_staff              | Query agency_staff, sk between        |
 | export of one file                             | audit / by_client             | Query client_id                       |
+| export of one file: its inquiries              | inquiries / by_client         | Query client_id, opened_at asc        |
 | GET /notifications                             | notifications                 | Query recipient (agency#staff)        |
 | GET /followups                                 | followups                     | Query agency_staff                    |
 | usage report counters                          | counters                      | Query counter_key, day range          |
@@ -49,7 +51,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -159,6 +161,18 @@ class ClientsSurveysDue(GlobalSecondaryIndex):
     next_survey_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ClientsClosed(GlobalSecondaryIndex):
+    # Sparse: a file is in this index only while it carries closed_at, i.e. while it is closed
+    # (closing sets it, re-opening removes it: reports_store.closing_changes / reopening_changes).
+    # The retention job reads closed_at <= now - retention per agency; status and erased_at are
+    # projected so already-erased tombstones are skipped without a second read.
+    Meta = type(
+        "Meta", (), {"index_name": "closed_files", "projection": IncludeProjection(["status", "erased_at"])}
+    )
+    agency_id = UnicodeAttribute(hash_key=True)
+    closed_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ClientModel(_Base):
     class Meta(_Base.Meta):
         base_name = "clients"
@@ -201,6 +215,7 @@ class ClientModel(_Base):
     followups_due = ClientsFollowupsDue()
     checkins_due = ClientsCheckinsDue()
     surveys_due = ClientsSurveysDue()
+    closed_files = ClientsClosed()
 
 
 class ContactModel(_Base):
@@ -309,6 +324,12 @@ class InquiriesByAgencyOpened(GlobalSecondaryIndex):
     opened_at = UTCDateTimeAttribute(range_key=True)
 
 
+class InquiriesByClient(GlobalSecondaryIndex):
+    Meta = _index_meta("by_client")
+    client_id = UnicodeAttribute(hash_key=True)
+    opened_at = UTCDateTimeAttribute(range_key=True)
+
+
 class InquiryModel(_Base):
     class Meta(_Base.Meta):
         base_name = "inquiries"
@@ -334,6 +355,7 @@ class InquiryModel(_Base):
     by_staff_status = InquiriesByStaffStatus()
     by_agency_status = InquiriesByAgencyStatus()
     by_agency_opened = InquiriesByAgencyOpened()
+    by_client = InquiriesByClient()
 
 
 # --- supervision -------------------------------------------------------------------------------

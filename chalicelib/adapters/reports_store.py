@@ -1,0 +1,266 @@
+"""Keyed reads for supervision (audit, reports) and the client's data rights (export, erasure).
+
+Every read here is a ``Query`` on a key or an index, never a ``Scan``:
+
+| what                                   | table / index                | key                                   |
+|----------------------------------------|------------------------------|---------------------------------------|
+| audit of an agency over a period       | audit                        | agency_id, sk between the UTC bounds  |
+| audit of one worker over a period      | audit / by_staff             | agency#staff, sk between              |
+| audit of one client (export)           | audit / by_client            | client_id                             |
+| inquiries opened over a period         | inquiries / by_agency_opened | agency_id, opened_at between          |
+| inquiries of one client (export)       | inquiries / by_client        | client_id                             |
+| the agency's files (usage report)      | clients / by_agency          | agency_id, created_at < period end    |
+| messages of one client (export, erase) | messages                     | client_id                             |
+| closed files past retention            | clients / closed_files       | agency_id, closed_at <= cutoff        |
+
+A file is in ``closed_files`` only while it carries ``closed_at``. Whatever closes or re-opens a
+file must apply ``closing_changes`` / ``reopening_changes`` (below) in the same update that sets
+its status; the retention job finds closed files by nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from ..domain.audit import AuditEvent
+from ..domain.inquiry import InquiryStatus
+from ..domain.model import Client, ClientStatus
+from ..domain.reporting import AuditRecord, InquiryFact
+from . import models as m
+from .store import ConcurrentUpdate, DynamoStore, agency_staff, client_from, contact_key, inquiry_from
+
+log = logging.getLogger("cmdm.reports_store")
+
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# --- the closed-files index: what a status change must write ------------------------------------
+
+
+def closing_changes(at: datetime) -> dict[str, Any]:
+    """Client attributes to set when a file is closed (puts it in the ``closed_files`` index)."""
+    return {"status": ClientStatus.CLOSED, "closed_at": at}
+
+
+def reopening_changes(status: ClientStatus = ClientStatus.ACTIVE) -> dict[str, Any]:
+    """Client attributes to set when a closed file is re-opened (takes it out of the index)."""
+    return {"status": status, "closed_at": None}
+
+
+def _bound(at: datetime) -> str:
+    # Audit sort keys are "<fixed-width UTC>#<id>"; the bare instant sorts before every key at
+    # that instant, so ``between(_bound(start), _bound(end))`` is exactly [start, end).
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def audit_record(item: m.AuditModel) -> AuditRecord:
+    staff_id = None
+    if item.agency_staff:
+        staff_id = item.agency_staff.split("#", 1)[1] if "#" in item.agency_staff else item.agency_staff
+    details = item.details.as_dict() if hasattr(item.details, "as_dict") else dict(item.details or {})
+    return AuditRecord(
+        event_id=item.event_id,
+        type=item.type,
+        at=item.at,
+        actor=item.actor,
+        staff_id=staff_id,
+        client_id=item.client_id,
+        details=details,
+    )
+
+
+def _inquiry_fact(item: m.InquiryModel, minutes: Callable[[datetime, datetime], float] | None) -> InquiryFact:
+    first = None
+    if item.first_response_business_seconds is not None:
+        first = float(item.first_response_business_seconds) / 60
+    elif item.answered_at is not None and minutes is not None:
+        first = minutes(item.opened_at, item.answered_at)
+    status = InquiryStatus(item.status)
+    return InquiryFact(
+        inquiry_id=item.inquiry_id,
+        client_id=item.client_id,
+        staff_id=item.staff_id,
+        opened_at=item.opened_at,
+        status=status,
+        answered_late=bool(item.answered_late),
+        breached=item.breached_at is not None or status is InquiryStatus.BREACHED,
+        first_response_minutes=first,
+    )
+
+
+class ReportsStore:
+    """Read side of supervision: the facts reports and the audit view are computed from."""
+
+    def audit_between(
+        self, agency_id: str, start: datetime, end: datetime, staff_id: str | None = None
+    ) -> Iterator[AuditRecord]:
+        """Audit events with ``start <= at < end``, oldest first."""
+        if staff_id:
+            items = m.AuditModel.by_staff.query(
+                agency_staff(agency_id, staff_id), m.AuditModel.sk.between(_bound(start), _bound(end))
+            )
+        else:
+            items = m.AuditModel.query(agency_id, m.AuditModel.sk.between(_bound(start), _bound(end)))
+        for item in items:
+            yield audit_record(item)
+
+    def audit_of_client(self, client_id: str) -> list[AuditRecord]:
+        return [audit_record(i) for i in m.AuditModel.by_client.query(client_id)]
+
+    def inquiries_opened(
+        self,
+        agency_id: str,
+        start: datetime,
+        end: datetime,
+        business_minutes: Callable[[datetime, datetime], float] | None = None,
+    ) -> list[InquiryFact]:
+        """Inquiries opened in ``[start, end)``; first responses fall back to ``business_minutes``."""
+        items = m.InquiryModel.by_agency_opened.query(
+            agency_id, m.InquiryModel.opened_at.between(start, end - _ONE_MICROSECOND)
+        )
+        return [_inquiry_fact(i, business_minutes) for i in items]
+
+    def clients_created_before(self, agency_id: str, end: datetime) -> list[Client]:
+        items = m.ClientModel.by_agency.query(agency_id, m.ClientModel.created_at < end)
+        return [client_from(i) for i in items]
+
+    def staff_ids(self, agency_id: str, role: str = "worker") -> list[str]:
+        return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role]
+
+
+# --- data rights -------------------------------------------------------------------------------
+
+
+def _media_view(media: m.MediaMap) -> dict[str, Any]:
+    return {
+        "content_type": media.content_type,
+        "s3_key": media.s3_key,
+        "status": media.status,
+        "size": int(media.size) if media.size is not None else None,
+    }
+
+
+def message_record(item: m.MessageModel) -> dict[str, Any]:
+    return {
+        "id": item.message_id,
+        "direction": item.direction,
+        "kind": item.kind,
+        "body": item.body,
+        "at": item.at,
+        "status": item.status,
+        "channel": item.channel,
+        "staff_id": item.staff_id,
+        "inquiry_id": item.inquiry_id,
+        "holding": bool(item.holding),
+        "override_reason": item.override_reason,
+        "send_at": item.send_at,
+        "sent_at": item.sent_at,
+        "media": [_media_view(x) for x in (item.media or [])],
+    }
+
+
+class S3Media:
+    """Deletes a file's media objects from the agency's bucket."""
+
+    def __init__(self, bucket: str, region: str, endpoint: str | None = None) -> None:
+        self._bucket = bucket
+        self._region = region
+        self._endpoint = endpoint
+        self._client: Any = None
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3", region_name=self._region, endpoint_url=self._endpoint)
+        return self._client
+
+    def delete(self, keys: Iterable[str]) -> int:
+        keys = sorted(set(keys))
+        for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+            chunk = keys[i : i + 1000]
+            result = self._s3().delete_objects(
+                Bucket=self._bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+            )
+            if result.get("Errors"):
+                raise RuntimeError(f"{len(result['Errors'])} media objects could not be deleted")
+        return len(keys)
+
+
+class FileRightsStore:
+    """Export and erasure of one client file, and the files whose retention has run out."""
+
+    def __init__(self, store: DynamoStore, media: S3Media) -> None:
+        self._store = store
+        self._media = media
+
+    def messages_of(self, client_id: str) -> list[dict[str, Any]]:
+        return [message_record(i) for i in m.MessageModel.query(client_id)]
+
+    def inquiries_of(self, client_id: str) -> list[Any]:
+        return [inquiry_from(i) for i in m.InquiryModel.by_client.query(client_id)]
+
+    def closed_before(self, agency_id: str, cutoff: datetime) -> list[str]:
+        """Ids of closed, not yet erased files of the agency closed at or before ``cutoff``."""
+        items = m.ClientModel.closed_files.query(agency_id, m.ClientModel.closed_at <= cutoff)
+        return [i.client_id for i in items if i.status == ClientStatus.CLOSED.value and i.erased_at is None]
+
+    def erase(self, client: Client, event: AuditEvent, now: datetime) -> int:
+        """Remove bodies, media, the phone number and the name; keep an anonymous tombstone.
+
+        Media objects go first, then message bodies, then (in one transaction) the client record,
+        its contact row and the audit event. A crash part-way leaves the file closed and not yet
+        marked erased, so running the erasure again finishes it.
+        Returns how many messages were cleared.
+        """
+        items = list(m.MessageModel.query(client.client_id, consistent_read=True))
+        self._media.delete(x.s3_key for item in items for x in (item.media or []) if x.s3_key)
+        for item in items:
+            self._clear_message(item)
+        changes = {
+            "phone": None,
+            "name": None,
+            "erased_at": now,
+            "consent": replace(client.consent, circle_of_care=(), withdrawn_reason=None),
+            "status_reason": None,
+            "followup_agency": None,
+            "checkin_agency": None,
+            "survey_agency": None,
+        }
+        contact = m.ContactModel(contact_key=contact_key(client.agency_id, client.channel, client.phone))
+        try:
+            with self._store.transaction() as tx:
+                self._store.update_client(client, changes, [event], tx=tx)
+                if client.phone:
+                    tx.delete(
+                        contact,
+                        condition=m.ContactModel.contact_key.does_not_exist()
+                        | (m.ContactModel.client_id == client.client_id),
+                    )
+        except TransactWriteError as err:
+            if any(self._store._cancelled_by_condition(err)):
+                raise ConcurrentUpdate(client.client_id) from None
+            raise
+        return len(items)
+
+    @staticmethod
+    def _clear_message(item: m.MessageModel) -> None:
+        for _attempt in range(3):
+            if item.body is None and all(x.s3_key is None and x.twilio_url is None for x in (item.media or [])):
+                return
+            media = [
+                m.MediaMap(content_type=x.content_type, status="erased", attempts=x.attempts or 0, size=x.size)
+                for x in (item.media or [])
+            ]
+            try:
+                item.update(actions=[m.MessageModel.body.remove(), m.MessageModel.media.set(media)])
+                return
+            except UpdateError:  # changed meanwhile (a status callback): read it again and retry
+                item.refresh(consistent_read=True)
+        raise ConcurrentUpdate(item.client_id)

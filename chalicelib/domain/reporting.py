@@ -1,0 +1,398 @@
+"""Supervision figures as pure arithmetic: periods, percentiles, compliance and usage counts.
+
+The service reads facts with keyed queries (see ``chalicelib/services/reports.py``) and hands them
+here; nothing in this module knows where they came from.
+
+Definitions (SPEC §5.6, the DMSI toolkit's usage-statistics template):
+
+* A period is a run of agency-local days, both ends inclusive. It becomes the UTC half-open
+  range ``[local midnight of from, local midnight after to)`` in the policy's zone, so a day
+  with a daylight-saving change is 23 or 25 hours long and nothing falls between two days.
+* Compliance looks at the inquiries *opened* in the period, each attributed to the worker who
+  holds (or held) its clock. ``answered_on_time``: answered and not late. ``breached``: passed
+  its due time unanswered at some point (answered late or still waiting). First-response figures
+  are business minutes from opening to the first staff answer; percentiles use the nearest-rank
+  method (the smallest observation with at least p % of the observations at or below it), so a
+  reported value is always one somebody actually experienced.
+* The boundary counters come from audit events *in* the period, attributed to the event's
+  ``staff_id``: ``STAFF_MESSAGE_HELD``, ``OVERRIDE``, ``AUTO_REPLY_SENT``, and holding replies
+  (``INQUIRY_ANSWERED`` with ``holding`` true or ``STAFF_MESSAGE_SENT`` with ``holding`` true; one
+  reply recorded by both events counts once: events are matched on ``message_id``, else on
+  client and instant).
+* Usage: ``active_clients`` is the membership at the end of the period (files created before
+  its end that had not been closed, had not withdrawn consent and were not erased by then);
+  ``new_clients`` files created in it; ``clients_left`` distinct clients who withdrew consent or
+  whose file was closed in it, other than for conduct; ``clients_removed`` distinct clients whose
+  file was closed under the conduct policy in it (the two are disjoint, as in the template);
+  ``inquiries`` opened in it; ``inquiries_answered`` distinct inquiries answered in it;
+  ``messages_in``/``messages_out`` ``MESSAGE_FILED`` events by direction; ``followups``
+  ``FOLLOWUP_SENT`` events (follow-ups, check-ins and surveys sent); ``survey_responses`` and
+  ``survey_mean_score`` from ``SURVEY_SCORED`` (mean rounded to two decimals, null when none).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .audit import AuditType
+from .errors import InvalidInput
+from .inquiry import InquiryStatus
+from .model import Client
+
+MAX_PERIOD_DAYS = 366
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Agency-local days ``first_day``..``last_day`` inclusive, and the UTC range they cover."""
+
+    first_day: date
+    last_day: date
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+
+    def contains(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which agency-local ``day`` begins."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def period_of(first_day: date, last_day: date, zone: ZoneInfo) -> Period:
+    return Period(first_day, last_day, local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone))
+
+
+def _day(params: Mapping[str, Any], name: str) -> date:
+    value = params.get(name)
+    if value is None or value == "":
+        raise InvalidInput(name, "is required, as an agency-local date YYYY-MM-DD")
+    if not isinstance(value, str) or len(value) != 10:
+        raise InvalidInput(name, "must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(name, "must be a real date YYYY-MM-DD") from None
+
+
+def parse_period(params: Mapping[str, Any] | None, zone: ZoneInfo, max_days: int = MAX_PERIOD_DAYS) -> Period:
+    """``from`` and ``to`` query parameters as a period; each problem names its field."""
+    params = params or {}
+    first = _day(params, "from")
+    last = _day(params, "to")
+    if last < first:
+        raise InvalidInput("to", "must not be before 'from'")
+    if (last - first).days + 1 > max_days:
+        raise InvalidInput("to", f"the period may cover at most {max_days} days")
+    return period_of(first, last, zone)
+
+
+def month_periods(period: Period, zone: ZoneInfo) -> list[Period]:
+    """The calendar months the period touches, each clipped to the period."""
+    out = []
+    first = period.first_day
+    while first <= period.last_day:
+        next_month = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        last = min(next_month - timedelta(days=1), period.last_day)
+        out.append(period_of(first, last, zone))
+        first = next_month
+    return out
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """An audit event as read back; ``type`` is the stored value, so unknown kinds still show."""
+
+    event_id: str
+    type: str
+    at: datetime
+    actor: str
+    staff_id: str | None = None
+    client_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def is_(self, kind: AuditType) -> bool:
+        return self.type == kind.value
+
+
+@dataclass(frozen=True)
+class InquiryFact:
+    inquiry_id: str
+    client_id: str
+    staff_id: str  # who holds (or held) the clock
+    opened_at: datetime
+    status: InquiryStatus
+    answered_late: bool = False
+    breached: bool = False
+    first_response_minutes: float | None = None
+
+    @property
+    def answered_on_time(self) -> bool:
+        return self.status is InquiryStatus.ANSWERED and not self.answered_late and not self.breached
+
+
+# --- arithmetic ------------------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], p: float) -> float | None:
+    """Nearest-rank percentile (``p`` in 0..100); None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    if not 0 <= p <= 100:
+        raise ValueError("p must be between 0 and 100")
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Override:
+    at: datetime
+    client_id: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ComplianceFigures:
+    inquiries: int = 0
+    answered_on_time: int = 0
+    breached: int = 0
+    first_response_p50_business_minutes: float | None = None
+    first_response_p90_business_minutes: float | None = None
+    held_after_hours: int = 0
+    overrides: tuple[Override, ...] = ()
+    auto_replies: int = 0
+    holding_replies: int = 0
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    period: Period
+    workers: tuple[tuple[str, ComplianceFigures], ...]
+    totals: ComplianceFigures
+
+
+@dataclass
+class _Tally:
+    inquiries: int = 0
+    on_time: int = 0
+    breached: int = 0
+    minutes: list[float] = field(default_factory=list)
+    held: int = 0
+    overrides: list[Override] = field(default_factory=list)
+    auto_replies: int = 0
+    holding: int = 0
+
+    def figures(self) -> ComplianceFigures:
+        return ComplianceFigures(
+            inquiries=self.inquiries,
+            answered_on_time=self.on_time,
+            breached=self.breached,
+            first_response_p50_business_minutes=_round(percentile(self.minutes, 50)),
+            first_response_p90_business_minutes=_round(percentile(self.minutes, 90)),
+            held_after_hours=self.held,
+            overrides=tuple(sorted(self.overrides, key=lambda o: o.at)),
+            auto_replies=self.auto_replies,
+            holding_replies=self.holding,
+        )
+
+
+def holding_reply_events(events: Iterable[AuditRecord]) -> list[AuditRecord]:
+    """One event per holding reply, even when both the answer and the send were recorded."""
+    seen: set[Any] = set()
+    out = []
+    for event in sorted(events, key=lambda e: (e.at, e.event_id)):
+        if not (event.is_(AuditType.INQUIRY_ANSWERED) or event.is_(AuditType.STAFF_MESSAGE_SENT)):
+            continue
+        if not _truthy(event.details.get("holding")):
+            continue
+        message_id = event.details.get("message_id")
+        keys = {("instant", event.client_id, event.at)}
+        if message_id:
+            keys.add(("message", message_id))
+        if keys & seen:
+            seen |= keys
+            continue
+        seen |= keys
+        out.append(event)
+    return out
+
+
+def compliance(
+    period: Period,
+    inquiries: Iterable[InquiryFact],
+    events: Iterable[AuditRecord],
+    workers: Iterable[str] = (),
+) -> ComplianceReport:
+    """Per-worker and total compliance figures for ``period`` (see the module docstring)."""
+    tallies: dict[str, _Tally] = {staff_id: _Tally() for staff_id in workers}
+    total = _Tally()
+
+    def both(staff_id: str | None) -> tuple[_Tally, ...]:
+        if not staff_id:
+            return (total,)
+        return (tallies.setdefault(staff_id, _Tally()), total)
+
+    for inquiry in inquiries:
+        if not period.contains(inquiry.opened_at):
+            continue
+        for t in both(inquiry.staff_id):
+            t.inquiries += 1
+            t.on_time += inquiry.answered_on_time
+            t.breached += inquiry.breached
+            if inquiry.first_response_minutes is not None:
+                t.minutes.append(inquiry.first_response_minutes)
+
+    in_period = [e for e in events if period.contains(e.at)]
+    for event in in_period:
+        if event.is_(AuditType.STAFF_MESSAGE_HELD):
+            for t in both(event.staff_id):
+                t.held += 1
+        elif event.is_(AuditType.OVERRIDE):
+            override = Override(event.at, event.client_id, event.details.get("reason"))
+            for t in both(event.staff_id):
+                t.overrides.append(override)
+        elif event.is_(AuditType.AUTO_REPLY_SENT):
+            for t in both(event.staff_id):
+                t.auto_replies += 1
+    for event in holding_reply_events(in_period):
+        for t in both(event.staff_id):
+            t.holding += 1
+
+    rows = tuple((staff_id, tallies[staff_id].figures()) for staff_id in sorted(tallies))
+    return ComplianceReport(period=period, workers=rows, totals=total.figures())
+
+
+# --- usage -----------------------------------------------------------------------------------
+
+
+USAGE_FIELDS: tuple[str, ...] = (
+    "active_clients",
+    "new_clients",
+    "clients_left",
+    "clients_removed",
+    "inquiries",
+    "inquiries_answered",
+    "messages_in",
+    "messages_out",
+    "followups",
+    "survey_responses",
+    "survey_mean_score",
+)
+
+
+@dataclass(frozen=True)
+class UsageFigures:
+    active_clients: int = 0
+    new_clients: int = 0
+    clients_left: int = 0
+    clients_removed: int = 0
+    inquiries: int = 0
+    inquiries_answered: int = 0
+    messages_in: int = 0
+    messages_out: int = 0
+    followups: int = 0
+    survey_responses: int = 0
+    survey_mean_score: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in USAGE_FIELDS}
+
+
+def _member_at_end(client: Client, end: datetime) -> bool:
+    if client.created_at >= end:
+        return False
+    for gone in (client.closed_at, client.consent.withdrawn_at, client.erased_at):
+        if gone is not None and gone < end:
+            return False
+    return True
+
+
+def usage(
+    period: Period,
+    clients: Iterable[Client],
+    inquiries: Iterable[InquiryFact],
+    events: Iterable[AuditRecord],
+) -> UsageFigures:
+    """The toolkit's usage statistics for ``period`` (see the module docstring)."""
+    clients = list(clients)
+    active = sum(_member_at_end(c, period.end) for c in clients)
+    new = sum(period.contains(c.created_at) for c in clients)
+    opened = sum(period.contains(i.opened_at) for i in inquiries)
+
+    left: set[str] = set()
+    removed: set[str] = set()
+    answered: set[str] = set()
+    messages_in = messages_out = followups = 0
+    scores: list[float] = []
+    for event in events:
+        if not period.contains(event.at):
+            continue
+        details = event.details
+        if event.is_(AuditType.CONSENT_WITHDRAWN) and event.client_id:
+            left.add(event.client_id)
+        elif event.is_(AuditType.CLIENT_STATUS) and event.client_id and details.get("status") == "closed":
+            (removed if _truthy(details.get("conduct")) else left).add(event.client_id)
+        elif event.is_(AuditType.INQUIRY_ANSWERED):
+            answered.add(str(details.get("inquiry_id") or event.event_id))
+        elif event.is_(AuditType.MESSAGE_FILED):
+            direction = details.get("direction")
+            messages_in += direction == "inbound"
+            messages_out += direction == "outbound"
+        elif event.is_(AuditType.FOLLOWUP_SENT):
+            followups += 1
+        elif event.is_(AuditType.SURVEY_SCORED):
+            score = details.get("score")
+            if isinstance(score, (int, float)) and not isinstance(score, bool):
+                scores.append(float(score))
+    left -= removed
+    return UsageFigures(
+        active_clients=active,
+        new_clients=new,
+        clients_left=len(left),
+        clients_removed=len(removed),
+        inquiries=opened,
+        inquiries_answered=len(answered),
+        messages_in=messages_in,
+        messages_out=messages_out,
+        followups=followups,
+        survey_responses=len(scores),
+        survey_mean_score=round(sum(scores) / len(scores), 2) if scores else None,
+    )
+
+
+def usage_by_month(
+    period: Period,
+    zone: ZoneInfo,
+    clients: Sequence[Client],
+    inquiries: Sequence[InquiryFact],
+    events: Sequence[AuditRecord],
+) -> list[tuple[Period, UsageFigures]]:
+    return [(month, usage(month, clients, inquiries, events)) for month in month_periods(period, zone)]

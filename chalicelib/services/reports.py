@@ -1,0 +1,224 @@
+"""Supervision: the audit trail, the boundary-compliance report and the funder usage report.
+
+Supervisors and administrators only (SPEC §4.4), and only their own agency: every read is keyed
+by the caller's ``agency_id``, so another agency's data is never even fetched.
+
+Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
+``adapters/reports_store.py`` for the index table):
+
+* ``GET /audit`` — the audit table by ``agency_id`` with ``sk`` between the period's UTC bounds,
+  or its ``by_staff`` index by ``agency#staff`` when ``staff_id`` is given.
+* ``GET /reports/compliance`` — inquiries opened in the period from the inquiries table's
+  ``by_agency_opened`` index (counts, on-time, breaches, first-response percentiles), plus one
+  audit query over the period (held messages, overrides, automatic and holding replies); the
+  agency's workers from the staff table (``Query agency_id``) so idle workers show with zeros.
+* ``GET /reports/usage`` — the agency's files from the clients table's ``by_agency`` index
+  (``created_at`` before the period's end: membership and new files), inquiries from
+  ``by_agency_opened``, and one audit query over the period for everything else. With
+  ``period=month`` the same facts are split by agency-local calendar month in memory, so a
+  year's report still costs three queries.
+
+Reads are paged by DynamoDB and bounded by the period (at most 366 days). The pre-aggregated
+``counters`` table stays unused: these keyed range reads are cheap at agency scale (thousands of
+events a month) and cannot drift from the audit trail. If an agency outgrows them, counters can be
+bumped in the same transactions that write the audit events.
+
+Figures are defined in ``chalicelib/domain/reporting.py``. Instants are written with the
+agency's offset; ``Accept: text/csv`` gives the same figures as CSV (``to_csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..domain import reporting as r
+from ..domain import validation as v
+from ..domain.errors import NotFound
+from ..domain.model import Principal
+from .access import require_supervision
+
+
+def iso(at: datetime | None, zone: ZoneInfo) -> str | None:
+    return at.astimezone(zone).isoformat() if at is not None else None
+
+
+def audit_view(event: r.AuditRecord, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": event.event_id,
+        "type": event.type,
+        "at": iso(event.at, zone),
+        "actor": event.actor,
+        "staff_id": event.staff_id,
+        "client_id": event.client_id,
+        "details": dict(event.details),
+    }
+
+
+def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "inquiries": f.inquiries,
+        "answered_on_time": f.answered_on_time,
+        "breached": f.breached,
+        "first_response_p50_business_minutes": f.first_response_p50_business_minutes,
+        "first_response_p90_business_minutes": f.first_response_p90_business_minutes,
+        "held_after_hours": f.held_after_hours,
+        "overrides": [{"at": iso(o.at, zone), "client_id": o.client_id, "reason": o.reason} for o in f.overrides],
+        "auto_replies": f.auto_replies,
+        "holding_replies": f.holding_replies,
+    }
+
+
+class ReportService:
+    def __init__(self, reads: Any, policies: Any) -> None:
+        self._reads = reads
+        self._policies = policies
+
+    def _policy(self, principal: Principal) -> Any:
+        try:
+            return self._policies.get(principal.agency_id)
+        except KeyError:
+            raise NotFound("no policy is published for this agency") from None
+
+    def _period(self, principal: Principal, params: Mapping[str, Any] | None) -> tuple[r.Period, Any]:
+        require_supervision(principal)
+        policy = self._policy(principal)
+        return r.parse_period(params, policy.calendar.zone()), policy
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def audit(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        period, policy = self._period(principal, params)
+        staff_id = (params or {}).get("staff_id") or None
+        if staff_id is not None:
+            staff_id = v.identifier(staff_id, "staff_id")
+        zone = policy.calendar.zone()
+        events = self._reads.audit_between(principal.agency_id, period.start, period.end, staff_id)
+        return {
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "staff_id": staff_id,
+            "events": [audit_view(e, zone) for e in events],
+        }
+
+    # -- compliance -------------------------------------------------------------------------
+
+    def compliance(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        period, policy = self._period(principal, params)
+        zone = policy.calendar.zone()
+        calendar = policy.calendar
+
+        def business_minutes(start: datetime, end: datetime) -> float:
+            return calendar.business_time_between(start, end).total_seconds() / 60
+
+        inquiries = self._reads.inquiries_opened(principal.agency_id, period.start, period.end, business_minutes)
+        events = list(self._reads.audit_between(principal.agency_id, period.start, period.end))
+        workers = self._reads.staff_ids(principal.agency_id, "worker")
+        report = r.compliance(period, inquiries, events, workers)
+        return {
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "workers": [{"staff_id": staff_id, **_figures_view(f, zone)} for staff_id, f in report.workers],
+            "totals": _figures_view(report.totals, zone),
+        }
+
+    # -- usage ------------------------------------------------------------------------------
+
+    def usage(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        period, policy = self._period(principal, params)
+        split = (params or {}).get("period")
+        if split not in (None, ""):
+            v.one_of(split, "period", ("month",))
+        zone = policy.calendar.zone()
+        agency = principal.agency_id
+        clients = self._reads.clients_created_before(agency, period.end)
+        inquiries = self._reads.inquiries_opened(agency, period.start, period.end)
+        events = list(self._reads.audit_between(agency, period.start, period.end))
+        body: dict[str, Any] = {
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "totals": r.usage(period, clients, inquiries, events).as_dict(),
+            "months": [],
+        }
+        if split == "month":
+            body["months"] = [
+                {"month": month.first_day.strftime("%Y-%m"), "from": month.first_day.isoformat(),
+                 "to": month.last_day.isoformat(), **figures.as_dict()}
+                for month, figures in r.usage_by_month(period, zone, clients, inquiries, events)
+            ]
+        return body
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet-safe cell: free text that a spreadsheet would run as a formula is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _write(header: list[str], rows: list[list[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(x) for x in row])
+    return out.getvalue()
+
+
+_COMPLIANCE_COLUMNS = (
+    "inquiries",
+    "answered_on_time",
+    "breached",
+    "first_response_p50_business_minutes",
+    "first_response_p90_business_minutes",
+    "held_after_hours",
+    "overrides",
+    "auto_replies",
+    "holding_replies",
+)
+
+
+def audit_csv(body: Mapping[str, Any]) -> str:
+    header = ["id", "type", "at", "actor", "staff_id", "client_id", "details"]
+    return _write(header, [[e[h] for h in header] for e in body["events"]])
+
+
+def compliance_csv(body: Mapping[str, Any]) -> str:
+    """One row per worker and a last ``TOTAL`` row; ``overrides`` is their number."""
+
+    def row(staff_id: str, figures: Mapping[str, Any]) -> list[Any]:
+        values = [len(figures[c]) if c == "overrides" else figures[c] for c in _COMPLIANCE_COLUMNS]
+        return [body["from"], body["to"], staff_id, *values]
+
+    rows = [row(w["staff_id"], w) for w in body["workers"]] + [row("TOTAL", body["totals"])]
+    return _write(["from", "to", "staff_id", *_COMPLIANCE_COLUMNS], rows)
+
+
+def usage_csv(body: Mapping[str, Any]) -> str:
+    """One row per month (when split) and a last ``total`` row."""
+    rows = [[m["month"], m["from"], m["to"], *(m[f] for f in r.USAGE_FIELDS)] for m in body.get("months", [])]
+    rows.append(["total", body["from"], body["to"], *(body["totals"][f] for f in r.USAGE_FIELDS)])
+    return _write(["period", "from", "to", *r.USAGE_FIELDS], rows)
+
+
+CSV_WRITERS = {"audit": audit_csv, "compliance": compliance_csv, "usage": usage_csv}
+
+
+def to_csv(kind: str, body: Mapping[str, Any]) -> str:
+    return CSV_WRITERS[kind](body)

@@ -1,0 +1,223 @@
+"""Pure report arithmetic: periods in agency-local days, percentiles, compliance and usage counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.domain import reporting as r
+from chalicelib.domain.audit import AuditType
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.inquiry import InquiryStatus
+from chalicelib.domain.model import Channel, Client, ClientStatus, Consent, ConsentState
+
+EDMONTON = ZoneInfo("America/Edmonton")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def event(audit_type: AuditType, at: datetime, staff: str | None = "amal", client: str | None = "c1", **details):
+    return r.AuditRecord(event_id=f"ev{at.timestamp()}{audit_type.value}{client}", type=audit_type.value, at=at, actor="x",
+                         staff_id=staff, client_id=client, details=details)
+
+
+def inquiry(iid: str, opened: datetime, staff: str = "amal", status=InquiryStatus.ANSWERED, late=False,
+            breached=False, minutes: float | None = 30.0) -> r.InquiryFact:
+    return r.InquiryFact(iid, "c1", staff, opened, status, late, breached, minutes)
+
+
+def client(cid: str, created: datetime, closed: datetime | None = None, withdrawn: datetime | None = None):
+    consent = Consent(state=ConsentState.WITHDRAWN, withdrawn_at=withdrawn) if withdrawn else Consent()
+    return Client(cid, "calgary-cfn", "amal", "", Channel.SMS, "en", "", ClientStatus.ACTIVE, created,
+                  consent=consent, closed_at=closed)
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+def test_local_days_become_utc_bounds_in_the_agency_zone():
+    period = r.parse_period({"from": "2026-03-01", "to": "2026-03-31"}, EDMONTON)
+    assert period.start == utc(2026, 3, 1, 7)  # MST, UTC-7
+    assert period.end == utc(2026, 4, 1, 6)  # MDT from 8 March, UTC-6
+    assert period.days == 31
+
+
+def test_the_day_of_the_spring_change_is_23_hours_long():
+    period = r.parse_period({"from": "2026-03-08", "to": "2026-03-08"}, EDMONTON)
+    assert period.end - period.start == timedelta(hours=23)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"to": "2026-01-01"}, "from"),
+        ({"from": "2026-01-01"}, "to"),
+        ({"from": "2026-13-01", "to": "2026-12-31"}, "from"),
+        ({"from": "2026-02-30", "to": "2026-03-01"}, "from"),
+        ({"from": "20260101", "to": "2026-03-01"}, "from"),
+        ({"from": "2026-01-01", "to": "2026-01-01T00:00"}, "to"),
+        ({"from": "2026-02-01", "to": "2026-01-31"}, "to"),
+        ({"from": "2025-01-01", "to": "2026-01-02"}, "to"),
+    ],
+)
+def test_bad_periods_name_the_field(params, field):
+    with pytest.raises(InvalidInput) as err:
+        r.parse_period(params, EDMONTON)
+    assert err.value.field == field
+
+
+def test_a_full_leap_year_is_the_longest_period_allowed():
+    assert r.parse_period({"from": "2028-01-01", "to": "2028-12-31"}, EDMONTON).days == 366
+
+
+def test_months_are_clipped_to_the_period():
+    period = r.parse_period({"from": "2026-01-15", "to": "2026-03-10"}, EDMONTON)
+    months = r.month_periods(period, EDMONTON)
+    assert [(m.first_day, m.last_day) for m in months] == [
+        (date(2026, 1, 15), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 10)),
+    ]
+    assert months[0].end == months[1].start and months[-1].end == period.end
+
+
+def test_december_rolls_over_into_january():
+    period = r.parse_period({"from": "2026-12-20", "to": "2027-01-05"}, EDMONTON)
+    assert [m.first_day for m in r.month_periods(period, EDMONTON)] == [date(2026, 12, 20), date(2027, 1, 1)]
+
+
+# --- percentiles ---------------------------------------------------------------------------------
+
+
+def test_nearest_rank_percentiles_pick_real_observations():
+    values = [50, 10, 40, 20, 30]
+    assert r.percentile(values, 50) == 30
+    assert r.percentile(values, 90) == 50
+    assert r.percentile(values, 0) == 10
+    assert r.percentile(list(range(1, 11)), 90) == 9
+    assert r.percentile([7], 90) == 7
+    assert r.percentile([], 50) is None
+
+
+# --- compliance ----------------------------------------------------------------------------------
+
+MARCH = r.parse_period({"from": "2026-03-02", "to": "2026-03-06"}, EDMONTON)
+
+
+def test_compliance_counts_each_workers_inquiries_and_boundary_events():
+    inquiries = [
+        inquiry("i1", utc(2026, 3, 2, 17), minutes=10),
+        inquiry("i2", utc(2026, 3, 3, 17), minutes=20),
+        inquiry("i3", utc(2026, 3, 4, 17), status=InquiryStatus.ANSWERED, late=True, breached=True, minutes=900),
+        inquiry("i4", utc(2026, 3, 5, 17), status=InquiryStatus.OPEN, minutes=None),
+        inquiry("j1", utc(2026, 3, 5, 18), staff="jean", status=InquiryStatus.BREACHED, breached=True, minutes=None),
+        inquiry("old", utc(2026, 3, 1, 17), minutes=1),  # Sunday 1 March: before the period
+    ]
+    events = [
+        event(AuditType.STAFF_MESSAGE_HELD, utc(2026, 3, 3, 2), message_id="m1"),
+        event(AuditType.STAFF_MESSAGE_HELD, utc(2026, 3, 4, 2), message_id="m2"),
+        event(AuditType.OVERRIDE, utc(2026, 3, 4, 3), client="c9", reason="eviction tonight", message_id="m3"),
+        event(AuditType.AUTO_REPLY_SENT, utc(2026, 3, 4, 4), staff="jean"),
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 5, 16), inquiry_id="i1", holding=True),
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 5, 16), message_id="m4", holding=True),  # same reply
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 5, 17), message_id="m5", holding=True),
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 5, 18), message_id="m6", holding=False),
+        event(AuditType.STAFF_MESSAGE_HELD, utc(2026, 3, 7, 8), message_id="late"),  # after the period
+    ]
+    report = r.compliance(MARCH, inquiries, events, workers=["amal", "jean", "idle"])
+    rows = dict(report.workers)
+    amal, jean, idle = rows["amal"], rows["jean"], rows["idle"]
+    assert (amal.inquiries, amal.answered_on_time, amal.breached) == (4, 2, 1)
+    assert amal.first_response_p50_business_minutes == 20
+    assert amal.first_response_p90_business_minutes == 900
+    assert amal.held_after_hours == 2
+    assert [(o.client_id, o.reason) for o in amal.overrides] == [("c9", "eviction tonight")]
+    assert amal.holding_replies == 2 and amal.auto_replies == 0
+    assert (jean.inquiries, jean.breached, jean.auto_replies) == (1, 1, 1)
+    assert jean.first_response_p50_business_minutes is None
+    assert idle == r.ComplianceFigures()
+    assert report.totals.inquiries == 5 and report.totals.breached == 2
+    assert report.totals.held_after_hours == 2 and len(report.totals.overrides) == 1
+
+
+def test_holding_events_with_the_same_message_id_count_once():
+    events = [
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 3, 16), message_id="m1", holding=True),
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 16, 0, 1), message_id="m1", holding=True),
+    ]
+    assert len(r.holding_reply_events(events)) == 1
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+def test_usage_counts_follow_the_toolkit_template():
+    clients = [
+        client("a", utc(2026, 1, 10)),
+        client("b", utc(2026, 3, 3, 17)),  # new in the period
+        client("c", utc(2026, 1, 10), closed=utc(2026, 3, 4, 17)),  # left in the period
+        client("d", utc(2026, 1, 10), withdrawn=utc(2026, 3, 4, 18)),  # withdrew in the period
+        client("e", utc(2026, 1, 10), closed=utc(2026, 3, 5, 17)),  # removed for conduct
+        client("f", utc(2026, 1, 10), closed=utc(2026, 3, 20)),  # closed after the period: still a member
+    ]
+    events = [
+        event(AuditType.CLIENT_STATUS, utc(2026, 3, 4, 17), client="c", status="closed", conduct=False),
+        event(AuditType.CONSENT_WITHDRAWN, utc(2026, 3, 4, 18), client="d"),
+        event(AuditType.CLIENT_STATUS, utc(2026, 3, 5, 17), client="e", status="closed", conduct=True),
+        event(AuditType.CLIENT_STATUS, utc(2026, 3, 5, 17), client="a", status="suspended", conduct=True),
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 18), inquiry_id="i1"),
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 19), inquiry_id="i1", late=True),  # same inquiry
+        event(AuditType.MESSAGE_FILED, utc(2026, 3, 3, 17), direction="inbound", kind="client"),
+        event(AuditType.MESSAGE_FILED, utc(2026, 3, 3, 18), direction="inbound", kind="client"),
+        event(AuditType.MESSAGE_FILED, utc(2026, 3, 3, 19), direction="outbound", kind="staff"),
+        event(AuditType.FOLLOWUP_SENT, utc(2026, 3, 4, 17), kind="followup"),
+        event(AuditType.SURVEY_SCORED, utc(2026, 3, 4, 17), score=4),
+        event(AuditType.SURVEY_SCORED, utc(2026, 3, 4, 18), score=5),
+        event(AuditType.SURVEY_SCORED, utc(2026, 3, 4, 19), score=5),
+        event(AuditType.MESSAGE_FILED, utc(2026, 3, 9, 17), direction="inbound"),  # after the period
+    ]
+    inquiries = [inquiry("i1", utc(2026, 3, 3, 17)), inquiry("i0", utc(2026, 2, 27))]
+    figures = r.usage(MARCH, clients, inquiries, events)
+    assert figures.as_dict() == {
+        "active_clients": 3,
+        "new_clients": 1,
+        "clients_left": 2,
+        "clients_removed": 1,
+        "inquiries": 1,
+        "inquiries_answered": 1,
+        "messages_in": 2,
+        "messages_out": 1,
+        "followups": 1,
+        "survey_responses": 3,
+        "survey_mean_score": 4.67,
+    }
+
+
+def test_a_client_who_withdrew_and_was_then_removed_counts_as_removed_only():
+    events = [
+        event(AuditType.CONSENT_WITHDRAWN, utc(2026, 3, 3, 17), client="x"),
+        event(AuditType.CLIENT_STATUS, utc(2026, 3, 3, 18), client="x", status="closed", conduct=True),
+    ]
+    figures = r.usage(MARCH, [], [], events)
+    assert (figures.clients_left, figures.clients_removed) == (0, 1)
+
+
+def test_usage_by_month_splits_every_figure():
+    period = r.parse_period({"from": "2026-01-01", "to": "2026-02-28"}, EDMONTON)
+    clients = [client("a", utc(2026, 1, 10)), client("b", utc(2026, 2, 10))]
+    events = [
+        event(AuditType.MESSAGE_FILED, utc(2026, 1, 31, 12), direction="inbound"),
+        # 1 February 05:00 UTC is still 31 January in Edmonton.
+        event(AuditType.MESSAGE_FILED, utc(2026, 2, 1, 5), direction="inbound"),
+        event(AuditType.MESSAGE_FILED, utc(2026, 2, 1, 8), direction="inbound"),
+    ]
+    months = r.usage_by_month(period, EDMONTON, clients, [], events)
+    assert [(m.first_day.month, f.new_clients, f.active_clients, f.messages_in) for m, f in months] == [
+        (1, 1, 1, 2),
+        (2, 1, 2, 1),
+    ]
+    assert r.usage(period, clients, [], events).survey_mean_score is None
