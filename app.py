@@ -27,9 +27,11 @@ from chalicelib.domain.errors import (
     SignatureInvalid,
     Unauthenticated,
 )
+from chalicelib.log_privacy import quiet_payload_loggers
 
 app = Chalice(app_name="cmdm")
 app.log.setLevel(logging.INFO)
+quiet_payload_loggers()  # SPEC §5.7: no library may print a client's number or a body, even at DEBUG
 log = logging.getLogger("cmdm")
 
 MAX_JSON_BYTES = 64 * 1024

@@ -1,0 +1,132 @@
+"""Who may call what: every staff endpoint in ``app.routes`` x every kind of caller.
+
+The route list is read from the application, so a new endpoint without a row here fails
+``test_every_endpoint_has_a_row_in_the_matrix``. Twilio webhooks are left out: they are
+authenticated by Twilio's signature, not by staff tokens (their own tests cover forgeries).
+
+Cells: a status code, ``OK`` (the caller is allowed: anything but 401/403/404 and never a 5xx;
+a 400 or 409 about the body or the file's state is fine) or ``OK_OR_FORBIDDEN`` (an endpoint
+whose owner decides whether that role may act, e.g. an admin sending a message; it must still
+not be a 401, 404 or 5xx). Another agency's administrator gets 404 for Calgary's objects, and
+whatever it does get back never contains a Calgary client id or phone number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from app import app
+from tests.conftest import auth, new_client
+
+OK = "ok"
+OK_OR_FORBIDDEN = "ok-or-403"
+CALLERS = ("nobody", "other_agency_admin", "other_worker", "supervisor", "case_manager", "admin")
+WEBHOOK_PREFIX = "/webhooks/twilio"
+PERIOD = "?from=2026-03-02&to=2026-03-02"
+
+
+def row(nobody: Any, other_agency_admin: Any, other_worker: Any, supervisor: Any, case_manager: Any,
+        admin: Any, *, query: str = "", body: Any = None) -> dict[str, Any]:
+    return {"expect": dict(zip(CALLERS, (nobody, other_agency_admin, other_worker, supervisor, case_manager, admin),
+                               strict=True)), "query": query, "body": body}
+
+
+CONSENT = {"form_version": "v2", "signed_at": "2026-01-05T10:00:00-07:00", "channels": ["whatsapp"]}
+
+# (method, path) -> expected status per caller. Rows for endpoints not built yet are skipped.
+MATRIX: dict[tuple[str, str], dict[str, Any]] = {
+    ("PUT", "/staff/{staff_id}"): row(401, OK, 403, 403, 403, OK, body={"role": "worker", "name": "New"}),
+    ("PUT", "/numbers/{number}"): row(401, 404, 403, 403, 403, OK,
+                                      body={"staff_id": "amal", "channels": ["sms", "whatsapp"]}),
+    ("POST", "/clients"): row(401, 404, 403, 403, OK, OK, body={
+        "case_manager_id": "amal", "phone": "+15875550177", "channel": "sms", "language": "en", "name": "N"}),
+    ("GET", "/clients/{client_id}"): row(401, 404, 403, OK, OK, OK),
+    ("PUT", "/clients/{client_id}/consent"): row(401, 404, 403, 403, OK, OK, body=CONSENT),
+    ("DELETE", "/clients/{client_id}/consent"): row(401, 404, 403, 403, OK, OK, body={"reason": "matrix"}),
+    ("GET", "/clients/{client_id}/export"): row(401, 404, 403, 403, OK, OK),
+    ("DELETE", "/clients/{client_id}"): row(401, 404, 403, 403, 403, OK),
+    ("GET", "/audit"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    ("GET", "/reports/compliance"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    ("GET", "/reports/usage"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    # Built by other issues (SPEC §4.4); checked as soon as they exist.
+    ("GET", "/clients/{client_id}/messages"): row(401, 404, 403, OK, OK, OK),
+    ("POST", "/clients/{client_id}/messages"): row(401, 404, 403, 403, OK, OK_OR_FORBIDDEN,
+                                                   body={"body": "Hello from the matrix"}),
+    ("GET", "/inquiries"): row(401, OK, OK, OK, OK, OK, query="?status=open"),
+    ("PUT", "/clients/{client_id}/status"): row(401, 404, 403, 403, OK_OR_FORBIDDEN, OK,
+                                                body={"status": "suspended", "reason": "matrix"}),
+    ("POST", "/clients/{client_id}/warnings"): row(401, 404, 403, 403, OK, OK, body={"reason": "matrix"}),
+    ("GET", "/followups"): row(401, OK_OR_FORBIDDEN, OK, OK_OR_FORBIDDEN, OK, OK_OR_FORBIDDEN),
+    ("GET", "/notifications"): row(401, OK, OK, OK, OK, OK),
+}
+
+
+def staff_endpoints() -> list[tuple[str, str]]:
+    found = []
+    for path, entries in app.routes.items():
+        if path.startswith(WEBHOOK_PREFIX):
+            continue
+        found.extend((method, path) for method in entries)
+    return sorted(found)
+
+
+def test_every_endpoint_has_a_row_in_the_matrix():
+    unknown = [f"{method} {path}" for method, path in staff_endpoints() if (method, path) not in MATRIX]
+    assert not unknown, f"add these endpoints to MATRIX in {__file__}: {', '.join(unknown)}"
+
+
+def _fill(path: str, params: dict[str, str]) -> str:
+    names = re.findall(r"{(\w+)}", path)
+    missing = [n for n in names if n not in params]
+    assert not missing, f"the matrix does not know how to fill {missing} in {path}"
+    for name in names:
+        path = path.replace("{" + name + "}", params[name])
+    return path
+
+
+def _accepts(expected: Any, status: int) -> bool:
+    if expected == OK:
+        return status < 500 and status not in (401, 403, 404)
+    if expected == OK_OR_FORBIDDEN:
+        return status < 500 and status not in (401, 404)
+    return status == expected
+
+
+@pytest.mark.parametrize(("method", "path"), [e for e in staff_endpoints() if e in MATRIX])
+def test_each_caller_gets_the_expected_status(http, agency, method, path):
+    spec = MATRIX[(method, path)]
+    client = new_client(http, agency["amal"], phone="+15875550123")
+    params = {"client_id": client["client_id"], "staff_id": "matrix-new", "number": "%2B15873550101"}
+    callers = {
+        "nobody": None,
+        "other_agency_admin": auth("admin-h", "admin", "halifax-isans"),
+        "other_worker": agency["jean"],
+        "supervisor": agency["supervisor"],
+        "case_manager": agency["amal"],
+        "admin": agency["admin"],
+    }
+    url = _fill(path, params) + spec["query"]
+    failures = []
+    for caller in CALLERS:  # refusals first, so the allowed calls that change things come last
+        r = http.call(method, url, callers[caller], spec["body"])
+        expected = spec["expect"][caller]
+        if not _accepts(expected, r.status_code):
+            failures.append(f"{caller}: expected {expected}, got {r.status_code} {r.body[:200]!r}")
+        if r.status_code in (401, 403, 404) and r.json is not None:
+            assert set(r.json) == {"error"}, r.body
+        if caller == "other_agency_admin":
+            text = (r.body or b"").decode("utf-8", "replace")
+            assert client["client_id"] not in text and "+15875550123" not in text, f"{method} {path} leaks: {text}"
+    assert not failures, f"{method} {path}:\n" + "\n".join(failures)
+
+
+def test_another_agencys_reports_count_nothing_of_calgary(http, agency):
+    new_client(http, agency["amal"])
+    halifax = auth("admin-h", "admin", "halifax-isans")
+    r = http.call("GET", "/reports/usage?from=2026-01-01&to=2026-12-31", halifax)
+    assert r.status_code == 200 and set(r.json["totals"].values()) <= {0, None}
+    r = http.call("GET", "/reports/compliance?from=2026-01-01&to=2026-12-31", halifax)
+    assert r.json["workers"] == [] and r.json["totals"]["inquiries"] == 0
