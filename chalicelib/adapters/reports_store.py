@@ -6,7 +6,7 @@ Every read here is a ``Query`` on a key or an index, never a ``Scan``:
 |----------------------------------------|------------------------------|---------------------------------------|
 | audit of an agency over a period       | audit                        | agency_id, sk between the UTC bounds  |
 | audit of one worker over a period      | audit / by_staff             | agency#staff, sk between              |
-| audit of one client (export)           | audit / by_client            | client_id                             |
+| audit of one client (export, /audit)   | audit / by_client            | client_id (, sk between)              |
 | inquiries opened over a period         | inquiries / by_agency_opened | agency_id, opened_at between          |
 | inquiries of one client (export)       | inquiries / by_client        | client_id                             |
 | the agency's files (usage report)      | clients / by_agency          | agency_id, created_at < period end    |
@@ -109,6 +109,47 @@ class ReportsStore:
             items = m.AuditModel.query(agency_id, m.AuditModel.sk.between(_bound(start), _bound(end)))
         for item in items:
             yield audit_record(item)
+
+    def audit_page(
+        self,
+        agency_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        staff_id: str | None = None,
+        client_id: str | None = None,
+        after: str | None = None,
+        limit: int = 1000,
+    ) -> tuple[list[AuditRecord], str | None]:
+        """Up to ``limit`` events with ``start <= at < end`` after the cursor ``after``, oldest first.
+
+        Returns the events and the cursor of the next page (None on the last page). One keyed
+        query: by client (``by_client``, kept to this agency), else by worker (``by_staff``),
+        else the agency's partition.
+        """
+        low = _bound(start)
+        if after is not None and after > low:
+            low = after + "\u0000"  # strictly after the cursor's own key
+        high = _bound(end)
+        if low > high:
+            return [], None
+        if client_id:
+            query = m.AuditModel.by_client.query(client_id, m.AuditModel.sk.between(low, high), limit=limit + 1)
+        elif staff_id:
+            query = m.AuditModel.by_staff.query(
+                agency_staff(agency_id, staff_id), m.AuditModel.sk.between(low, high), limit=limit + 1
+            )
+        else:
+            query = m.AuditModel.query(agency_id, m.AuditModel.sk.between(low, high), limit=limit + 1)
+        items = list(query)
+        more = len(items) > limit
+        items = items[:limit]
+        events = [
+            audit_record(i)
+            for i in items
+            if i.agency_id == agency_id and (not staff_id or i.agency_staff == agency_staff(agency_id, staff_id))
+        ]
+        return events, (items[-1].sk if more else None)
 
     def audit_of_client(self, client_id: str) -> list[AuditRecord]:
         return [audit_record(i) for i in m.AuditModel.by_client.query(client_id)]

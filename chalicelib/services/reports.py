@@ -7,7 +7,9 @@ Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
 ``adapters/reports_store.py`` for the index table):
 
 * ``GET /audit`` — the audit table by ``agency_id`` with ``sk`` between the period's UTC bounds,
-  or its ``by_staff`` index by ``agency#staff`` when ``staff_id`` is given.
+  or its ``by_staff`` index by ``agency#staff`` when ``staff_id`` is given, or its ``by_client``
+  index when ``client_id`` is given (events of another agency are dropped). Pages of ``limit``
+  events (default 1000, at most 5000); ``next`` is the cursor to pass as ``after``.
 * ``GET /reports/compliance`` — inquiries opened in the period from the inquiries table's
   ``by_agency_opened`` index (counts, on-time, breaches, first-response percentiles), plus one
   audit query over the period (held messages, overrides, automatic and holding replies); the
@@ -32,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -39,9 +42,21 @@ from zoneinfo import ZoneInfo
 
 from ..domain import reporting as r
 from ..domain import validation as v
-from ..domain.errors import NotFound
+from ..domain.errors import InvalidInput, NotFound
 from ..domain.model import Principal
 from .access import require_supervision
+
+DEFAULT_AUDIT_PAGE = 1000
+MAX_AUDIT_PAGE = 5000
+_CURSOR = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#[A-Za-z0-9_.@-]{1,64}", re.ASCII)
+
+
+def _limit(value: Any) -> int:
+    if value in (None, ""):
+        return DEFAULT_AUDIT_PAGE
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_AUDIT_PAGE:
+        raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_AUDIT_PAGE}")
+    return int(value)
 
 
 def iso(at: datetime | None, zone: ZoneInfo) -> str | None:
@@ -93,17 +108,31 @@ class ReportService:
     # -- audit ------------------------------------------------------------------------------
 
     def audit(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """One page of the audit trail; ``staff_id`` / ``client_id`` narrow it, ``after`` pages on."""
         period, policy = self._period(principal, params)
-        staff_id = (params or {}).get("staff_id") or None
+        params = params or {}
+        staff_id = params.get("staff_id") or None
         if staff_id is not None:
             staff_id = v.identifier(staff_id, "staff_id")
+        client_id = params.get("client_id") or None
+        if client_id is not None:
+            client_id = v.identifier(client_id, "client_id")
+        limit = _limit(params.get("limit"))
+        after = params.get("after") or None
+        if after is not None and not _CURSOR.fullmatch(after):
+            raise InvalidInput("after", "must be the 'next' value of a previous page")
         zone = policy.calendar.zone()
-        events = self._reads.audit_between(principal.agency_id, period.start, period.end, staff_id)
+        events, cursor = self._reads.audit_page(
+            principal.agency_id, period.start, period.end, staff_id=staff_id, client_id=client_id,
+            after=after, limit=limit,
+        )
         return {
             "from": period.first_day.isoformat(),
             "to": period.last_day.isoformat(),
             "staff_id": staff_id,
+            "client_id": client_id,
             "events": [audit_view(e, zone) for e in events],
+            "next": cursor,
         }
 
     # -- compliance -------------------------------------------------------------------------

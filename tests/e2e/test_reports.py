@@ -109,6 +109,27 @@ def test_audit_refuses_bad_periods_naming_the_field(http, agency, query, field):
     assert r.status_code == 400 and r.json["error"]["field"] == field
 
 
+def test_audit_pages_with_a_cursor_and_narrows_to_one_client(http, agency):
+    ids = [seed_event(AuditType.STAFF_MESSAGE_HELD, utc(2026, 3, 2, 17, i), client=f"cl_{i % 2}").event_id
+           for i in range(5)]
+    seed_event(AuditType.STAFF_MESSAGE_HELD, utc(2026, 3, 2, 17, 9), client="cl_0", agency="halifax-isans")
+    seen, after = [], ""
+    for _page in range(5):
+        r = http.call("GET", f"/audit?from=2026-03-02&to=2026-03-02&limit=2{after}", agency["supervisor"])
+        assert r.status_code == 200 and len(r.json["events"]) <= 2
+        seen += [e["id"] for e in r.json["events"]]
+        if r.json["next"] is None:
+            break
+        after = f"&after={r.json['next'].replace('#', '%23')}"
+    assert seen == ids
+    r = http.call("GET", "/audit?from=2026-03-02&to=2026-03-02&client_id=cl_0", agency["supervisor"])
+    assert [e["id"] for e in r.json["events"]] == ids[0::2]  # Halifax's cl_0 event is not Calgary's
+    for bad, field in (("limit=0", "limit"), ("limit=5001", "limit"), ("limit=x", "limit"),
+                       ("after=garbage", "after"), ("client_id=a%2Fb", "client_id")):
+        r = http.call("GET", f"/audit?from=2026-03-02&to=2026-03-02&{bad}", agency["supervisor"])
+        assert r.status_code == 400 and r.json["error"]["field"] == field, bad
+
+
 def test_workers_may_not_read_the_audit_trail_or_reports(http, agency):
     for path in ("/audit", "/reports/compliance", "/reports/usage"):
         r = http.call("GET", f"{path}?from=2026-03-02&to=2026-03-02", agency["amal"])
