@@ -186,6 +186,26 @@ def test_erased_names_are_gone_and_counts_stay_true(http, agency):
     assert again["client_id"] != cid
 
 
+def test_erasure_purges_every_version_of_a_media_object(aws):
+    from chalicelib.adapters.reports_store import S3Media
+
+    client = s3()
+    client.create_bucket(Bucket="cmdm-test-versioned", CreateBucketConfiguration={"LocationConstraint": "ca-central-1"})
+    client.put_bucket_versioning(Bucket="cmdm-test-versioned", VersioningConfiguration={"Status": "Enabled"})
+    for content in (b"first take", b"second take"):
+        client.put_object(Bucket="cmdm-test-versioned", Key="calgary-cfn/cl_1/voice.ogg", Body=content)
+    client.put_object(Bucket="cmdm-test-versioned", Key="calgary-cfn/cl_1/voice.ogg.keep", Body=b"other")
+    try:
+        assert S3Media("cmdm-test-versioned", "ca-central-1").delete(["calgary-cfn/cl_1/voice.ogg"]) == 1
+        left = client.list_object_versions(Bucket="cmdm-test-versioned")
+        assert [v["Key"] for v in left.get("Versions", [])] == ["calgary-cfn/cl_1/voice.ogg.keep"]
+        assert left.get("DeleteMarkers", []) == []
+    finally:
+        for v in client.list_object_versions(Bucket="cmdm-test-versioned").get("Versions", []):
+            client.delete_object(Bucket="cmdm-test-versioned", Key=v["Key"], VersionId=v["VersionId"])
+        client.delete_bucket(Bucket="cmdm-test-versioned")
+
+
 # --- retention -----------------------------------------------------------------------------------
 
 
