@@ -243,3 +243,29 @@ def test_closing_sets_the_sparse_key_the_retention_job_reads(aws):
     assert reopening_changes()["closed_at"] is None
     assert m.ClientModel.closed_files.Meta.index_name == "closed_files"
     assert timedelta(days=730) == bootstrap.container().policies.get(AGENCY).closed_file_retention
+
+
+def test_supervision_and_data_rights_never_scan_a_table(http, agency, monkeypatch):
+    from pynamodb.connection.base import Connection
+
+    operations: list[str] = []
+    original = Connection.dispatch
+
+    def recording(self, operation_name, operation_kwargs):
+        operations.append(operation_name)
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    cid = new_client(http, agency["amal"], phone=PHONE)["client_id"]
+    seed_file(cid)
+    close(cid, utc(2023, 3, 9, 17))
+    for path in ("/audit?from=2026-03-01&to=2026-03-31&staff_id=amal", "/audit?from=2026-03-01&to=2026-03-31",
+                 f"/audit?from=2026-03-01&to=2026-03-31&client_id={cid}",
+                 "/reports/compliance?from=2026-03-01&to=2026-03-31",
+                 "/reports/usage?from=2026-01-01&to=2026-12-31&period=month"):
+        assert http.call("GET", path, agency["supervisor"]).status_code == 200, path
+    assert http.call("GET", f"/clients/{cid}/export", agency["admin"]).status_code == 200
+    with time_machine.travel(utc(2026, 1, 11, 9), tick=False):
+        application.run_job("erase_expired")
+    assert m.ClientModel.get(cid).erased_at is not None
+    assert "Query" in operations and "Scan" not in operations
