@@ -27,7 +27,9 @@ Definitions (SPEC §5.6, the DMSI toolkit's usage-statistics template):
   ``inquiries`` opened in it; ``inquiries_answered`` distinct inquiries answered in it;
   ``messages_in``/``messages_out`` ``MESSAGE_FILED`` events by direction; ``followups``
   ``FOLLOWUP_SENT`` events (follow-ups, check-ins and surveys sent); ``survey_responses`` and
-  ``survey_mean_score`` from ``SURVEY_SCORED`` (mean rounded to two decimals, null when none).
+  ``survey_mean_score`` from ``SURVEY_SCORED`` (mean rounded to two decimals, null when none);
+  ``clients_with_consent`` (an addition to the template, for consent coverage) the members at
+  the end of the period whose signed consent was on record by then.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from zoneinfo import ZoneInfo
 from .audit import AuditType
 from .errors import InvalidInput
 from .inquiry import InquiryStatus
-from .model import Client
+from .model import Client, ConsentState
 
 MAX_PERIOD_DAYS = 366
 
@@ -305,6 +307,7 @@ USAGE_FIELDS: tuple[str, ...] = (
     "followups",
     "survey_responses",
     "survey_mean_score",
+    "clients_with_consent",
 )
 
 
@@ -321,6 +324,7 @@ class UsageFigures:
     followups: int = 0
     survey_responses: int = 0
     survey_mean_score: float | None = None
+    clients_with_consent: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in USAGE_FIELDS}
@@ -335,6 +339,14 @@ def _member_at_end(client: Client, end: datetime) -> bool:
     return True
 
 
+def _consented_at_end(client: Client, end: datetime) -> bool:
+    consent = client.consent
+    if consent.state is ConsentState.NONE:
+        return False
+    recorded = consent.recorded_at or consent.signed_at
+    return recorded is not None and recorded < end
+
+
 def usage(
     period: Period,
     clients: Iterable[Client],
@@ -343,7 +355,9 @@ def usage(
 ) -> UsageFigures:
     """The toolkit's usage statistics for ``period`` (see the module docstring)."""
     clients = list(clients)
-    active = sum(_member_at_end(c, period.end) for c in clients)
+    members = [c for c in clients if _member_at_end(c, period.end)]
+    active = len(members)
+    consented = sum(_consented_at_end(c, period.end) for c in members)
     new = sum(period.contains(c.created_at) for c in clients)
     opened = sum(period.contains(i.opened_at) for i in inquiries)
 
@@ -385,6 +399,7 @@ def usage(
         followups=followups,
         survey_responses=len(scores),
         survey_mean_score=round(sum(scores) / len(scores), 2) if scores else None,
+        clients_with_consent=consented,
     )
 
 

@@ -292,11 +292,12 @@ def test_usage_report_matches_the_hand_counted_quarter_and_splits_by_month(http,
     assert body["totals"] == {
         "active_clients": 3, "new_clients": 5, "clients_left": 1, "clients_removed": 1, "inquiries": 3,
         "inquiries_answered": 2, "messages_in": 4, "messages_out": 2, "followups": 2, "survey_responses": 2,
-        "survey_mean_score": 3.5,
+        "survey_mean_score": 3.5, "clients_with_consent": 3,
     }
     months = {mo["month"]: mo for mo in body["months"]}
     assert list(months) == ["2026-01", "2026-02", "2026-03"]
     assert (months["2026-01"]["active_clients"], months["2026-01"]["new_clients"]) == (2, 2)
+    assert months["2026-01"]["clients_with_consent"] == 2
     assert (months["2026-02"]["active_clients"], months["2026-02"]["clients_left"]) == (3, 1)
     assert (months["2026-03"]["active_clients"], months["2026-03"]["clients_removed"]) == (3, 1)
     assert months["2026-03"]["survey_mean_score"] == 3.5 and months["2026-01"]["survey_mean_score"] is None

@@ -30,8 +30,11 @@ def inquiry(iid: str, opened: datetime, staff: str = "amal", status=InquiryStatu
     return r.InquiryFact(iid, "c1", staff, opened, status, late, breached, minutes)
 
 
-def client(cid: str, created: datetime, closed: datetime | None = None, withdrawn: datetime | None = None):
+def client(cid: str, created: datetime, closed: datetime | None = None, withdrawn: datetime | None = None,
+           consented: datetime | None = None):
     consent = Consent(state=ConsentState.WITHDRAWN, withdrawn_at=withdrawn) if withdrawn else Consent()
+    if consented:
+        consent = Consent(state=ConsentState.GIVEN, recorded_at=consented, signed_at=consented)
     return Client(cid, "calgary-cfn", "amal", "", Channel.SMS, "en", "", ClientStatus.ACTIVE, created,
                   consent=consent, closed_at=closed)
 
@@ -157,8 +160,8 @@ def test_holding_events_with_the_same_message_id_count_once():
 
 def test_usage_counts_follow_the_toolkit_template():
     clients = [
-        client("a", utc(2026, 1, 10)),
-        client("b", utc(2026, 3, 3, 17)),  # new in the period
+        client("a", utc(2026, 1, 10), consented=utc(2026, 1, 11)),
+        client("b", utc(2026, 3, 3, 17), consented=utc(2026, 3, 9)),  # new; consent recorded after the period
         client("c", utc(2026, 1, 10), closed=utc(2026, 3, 4, 17)),  # left in the period
         client("d", utc(2026, 1, 10), withdrawn=utc(2026, 3, 4, 18)),  # withdrew in the period
         client("e", utc(2026, 1, 10), closed=utc(2026, 3, 5, 17)),  # removed for conduct
@@ -194,6 +197,7 @@ def test_usage_counts_follow_the_toolkit_template():
         "followups": 1,
         "survey_responses": 3,
         "survey_mean_score": 4.67,
+        "clients_with_consent": 1,
     }
 
 
