@@ -265,7 +265,8 @@ def run_job(name: str) -> Any:
 
 
 def _erase_expired_files() -> Any:
-    return bootstrap.container().data_rights.erase_expired()
+    summary = bootstrap.container().data_rights.erase_expired()
+    return summary if any(summary.values()) else None  # the local job loop prints only news
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

@@ -26,7 +26,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | compliance report                              | inquiries / by_agency_opened  | Query agency_id, opened_at range      |
 | GET /audit by agency and time                  | audit                         | Query agency_id, sk between           |
 | GET /audit?staff_id                            | audit / by_staff              | Query agency_staff, sk between        |
-| export of one file                             | audit / by_client             | Query client_id                       |
+| export of one file, GET /audit?client_id       | audit / by_client             | Query client_id (, sk between)        |
 | export of one file: its inquiries              | inquiries / by_client         | Query client_id, opened_at asc        |
 | GET /notifications                             | notifications                 | Query recipient (agency#staff)        |
 | GET /followups                                 | followups                     | Query agency_staff                    |
@@ -166,9 +166,7 @@ class ClientsClosed(GlobalSecondaryIndex):
     # (closing sets it, re-opening removes it: reports_store.closing_changes / reopening_changes).
     # The retention job reads closed_at <= now - retention per agency; status and erased_at are
     # projected so already-erased tombstones are skipped without a second read.
-    Meta = type(
-        "Meta", (), {"index_name": "closed_files", "projection": IncludeProjection(["status", "erased_at"])}
-    )
+    Meta = _index_meta("closed_files", IncludeProjection(["status", "erased_at"]))
     agency_id = UnicodeAttribute(hash_key=True)
     closed_at = UTCDateTimeAttribute(range_key=True)
 
