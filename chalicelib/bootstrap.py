@@ -78,9 +78,50 @@ class Container:
 
     @cached_property
     def clients(self) -> Any:
+        from .adapters.inbound_store import InboundStore
         from .services.clients import ClientService
 
-        return ClientService(self.store)
+        return ClientService(self.store, messages_of=InboundStore().messages_of)
+
+
+    # -- inbound messaging (Twilio webhooks) ----------------------------------------------------
+
+    @cached_property
+    def request_validator(self) -> Any:
+        """Twilio's own signature check, with the account's auth token."""
+        from twilio.request_validator import RequestValidator
+
+        return RequestValidator(self.twilio_credentials[1])
+
+    @cached_property
+    def inbound(self) -> Any:
+        from .adapters.inbound_store import InboundStore
+        from .services.inbound import InboundService, NumberCache
+
+        store = self.store  # configures the models first
+        return InboundService(
+            InboundStore(),
+            NumberCache(store.get_number),
+            self.policies,
+            rate_secret=self.twilio_credentials[1].encode(),
+            records=store,
+        )
+
+    @cached_property
+    def media_bucket(self) -> Any:
+        from .adapters.media import MediaBucket
+
+        return MediaBucket(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
+
+    @cached_property
+    def media(self) -> Any:
+        from .adapters.inbound_store import InboundStore
+        from .adapters.media import TwilioMedia
+        from .services.media import MediaService
+
+        sid, token = self.twilio_credentials
+        twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
+        return MediaService(InboundStore(), self.store, twilio, self.media_bucket, self.policies)
 
 
 _lock = threading.Lock()

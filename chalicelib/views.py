@@ -63,3 +63,26 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
         "next_followup_at": iso(client.next_followup_at, zone),
         "last_inbound_at": iso(client.last_inbound_at, zone),
     }
+
+
+def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> dict[str, Any]:
+    """One message of a file (SPEC §4.4); ``link`` turns a stored media key into a short-lived URL."""
+    media = []
+    for ref in msg.media:
+        item: dict[str, Any] = {"content_type": ref.content_type, "status": ref.status.value, "size": ref.size}
+        if ref.s3_key and link is not None:
+            item["url"] = link(ref.s3_key)
+        media.append(item)
+    return {
+        "id": msg.message_id,
+        "direction": msg.direction.value,
+        "kind": msg.kind.value,
+        "body": msg.body,
+        "at": iso(msg.at, zone),
+        "status": msg.status,
+        "channel": msg.channel.value,
+        "staff_id": msg.staff_id,
+        "inquiry_id": msg.inquiry_id,
+        "error_code": msg.error_code,
+        "media": media,
+    }

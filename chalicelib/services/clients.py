@@ -77,8 +77,14 @@ class WithdrawConsent:
 
 
 class ClientService:
-    def __init__(self, store: Store, covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        covering_for: Callable[[Principal], frozenset[str]] | None = None,
+        messages_of: Callable[[str], list[Any]] | None = None,
+    ) -> None:
         self._store = store
+        self._messages_of = messages_of or (lambda client_id: [])
         # Colleagues the caller covers for during an absence (filled in by the absence feature).
         self._covering_for = covering_for or (lambda principal: frozenset())
 
@@ -135,6 +141,11 @@ class ClientService:
         client = self._load(principal, client_id)
         inquiry = self._store.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
         return client, inquiry
+
+    def messages(self, principal: Principal, client_id: str) -> tuple[Client, list[Any]]:
+        """The file's messages, oldest first, for whoever may read the file."""
+        client = self._load(principal, client_id)
+        return client, self._messages_of(client.client_id)
 
     def give_consent(self, principal: Principal, client_id: str, command: GiveConsent) -> Client:
         client = self._load(principal, client_id, manage=True)
