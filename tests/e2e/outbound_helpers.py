@@ -77,3 +77,11 @@ def sweep() -> Any:
     import app
 
     return app.run_job("sweep_clocks")
+
+
+def use_gateway(gateway: Any) -> None:
+    """Send through ``gateway`` from now on (services that hold the old one are rebuilt)."""
+    built = bootstrap.container().__dict__
+    built["gateway"] = gateway
+    for name in ("messaging", "sweep"):
+        built.pop(name, None)
