@@ -294,3 +294,78 @@ def test_held_whatsapp_message_whose_window_closes_before_monday_goes_as_the_tem
         sweep()
         [out] = outbox()
         assert out["content_sid"] == "HX6281a51526646af067114b0e8923e24a" and out["body"] is None
+
+
+# --- number re-assignment and absences -----------------------------------------------------------
+
+
+def test_reassigning_a_number_moves_the_clients_and_their_open_inquiries(http, agency):
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at(TUESDAY_10) - timedelta(hours=1)
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        http.call("PUT", "/staff/samir", agency["admin"], {"role": "worker", "name": "Samir"})
+        r = http.call("PUT", "/numbers/%2B15873550101", agency["admin"], {"staff_id": "samir", "channels": ["sms", "whatsapp"]})
+        assert r.status_code == 200, r.body
+
+        row = inquiry(inquiry_id)
+        assert row.staff_id == "samir" and row.staff_status == "calgary-cfn#samir#open"
+        samir = auth("samir")
+        assert [i["id"] for i in http.call("GET", "/inquiries", samir).json["inquiries"]] == [inquiry_id]
+        assert http.call("GET", "/inquiries", agency["amal"]).json["inquiries"] == []
+        moved = [e for e in audit("number.reassigned") if e.client_id == client["client_id"]]
+        assert moved and moved[0].details["inquiry_id"] == inquiry_id
+
+        assert send(http, agency["amal"], client["client_id"]).status_code == 403
+        r = send(http, samir, client["client_id"], "Hello, I am your new case manager")
+        assert r.status_code == 201, r.body
+        [out] = outbox()
+        assert out["from_number"] == "+15873550101"
+        assert inquiry(inquiry_id).answered_by == "samir"
+
+
+def test_absence_lets_the_cover_list_and_answer_from_the_absent_workers_number(http, agency):
+    with time_machine.travel(at(TUESDAY_10), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        r = http.call("PUT", "/staff/amal/absences/winter-leave", agency["amal"],
+                      {"start": "2026-02-11", "end": "2026-02-13", "cover_id": "jean", "note": "family visit"})
+        assert r.status_code == 201, r.body
+        assert r.json == {"staff_id": "amal", "absence_id": "winter-leave", "start": "2026-02-11",
+                          "end": "2026-02-13", "cover_id": "jean", "note": "family visit"}
+        assert len(audit("staff.absence_recorded")) == 1
+
+        # Not yet away: Jean may not answer Amal's client.
+        assert send(http, agency["jean"], client["client_id"]).status_code == 403
+
+        traveller.move_to(at("2026-02-11T10:00:00-07:00"))
+        opened = at("2026-02-11T09:30:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        listed = http.call("GET", "/inquiries?status=open", agency["jean"]).json["inquiries"]
+        assert [i["id"] for i in listed] == [inquiry_id]
+        assert http.call("GET", f"/clients/{client['client_id']}", agency["jean"]).status_code == 200
+        r = send(http, agency["jean"], client["client_id"], "Amal is away, I am helping you this week")
+        assert r.status_code == 201, r.body
+        [out] = outbox()
+        assert out["from_number"] == "+15873550101", "the client sees the number they know"
+        row = inquiry(inquiry_id)
+        assert row.status == "answered" and row.answered_by == "jean"
+        assert audit("staff_message.sent")[0].actor == "jean"
+
+        traveller.move_to(at("2026-02-14T10:00:00-07:00"))
+        assert send(http, agency["jean"], client["client_id"]).status_code == 403
+
+
+def test_absence_rules(http, agency):
+    good = {"start": "2026-02-11", "end": "2026-02-13", "cover_id": "jean"}
+    assert http.call("PUT", "/staff/amal/absences/a1", agency["jean"], good).status_code == 403
+    assert http.call("PUT", "/staff/amal/absences/a1", agency["supervisor"], good).status_code == 403
+    r = http.call("PUT", "/staff/amal/absences/a1", agency["admin"], good)
+    assert r.status_code == 201
+    r = http.call("PUT", "/staff/amal/absences/a1", agency["admin"], {**good, "end": "2026-02-20"})
+    assert r.status_code == 200 and r.json["end"] == "2026-02-20"
+    for payload, field in (({**good, "start": "11/02/2026"}, "start"), ({**good, "end": "2026-02-01"}, "end"),
+                           ({**good, "cover_id": "amal"}, "cover_id"), ({**good, "cover_id": "sup-maria"}, "cover_id"),
+                           ({**good, "cover_id": "ghost"}, "cover_id"), ({"start": "2026-02-11"}, "end")):
+        r = http.call("PUT", "/staff/amal/absences/a2", agency["amal"], payload)
+        assert r.status_code == 400 and r.json["error"]["field"] == field, (payload, r.body)
+    assert http.call("PUT", "/staff/ghost/absences/a1", agency["admin"], good).status_code == 404
