@@ -283,6 +283,56 @@ def copy_media(event: Any) -> None:
     """Copies new client media from Twilio into the agency bucket and deletes Twilio's copy."""
     copy_media_job()
 
+# --- staff messages and boundaries -------------------------------------------------------------
+
+
+@staff_route("/clients/{client_id}/messages", ["POST"])
+@handled
+def post_staff_message(client_id: str) -> Any:
+    from chalicelib.services.messaging import SendStaffMessage, send_view
+
+    who = principal()
+    command = SendStaffMessage.parse(json_body())
+    outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
+    body = send_view(outcome, _zone(outcome.message.agency_id))
+    status = 202 if outcome.status == "scheduled" else 201
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@staff_route("/inquiries", ["GET"])
+@handled
+def list_inquiries() -> Any:
+    from chalicelib.views import inquiry_view
+
+    who = principal()
+    params = app.current_request.query_params or {}
+    found = bootstrap.container().messaging.inquiries(who, params.get("status", "open"))
+    zone = _zone(who.agency_id)
+    return {"inquiries": [inquiry_view(i, zone) for i in found]}
+
+
+@staff_route("/notifications", ["GET"])
+@handled
+def list_notifications() -> Any:
+    from chalicelib.services.messaging import notification_view
+
+    who = principal()
+    found = bootstrap.container().messaging.notifications(who)
+    zone = _zone(who.agency_id)
+    return {"notifications": [notification_view(n, zone) for n in found]}
+
+
+@staff_route("/staff/{staff_id}/absences/{absence_id}", ["PUT"])
+@handled
+def put_absence(staff_id: str, absence_id: str) -> Any:
+    from chalicelib.services.absences import PutAbsence, absence_view
+
+    who = principal()
+    staff_id = unquote(staff_id)
+    command = PutAbsence.parse(unquote(absence_id), json_body())
+    absence, is_new = bootstrap.container().absences.put(who, staff_id, command)
+    return created(absence_view(staff_id, absence)) if is_new else absence_view(staff_id, absence)
+
 
 # --- scheduled jobs ----------------------------------------------------------------------------
 
@@ -295,3 +345,16 @@ def run_job(name: str) -> Any:
 
 
 JOBS["copy_media"] = copy_media_job
+
+
+def run_sweep_clocks() -> Any:
+    """Send held messages whose time came; record breaches once and escalate them (SPEC §4.4)."""
+    return bootstrap.container().sweep.run()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sweep_clocks(event: Any) -> Any:
+    return run_sweep_clocks()
+
+
+JOBS["sweep_clocks"] = run_sweep_clocks

@@ -81,7 +81,8 @@ class Container:
         from .adapters.inbound_store import InboundStore
         from .services.clients import ClientService
 
-        return ClientService(self.store, messages_of=InboundStore().messages_of)
+        return ClientService(self.store, covering_for=self.absences.covering_for,
+                             messages_of=InboundStore().messages_of)
 
 
     # -- inbound messaging (Twilio webhooks) ----------------------------------------------------
@@ -122,6 +123,38 @@ class Container:
         sid, token = self.twilio_credentials
         twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
         return MediaService(InboundStore(), self.store, twilio, self.media_bucket, self.policies)
+
+
+    @cached_property
+    def outbound_store(self) -> Any:
+        from .adapters.outbound_store import OutboundStore
+
+        return OutboundStore(self.store)
+
+    @cached_property
+    def absences(self) -> Any:
+        from .services.absences import AbsenceService
+
+        return AbsenceService(self.store, self.outbound_store, self.policies)
+
+    @cached_property
+    def messaging(self) -> Any:
+        from .services.messaging import MessagingService
+
+        return MessagingService(
+            self.store,
+            self.outbound_store,
+            self.policies,
+            self.gateway,
+            status_callback=self.settings.public_url + "/webhooks/twilio/status",
+            covering_for=self.absences.covering_for,
+        )
+
+    @cached_property
+    def sweep(self) -> Any:
+        from .services.sweep import SweepService
+
+        return SweepService(self.outbound_store, self.messaging, self.policies)
 
 
 _lock = threading.Lock()
