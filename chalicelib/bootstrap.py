@@ -97,7 +97,7 @@ class Container:
     @cached_property
     def inbound(self) -> Any:
         from .adapters.inbound_store import InboundStore
-        from .services.inbound import InboundService, NumberCache
+        from .services.inbound import AbsenceCovers, InboundService, NumberCache
 
         store = self.store  # configures the models first
         return InboundService(
@@ -106,6 +106,7 @@ class Container:
             self.policies,
             rate_secret=self.twilio_credentials[1].encode(),
             records=store,
+            cover_lookup=AbsenceCovers(store.list_staff, self.outbound_store.absences_by_staff, self.policies),
         )
 
     @cached_property

@@ -150,6 +150,50 @@ class NumberCache:
             self._items.clear()
 
 
+class AbsenceCovers:
+    """Who covers an absent case manager, for the inbound side (``domain.inbound.Cover``).
+
+    Reads the agency's staff (names and absences) at most once a minute per container, so an
+    inbound message pays no extra round trip; a newly recorded absence applies within a minute.
+    """
+
+    def __init__(self, list_staff: Callable[[str], list[Any]], absences_by_staff: Callable[[str], Mapping[str, Any]],
+                 policies: Any, ttl_seconds: float = 60.0) -> None:
+        self._list_staff = list_staff
+        self._absences_by_staff = absences_by_staff
+        self._policies = policies
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, dict[str, str], Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _agency(self, agency_id: str) -> tuple[dict[str, str], Mapping[str, Any]]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(agency_id)
+            if hit is not None and now - hit[0] < self._ttl:
+                return hit[1], hit[2]
+        names = {staff.staff_id: staff.name for staff in self._list_staff(agency_id)}
+        absences = self._absences_by_staff(agency_id)
+        with self._lock:
+            self._cache[agency_id] = (now, names, absences)
+        return names, absences
+
+    def __call__(self, client: Any, at: datetime) -> rules.Cover | None:
+        from ..domain.absence import absence_on, local_day
+
+        names, absences = self._agency(client.agency_id)
+        day = local_day(at, self._policies.get(client.agency_id).calendar.zone())
+        absence = absence_on(absences.get(client.case_manager_id, ()), day)
+        if absence is None or absence.cover_id == client.case_manager_id:
+            return None
+        return rules.Cover(
+            staff_id=absence.cover_id,
+            case_manager_name=names.get(client.case_manager_id, client.case_manager_id),
+            cover_name=names.get(absence.cover_id, absence.cover_id),
+            reply_key=f"{absence.absence_id}:{day.isoformat()}",  # one absence reply per client per day
+        )
+
+
 class InboundService:
     def __init__(
         self,

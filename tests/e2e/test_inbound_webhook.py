@@ -375,3 +375,23 @@ def test_public_url_is_what_the_signature_covers(api: Any, agency: Any) -> None:
     assert PUBLIC_URL != "https://elsewhere.example/api"
     r = inbound(api, form, sign=False, headers={"X-Twilio-Signature": wrong_url_sig})
     assert r.status_code == 403
+
+
+# -- absence of the case manager ---------------------------------------------------------------
+
+
+def test_message_during_an_absence_names_the_cover_and_lands_in_their_queue(
+    api: Any, http: Any, agency: Any, fatima: Any
+) -> None:
+    r = http.call("PUT", "/staff/amal/absences/winter-leave", agency["amal"],
+                  {"start": "2026-12-07", "end": "2026-12-11", "cover_id": "jean"})
+    assert r.status_code in (200, 201), r.body
+    with at("2026-12-08T10:00"):
+        reply = twiml_message(inbound(api, whatsapp_form(FATIMA, AMAL_NUMBER, "are you there?")))
+        again = twiml_message(inbound(api, whatsapp_form(FATIMA, AMAL_NUMBER, "hello?")))
+        queue = http.call("GET", "/inquiries?status=open", agency["jean"]).json["inquiries"]
+    assert reply is not None and "Jean" in reply and "Amal" in reply
+    assert again is None  # one absence reply per client per day
+    assert [i["client_id"] for i in queue] == [fatima["client_id"]]
+    inquiry = http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["open_inquiry"]
+    assert inquiry["staff_id"] == "jean"
