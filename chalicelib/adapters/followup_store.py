@@ -220,6 +220,22 @@ class FollowupStore:
             ))
         return rows
 
+    def record_score(self, agency_id: str, staff_id: str, client_id: str, survey_at: datetime, score: int,
+                     replied_at: datetime) -> bool:
+        """Put a survey's score on its follow-up row (for the inbound feature, next to SURVEY_SCORED).
+
+        The row of a survey is keyed by the instant it was sent, which the run also stores on the
+        file as ``last_survey_at``; so ``record_score(..., client.last_survey_at, score, at)`` finds it.
+        False when there is no such row.
+        """
+        item = m.FollowupModel(agency_staff=agency_staff(agency_id, staff_id), sk=sort_key(survey_at, client_id))
+        try:
+            item.update(actions=[m.FollowupModel.score.set(score), m.FollowupModel.replied_at.set(replied_at)],
+                        condition=m.FollowupModel.sk.exists())
+        except UpdateError:
+            return False
+        return True
+
     def last_inbound(self, client_ids: Iterable[str]) -> dict[str, datetime | None]:
         """``last_inbound_at`` of each file, in BatchGets of up to 100 keys."""
         ids = list(dict.fromkeys(client_ids))

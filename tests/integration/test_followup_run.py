@@ -344,3 +344,33 @@ def test_queued_batch_arriving_after_closing_sends_nothing(http, agency):
         payload = http.client.lambda_.invoke("followup_worker", event).payload
     assert payload == {"closed": 3, "malformed": 1}
     assert sent() == []
+
+
+def test_permanent_twilio_refusal_marks_the_message_failed_and_not_due(http, agency, monkeypatch):
+    from chalicelib.adapters.twilio_gateway import PermanentSendError
+
+    client = open_file(http, agency, local("2026-11-16T09:00"))
+
+    def refused(message):
+        raise PermanentSendError("twilio refused the message (400)", "21610")
+
+    monkeypatch.setattr(bootstrap.container().gateway, "send", refused)
+    assert run_at(local("2026-11-23T10:05")) == {"failed": 1}
+    [filed] = list(m.MessageModel.query(client["client_id"]))
+    assert filed.status == "failed" and filed.error_code == "21610" and filed.due_at is None
+
+
+def test_survey_score_lands_on_the_surveys_follow_up_row(http, agency):
+    from chalicelib.adapters.followup_store import FollowupStore
+
+    client = open_file(http, agency, local("2026-11-16T09:30"), channel="sms", phone="+15875550189")
+    set_client(client["client_id"], next_survey_at=local("2026-11-18T10:00").astimezone(UTC),
+               last_inbound_at=local("2026-11-17T16:00").astimezone(UTC))
+    run_at(local("2026-11-18T10:30"))
+    item = m.ClientModel.get(client["client_id"])
+    store = FollowupStore(bootstrap.container().store)
+    replied = local("2026-11-18T11:00").astimezone(UTC)
+    assert store.record_score("calgary-cfn", "amal", client["client_id"], item.last_survey_at, 5, replied)
+    [row] = list(m.FollowupModel.query("calgary-cfn#amal"))
+    assert row.score == 5 and row.kind == "survey" and row.replied_at == replied
+    assert not store.record_score("calgary-cfn", "amal", client["client_id"], replied, 5, replied)
