@@ -333,6 +333,40 @@ def put_absence(staff_id: str, absence_id: str) -> Any:
     absence, is_new = bootstrap.container().absences.put(who, staff_id, command)
     return created(absence_view(staff_id, absence)) if is_new else absence_view(staff_id, absence)
 
+# --- follow-ups and conduct -----------------------------------------------------------------------
+
+
+@staff_route("/followups", ["GET"])
+@handled
+def list_followups() -> Any:
+    from chalicelib.services.followups import ListFollowups
+
+    who = principal()
+    query = ListFollowups.parse(app.current_request.query_params)
+    return {"followups": bootstrap.container().followups.list(who, query)}
+
+
+@staff_route("/clients/{client_id}/warnings", ["POST"])
+@handled
+def warn_client(client_id: str) -> Any:
+    from chalicelib.services.conduct import Warn
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().conduct.warn(who, client_id, Warn.parse(json_body()))
+    return created(client_view(client, _zone(client.agency_id)))
+
+
+@staff_route("/clients/{client_id}/status", ["PUT"])
+@handled
+def put_client_status(client_id: str) -> Any:
+    from chalicelib.services.conduct import ChangeStatus
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().conduct.change_status(who, client_id, ChangeStatus.parse(json_body()))
+    return client_view(client, _zone(client.agency_id))
+
 
 # --- scheduled jobs ----------------------------------------------------------------------------
 
@@ -358,3 +392,38 @@ def sweep_clocks(event: Any) -> Any:
 
 
 JOBS["sweep_clocks"] = run_sweep_clocks
+
+
+# Follow-ups, check-ins and surveys (issue 5): every 15 minutes, in UTC; local time is worked out in
+# code. With CMDM_FOLLOWUP_QUEUE_URL set (or a queue name in the aws stage) the run only queues
+# batches of due clients and ``followup_worker`` handles them; otherwise it handles them inline.
+FOLLOWUP_QUEUE = os.environ.get("CMDM_FOLLOWUP_QUEUE", "cmdm-local-followups")
+
+
+def followups_job() -> dict[str, int]:
+    summary = bootstrap.container().followups.run()
+    log.info("run_followups: %s", summary)  # counts only: no numbers, no bodies
+    return summary
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def run_followups(event: Any) -> dict[str, int]:
+    return followups_job()
+
+
+@app.on_sqs_message(queue=FOLLOWUP_QUEUE, batch_size=1)
+def followup_worker(event: Any) -> dict[str, int]:
+    """One queued batch of due clients of one agency (the same code as the inline run)."""
+    totals: dict[str, int] = {}
+    for record in event:
+        try:
+            body = json.loads(record.body)
+        except (TypeError, ValueError):
+            body = None
+        for key, count in bootstrap.container().followups.process_batch(body).items():
+            totals[key] = totals.get(key, 0) + count
+    log.info("followup_worker: %s", totals)
+    return totals
+
+
+JOBS["run_followups"] = followups_job

@@ -82,7 +82,7 @@ class Container:
         from .services.clients import ClientService
 
         return ClientService(self.store, covering_for=self.absences.covering_for,
-                             messages_of=InboundStore().messages_of)
+                             messages_of=InboundStore().messages_of, policies=self.policies)
 
 
     # -- inbound messaging (Twilio webhooks) ----------------------------------------------------
@@ -156,6 +156,32 @@ class Container:
         from .services.sweep import SweepService
 
         return SweepService(self.outbound_store, self.messaging, self.policies)
+
+
+    @cached_property
+    def followups(self) -> Any:
+        """Follow-ups, check-ins and surveys (issue 5); fans out through SQS when a queue is set."""
+        from .adapters.followup_store import FollowupStore, SqsFanout
+        from .services.followups import FollowupService
+
+        fanout = None
+        if self.settings.followup_queue_url or (self.settings.is_aws and self.settings.followup_queue):
+            fanout = SqsFanout(self.settings.followup_queue_url, self.settings.region,
+                               queue_name=self.settings.followup_queue)
+        return FollowupService(
+            self.store,
+            FollowupStore(self.store),
+            self.policies,
+            self.gateway,
+            status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
+            fanout=fanout,
+        )
+
+    @cached_property
+    def conduct(self) -> Any:
+        from .services.conduct import ConductService
+
+        return ConductService(self.store, self.policies)
 
 
 _lock = threading.Lock()

@@ -61,6 +61,13 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
         "opted_out": client.opted_out,
         "open_inquiry": inquiry_view(open_inquiry, zone) if open_inquiry else None,
         "next_followup_at": iso(client.next_followup_at, zone),
+        # Follow-ups and the conduct policy (issue 5).
+        "next_checkin_at": iso(client.next_checkin_at, zone),
+        "next_survey_at": iso(client.next_survey_at, zone),
+        "status_reason": client.status_reason,
+        "closed_at": iso(client.closed_at, zone),
+        "warnings": client.warnings,
+        "flagged_for_meeting": client.flagged_for_meeting,
         "last_inbound_at": iso(client.last_inbound_at, zone),
     }
 
