@@ -107,7 +107,14 @@ class Container:
             rate_secret=self.twilio_credentials[1].encode(),
             records=store,
             cover_lookup=AbsenceCovers(store.list_staff, self.outbound_store.absences_by_staff, self.policies),
+            on_score=self._record_survey_score,
         )
+
+    def _record_survey_score(self, client: Any, score: int, at: Any) -> None:
+        from .adapters.followup_store import FollowupStore
+
+        FollowupStore(self.store).record_score(client.agency_id, client.case_manager_id, client.client_id,
+                                               client.last_survey_at, score, at)
 
     @cached_property
     def media_bucket(self) -> Any:

@@ -204,7 +204,10 @@ class InboundService:
         rate_secret: bytes,
         records: Any,
         cover_lookup: rules.CoverLookup = rules.no_cover,
+        on_score: Callable[[Any, int, datetime], Any] | None = None,
     ) -> None:
+        # Puts a survey score on the worker's follow-up list too (a derived view, after the commit).
+        self.on_score = on_score
         self.store = store
         self.records = records  # the general repository (audit, client updates)
         self.numbers = numbers
@@ -322,6 +325,8 @@ class InboundService:
             filing.client_changes = {"last_inbound_at": at}
 
         self.store.commit(filing)
+        if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
+            self.on_score(client, decision.score, at)
 
         if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)

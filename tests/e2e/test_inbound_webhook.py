@@ -395,3 +395,31 @@ def test_message_during_an_absence_names_the_cover_and_lands_in_their_queue(
     assert [i["client_id"] for i in queue] == [fatima["client_id"]]
     inquiry = http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["open_inquiry"]
     assert inquiry["staff_id"] == "jean"
+
+
+# -- survey replies ----------------------------------------------------------------------------
+
+
+def test_reply_of_four_after_a_survey_is_scored_not_opened_as_an_inquiry(api: Any, http: Any, agency: Any) -> None:
+    from app import run_job
+    from chalicelib.adapters import models as m
+
+    with at("2026-11-16T09:30"):
+        client = new_client(http, agency["amal"], phone=JOSEPH, channel="sms", language="en")
+    item = m.ClientModel.get(client["client_id"])
+    item.update(actions=[m.ClientModel.next_survey_at.set(datetime(2026, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC"))),
+                         m.ClientModel.last_inbound_at.set(datetime(2026, 11, 17, 23, 0, tzinfo=ZoneInfo("UTC")))])
+    with at("2026-11-18T10:30"):
+        run_job("run_followups")
+    with at("2026-11-18T11:00"):
+        reply = twiml_message(inbound(api, sms_form(JOSEPH, AMAL_NUMBER, " 4 ")))
+    assert reply is not None and "Thank you" in reply
+    file = http.call("GET", f"/clients/{client['client_id']}", agency["amal"]).json
+    assert file["open_inquiry"] is None
+    assert "survey.scored" in audit_types(client["client_id"])
+    rows = http.call("GET", "/followups", agency["amal"]).json["followups"]
+    survey = [r for r in rows if r["kind"] == "survey"]
+    assert survey and survey[0]["score"] == 4 and survey[0]["replied"] is True
+    with at("2026-11-18T11:05"):  # a second digit is an ordinary message
+        inbound(api, sms_form(JOSEPH, AMAL_NUMBER, "5"))
+    assert http.call("GET", f"/clients/{client['client_id']}", agency["amal"]).json["open_inquiry"] is not None
