@@ -31,7 +31,6 @@ def inquiry_view(inquiry: Inquiry, zone: ZoneInfo | None = None) -> dict[str, An
         "answered_at": iso(inquiry.answered_at, zone),
         "answered_late": inquiry.answered_late,
         "complex": inquiry.complex,
-        "message_count": inquiry.message_count,
     }
 
 
