@@ -380,6 +380,9 @@ class DynamoStore:
             if Channel(item.channel) not in channels:
                 continue
             client = client_from(m.ClientModel.get(item.client_id, consistent_read=True))
+            inquiry = self.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
+            # The open clock moves with the client unless a covering colleague holds it.
+            moves_clock = inquiry is not None and inquiry.awaiting_answer and inquiry.staff_id == from_staff
             event = AuditEvent(
                 agency_id=agency_id,
                 type=AuditType.NUMBER_REASSIGNED,
@@ -387,7 +390,11 @@ class DynamoStore:
                 actor=actor,
                 client_id=client.client_id,
                 staff_id=to_staff,
-                details={"from_staff": from_staff, "to_staff": to_staff},
+                details={
+                    "from_staff": from_staff,
+                    "to_staff": to_staff,
+                    "inquiry_id": inquiry.inquiry_id if moves_clock and inquiry else None,
+                },
             )
             with self.transaction() as tx:
                 self.update_client(
@@ -396,14 +403,14 @@ class DynamoStore:
                     [event],
                     tx=tx,
                 )
-                inquiry = self.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
-                if inquiry is not None and inquiry.awaiting_answer:
+                if moves_clock and inquiry is not None:
                     tx.update(
                         m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
                         actions=[
                             m.InquiryModel.staff_id.set(to_staff),
                             m.InquiryModel.staff_status.set(f"{agency_id}#{to_staff}#{inquiry.status.value}"),
                         ],
+                        condition=m.InquiryModel.status == inquiry.status.value,
                     )
             moved += 1
         return moved

@@ -29,9 +29,9 @@ PERIOD = "?from=2026-03-02&to=2026-03-02"
 
 
 def row(nobody: Any, other_agency_admin: Any, other_worker: Any, supervisor: Any, case_manager: Any,
-        admin: Any, *, query: str = "", body: Any = None) -> dict[str, Any]:
+        admin: Any, *, query: str = "", body: Any = None, params: dict[str, str] | None = None) -> dict[str, Any]:
     return {"expect": dict(zip(CALLERS, (nobody, other_agency_admin, other_worker, supervisor, case_manager, admin),
-                               strict=True)), "query": query, "body": body}
+                               strict=True)), "query": query, "body": body, "params": params or {}}
 
 
 CONSENT = {"form_version": "v2", "signed_at": "2026-01-05T10:00:00-07:00", "channels": ["whatsapp"]}
@@ -61,6 +61,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/clients/{client_id}/warnings"): row(401, 404, 403, 403, OK, OK, body={"reason": "matrix"}),
     ("GET", "/followups"): row(401, OK_OR_FORBIDDEN, OK, OK_OR_FORBIDDEN, OK, OK_OR_FORBIDDEN),
     ("GET", "/notifications"): row(401, OK, OK, OK, OK, OK),
+    # The case manager records their own absence, covered by the other worker.
+    ("PUT", "/staff/{staff_id}/absences/{absence_id}"): row(
+        401, 404, 403, 403, OK, OK, params={"staff_id": "amal", "absence_id": "matrix-leave"},
+        body={"start": "2026-03-02", "end": "2026-03-06", "cover_id": "jean"}),
 }
 
 
@@ -99,7 +103,8 @@ def _accepts(expected: Any, status: int) -> bool:
 def test_each_caller_gets_the_expected_status(http, agency, method, path):
     spec = MATRIX[(method, path)]
     client = new_client(http, agency["amal"], phone="+15875550123")
-    params = {"client_id": client["client_id"], "staff_id": "matrix-new", "number": "%2B15873550101"}
+    params = {"client_id": client["client_id"], "staff_id": "matrix-new", "number": "%2B15873550101",
+              **spec["params"]}
     callers = {
         "nobody": None,
         "other_agency_admin": auth("admin-h", "admin", "halifax-isans"),

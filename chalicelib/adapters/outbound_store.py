@@ -1,0 +1,447 @@
+"""Storage for staff messages, response clocks, escalations and absences (issue 4).
+
+Kept apart from ``store.py`` but built on it: the same models, the same audit items, the same
+"change and audit in one TransactWrite" rule. Every state change of a message or an inquiry is
+conditional on the version read (PynamoDB's ``VersionAttribute``) and on the status it leaves,
+so two sweeps, or a sweep and a request, can never both send a message or both record a breach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.absence import Absence, parse_day
+from ..domain.audit import AuditEvent, new_id
+from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.model import Channel, Client, Role
+from ..domain.outbound import Answer, MessageStatus, StaffMessage
+from . import models as m
+from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, inquiry_from, sort_key
+
+AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
+WAITING = (MessageStatus.HELD.value, MessageStatus.QUEUED.value)
+
+
+@dataclass(frozen=True)
+class Notification:
+    recipient_id: str
+    type: str
+    at: datetime
+    message: str
+    client_id: str | None = None
+    inquiry_id: str | None = None
+    notification_id: str = ""
+    read: bool = False
+
+
+def staff_status(agency_id: str, staff_id: str, status: str) -> str:
+    return f"{agency_id}#{staff_id}#{status}"
+
+
+def agency_status(agency_id: str, status: str) -> str:
+    return f"{agency_id}#{status}"
+
+
+def message_from(item: m.MessageModel) -> StaffMessage:
+    return StaffMessage(
+        client_id=item.client_id,
+        sk=item.sk,
+        message_id=item.message_id,
+        agency_id=item.agency_id,
+        staff_id=item.staff_id or "",
+        channel=Channel(item.channel),
+        body=item.body or "",
+        status=MessageStatus(item.status),
+        at=item.at,
+        holding=bool(item.holding),
+        override_reason=item.override_reason,
+        template=item.template,
+        send_at=item.send_at,
+        sent_at=item.sent_at,
+        due_at=item.due_at,
+        attempts=int(item.attempts or 0),
+        error_code=item.error_code,
+        twilio_sid=item.twilio_sid,
+        version=item.version or 1,
+    )
+
+
+def _message_proxy(message: StaffMessage) -> m.MessageModel:
+    return m.MessageModel(client_id=message.client_id, sk=message.sk, version=message.version)
+
+
+def _notification_item(n: Notification, agency_id: str) -> m.NotificationModel:
+    return m.NotificationModel(
+        recipient=agency_staff(agency_id, n.recipient_id),
+        sk=sort_key(n.at, n.notification_id or new_id("nt")),
+        type=n.type,
+        at=n.at,
+        client_id=n.client_id,
+        inquiry_id=n.inquiry_id,
+        message=n.message,
+    )
+
+
+def notification_from(item: m.NotificationModel) -> Notification:
+    return Notification(
+        recipient_id=item.recipient.split("#", 1)[-1],
+        type=item.type,
+        at=item.at,
+        message=item.message,
+        client_id=item.client_id,
+        inquiry_id=item.inquiry_id,
+        notification_id=item.sk.split("#", 1)[-1],
+        read=bool(item.read),
+    )
+
+
+def _cancelled(err: TransactWriteError) -> bool:
+    reasons = getattr(err, "cancellation_reasons", None) or []
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
+
+
+def _condition_failed(err: UpdateError) -> bool:
+    cause = getattr(err, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+class OutboundStore:
+    """Repository of the outbound feature; ``store`` provides transactions and client updates."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _run(self, body: Callable[[TransactWrite], None]) -> None:
+        """One TransactWrite; a failed condition (someone changed an item first) is ConcurrentUpdate."""
+        try:
+            with self._store.transaction() as tx:
+                body(tx)
+        except TransactWriteError as err:
+            if _cancelled(err):
+                raise ConcurrentUpdate("outbound") from None
+            raise
+
+    @staticmethod
+    def _audit(tx: TransactWrite, events: Sequence[AuditEvent]) -> None:
+        for event in events:
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+
+    @staticmethod
+    def _notify(tx: TransactWrite, agency_id: str, notifications: Sequence[Notification]) -> None:
+        for note in notifications:
+            tx.save(_notification_item(note, agency_id), condition=m.NotificationModel.sk.does_not_exist())
+
+    @staticmethod
+    def _answer(tx: TransactWrite, inquiry: Inquiry, answer: Answer) -> None:
+        answered = InquiryStatus.ANSWERED.value
+        tx.update(
+            m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
+            actions=[
+                m.InquiryModel.status.set(answered),
+                m.InquiryModel.staff_status.set(staff_status(inquiry.agency_id, inquiry.staff_id, answered)),
+                m.InquiryModel.agency_status.set(agency_status(inquiry.agency_id, answered)),
+                m.InquiryModel.answered_at.set(answer.answered_at),
+                m.InquiryModel.answered_by.set(answer.answered_by),
+                m.InquiryModel.answered_late.set(answer.late),
+                m.InquiryModel.first_response_business_seconds.set(answer.business_seconds),
+                m.InquiryModel.complex.set(inquiry.complex or answer.holding),
+            ],
+            condition=m.InquiryModel.status.is_in(*AWAITING),
+        )
+
+    def _client_and_answer(
+        self,
+        tx: TransactWrite,
+        client: Client | None,
+        client_changes: dict[str, Any] | None,
+        inquiry: Inquiry | None,
+        answer: Answer | None,
+    ) -> None:
+        if client is not None and client_changes:
+            self._store.update_client(client, client_changes, tx=tx)
+        if inquiry is not None and answer is not None:
+            self._answer(tx, inquiry, answer)
+
+    # -- staff messages -------------------------------------------------------------------------
+
+    def file_staff_message(
+        self,
+        message: StaffMessage,
+        *,
+        from_number: str | None,
+        client: Client | None = None,
+        client_changes: dict[str, Any] | None = None,
+        inquiry: Inquiry | None = None,
+        answer: Answer | None = None,
+        events: Sequence[AuditEvent] = (),
+        notifications: Sequence[Notification] = (),
+    ) -> None:
+        """Store a new staff message with its audit (and, when it goes now, the client and inquiry)."""
+        due = message.status in (MessageStatus.HELD, MessageStatus.QUEUED, MessageStatus.SENDING)
+        item = m.MessageModel(
+            client_id=message.client_id,
+            sk=message.sk,
+            message_id=message.message_id,
+            agency_id=message.agency_id,
+            direction="outbound",
+            kind="staff",
+            body=message.body,
+            at=message.at,
+            status=message.status.value,
+            channel=message.channel.value,
+            staff_id=message.staff_id,
+            from_number=from_number,
+            inquiry_id=answer.inquiry_id if answer else None,
+            send_at=message.send_at,
+            holding=message.holding,
+            override_reason=message.override_reason,
+            template=message.template,
+            attempts=message.attempts,
+            due_agency=message.agency_id if due else None,
+            due_at=message.due_at if due else None,
+        )
+
+        def body(tx: TransactWrite) -> None:
+            tx.save(item, condition=m.MessageModel.sk.does_not_exist())
+            self._client_and_answer(tx, client, client_changes, inquiry, answer)
+            self._audit(tx, events)
+            self._notify(tx, message.agency_id, notifications)
+
+        self._run(body)
+
+    def get_message(self, client_id: str, sk: str) -> StaffMessage | None:
+        try:
+            return message_from(m.MessageModel.get(client_id, sk, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def due_messages(self, agency_id: str, now: datetime) -> Iterator[tuple[str, str]]:
+        """(client_id, sk) of messages waiting to be sent (or stuck sending) whose time has come."""
+        for item in m.MessageModel.outbound_due.query(agency_id, m.MessageModel.due_at <= now):
+            yield item.client_id, item.sk
+
+    def claim(self, message: StaffMessage, lease_until: datetime, from_number: str | None) -> StaffMessage | None:
+        """held/queued -> sending, for this caller only; None when someone else got there first."""
+        proxy = _message_proxy(message)
+        try:
+            proxy.update(
+                actions=[
+                    m.MessageModel.status.set(MessageStatus.SENDING.value),
+                    m.MessageModel.attempts.set(m.MessageModel.attempts + 1),
+                    m.MessageModel.due_at.set(lease_until),
+                    m.MessageModel.from_number.set(from_number) if from_number else m.MessageModel.from_number.remove(),
+                ],
+                condition=m.MessageModel.status.is_in(*WAITING),
+            )
+        except UpdateError as err:
+            if _condition_failed(err):
+                return None
+            raise
+        return message_from(proxy)
+
+    def mark_sent(
+        self,
+        message: StaffMessage,
+        *,
+        sid: str,
+        now: datetime,
+        template: str | None,
+        client: Client | None = None,
+        client_changes: dict[str, Any] | None = None,
+        inquiry: Inquiry | None = None,
+        answer: Answer | None = None,
+        events: Sequence[AuditEvent] = (),
+    ) -> None:
+        """sending -> sent, with the client's last outbound, the inquiry's answer and the audit."""
+        actions = [
+            m.MessageModel.status.set(MessageStatus.SENT.value),
+            m.MessageModel.twilio_sid.set(sid),
+            m.MessageModel.sent_at.set(now),
+            m.MessageModel.due_agency.remove(),
+            m.MessageModel.due_at.remove(),
+            m.MessageModel.error_code.remove(),
+        ]
+        if template:
+            actions.append(m.MessageModel.template.set(template))
+        if answer is not None:
+            actions.append(m.MessageModel.inquiry_id.set(answer.inquiry_id))
+
+        def body(tx: TransactWrite) -> None:
+            tx.update(
+                _message_proxy(message),
+                actions=actions,
+                condition=m.MessageModel.status == MessageStatus.SENDING.value,
+            )
+            self._client_and_answer(tx, client, client_changes, inquiry, answer)
+            self._audit(tx, events)
+
+        self._run(body)
+
+    def mark_queued(self, message: StaffMessage, due_at: datetime, code: str | None) -> bool:
+        """sending -> queued: a transient failure; the sweep tries again at ``due_at``."""
+        actions = [
+            m.MessageModel.status.set(MessageStatus.QUEUED.value),
+            m.MessageModel.due_agency.set(message.agency_id),
+            m.MessageModel.due_at.set(due_at),
+            m.MessageModel.error_code.set(code) if code else m.MessageModel.error_code.remove(),
+        ]
+        try:
+            _message_proxy(message).update(actions=actions, condition=m.MessageModel.status == MessageStatus.SENDING.value)
+        except UpdateError as err:
+            if _condition_failed(err):
+                return False
+            raise
+        return True
+
+    def mark_failed(self, message: StaffMessage, code: str, events: Sequence[AuditEvent]) -> None:
+        """sending -> failed, with Twilio's error code (or ours) and the audit event."""
+
+        def body(tx: TransactWrite) -> None:
+            tx.update(
+                _message_proxy(message),
+                actions=[
+                    m.MessageModel.status.set(MessageStatus.FAILED.value),
+                    m.MessageModel.error_code.set(code),
+                    m.MessageModel.due_agency.remove(),
+                    m.MessageModel.due_at.remove(),
+                ],
+                condition=m.MessageModel.status == MessageStatus.SENDING.value,
+            )
+            self._audit(tx, events)
+
+        self._run(body)
+
+    def reschedule(self, message: StaffMessage, due_at: datetime) -> bool:
+        """A waiting message whose time came while closed waits for the next opening instead."""
+        try:
+            _message_proxy(message).update(
+                actions=[m.MessageModel.due_at.set(due_at)],
+                condition=m.MessageModel.status.is_in(*WAITING),
+            )
+        except UpdateError as err:
+            if _condition_failed(err):
+                return False
+            raise
+        return True
+
+    def last_from_number(self, client_id: str, candidates: frozenset[str]) -> str | None:
+        """The most recent of ``candidates`` this client exchanged messages with (a few keyed reads)."""
+        for item in m.MessageModel.query(client_id, scan_index_forward=False, limit=25):
+            if item.from_number in candidates:
+                return item.from_number
+        return None
+
+    # -- inquiries ------------------------------------------------------------------------------
+
+    def get_inquiry(self, inquiry_id: str) -> Inquiry | None:
+        return self._store.get_inquiry(inquiry_id)
+
+    def open_inquiries_due(self, agency_id: str, now: datetime) -> Iterator[Inquiry]:
+        key = agency_status(agency_id, InquiryStatus.OPEN.value)
+        for item in m.InquiryModel.by_agency_status.query(key, m.InquiryModel.due_at <= now):
+            yield inquiry_from(item)
+
+    def record_breach(
+        self, inquiry: Inquiry, now: datetime, events: Sequence[AuditEvent], notifications: Sequence[Notification]
+    ) -> bool:
+        """open -> breached exactly once, with its audit and the supervisors' notifications."""
+        breached = InquiryStatus.BREACHED.value
+
+        def body(tx: TransactWrite) -> None:
+            tx.update(
+                m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
+                actions=[
+                    m.InquiryModel.status.set(breached),
+                    m.InquiryModel.staff_status.set(staff_status(inquiry.agency_id, inquiry.staff_id, breached)),
+                    m.InquiryModel.agency_status.set(agency_status(inquiry.agency_id, breached)),
+                    m.InquiryModel.breached_at.set(now),
+                ],
+                condition=m.InquiryModel.status == InquiryStatus.OPEN.value,
+            )
+            self._audit(tx, events)
+            self._notify(tx, inquiry.agency_id, notifications)
+
+        try:
+            self._run(body)
+        except ConcurrentUpdate:
+            return False
+        return True
+
+    def inquiries_of_staff(self, agency_id: str, staff_id: str, status: str, limit: int) -> list[Inquiry]:
+        items = m.InquiryModel.by_staff_status.query(staff_status(agency_id, staff_id, status), limit=limit)
+        return [inquiry_from(i) for i in items]
+
+    def inquiries_of_agency(self, agency_id: str, status: str, limit: int) -> list[Inquiry]:
+        items = m.InquiryModel.by_agency_status.query(agency_status(agency_id, status), limit=limit)
+        return [inquiry_from(i) for i in items]
+
+    # -- notifications --------------------------------------------------------------------------
+
+    def notify(self, agency_id: str, notifications: Sequence[Notification]) -> None:
+        for note in notifications:
+            _notification_item(note, agency_id).save(condition=m.NotificationModel.sk.does_not_exist())
+
+    def notifications_of(self, agency_id: str, staff_id: str, limit: int) -> list[Notification]:
+        items = m.NotificationModel.query(agency_staff(agency_id, staff_id), scan_index_forward=False, limit=limit)
+        return [notification_from(i) for i in items]
+
+    # -- staff and absences ---------------------------------------------------------------------
+
+    def staff_ids_with_role(self, agency_id: str, role: Role) -> list[str]:
+        return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role.value]
+
+    def absences_by_staff(self, agency_id: str) -> dict[str, list[Absence]]:
+        """Every worker's absences in one Query of the agency's staff (a handful of items)."""
+        return {i.staff_id: [absence_from(a) for a in (i.absences or [])] for i in m.StaffModel.query(agency_id)}
+
+    def absences_of(self, agency_id: str, staff_id: str) -> list[Absence]:
+        try:
+            item = m.StaffModel.get(agency_id, staff_id)
+        except DoesNotExist:
+            return []
+        return [absence_from(a) for a in (item.absences or [])]
+
+    def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
+        """Create or replace one absence of a staff member; True when it is new."""
+        item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
+        kept = [a for a in (item.absences or []) if a.absence_id != absence.absence_id]
+        is_new = len(kept) == len(item.absences or [])
+        kept.append(
+            m.AbsenceMap(
+                absence_id=absence.absence_id,
+                start=absence.start.isoformat(),
+                end=absence.end.isoformat(),
+                cover_id=absence.cover_id,
+                note=absence.note,
+            )
+        )
+        kept.sort(key=lambda a: (a.start, a.absence_id))
+
+        def body(tx: TransactWrite) -> None:
+            tx.update(
+                m.StaffModel(agency_id=agency_id, staff_id=staff_id),
+                actions=[m.StaffModel.absences.set(kept), m.StaffModel.updated_at.set(event.at)],
+                condition=m.StaffModel.staff_id.exists(),
+            )
+            self._audit(tx, [event])
+
+        self._run(body)
+        return is_new
+
+
+def absence_from(item: m.AbsenceMap) -> Absence:
+    return Absence(
+        absence_id=item.absence_id,
+        start=parse_day(item.start),
+        end=parse_day(item.end),
+        cover_id=item.cover_id,
+        note=item.note,
+    )

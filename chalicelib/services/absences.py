@@ -1,0 +1,117 @@
+"""Worker absences and cover (issue 4): who may answer an absent colleague's clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ..domain import validation as v
+from ..domain.absence import Absence, absence_on, covered_by, local_day, parse_day
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.clock import utcnow
+from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.model import Principal, Role
+
+
+def _day(body: Mapping[str, Any], name: str) -> date:
+    value = body.get(name)
+    try:
+        return parse_day(value)
+    except (ValueError, TypeError):
+        raise InvalidInput(name, "must be a date in YYYY-MM-DD form") from None
+
+
+@dataclass(frozen=True)
+class PutAbsence:
+    absence_id: str
+    start: date
+    end: date
+    cover_id: str
+    note: str | None
+
+    @classmethod
+    def parse(cls, absence_id: str, payload: Any) -> PutAbsence:
+        body = v.require_object(payload)
+        start, end = _day(body, "start"), _day(body, "end")
+        command = cls(
+            absence_id=v.identifier(absence_id, "absence_id"),
+            start=start,
+            end=end,
+            cover_id=v.identifier(body.get("cover_id"), "cover_id"),
+            note=v.text(body, "note", required=False, max_len=500),
+        )
+        try:
+            command.absence()
+        except ValueError as err:
+            field, _, message = str(err).partition(": ")
+            raise InvalidInput(field or "end", message or str(err)) from None
+        return command
+
+    def absence(self) -> Absence:
+        return Absence(self.absence_id, self.start, self.end, self.cover_id, self.note)
+
+
+class AbsenceService:
+    def __init__(self, store: Any, outbound: Any, policies: Any) -> None:
+        self._store = store
+        self._outbound = outbound
+        self._policies = policies
+
+    def _today(self, agency_id: str, at: datetime | None = None) -> date:
+        return local_day(at or utcnow(), self._policies.get(agency_id).calendar.zone())
+
+    def put(self, principal: Principal, staff_id: str, command: PutAbsence) -> tuple[Absence, bool]:
+        if not (principal.is_admin() or principal.staff_id == staff_id):
+            raise Forbidden("only the worker themself or an administrator may record an absence")
+        staff = self._store.get_staff(principal.agency_id, staff_id)
+        if staff is None:
+            raise NotFound("no such staff member in this agency")
+        if command.cover_id == staff_id:
+            raise InvalidInput("cover_id", "must be a colleague, not the absent worker")
+        cover = self._store.get_staff(principal.agency_id, command.cover_id)
+        if cover is None or cover.role is not Role.WORKER:
+            raise InvalidInput("cover_id", "must be a worker of this agency")
+        absence = command.absence()
+        event = AuditEvent(
+            agency_id=principal.agency_id,
+            type=AuditType.ABSENCE_RECORDED,
+            at=utcnow(),
+            actor=principal.staff_id,
+            staff_id=staff_id,
+            details={
+                "absence_id": absence.absence_id,
+                "start": absence.start.isoformat(),
+                "end": absence.end.isoformat(),
+                "cover_id": absence.cover_id,
+            },
+        )
+        is_new = self._outbound.put_absence(principal.agency_id, staff_id, absence, event)
+        return absence, is_new
+
+    def covering_for(self, principal: Principal) -> frozenset[str]:
+        """Colleagues whose absence today (agency-local) the caller covers; one Query, workers only."""
+        if principal.sees_whole_agency():
+            return frozenset()
+        try:
+            today = self._today(principal.agency_id)
+        except KeyError:
+            return frozenset()
+        return covered_by(self._outbound.absences_by_staff(principal.agency_id), principal.staff_id, today)
+
+    def cover_of(self, agency_id: str, staff_id: str, at: datetime) -> str | None:
+        """Who covers ``staff_id`` at ``at`` (the inbound side's absence reply uses it)."""
+        absence = absence_on(self._outbound.absences_of(agency_id, staff_id), self._today(agency_id, at))
+        return None if absence is None else absence.cover_id
+
+
+def absence_view(staff_id: str, absence: Absence) -> dict[str, Any]:
+    return {
+        "staff_id": staff_id,
+        "absence_id": absence.absence_id,
+        "start": absence.start.isoformat(),
+        "end": absence.end.isoformat(),
+        "cover_id": absence.cover_id,
+        "note": absence.note,
+    }

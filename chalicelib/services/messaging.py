@@ -1,0 +1,455 @@
+"""Staff messages and their boundaries (issue 4, SPEC §5.2, §5.4).
+
+``send`` is the worker's ``POST /clients/{id}/messages``: only the case manager (or the colleague
+covering their absence) writes, only to a client who may be messaged, only from the case manager's
+work number. Inside business hours the message is filed and sent at once; outside them it is held
+until the next opening (``release`` sends it, called by the sweep), unless the worker gives an
+override reason. A message that goes out answers the client's open inquiry.
+
+Nothing is sent twice: a message is only sent by whoever moved it from ``held``/``queued`` (or,
+for an immediate send, created it) to ``sending``, a conditional write on its version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..adapters.outbound_store import Notification
+from ..adapters.store import ConcurrentUpdate, sort_key
+from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
+from ..domain import validation as v
+from ..domain.audit import AuditEvent, AuditType, new_id
+from ..domain.clock import utcnow
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.model import Client, Principal, Role
+from ..domain.outbound import (
+    REOPEN_TEMPLATE,
+    SEND_LEASE,
+    Answer,
+    MessageStatus,
+    StaffMessage,
+    answer_inquiry,
+    plan_send,
+    retry_delay,
+    whatsapp_window_open,
+)
+from ..domain.policy import Policy
+
+log = logging.getLogger("cmdm.messaging")
+
+MAX_OVERRIDE_REASON = 500
+LIST_LIMIT = 500
+WRITE_ATTEMPTS = 3
+INQUIRY_STATUSES = tuple(s.value for s in InquiryStatus)
+
+
+@dataclass(frozen=True)
+class SendStaffMessage:
+    body: str
+    holding: bool = False
+    override_reason: str | None = None
+
+    @classmethod
+    def parse(cls, payload: Any) -> SendStaffMessage:
+        body = v.require_object(payload)
+        holding = body.get("holding", False)
+        if holding is None:
+            holding = False
+        if not isinstance(holding, bool):
+            raise InvalidInput("holding", "must be true or false")
+        return cls(
+            body=v.text(body, "body", max_len=v.MAX_BODY) or "",
+            holding=holding,
+            override_reason=v.text(body, "override_reason", required=False, max_len=MAX_OVERRIDE_REASON) or None,
+        )
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    message: StaffMessage
+    status: str  # sent | queued | scheduled | failed
+    override: bool = False
+    inquiry_answered: str | None = None
+    template: str | None = None
+    error_code: str | None = None
+
+
+class MessagingService:
+    def __init__(
+        self,
+        store: Any,
+        outbound: Any,
+        policies: Any,
+        gateway: Any,
+        status_callback: str | None,
+        covering_for: Callable[[Principal], frozenset[str]] | None = None,
+    ) -> None:
+        self._store = store
+        self._outbound = outbound
+        self._policies = policies
+        self._gateway = gateway
+        self._status_callback = status_callback
+        self._covering_for = covering_for or (lambda principal: frozenset())
+
+    # -- POST /clients/{id}/messages --------------------------------------------------------------
+
+    def _writable_client(self, principal: Principal, client_id: str) -> Client:
+        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        if client is None or client.agency_id != principal.agency_id or client.status_erased():
+            raise NotFound("no such client")
+        if principal.is_supervisor() and not principal.is_admin():
+            raise Forbidden("supervisors are read-only")
+        if client.case_manager_id == principal.staff_id:
+            return client
+        if Role.WORKER in principal.roles and client.case_manager_id in self._covering_for(principal):
+            return client
+        raise Forbidden("only the client's case manager, or a colleague covering their absence, may message them")
+
+    def send(self, principal: Principal, client_id: str, command: SendStaffMessage) -> SendOutcome:
+        client = self._writable_client(principal, client_id)
+        refusal = client.messaging_refusal()
+        if refusal:
+            raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
+        policy = self._policies.get(client.agency_id)
+        now = utcnow()
+        plan = plan_send(now, policy.calendar, command.override_reason)
+        from_number = self._work_number(client)
+        template = self._template_for(client, policy, plan.send_at)
+        message_id = new_id("msg")
+        message = StaffMessage(
+            client_id=client.client_id,
+            sk=sort_key(now, message_id),
+            message_id=message_id,
+            agency_id=client.agency_id,
+            staff_id=principal.staff_id,
+            channel=client.channel,
+            body=command.body,
+            status=MessageStatus.SENDING if plan.send_now else MessageStatus.HELD,
+            at=now,
+            holding=command.holding,
+            override_reason=command.override_reason if plan.override else None,
+            template=template,
+            send_at=None if plan.send_now else plan.send_at,
+            due_at=now + SEND_LEASE if plan.send_now else plan.send_at,
+            attempts=1 if plan.send_now else 0,
+        )
+        filed = self._event(message, AuditType.MESSAGE_FILED, {"direction": "outbound", "kind": "staff",
+                                                               "channel": client.channel, "message_id": message_id})
+        if not plan.send_now:
+            held = self._event(message, AuditType.STAFF_MESSAGE_HELD,
+                               {"message_id": message_id, "send_at": plan.send_at, "holding": command.holding})
+            self._outbound.file_staff_message(message, from_number=from_number, events=[filed, held])
+            return SendOutcome(message=message, status="scheduled", template=template)
+
+        answer = None
+        for attempt in range(WRITE_ATTEMPTS):
+            inquiry, answer = self._answer_for(client, now, principal.staff_id, policy, command.holding)
+            events = [filed, self._event(message, AuditType.STAFF_MESSAGE_SENT,
+                                         {"message_id": message_id, "holding": command.holding})]
+            notifications: list[Notification] = []
+            if plan.override:
+                events.append(self._event(message, AuditType.OVERRIDE,
+                                          {"reason": command.override_reason, "message_id": message_id}))
+                notifications = self._override_notifications(client, principal.staff_id, now, message_id)
+            if answer is not None and inquiry is not None:
+                events.append(self._answered_event(client, inquiry, answer))
+            try:
+                self._outbound.file_staff_message(
+                    message,
+                    from_number=from_number,
+                    client=client,
+                    client_changes=self._client_changes(now, answer),
+                    inquiry=inquiry,
+                    answer=answer,
+                    events=events,
+                    notifications=notifications,
+                )
+                break
+            except ConcurrentUpdate:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise Conflict("the client file changed while sending; please try again", code="busy") from None
+                client = self._writable_client(principal, client_id)
+        status, code = self._attempt(message, client, policy, from_number, template, now, from_hold=False)
+        return SendOutcome(
+            message=message,
+            status=status,
+            override=plan.override,
+            inquiry_answered=answer.inquiry_id if answer else None,
+            template=template,
+            error_code=code,
+        )
+
+    # -- the sweep: messages whose time has come --------------------------------------------------
+
+    def release(self, client_id: str, sk: str, now: datetime) -> str:
+        """Send one due message if it is still waiting; returns what happened (for the summary)."""
+        message = self._outbound.get_message(client_id, sk)
+        if message is None:
+            return "missing"
+        if message.status is MessageStatus.SENDING:
+            if message.due_at is not None and message.due_at <= now:
+                # The sender stopped between claiming and recording: Twilio may or may not have it.
+                # Sending again could deliver it twice, so the worker is told instead.
+                self._fail(message, "delivery_unknown", now)
+                return "failed"
+            return "busy"
+        if not message.status.waiting:
+            return "skipped"
+        policy = self._policies.get(message.agency_id)
+        if message.override_reason is None and not policy.calendar.is_open(now):
+            self._outbound.reschedule(message, policy.calendar.next_opening(now))
+            return "rescheduled"
+        client = self._store.get_client(client_id)
+        refusal = "client file erased" if client is None or client.status_erased() else client.messaging_refusal()
+        from_number = None
+        template = message.template
+        problem = None
+        if refusal:
+            problem = "client_cannot_be_messaged"
+        else:
+            try:
+                from_number = self._work_number(client)
+                template = self._template_for(client, policy, now)
+            except Conflict as err:
+                problem = err.code
+        claimed = self._outbound.claim(message, now + SEND_LEASE, from_number)
+        if claimed is None:
+            return "busy"
+        if problem is not None:
+            self._fail(claimed, problem, now, reason=refusal)
+            return "failed"
+        status, _code = self._attempt(claimed, client, policy, from_number, template, now,
+                                      from_hold=message.send_at is not None)
+        return status
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _attempt(
+        self,
+        message: StaffMessage,
+        client: Client,
+        policy: Policy,
+        from_number: str,
+        template: str | None,
+        now: datetime,
+        *,
+        from_hold: bool,
+    ) -> tuple[str, str | None]:
+        outbound = OutboundMessage(
+            from_number=from_number,
+            to=client.phone,
+            channel=client.channel,
+            body=None if template else message.body,
+            content_sid=policy.whatsapp_templates[template].content_sid if template else None,
+            content_variables=self._template_variables(client, policy, template) if template else {},
+            status_callback=self._status_callback,
+        )
+        try:
+            result = self._gateway.send(outbound)
+        except TransientSendError as err:
+            if message.attempts >= policy.outbound_max_attempts:
+                code = err.code or "retries_exhausted"
+                self._fail(message, code, now)
+                return "failed", code
+            self._outbound.mark_queued(message, now + retry_delay(message.attempts), err.code)
+            return "queued", err.code
+        except PermanentSendError as err:
+            code = err.code or "refused"
+            self._fail(message, code, now)
+            return "failed", code
+        self._record_sent(message, result.sid, template, now, from_hold=from_hold)
+        return "sent", None
+
+    def _record_sent(self, message: StaffMessage, sid: str, template: str | None, now: datetime, *,
+                     from_hold: bool) -> None:
+        if not from_hold:
+            self._outbound.mark_sent(message, sid=sid, now=now, template=template)
+            return
+        # A held message answers the client's open inquiry now that it has gone out.
+        policy = self._policies.get(message.agency_id)
+        for _ in range(WRITE_ATTEMPTS):
+            client = self._store.get_client(message.client_id)
+            if client is None:
+                break
+            inquiry, answer = self._answer_for(client, now, message.staff_id, policy, message.holding)
+            events = [self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
+                                  {"message_id": message.message_id, "holding": message.holding})]
+            if inquiry is not None and answer is not None:
+                events.append(self._answered_event(client, inquiry, answer))
+            try:
+                self._outbound.mark_sent(message, sid=sid, now=now, template=template, client=client,
+                                         client_changes=self._client_changes(now, answer), inquiry=inquiry,
+                                         answer=answer, events=events)
+                return
+            except ConcurrentUpdate:
+                continue
+        # The file kept changing under us: the message is out, so record that at least.
+        released = self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
+                               {"message_id": message.message_id, "holding": message.holding})
+        self._outbound.mark_sent(message, sid=sid, now=now, template=template, events=[released])
+
+    def _fail(self, message: StaffMessage, code: str, now: datetime, reason: str | None = None) -> None:
+        details: dict[str, Any] = {"message_id": message.message_id, "error_code": code}
+        if reason:
+            details["reason"] = reason
+        event = self._event(message, AuditType.STAFF_MESSAGE_FAILED, details, at=now)
+        try:
+            self._outbound.mark_failed(message, code, [event])
+        except ConcurrentUpdate:
+            log.warning("staff message %s changed before it could be marked failed", message.message_id)
+
+    # -- rules needing storage ------------------------------------------------------------------
+
+    def _work_number(self, client: Client) -> str:
+        """The case manager's work number for the client's channel (the one last used, if several)."""
+        numbers = sorted(
+            n.number for n in self._store.numbers_of(client.agency_id, client.case_manager_id)
+            if client.channel in n.channels
+        )
+        if not numbers:
+            raise Conflict(f"the case manager has no work number for {client.channel.value}", code="no_work_number")
+        if len(numbers) == 1:
+            return numbers[0]
+        return self._outbound.last_from_number(client.client_id, frozenset(numbers)) or numbers[0]
+
+    def _template_for(self, client: Client, policy: Policy, at: datetime) -> str | None:
+        """None for a free-form message; the approved template outside WhatsApp's 24-hour window."""
+        if whatsapp_window_open(client.channel, client.last_inbound_at, at):
+            return None
+        if REOPEN_TEMPLATE in policy.whatsapp_templates:
+            return REOPEN_TEMPLATE
+        raise Conflict(
+            "WhatsApp allows free-form messages only within 24 hours of the client's last message, and "
+            f"this agency has no approved template ('whatsapp_templates.{REOPEN_TEMPLATE}') to send instead",
+            code="whatsapp_window_closed",
+        )
+
+    def _template_variables(self, client: Client, policy: Policy, template: str) -> dict[str, str]:
+        manager = self._store.get_staff(client.agency_id, client.case_manager_id)
+        return policy.whatsapp_variables(
+            template,
+            client_name=client.name or "",
+            case_manager=manager.name if manager else "",
+        )
+
+    def _answer_for(
+        self, client: Client, now: datetime, by: str, policy: Policy, holding: bool
+    ) -> tuple[Inquiry | None, Answer | None]:
+        if not client.open_inquiry_id:
+            return None, None
+        inquiry = self._outbound.get_inquiry(client.open_inquiry_id)
+        if inquiry is None:
+            return None, None
+        return inquiry, answer_inquiry(inquiry, now, by, policy.calendar, holding=holding)
+
+    @staticmethod
+    def _client_changes(now: datetime, answer: Answer | None) -> dict[str, Any]:
+        changes: dict[str, Any] = {"last_outbound_at": now}
+        if answer is not None:
+            changes.update(open_inquiry_id=None, open_inquiry_due_at=None)
+        return changes
+
+    def _override_notifications(self, client: Client, sender: str, now: datetime, message_id: str) -> list[Notification]:
+        return [
+            Notification(
+                recipient_id=supervisor,
+                type="override",
+                at=now,
+                client_id=client.client_id,
+                message=f"{sender} sent a message outside business hours with an override reason",
+                notification_id=f"override-{message_id}",
+            )
+            for supervisor in self._outbound.staff_ids_with_role(client.agency_id, Role.SUPERVISOR)
+        ]
+
+    @staticmethod
+    def _event(message: StaffMessage, kind: AuditType, details: dict[str, Any], at: datetime | None = None) -> AuditEvent:
+        return AuditEvent(
+            agency_id=message.agency_id,
+            type=kind,
+            at=at or message.at,
+            actor=message.staff_id,
+            client_id=message.client_id,
+            staff_id=message.staff_id,
+            details=details,
+        )
+
+    @staticmethod
+    def _answered_event(client: Client, inquiry: Inquiry, answer: Answer) -> AuditEvent:
+        return AuditEvent(
+            agency_id=client.agency_id,
+            type=AuditType.INQUIRY_ANSWERED,
+            at=answer.answered_at,
+            actor=answer.answered_by,
+            client_id=client.client_id,
+            staff_id=inquiry.staff_id,
+            details={
+                "inquiry_id": inquiry.inquiry_id,
+                "late": answer.late,
+                "first_response_business_minutes": answer.business_minutes,
+                "holding": answer.holding,
+                "answered_by": answer.answered_by,
+            },
+        )
+
+    # -- GET /inquiries, GET /notifications -------------------------------------------------------
+
+    def inquiries(self, principal: Principal, status: str) -> list[Inquiry]:
+        status = v.one_of(status, "status", INQUIRY_STATUSES)
+        if principal.sees_whole_agency():
+            found = self._outbound.inquiries_of_agency(principal.agency_id, status, LIST_LIMIT)
+        else:
+            found = []
+            for staff_id in sorted({principal.staff_id, *self._covering_for(principal)}):
+                found.extend(self._outbound.inquiries_of_staff(principal.agency_id, staff_id, status, LIST_LIMIT))
+        return sorted(found, key=lambda i: (i.due_at, i.inquiry_id))
+
+    def notifications(self, principal: Principal) -> list[Notification]:
+        return self._outbound.notifications_of(principal.agency_id, principal.staff_id, LIST_LIMIT)
+
+
+def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:
+    from ..views import iso
+
+    message = outcome.message
+    body: dict[str, Any] = {
+        "status": outcome.status,
+        "message_id": message.message_id,
+        "client_id": message.client_id,
+        "channel": message.channel.value,
+        "holding": message.holding,
+        "override": outcome.override,
+        "template": outcome.template,
+    }
+    if outcome.status == "scheduled":
+        body["send_at"] = iso(message.send_at, zone)
+    else:
+        body["inquiry_answered"] = outcome.inquiry_answered
+    if outcome.error_code:
+        body["error_code"] = outcome.error_code
+    if outcome.template:
+        body["note"] = ("outside WhatsApp's 24-hour window: the agency's approved template was sent instead of "
+                        "your text, which is kept in the file; write again once the client replies")
+    return body
+
+
+def notification_view(note: Notification, zone: Any) -> dict[str, Any]:
+    from ..views import iso
+
+    return {
+        "id": note.notification_id,
+        "type": note.type,
+        "at": iso(note.at, zone),
+        "client_id": note.client_id,
+        "inquiry_id": note.inquiry_id,
+        "message": note.message,
+        "read": note.read,
+    }
+
+
+__all__ = ["MessagingService", "SendOutcome", "SendStaffMessage", "notification_view", "send_view"]

@@ -1,0 +1,86 @@
+"""``sweep_clocks``: every few minutes, send held messages whose time came and record breaches.
+
+Safe to run twice for the same minute (SPEC §4.4): a message is only sent by the run that moves
+it from waiting to ``sending``, and an inquiry only breaches by the run that moves it from
+``open`` to ``breached`` (both conditional writes), so a second run finds nothing left to do.
+Reads are keyed: per agency, one Query of the sparse ``outbound_due`` index and one of the open
+inquiries due by now; nothing scans.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from ..adapters.outbound_store import Notification
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.clock import utcnow
+from ..domain.inquiry import Inquiry
+from ..domain.model import Role
+from ..domain.outbound import breach_due
+
+log = logging.getLogger("cmdm.sweep")
+
+
+class SweepService:
+    def __init__(self, outbound: Any, messaging: Any, policies: Any) -> None:
+        self._outbound = outbound
+        self._messaging = messaging
+        self._policies = policies
+
+    def run(self, now: datetime | None = None) -> dict[str, int]:
+        now = now or utcnow()
+        summary: Counter[str] = Counter()
+        for policy in self._policies.all():
+            agency_id = policy.agency_id
+            for client_id, sk in list(self._outbound.due_messages(agency_id, now)):
+                try:
+                    summary[self._messaging.release(client_id, sk, now)] += 1
+                except Exception as err:  # one bad message must not stop the others; no content logged
+                    log.error("releasing a message of %s failed: %s", agency_id, type(err).__name__)
+                    summary["errors"] += 1
+            supervisors: list[str] | None = None
+            for inquiry in list(self._outbound.open_inquiries_due(agency_id, now)):
+                if not breach_due(inquiry, now):
+                    continue
+                if supervisors is None:
+                    supervisors = self._outbound.staff_ids_with_role(agency_id, Role.SUPERVISOR)
+                try:
+                    if self._breach(inquiry, now, supervisors):
+                        summary["breached"] += 1
+                except Exception as err:
+                    log.error("recording a breach in %s failed: %s", agency_id, type(err).__name__)
+                    summary["errors"] += 1
+        return {key: value for key, value in sorted(summary.items()) if value}
+
+    def _breach(self, inquiry: Inquiry, now: datetime, supervisors: list[str]) -> bool:
+        def event(kind: AuditType, details: dict[str, Any]) -> AuditEvent:
+            return AuditEvent(
+                agency_id=inquiry.agency_id,
+                type=kind,
+                at=now,
+                actor="system",
+                client_id=inquiry.client_id,
+                staff_id=inquiry.staff_id,
+                details=details,
+            )
+
+        events = [
+            event(AuditType.INQUIRY_BREACHED, {"inquiry_id": inquiry.inquiry_id, "due_at": inquiry.due_at}),
+            event(AuditType.ESCALATED, {"inquiry_id": inquiry.inquiry_id, "to": sorted(supervisors)}),
+        ]
+        notifications = [
+            Notification(
+                recipient_id=supervisor,
+                type="breach",
+                at=now,
+                client_id=inquiry.client_id,
+                inquiry_id=inquiry.inquiry_id,
+                message=f"An inquiry held by {inquiry.staff_id} was not answered by its due time",
+                notification_id=f"breach-{inquiry.inquiry_id}",
+            )
+            for supervisor in supervisors
+        ]
+        return self._outbound.record_breach(inquiry, now, events, notifications)
