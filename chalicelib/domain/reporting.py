@@ -16,9 +16,8 @@ Definitions (SPEC §5.6, the DMSI toolkit's usage-statistics template):
   reported value is always one somebody actually experienced.
 * The boundary counters come from audit events *in* the period, attributed to the event's
   ``staff_id``: ``STAFF_MESSAGE_HELD``, ``OVERRIDE``, ``AUTO_REPLY_SENT``, and holding replies
-  (``INQUIRY_ANSWERED`` with ``holding`` true or ``STAFF_MESSAGE_SENT`` with ``holding`` true; one
-  reply recorded by both events counts once: events are matched on ``message_id``, else on
-  client and instant).
+  (``STAFF_MESSAGE_SENT`` / ``STAFF_MESSAGE_RELEASED`` / ``INQUIRY_ANSWERED`` with ``holding``
+  true; one reply recorded by several events counts once, see ``holding_reply_events``).
 * Usage: ``active_clients`` is the membership at the end of the period (files created before
   its end that had not been closed, had not withdrawn consent and were not erased by then);
   ``new_clients`` files created in it; ``clients_left`` distinct clients who withdrew consent or
@@ -226,24 +225,39 @@ class _Tally:
         )
 
 
+_MESSAGE_HOLDING = (AuditType.STAFF_MESSAGE_SENT.value, AuditType.STAFF_MESSAGE_RELEASED.value)
+
+
 def holding_reply_events(events: Iterable[AuditRecord]) -> list[AuditRecord]:
-    """One event per holding reply, even when both the answer and the send were recorded."""
-    seen: set[Any] = set()
+    """One event per holding reply, however many events recorded it.
+
+    A holding reply is a staff message sent (``STAFF_MESSAGE_SENT``) or released after being
+    held (``STAFF_MESSAGE_RELEASED``) with ``holding`` true, counted once per ``message_id``.
+    The ``INQUIRY_ANSWERED`` event with ``holding`` true that it usually also produces is paired
+    with the client's earliest unpaired holding message at or before it; only an answer with no
+    such message (recorded on its own) counts by itself.
+    """
+    ordered = sorted(
+        (e for e in events if _truthy(e.details.get("holding"))),
+        key=lambda e: (e.at, 0 if e.type in _MESSAGE_HOLDING else 1, e.event_id),
+    )
+    seen_messages: set[Any] = set()
+    unpaired: dict[str | None, int] = {}
     out = []
-    for event in sorted(events, key=lambda e: (e.at, e.event_id)):
-        if not (event.is_(AuditType.INQUIRY_ANSWERED) or event.is_(AuditType.STAFF_MESSAGE_SENT)):
-            continue
-        if not _truthy(event.details.get("holding")):
-            continue
-        message_id = event.details.get("message_id")
-        keys = {("instant", event.client_id, event.at)}
-        if message_id:
-            keys.add(("message", message_id))
-        if keys & seen:
-            seen |= keys
-            continue
-        seen |= keys
-        out.append(event)
+    for event in ordered:
+        if event.type in _MESSAGE_HOLDING:
+            message_id = event.details.get("message_id")
+            if message_id:
+                if message_id in seen_messages:
+                    continue
+                seen_messages.add(message_id)
+            unpaired[event.client_id] = unpaired.get(event.client_id, 0) + 1
+            out.append(event)
+        elif event.is_(AuditType.INQUIRY_ANSWERED):
+            if unpaired.get(event.client_id, 0) > 0:
+                unpaired[event.client_id] -= 1
+            else:
+                out.append(event)
     return out
 
 

@@ -114,3 +114,39 @@ def test_a_day_of_supervision_logs_no_phone_number_and_no_body(http, agency, eve
     leaks = [line for line in lines if E164.search(line) or any(b in line for b in BODIES)
              or any(p[1:] in line for p in PHONES)]
     assert not leaks, f"{len(leaks)} of {len(lines)} log lines leak, e.g.:\n" + "\n".join(x[:300] for x in leaks[:5])
+
+
+def test_a_week_of_webhooks_staff_messages_and_jobs_logs_no_phone_number_and_no_body(http, agency, every_log_line):
+    from tests.e2e.test_supervision_flow import BODIES as WEEK_BODIES
+    from tests.e2e.test_supervision_flow import local, text_in, week
+
+    stranger = "+15875550199"
+    fatima, _joseph = week(http, agency)
+    with local("2026-11-18T11:00"):
+        text_in(http, stranger, "+15873550101", "Hello, I need a file please, my number is +15875550199")
+        text_in(http, "+15875550124", "+15873550102", "STOP")
+    with local("2026-11-23T10:05"):
+        application.run_job("run_followups")
+        application.run_job("sweep_clocks")
+    with local("2026-11-20T12:00"):
+        for method, path, body in (
+            ("GET", f"/clients/{fatima}/messages", None),
+            ("GET", "/inquiries?status=open", None),
+            ("GET", "/notifications", None),
+            ("GET", "/followups", None),
+            ("GET", "/reports/compliance?from=2026-11-16&to=2026-11-20", None),
+            ("GET", "/audit?from=2026-11-16&to=2026-11-20", None),
+            ("PUT", f"/clients/{fatima}/status", {"status": "closed", "reason": "moved away"}),
+            ("GET", f"/clients/{fatima}/export", None),
+            ("DELETE", f"/clients/{fatima}", None),
+        ):
+            who = agency["admin"] if method != "GET" or "export" in path else agency["amal"]
+            if path.startswith(("/reports", "/audit")):
+                who = agency["supervisor"]
+            assert http.call(method, path, who, body).status_code < 500, path
+    lines = every_log_line.lines
+    assert lines  # the scenario did log (library INFO lines, job summaries)
+    texts = (*WEEK_BODIES.values(), "my number is")
+    leaks = [line for line in lines if E164.search(line) or any(t in line for t in texts)
+             or any(p[1:] in line for p in (*PHONES, stranger))]
+    assert not leaks, f"{len(leaks)} of {len(lines)} log lines leak, e.g.:\n" + "\n".join(x[:300] for x in leaks[:5])

@@ -147,12 +147,25 @@ def test_compliance_counts_each_workers_inquiries_and_boundary_events():
     assert report.totals.held_after_hours == 2 and len(report.totals.overrides) == 1
 
 
-def test_holding_events_with_the_same_message_id_count_once():
+def test_a_holding_reply_recorded_by_several_events_counts_once():
     events = [
-        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 3, 16), message_id="m1", holding=True),
-        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 16, 0, 1), message_id="m1", holding=True),
+        # Sent at once: the send and the answer share the instant.
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 16), client="c1", inquiry_id="i1", holding=True),
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 3, 16), client="c1", message_id="m1", holding=True),
+        # Held overnight: the release is dated when filed, the answer when it went out.
+        event(AuditType.STAFF_MESSAGE_HELD, utc(2026, 3, 4, 3), client="c2", message_id="m2", holding=True),
+        event(AuditType.STAFF_MESSAGE_RELEASED, utc(2026, 3, 4, 3), client="c2", message_id="m2", holding=True),
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 4, 16), client="c2", inquiry_id="i2", holding=True),
+        # A second holding message to c2 that answered nothing (no open inquiry).
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 4, 17), client="c2", message_id="m3", holding=True),
+        # An answer recorded on its own still counts.
+        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 5, 16), client="c3", inquiry_id="i3", holding=True),
+        event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 5, 17), client="c3", message_id="m4", holding=False),
     ]
-    assert len(r.holding_reply_events(events)) == 1
+    counted = r.holding_reply_events(events)
+    assert [(e.type, e.client_id) for e in counted] == [
+        ("staff_message.sent", "c1"), ("staff_message.released", "c2"), ("staff_message.sent", "c2"),
+        ("inquiry.answered", "c3")]
 
 
 # --- usage ---------------------------------------------------------------------------------------
