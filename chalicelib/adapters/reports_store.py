@@ -283,7 +283,7 @@ class FileRightsStore:
     def erase(self, client: Client, event: AuditEvent, now: datetime) -> int:
         """Remove bodies, media, the phone number and the name; keep an anonymous tombstone.
 
-        Media objects go first, then message bodies, then (in one transaction) the client record,
+        Media objects go first, then message bodies and media references, then (in one transaction) the client record,
         its contact row and the audit event. A crash part-way leaves the file closed and not yet
         marked erased, so running the erasure again finishes it.
         Returns how many messages were cleared.
@@ -320,15 +320,20 @@ class FileRightsStore:
 
     @staticmethod
     def _clear_message(item: m.MessageModel) -> None:
+        """Remove the body and the media references, and take the message out of every queue.
+
+        The media list is emptied rather than marked (other readers know only pending, copied
+        and stored); how many items there were stays in the ``MESSAGE_FILED`` audit event. Leaving
+        the sparse ``outbound_due`` keys would let the sweep or the media copy pick it up again.
+        """
         for _attempt in range(3):
-            if item.body is None and all(x.s3_key is None and x.twilio_url is None for x in (item.media or [])):
+            if item.body is None and not item.media and item.due_agency is None:
                 return
-            media = [
-                m.MediaMap(content_type=x.content_type, status="erased", attempts=x.attempts or 0, size=x.size)
-                for x in (item.media or [])
-            ]
+            actions = [m.MessageModel.body.remove(), m.MessageModel.media.set([])]
+            if item.due_agency is not None:
+                actions += [m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()]
             try:
-                item.update(actions=[m.MessageModel.body.remove(), m.MessageModel.media.set(media)])
+                item.update(actions=actions)
                 return
             except UpdateError:  # changed meanwhile (a status callback): read it again and retry
                 item.refresh(consistent_read=True)
