@@ -380,11 +380,10 @@ def _report(kind: str, body: dict[str, Any]) -> Any:
     accept = (app.current_request.headers or {}).get("accept") or ""
     if "text/csv" not in accept.lower():
         return body
-    return Response(
-        body=to_csv(kind, body),
-        status_code=200,
-        headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{kind}.csv"'},
-    )
+    headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{kind}.csv"'}
+    if body.get("next"):  # a paged audit trail: the cursor of the next page travels in a header
+        headers["X-Next-After"] = body["next"]
+    return Response(body=to_csv(kind, body), status_code=200, headers=headers)
 
 
 @staff_route("/audit", ["GET"])

@@ -122,6 +122,8 @@ def test_audit_pages_with_a_cursor_and_narrows_to_one_client(http, agency):
             break
         after = f"&after={r.json['next'].replace('#', '%23')}"
     assert seen == ids
+    r = get(http, "/audit?from=2026-03-02&to=2026-03-02&limit=3", agency["admin"], "text/csv")
+    assert len(rows(r)) == 3 and r.headers["X-Next-After"].endswith(ids[2])
     r = http.call("GET", "/audit?from=2026-03-02&to=2026-03-02&client_id=cl_0", agency["supervisor"])
     assert [e["id"] for e in r.json["events"]] == ids[0::2]  # Halifax's cl_0 event is not Calgary's
     for bad, field in (("limit=0", "limit"), ("limit=5001", "limit"), ("limit=x", "limit"),
