@@ -433,7 +433,8 @@ def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:
     if outcome.error_code:
         body["error_code"] = outcome.error_code
     if outcome.template:
-        body["note"] = ("outside WhatsApp's 24-hour window: the agency's approved template was sent instead of "
+        verb = "will be sent" if outcome.status == "scheduled" else "was sent"
+        body["note"] = (f"outside WhatsApp's 24-hour window: the agency's approved template {verb} instead of "
                         "your text, which is kept in the file; write again once the client replies")
     return body
 

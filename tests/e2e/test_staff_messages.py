@@ -334,8 +334,15 @@ def test_absence_lets_the_cover_list_and_answer_from_the_absent_workers_number(h
                           "end": "2026-02-13", "cover_id": "jean", "note": "family visit"}
         assert len(audit("staff.absence_recorded")) == 1
 
-        # Not yet away: Jean may not answer Amal's client.
+        # Not yet away: Jean may not answer Amal's client, and inbound sees no cover.
         assert send(http, agency["jean"], client["client_id"]).status_code == 403
+        absences = bootstrap.container().absences
+        domain_client = bootstrap.container().store.get_client(client["client_id"])
+        assert absences.cover_lookup(domain_client, at(TUESDAY_10)) is None
+        cover = absences.cover_lookup(domain_client, at("2026-02-13T23:59:00-07:00"))
+        assert (cover.staff_id, cover.case_manager_name, cover.cover_name, cover.reply_key) == (
+            "jean", "Amal", "Jean", "winter-leave")
+        assert absences.cover_lookup(domain_client, at("2026-02-14T00:00:00-07:00")) is None
 
         traveller.move_to(at("2026-02-11T10:00:00-07:00"))
         opened = at("2026-02-11T09:30:00-07:00")
@@ -369,3 +376,19 @@ def test_absence_rules(http, agency):
         r = http.call("PUT", "/staff/amal/absences/a2", agency["amal"], payload)
         assert r.status_code == 400 and r.json["error"]["field"] == field, (payload, r.body)
     assert http.call("PUT", "/staff/ghost/absences/a1", agency["admin"], good).status_code == 404
+
+
+def test_sending_in_hours_costs_a_few_keyed_round_trips(http, agency):
+    from tests.fault_helpers import DynamoTap
+
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at(TUESDAY_10) - timedelta(hours=1)
+        open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        with DynamoTap() as tap:
+            r = send(http, agency["amal"], client["client_id"])
+        assert r.status_code == 201
+        ops = tap.by_operation()
+        assert "Scan" not in ops
+        # client, number, inquiry, one TransactWrite (message + client + inquiry + audit), sent.
+        assert tap.round_trips <= 6, ops
