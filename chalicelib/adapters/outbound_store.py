@@ -274,12 +274,19 @@ class OutboundStore:
         if answer is not None:
             actions.append(m.MessageModel.inquiry_id.set(answer.inquiry_id))
 
+        sending = m.MessageModel.status == MessageStatus.SENDING.value
+        if not (client_changes or answer or events):
+            # Nothing else changes: one conditional UpdateItem is enough.
+            try:
+                _message_proxy(message).update(actions=actions, condition=sending)
+            except UpdateError as err:
+                if _condition_failed(err):
+                    raise ConcurrentUpdate(message.message_id) from None
+                raise
+            return
+
         def body(tx: TransactWrite) -> None:
-            tx.update(
-                _message_proxy(message),
-                actions=actions,
-                condition=m.MessageModel.status == MessageStatus.SENDING.value,
-            )
+            tx.update(_message_proxy(message), actions=actions, condition=sending)
             self._client_and_answer(tx, client, client_changes, inquiry, answer)
             self._audit(tx, events)
 

@@ -64,6 +64,7 @@ class AbsenceService:
         return local_day(at or utcnow(), self._policies.get(agency_id).calendar.zone())
 
     def put(self, principal: Principal, staff_id: str, command: PutAbsence) -> tuple[Absence, bool]:
+        staff_id = v.identifier(staff_id, "staff_id")
         if not (principal.is_admin() or principal.staff_id == staff_id):
             raise Forbidden("only the worker themself or an administrator may record an absence")
         staff = self._store.get_staff(principal.agency_id, staff_id)

@@ -268,7 +268,10 @@ class MessagingService:
     def _record_sent(self, message: StaffMessage, sid: str, template: str | None, now: datetime, *,
                      from_hold: bool) -> None:
         if not from_hold:
-            self._outbound.mark_sent(message, sid=sid, now=now, template=template)
+            try:
+                self._outbound.mark_sent(message, sid=sid, now=now, template=template)
+            except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
+                log.warning("staff message %s was sent after its lease ran out", message.message_id)
             return
         # A held message answers the client's open inquiry now that it has gone out.
         policy = self._policies.get(message.agency_id)
@@ -278,7 +281,7 @@ class MessagingService:
                 break
             inquiry, answer = self._answer_for(client, now, message.staff_id, policy, message.holding)
             events = [self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
-                                  {"message_id": message.message_id, "holding": message.holding})]
+                                  {"message_id": message.message_id, "holding": message.holding}, at=now)]
             if inquiry is not None and answer is not None:
                 events.append(self._answered_event(client, inquiry, answer))
             try:
@@ -290,8 +293,11 @@ class MessagingService:
                 continue
         # The file kept changing under us: the message is out, so record that at least.
         released = self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
-                               {"message_id": message.message_id, "holding": message.holding})
-        self._outbound.mark_sent(message, sid=sid, now=now, template=template, events=[released])
+                               {"message_id": message.message_id, "holding": message.holding}, at=now)
+        try:
+            self._outbound.mark_sent(message, sid=sid, now=now, template=template, events=[released])
+        except ConcurrentUpdate:
+            log.warning("staff message %s was sent after its lease ran out", message.message_id)
 
     def _fail(self, message: StaffMessage, code: str, now: datetime, reason: str | None = None) -> None:
         details: dict[str, Any] = {"message_id": message.message_id, "error_code": code}

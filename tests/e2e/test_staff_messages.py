@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import timedelta
+from urllib.parse import quote
 
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib import bootstrap
 from tests.conftest import ROOT, auth, new_client
@@ -21,6 +24,7 @@ from tests.e2e.outbound_helpers import (
     outbox,
     sweep,
 )
+from tests.hypothesis_profiles import fuzz_settings
 
 TUESDAY_10 = "2026-02-10T10:00:00-07:00"
 FRIDAY_EVENING = "2026-02-06T18:30:00-07:00"
@@ -77,7 +81,8 @@ def test_friday_evening_message_is_held_until_monday_nine(http, agency):
         assert out["body"] == "See you Monday"
         [stored] = messages(client["client_id"])
         assert stored.status == "sent" and stored.sent_at == at(MONDAY_9) + timedelta(minutes=2)
-        assert len(audit("staff_message.released")) == 1
+        [released] = audit("staff_message.released")
+        assert released.at == at(MONDAY_9) + timedelta(minutes=2)
 
 
 def test_override_outside_hours_sends_now_and_every_supervisor_sees_it(http, agency):
@@ -392,3 +397,20 @@ def test_sending_in_hours_costs_a_few_keyed_round_trips(http, agency):
         assert "Scan" not in ops
         # client, number, inquiry, one TransactWrite (message + client + inquiry + audit), sent.
         assert tap.round_trips <= 6, ops
+
+
+@fuzz_settings()
+@given(staff_id=st.one_of(st.just("amal"), st.text(max_size=80)), absence_id=st.one_of(st.just("a1"), st.text(max_size=80)),
+       body=st.fixed_dictionaries({}, optional={
+           "start": st.one_of(st.just("2026-02-11"), st.text(max_size=12), st.integers(), st.none()),
+           "end": st.one_of(st.just("2026-02-13"), st.text(max_size=12), st.lists(st.integers(), max_size=2)),
+           "cover_id": st.one_of(st.just("jean"), st.text(max_size=70)),
+           "note": st.one_of(st.none(), st.text(max_size=600)),
+       }))
+def test_fuzzed_absences_are_never_a_500(http, agency, staff_id, absence_id, body):
+    path = (f"/staff/{quote(staff_id.encode('utf-8', 'surrogatepass'), safe='') or '%20'}"
+            f"/absences/{quote(absence_id.encode('utf-8', 'surrogatepass'), safe='') or '%20'}")
+    r = http.call("PUT", path, agency["admin"], body)
+    assert r.status_code in (200, 201, 400, 403, 404), (path, body, r.body)
+    if r.status_code >= 400:
+        assert r.json["error"]["code"]

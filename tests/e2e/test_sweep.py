@@ -222,3 +222,45 @@ def test_sweep_with_nothing_due_reads_only_indexes(http, agency):
         assert sweep() == {}
     assert all(c.operation == "Query" for c in tap.calls)
     assert m.MessageModel.Meta.table_name in {t for c in tap.calls for t in c.tables}
+
+
+def test_a_client_message_arriving_while_staff_send_is_not_lost_and_nothing_is_doubled(http, agency):
+    """The file changes between our read and our write (an inbound message): re-read, write once."""
+    from tests.fault_helpers import DynamoTap, matching
+
+    with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T09:00:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        later = at("2026-02-10T09:59:00-07:00")
+
+        def inbound_meanwhile() -> None:
+            m.ClientModel.get(client["client_id"]).update(actions=[m.ClientModel.last_inbound_at.set(later)])
+
+        with DynamoTap() as tap:
+            tap.before(1, inbound_meanwhile, match=matching("TransactWriteItems"))
+            r = http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "hi"})
+        assert tap.fired and r.status_code == 201, r.body
+        assert tap.by_operation()["TransactWriteItems"] == 2
+        assert len(messages(client["client_id"])) == 1 and len(outbox()) == 1
+        row = m.ClientModel.get(client["client_id"], consistent_read=True)
+        assert row.last_inbound_at == later and row.open_inquiry_id is None
+        assert inquiry(inquiry_id).status == "answered"
+        assert len(audit("staff_message.sent")) == 1 and len(audit("inquiry.answered")) == 1
+
+
+def test_a_breach_racing_an_answer_is_recorded_once_or_not_at_all(http, agency):
+    with time_machine.travel(at("2026-02-11T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T09:00:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        from chalicelib import bootstrap
+
+        outbound = bootstrap.container().outbound_store
+        [stale] = list(outbound.open_inquiries_due("calgary-cfn", at("2026-02-11T10:00:00-07:00")))
+        assert http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"],
+                         {"body": "hi"}).status_code == 201
+        # A sweep that read the inquiry before the answer landed must not mark it breached.
+        assert outbound.record_breach(stale, at("2026-02-11T10:00:00-07:00"), [], []) is False
+        assert inquiry(inquiry_id).status == "answered"
+        assert sweep() == {}
