@@ -416,13 +416,6 @@ class OutboundStore:
             return []
         return [absence_from(a) for a in (item.absences or [])]
 
-    def staff_name_and_absences(self, agency_id: str, staff_id: str) -> tuple[str, list[Absence]] | None:
-        try:
-            item = m.StaffModel.get(agency_id, staff_id)
-        except DoesNotExist:
-            return None
-        return item.name, [absence_from(a) for a in (item.absences or [])]
-
     def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
         """Create or replace one absence of a staff member; True when it is new."""
         item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)

@@ -12,8 +12,7 @@ from ..domain.absence import Absence, absence_on, covered_by, local_day, parse_d
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Forbidden, InvalidInput, NotFound
-from ..domain.inbound import Cover
-from ..domain.model import Client, Principal, Role
+from ..domain.model import Principal, Role
 
 
 def _day(body: Mapping[str, Any], name: str) -> date:
@@ -106,27 +105,6 @@ class AbsenceService:
         """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""
         absence = absence_on(self._outbound.absences_of(agency_id, staff_id), self._today(agency_id, at))
         return None if absence is None else absence.cover_id
-
-    def cover_lookup(self, client: Client, at: datetime) -> Cover | None:
-        """``domain.inbound.CoverLookup`` for the inbound side: the case manager's cover at ``at``.
-
-        One GetItem of the case manager's staff row (name and absences); a second only when away.
-        ``reply_key`` is the absence id: one absence reply per absence and client.
-        """
-        found = self._outbound.staff_name_and_absences(client.agency_id, client.case_manager_id)
-        if found is None:
-            return None
-        name, absences = found
-        absence = absence_on(absences, self._today(client.agency_id, at))
-        if absence is None:
-            return None
-        cover = self._store.get_staff(client.agency_id, absence.cover_id)
-        return Cover(
-            staff_id=absence.cover_id,
-            case_manager_name=name,
-            cover_name=cover.name if cover is not None else absence.cover_id,
-            reply_key=absence.absence_id,
-        )
 
 
 def absence_view(staff_id: str, absence: Absence) -> dict[str, Any]:
