@@ -34,6 +34,9 @@ log = logging.getLogger("cmdm")
 
 MAX_JSON_BYTES = 64 * 1024
 
+# Scheduled jobs by name, so `make run`'s timer and the tests can run them in-process.
+JOBS: dict[str, Callable[[], Any]] = {}
+
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidInput, 400),
     (Unauthenticated, 401),
@@ -197,6 +200,89 @@ def delete_consent(client_id: str) -> Any:
     return client_view(client, _zone(client.agency_id))
 
 
+# --- Twilio webhooks and the messages of a file ---------------------------------------------
+
+MAX_FORM_BYTES = 64 * 1024
+FORM = ["application/x-www-form-urlencoded"]
+
+
+def twilio_form(path: str) -> dict[str, str]:
+    """The webhook's form, once Twilio's signature over every received field checks out.
+
+    Twilio signs ``CMDM_PUBLIC_URL`` + path plus all POSTed fields (it adds fields without notice,
+    so nothing is filtered before the check). Anything unsigned or mis-signed is refused with 403
+    before a single field is read.
+    """
+    from urllib.parse import parse_qsl
+
+    request = app.current_request
+    raw = request.raw_body or b""  # Chalice has already undone API Gateway's base64
+    if len(raw) > MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"request body larger than {MAX_FORM_BYTES} bytes")
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=500)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("body", "is not a valid UTF-8 form") from None
+    form = dict(pairs)
+    signature = request.headers.get("x-twilio-signature", "")
+    container = bootstrap.container()
+    url = container.settings.public_url + path
+    if not signature or not container.request_validator.validate(url, form, signature):
+        raise SignatureInvalid("the X-Twilio-Signature header does not match this request")
+    return form
+
+
+def twiml(reply: str | None) -> Response:
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return Response(body=str(response), status_code=200, headers={"Content-Type": "text/xml"})
+
+
+@app.route("/webhooks/twilio/messages", methods=["POST"], content_types=FORM)
+@handled
+def twilio_message() -> Any:
+    from chalicelib.services.inbound import InboundForm
+
+    form = InboundForm.parse(twilio_form("/webhooks/twilio/messages"))
+    outcome = bootstrap.container().inbound.receive(form)
+    return twiml(outcome.reply)
+
+
+@app.route("/webhooks/twilio/status", methods=["POST"], content_types=FORM)
+@handled
+def twilio_status() -> Any:
+    from chalicelib.services.inbound import StatusForm
+
+    form = StatusForm.parse(twilio_form("/webhooks/twilio/status"))
+    bootstrap.container().inbound.delivery_status(form)
+    return twiml(None)
+
+
+@staff_route("/clients/{client_id}/messages", ["GET"])
+@handled
+def get_messages(client_id: str) -> Any:
+    from chalicelib.views import message_view
+
+    who = principal()
+    container = bootstrap.container()
+    client, messages = container.clients.messages(who, client_id)
+    zone = _zone(client.agency_id)
+    link = container.media_bucket.link
+    return {"messages": [message_view(msg, zone, link) for msg in messages]}
+
+
+def copy_media_job() -> int:
+    return bootstrap.container().media.copy_due()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def copy_media(event: Any) -> None:
+    """Copies new client media from Twilio into the agency bucket and deletes Twilio's copy."""
+    copy_media_job()
+
 # --- staff messages and boundaries -------------------------------------------------------------
 
 
@@ -247,11 +333,42 @@ def put_absence(staff_id: str, absence_id: str) -> Any:
     absence, is_new = bootstrap.container().absences.put(who, staff_id, command)
     return created(absence_view(staff_id, absence)) if is_new else absence_view(staff_id, absence)
 
+# --- follow-ups and conduct -----------------------------------------------------------------------
+
+
+@staff_route("/followups", ["GET"])
+@handled
+def list_followups() -> Any:
+    from chalicelib.services.followups import ListFollowups
+
+    who = principal()
+    query = ListFollowups.parse(app.current_request.query_params)
+    return {"followups": bootstrap.container().followups.list(who, query)}
+
+
+@staff_route("/clients/{client_id}/warnings", ["POST"])
+@handled
+def warn_client(client_id: str) -> Any:
+    from chalicelib.services.conduct import Warn
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().conduct.warn(who, client_id, Warn.parse(json_body()))
+    return created(client_view(client, _zone(client.agency_id)))
+
+
+@staff_route("/clients/{client_id}/status", ["PUT"])
+@handled
+def put_client_status(client_id: str) -> Any:
+    from chalicelib.services.conduct import ChangeStatus
+    from chalicelib.views import client_view
+
+    who = principal()
+    client = bootstrap.container().conduct.change_status(who, client_id, ChangeStatus.parse(json_body()))
+    return client_view(client, _zone(client.agency_id))
+
 
 # --- scheduled jobs ----------------------------------------------------------------------------
-
-JOBS: dict[str, Callable[[], Any]] = {}
-
 
 def run_job(name: str) -> Any:
     """Run a scheduled job in-process: ``make run``'s timer and the tests use this.
@@ -259,6 +376,9 @@ def run_job(name: str) -> Any:
     Each feature registers its job in ``JOBS`` next to its ``@app.schedule`` function.
     """
     return JOBS[name]()
+
+
+JOBS["copy_media"] = copy_media_job
 
 
 def run_sweep_clocks() -> Any:
@@ -272,3 +392,38 @@ def sweep_clocks(event: Any) -> Any:
 
 
 JOBS["sweep_clocks"] = run_sweep_clocks
+
+
+# Follow-ups, check-ins and surveys (issue 5): every 15 minutes, in UTC; local time is worked out in
+# code. With CMDM_FOLLOWUP_QUEUE_URL set (or a queue name in the aws stage) the run only queues
+# batches of due clients and ``followup_worker`` handles them; otherwise it handles them inline.
+FOLLOWUP_QUEUE = os.environ.get("CMDM_FOLLOWUP_QUEUE", "cmdm-local-followups")
+
+
+def followups_job() -> dict[str, int]:
+    summary = bootstrap.container().followups.run()
+    log.info("run_followups: %s", summary)  # counts only: no numbers, no bodies
+    return summary
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def run_followups(event: Any) -> dict[str, int]:
+    return followups_job()
+
+
+@app.on_sqs_message(queue=FOLLOWUP_QUEUE, batch_size=1)
+def followup_worker(event: Any) -> dict[str, int]:
+    """One queued batch of due clients of one agency (the same code as the inline run)."""
+    totals: dict[str, int] = {}
+    for record in event:
+        try:
+            body = json.loads(record.body)
+        except (TypeError, ValueError):
+            body = None
+        for key, count in bootstrap.container().followups.process_batch(body).items():
+            totals[key] = totals.get(key, 0) + count
+    log.info("followup_worker: %s", totals)
+    return totals
+
+
+JOBS["run_followups"] = followups_job

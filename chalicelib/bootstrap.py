@@ -78,9 +78,60 @@ class Container:
 
     @cached_property
     def clients(self) -> Any:
+        from .adapters.inbound_store import InboundStore
         from .services.clients import ClientService
 
-        return ClientService(self.store, covering_for=self.absences.covering_for)
+        return ClientService(self.store, covering_for=self.absences.covering_for,
+                             messages_of=InboundStore().messages_of, policies=self.policies)
+
+
+    # -- inbound messaging (Twilio webhooks) ----------------------------------------------------
+
+    @cached_property
+    def request_validator(self) -> Any:
+        """Twilio's own signature check, with the account's auth token."""
+        from twilio.request_validator import RequestValidator
+
+        return RequestValidator(self.twilio_credentials[1])
+
+    @cached_property
+    def inbound(self) -> Any:
+        from .adapters.inbound_store import InboundStore
+        from .services.inbound import AbsenceCovers, InboundService, NumberCache
+
+        store = self.store  # configures the models first
+        return InboundService(
+            InboundStore(),
+            NumberCache(store.get_number),
+            self.policies,
+            rate_secret=self.twilio_credentials[1].encode(),
+            records=store,
+            cover_lookup=AbsenceCovers(store.list_staff, self.outbound_store.absences_by_staff, self.policies),
+            on_score=self._record_survey_score,
+        )
+
+    def _record_survey_score(self, client: Any, score: int, at: Any) -> None:
+        from .adapters.followup_store import FollowupStore
+
+        FollowupStore(self.store).record_score(client.agency_id, client.case_manager_id, client.client_id,
+                                               client.last_survey_at, score, at)
+
+    @cached_property
+    def media_bucket(self) -> Any:
+        from .adapters.media import MediaBucket
+
+        return MediaBucket(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
+
+    @cached_property
+    def media(self) -> Any:
+        from .adapters.inbound_store import InboundStore
+        from .adapters.media import TwilioMedia
+        from .services.media import MediaService
+
+        sid, token = self.twilio_credentials
+        twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
+        return MediaService(InboundStore(), self.store, twilio, self.media_bucket, self.policies)
+
 
     @cached_property
     def outbound_store(self) -> Any:
@@ -112,6 +163,32 @@ class Container:
         from .services.sweep import SweepService
 
         return SweepService(self.outbound_store, self.messaging, self.policies)
+
+
+    @cached_property
+    def followups(self) -> Any:
+        """Follow-ups, check-ins and surveys (issue 5); fans out through SQS when a queue is set."""
+        from .adapters.followup_store import FollowupStore, SqsFanout
+        from .services.followups import FollowupService
+
+        fanout = None
+        if self.settings.followup_queue_url or (self.settings.is_aws and self.settings.followup_queue):
+            fanout = SqsFanout(self.settings.followup_queue_url, self.settings.region,
+                               queue_name=self.settings.followup_queue)
+        return FollowupService(
+            self.store,
+            FollowupStore(self.store),
+            self.policies,
+            self.gateway,
+            status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
+            fanout=fanout,
+        )
+
+    @cached_property
+    def conduct(self) -> Any:
+        from .services.conduct import ConductService
+
+        return ConductService(self.store, self.policies)
 
 
 _lock = threading.Lock()

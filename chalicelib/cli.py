@@ -154,6 +154,19 @@ def build_twilio_form(sender: str, to: str, body: str, whatsapp: bool, sid: str 
     return form
 
 
+def _phone_screen(twiml: str) -> str:
+    """What the client's phone shows back: the automatic reply in the TwiML, if any."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        replies = [el.text or "" for el in ET.fromstring(twiml).iter("Message")]
+    except ET.ParseError:
+        return twiml
+    if not replies:
+        return "(no automatic reply; the message is in the file for the case manager)"
+    return "\n".join(f"reply on the phone: {text}" for text in replies)
+
+
 def _phone(args: argparse.Namespace) -> int:
     from twilio.request_validator import RequestValidator
 
@@ -173,7 +186,7 @@ def _phone(args: argparse.Namespace) -> int:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             print(f"HTTP {response.status}")
-            print(response.read().decode())
+            print(_phone_screen(response.read().decode()))
     except urllib.error.HTTPError as err:
         print(f"HTTP {err.code}")
         print(err.read().decode())

@@ -39,6 +39,10 @@ class Settings:
     policy_dir: Path | None
     s3_endpoint: str | None
     twilio_api_base: str | None
+    # Follow-up fan-out (issue 5): with a queue URL, run_followups sends batches of due clients to
+    # SQS; without one (local, test) it handles them inline through the same code.
+    followup_queue_url: str | None = None
+    followup_queue: str | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -71,4 +75,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_endpoint=env.get("S3_ENDPOINT") or endpoint,
         # Only for tests and the local stand-in: where the twilio client sends REST calls.
         twilio_api_base=env.get("CMDM_TWILIO_API_BASE") or None,
+        followup_queue_url=env.get("CMDM_FOLLOWUP_QUEUE_URL") or None,
+        followup_queue=env.get("CMDM_FOLLOWUP_QUEUE") or None,
     )

@@ -31,7 +31,6 @@ def inquiry_view(inquiry: Inquiry, zone: ZoneInfo | None = None) -> dict[str, An
         "answered_at": iso(inquiry.answered_at, zone),
         "answered_late": inquiry.answered_late,
         "complex": inquiry.complex,
-        "message_count": inquiry.message_count,
     }
 
 
@@ -61,5 +60,35 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
         "opted_out": client.opted_out,
         "open_inquiry": inquiry_view(open_inquiry, zone) if open_inquiry else None,
         "next_followup_at": iso(client.next_followup_at, zone),
+        # Follow-ups and the conduct policy (issue 5).
+        "next_checkin_at": iso(client.next_checkin_at, zone),
+        "next_survey_at": iso(client.next_survey_at, zone),
+        "status_reason": client.status_reason,
+        "closed_at": iso(client.closed_at, zone),
+        "warnings": client.warnings,
+        "flagged_for_meeting": client.flagged_for_meeting,
         "last_inbound_at": iso(client.last_inbound_at, zone),
+    }
+
+
+def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> dict[str, Any]:
+    """One message of a file (SPEC §4.4); ``link`` turns a stored media key into a short-lived URL."""
+    media = []
+    for ref in msg.media:
+        item: dict[str, Any] = {"content_type": ref.content_type, "status": ref.status.value, "size": ref.size}
+        if ref.s3_key and link is not None:
+            item["url"] = link(ref.s3_key)
+        media.append(item)
+    return {
+        "id": msg.message_id,
+        "direction": msg.direction.value,
+        "kind": msg.kind.value,
+        "body": msg.body,
+        "at": iso(msg.at, zone),
+        "status": msg.status,
+        "channel": msg.channel.value,
+        "staff_id": msg.staff_id,
+        "inquiry_id": msg.inquiry_id,
+        "error_code": msg.error_code,
+        "media": media,
     }

@@ -191,6 +191,7 @@ class ClientModel(_Base):
     survey_agency = UnicodeAttribute(null=True)  # present only while in surveys_due
     next_survey_at = UTCDateTimeAttribute(null=True)
     last_survey_at = UTCDateTimeAttribute(null=True)
+    last_survey_scored_at = UTCDateTimeAttribute(null=True)
     warnings = NumberAttribute(default=0)
     flagged_for_meeting = BooleanAttribute(default=False)
     erased_at = UTCDateTimeAttribute(null=True)

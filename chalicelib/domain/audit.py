@@ -37,6 +37,7 @@ class AuditType(enum.Enum):
     INQUIRY_BREACHED = "inquiry.breached"
     ESCALATED = "inquiry.escalated"
     FOLLOWUP_SENT = "followup.sent"
+    FOLLOWUP_SKIPPED = "followup.skipped"
     SURVEY_SCORED = "survey.scored"
     ABSENCE_RECORDED = "staff.absence_recorded"
     MEDIA_STORED = "media.stored"

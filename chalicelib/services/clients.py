@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ..domain import followups as followup_rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
@@ -77,8 +78,17 @@ class WithdrawConsent:
 
 
 class ClientService:
-    def __init__(self, store: Store, covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        covering_for: Callable[[Principal], frozenset[str]] | None = None,
+        messages_of: Callable[[str], list[Any]] | None = None,
+        policies: Any = None,
+    ) -> None:
         self._store = store
+        self._messages_of = messages_of or (lambda client_id: [])
+        # Agency policies, to put a newly consented file on the follow-up schedule (issue 5).
+        self._policies = policies
         # Colleagues the caller covers for during an absence (filled in by the absence feature).
         self._covering_for = covering_for or (lambda principal: frozenset())
 
@@ -136,6 +146,11 @@ class ClientService:
         inquiry = self._store.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
         return client, inquiry
 
+    def messages(self, principal: Principal, client_id: str) -> tuple[Client, list[Any]]:
+        """The file's messages, oldest first, for whoever may read the file."""
+        client = self._load(principal, client_id)
+        return client, self._messages_of(client.client_id)
+
     def give_consent(self, principal: Principal, client_id: str, command: GiveConsent) -> Client:
         client = self._load(principal, client_id, manage=True)
         if client.status is ClientStatus.CLOSED:
@@ -163,8 +178,20 @@ class ClientService:
                 "circle_of_care": list(command.circle_of_care),
             },
         )
-        self._store.update_client(client, {"consent": consent}, [event])
-        return replace(client, consent=consent, version=client.version + 1)
+        changes: dict[str, Any] = {"consent": consent, **self._schedule(replace(client, consent=consent), now)}
+        self._store.update_client(client, changes, [event])
+        known = {k: value for k, value in changes.items() if hasattr(client, k)}
+        return replace(client, version=client.version + 1, **known)
+
+    def _schedule(self, client: Client, now: datetime) -> dict[str, Any]:
+        """The follow-up, check-in and survey schedule of a file (SPEC §5.5), or none if unreachable."""
+        if self._policies is None:
+            return {}
+        try:
+            policy = self._policies.get(client.agency_id)
+        except KeyError:
+            return {}
+        return followup_rules.schedule_changes(client, policy, now)
 
     def withdraw_consent(self, principal: Principal, client_id: str, command: WithdrawConsent) -> Client:
         client = self._load(principal, client_id, manage=True)
@@ -182,6 +209,7 @@ class ClientService:
             details={"reason": command.reason},
         )
         # Withdrawal also takes the file out of the follow-up index (SPEC §5.5).
-        self._store.update_client(client, {"consent": consent, "followup_agency": None}, [event])
-        return replace(client, consent=consent, version=client.version + 1)
+        self._store.update_client(client, {"consent": consent, **followup_rules.UNSCHEDULE}, [event])
+        return replace(client, consent=consent, next_followup_at=None, next_checkin_at=None, next_survey_at=None,
+                       version=client.version + 1)
 

@@ -1,0 +1,298 @@
+"""DynamoDB side of inbound messaging: one transaction per Twilio delivery, keyed reads only.
+
+An inbound message costs three round trips in the common case: ``GetItem`` contacts (who is
+this sender to this agency), ``GetItem`` clients (the file and its version) and one
+``TransactWriteItems`` that claims the ``MessageSid``, files the message and any automatic reply,
+opens or joins the inquiry, moves the file's version and appends the audit events. The work
+number itself is read once per container (see ``services.inbound.NumberCache``).
+
+Because the ``MessageSid`` claim is in the same transaction as everything else, a retried or
+duplicated delivery either finds the claim (and changes nothing) or finds no trace at all of an
+attempt that crashed, and files it now: never twice, never half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from ..domain.audit import AuditEvent
+from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.messages import Direction, MediaRef, MediaStatus, Message, MessageKind
+from ..domain.model import Channel, Client
+from . import models as m
+from .store import ClientChanges, ConcurrentUpdate, audit_item, client_from, contact_key, sort_key
+
+CLAIM_TTL = timedelta(days=30)  # Twilio retries for hours at most; a month is plenty
+MEDIA_DUE_PREFIX = "media#"  # outbound_due hash key for messages whose media is still on Twilio
+
+
+class Duplicate(Exception):
+    """This ``MessageSid`` (or once-only key) was already handled."""
+
+
+@dataclass(frozen=True)
+class ClientSnapshot:
+    client: Client
+    last_auto_reply_period: str | None
+    last_survey_scored_at: datetime | None
+
+
+@dataclass
+class InboundFiling:
+    """Everything one delivery changes, written atomically by ``InboundStore.commit``."""
+
+    message_sid: str
+    at: datetime
+    client: Client | None = None
+    client_changes: dict[str, Any] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    open_inquiry: Inquiry | None = None
+    events: list[AuditEvent] = field(default_factory=list)
+
+
+def message_item(msg: Message) -> m.MessageModel:
+    pending = msg.media_pending
+    return m.MessageModel(
+        client_id=msg.client_id,
+        sk=msg.sk or sort_key(msg.at, msg.message_id),
+        message_id=msg.message_id,
+        agency_id=msg.agency_id,
+        direction=msg.direction.value,
+        kind=msg.kind.value,
+        body=msg.body,
+        at=msg.at,
+        status=msg.status,
+        channel=msg.channel.value,
+        staff_id=msg.staff_id,
+        from_number=msg.from_number,
+        inquiry_id=msg.inquiry_id,
+        twilio_sid=msg.twilio_sid,
+        media=[_media_to(ref) for ref in msg.media],
+        due_agency=MEDIA_DUE_PREFIX + msg.agency_id if pending else None,
+        due_at=msg.at if pending else None,
+    )
+
+
+def _media_to(ref: MediaRef) -> m.MediaMap:
+    return m.MediaMap(
+        content_type=ref.content_type, twilio_url=ref.twilio_url, s3_key=ref.s3_key,
+        status=ref.status.value, attempts=ref.attempts, size=ref.size,
+    )
+
+
+def message_from(item: m.MessageModel) -> Message:
+    return Message(
+        message_id=item.message_id,
+        client_id=item.client_id,
+        agency_id=item.agency_id,
+        direction=Direction(item.direction),
+        kind=_kind(item.kind),
+        body=item.body,
+        at=item.at,
+        status=item.status,
+        channel=Channel(item.channel),
+        staff_id=item.staff_id,
+        from_number=item.from_number,
+        inquiry_id=item.inquiry_id,
+        twilio_sid=item.twilio_sid,
+        media=tuple(
+            MediaRef(content_type=r.content_type, twilio_url=r.twilio_url, s3_key=r.s3_key,
+                     status=MediaStatus(r.status or "pending"), attempts=int(r.attempts or 0),
+                     size=int(r.size) if r.size is not None else None)
+            for r in (item.media or [])
+        ),
+        error_code=item.error_code,
+        sk=item.sk,
+        version=item.version or 0,
+    )
+
+
+def _kind(value: str) -> MessageKind:
+    try:
+        return MessageKind(value)
+    except ValueError:  # kinds other features may add (e.g. intake) read as automatic replies
+        return MessageKind.AUTO_REPLY
+
+
+def inquiry_item(inquiry: Inquiry) -> m.InquiryModel:
+    status = inquiry.status.value
+    return m.InquiryModel(
+        inquiry_id=inquiry.inquiry_id,
+        agency_id=inquiry.agency_id,
+        client_id=inquiry.client_id,
+        staff_id=inquiry.staff_id,
+        status=status,
+        staff_status=f"{inquiry.agency_id}#{inquiry.staff_id}#{status}",
+        agency_status=f"{inquiry.agency_id}#{status}",
+        opened_at=inquiry.opened_at,
+        due_at=inquiry.due_at,
+        message_count=inquiry.message_count,
+    )
+
+
+class InboundStore:
+    """Reads and writes of the inbound path; nothing here scans."""
+
+    def client_id_for(self, agency_id: str, channel: Channel, phone: str) -> str | None:
+        try:
+            return m.ContactModel.get(contact_key(agency_id, channel, phone), consistent_read=True).client_id
+        except DoesNotExist:
+            return None
+
+    def snapshot(self, client_id: str) -> ClientSnapshot | None:
+        try:
+            item = m.ClientModel.get(client_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return ClientSnapshot(client_from(item), item.last_auto_reply_period, item.last_survey_scored_at)
+
+    def commit(self, filing: InboundFiling) -> None:
+        """Write the filing in one transaction.
+
+        Raises ``Duplicate`` when the ``MessageSid`` was claimed before, ``ConcurrentUpdate`` when
+        the file (or its inquiry) changed since it was read: the caller re-reads and decides again.
+        """
+        claim = m.ClaimModel(
+            claim_key=f"sid#{filing.message_sid}", created_at=filing.at, expires_at=filing.at + CLAIM_TTL,
+        )
+        tx = TransactWriteProxy()
+        # Item 0 is the claim, so a cancellation reason at index 0 means "seen before".
+        tx.save(claim, condition=m.ClaimModel.claim_key.does_not_exist())
+        if filing.client is not None and filing.client_changes:
+            proxy = m.ClientModel(client_id=filing.client.client_id, version=filing.client.version)
+            tx.update(proxy, actions=ClientChanges(dict(filing.client_changes)).actions(),
+                      condition=m.ClientModel.client_id.exists())
+        for msg in filing.messages:
+            tx.save(message_item(msg), condition=m.MessageModel.sk.does_not_exist())
+        if filing.open_inquiry is not None:
+            tx.save(inquiry_item(filing.open_inquiry), condition=m.InquiryModel.inquiry_id.does_not_exist())
+        # A message joining an open inquiry carries its inquiry_id; the inquiry item itself is not
+        # touched, which keeps its version (and the staff side's answer) free of inbound races.
+        for event in filing.events:
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        tx.run(filing.message_sid)
+
+    # -- rate limits ----------------------------------------------------------------------------
+
+    def claim_once(self, key: str, at: datetime, ttl: timedelta) -> bool:
+        """A once-only marker (e.g. one intake reply per sender per day); False when already taken."""
+        from pynamodb.exceptions import PutError
+
+        try:
+            m.ClaimModel(claim_key=key, created_at=at, expires_at=at + ttl).save(
+                condition=m.ClaimModel.claim_key.does_not_exist()
+            )
+            return True
+        except PutError as err:
+            if _condition_failed(err):
+                return False
+            raise
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def messages_of(self, client_id: str) -> list[Message]:
+        return [message_from(item) for item in m.MessageModel.query(client_id, scan_index_forward=True)]
+
+    def message_by_sid(self, twilio_sid: str) -> Message | None:
+        for key in m.MessageModel.by_sid.query(twilio_sid, limit=1):
+            try:
+                return message_from(m.MessageModel.get(key.client_id, key.sk, consistent_read=True))
+            except DoesNotExist:
+                return None
+        return None
+
+    def set_status(self, msg: Message, status: str, error_code: str | None,
+                   events: Sequence[AuditEvent] = ()) -> None:
+        """Move a message's delivery status if nobody moved it since it was read."""
+        item = m.MessageModel(client_id=msg.client_id, sk=msg.sk, version=msg.version)
+        actions = [m.MessageModel.status.set(status)]
+        if error_code:
+            actions.append(m.MessageModel.error_code.set(error_code))
+        tx = TransactWriteProxy()
+        tx.update(item, actions=actions, condition=m.MessageModel.sk.exists())
+        for event in events:
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        tx.run(None, duplicate_on_first=False)
+
+    def media_due(self, agency_id: str, now: datetime, limit: int = 50) -> Iterator[Message]:
+        keys = m.MessageModel.outbound_due.query(
+            MEDIA_DUE_PREFIX + agency_id, m.MessageModel.due_at <= now, limit=limit,
+        )
+        for key in keys:
+            try:
+                yield message_from(m.MessageModel.get(key.client_id, key.sk, consistent_read=True))
+            except DoesNotExist:
+                continue
+
+    def save_media(self, msg: Message, media: Sequence[MediaRef], next_try: datetime | None) -> None:
+        """Record media progress; ``next_try`` None takes the message out of the media queue."""
+        item = m.MessageModel(client_id=msg.client_id, sk=msg.sk, version=msg.version)
+        actions: list[Any] = [m.MessageModel.media.set([_media_to(ref) for ref in media])]
+        if next_try is None:
+            actions += [m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()]
+        else:
+            actions.append(m.MessageModel.due_at.set(next_try))
+        try:
+            item.update(actions=actions, condition=m.MessageModel.sk.exists())
+        except UpdateError as err:
+            if _condition_failed(err):
+                raise ConcurrentUpdate(msg.message_id) from None
+            raise
+
+    def get_inquiry_status(self, inquiry_id: str) -> InquiryStatus | None:
+        try:
+            return InquiryStatus(m.InquiryModel.get(inquiry_id, consistent_read=True).status)
+        except DoesNotExist:
+            return None
+
+
+def _condition_failed(err: Exception) -> bool:
+    cause = getattr(err, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+class TransactWriteProxy:
+    """Collects transaction items, then runs them, sorting cancellations into our exceptions."""
+
+    def __init__(self) -> None:
+        self._ops: list[tuple[str, Any, dict[str, Any]]] = []
+
+    def save(self, item: Any, **kwargs: Any) -> None:
+        self._ops.append(("save", item, kwargs))
+
+    def update(self, item: Any, **kwargs: Any) -> None:
+        self._ops.append(("update", item, kwargs))
+
+    def run(self, token: str | None, *, duplicate_on_first: bool = True) -> None:
+        from pynamodb.transactions import TransactWrite
+
+        try:
+            with TransactWrite(connection=m.transaction_connection()) as tx:
+                for op, item, kwargs in self._ops:
+                    getattr(tx, op)(item, **kwargs)
+        except TransactWriteError as err:
+            reasons = getattr(err, "cancellation_reasons", None) or []
+            codes = [r.code if r else None for r in reasons]
+            if duplicate_on_first and codes and codes[0] == "ConditionalCheckFailed":
+                raise Duplicate(token or "") from None
+            if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes):
+                raise ConcurrentUpdate(token or "") from None
+            raise
+
+
+__all__ = [
+    "ClientSnapshot",
+    "Duplicate",
+    "InboundFiling",
+    "InboundStore",
+    "MEDIA_DUE_PREFIX",
+    "TransactWriteProxy",
+    "inquiry_item",
+    "message_from",
+    "message_item",
+]

@@ -1,0 +1,128 @@
+"""Where client media goes: fetched from Twilio, kept in the agency's S3 bucket, deleted at Twilio.
+
+Twilio keeps a WhatsApp voice note or photo behind an authenticated URL until we delete it; SPEC
+§5.7 wants it in the agency's own bucket (server-side encrypted) and gone from Twilio. Download
+and delete use the account's credentials; only Twilio's own hosts (or the configured local
+stand-in) are ever contacted, whatever URL a form carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+TWILIO_MEDIA_HOSTS = ("api.twilio.com", "media.twiliocdn.com", "mms.twiliocdn.com")
+MAX_MEDIA_BYTES = 20 * 1024 * 1024  # WhatsApp caps media at 16 MB
+
+
+class MediaUnavailable(Exception):
+    """Twilio (or S3) could not be reached or refused; try again later."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    data: bytes
+    content_type: str
+
+
+class TwilioMedia:
+    """Downloads and deletes message media at Twilio with the official client's credentials."""
+
+    def __init__(self, account_sid: str, auth_token: str, *, api_base: str | None = None, timeout: float = 20.0) -> None:
+        self._auth = (account_sid, auth_token)
+        self._sid = account_sid
+        self._api_base = api_base.rstrip("/") if api_base else None
+        self._timeout = timeout
+        self._client: Any = None
+
+    def _target(self, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.hostname not in TWILIO_MEDIA_HOSTS:
+            raise MediaUnavailable("media URL is not at Twilio")
+        if self._api_base:  # tests and the local stand-in
+            base = urlsplit(self._api_base)
+            return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
+        return urlunsplit(("https", parts.netloc, parts.path, parts.query, ""))
+
+    def download(self, url: str) -> Fetched:
+        import requests
+
+        try:
+            response = requests.get(self._target(url), auth=self._auth, timeout=self._timeout, stream=True)
+        except requests.RequestException:
+            raise MediaUnavailable("media download failed") from None
+        with response:
+            if response.status_code != 200:
+                raise MediaUnavailable(f"media download answered {response.status_code}")
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_MEDIA_BYTES:
+                    raise MediaUnavailable("media larger than allowed")
+                chunks.append(chunk)
+            content_type = response.headers.get("Content-Type", "application/octet-stream")
+        return Fetched(b"".join(chunks), content_type.split(";")[0].strip()[:100])
+
+    def delete(self, message_sid: str, media_sid: str) -> None:
+        """Delete Twilio's copy through the REST client; an already-deleted item counts as done."""
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        client = self._rest()
+        try:
+            client.api.v2010.accounts(self._sid).messages(message_sid).media(media_sid).delete()
+        except TwilioRestException as err:
+            if err.status == 404:
+                return
+            raise MediaUnavailable(f"twilio answered {err.status} to the media delete") from None
+        except TwilioException:
+            raise MediaUnavailable("twilio unreachable for the media delete") from None
+        except OSError:
+            raise MediaUnavailable("twilio unreachable for the media delete") from None
+
+    def _rest(self) -> Any:
+        if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            from .twilio_gateway import _redirecting_http_client
+
+            http = (_redirecting_http_client(self._api_base, self._timeout) if self._api_base
+                    else TwilioHttpClient(timeout=self._timeout))
+            self._client = Client(self._auth[0], self._auth[1], http_client=http)
+        return self._client
+
+
+class MediaBucket:
+    """The agency's media bucket (SSE on every object)."""
+
+    def __init__(self, bucket: str, region: str, endpoint: str | None = None) -> None:
+        self.bucket = bucket
+        self._region = region
+        self._endpoint = endpoint
+        self._s3: Any = None
+
+    def _client(self) -> Any:
+        if self._s3 is None:
+            import boto3
+
+            self._s3 = boto3.client("s3", region_name=self._region, endpoint_url=self._endpoint)
+        return self._s3
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                                      ServerSideEncryption="AES256")
+        except (BotoCoreError, ClientError):
+            raise MediaUnavailable("could not store media in the bucket") from None
+
+    def delete(self, key: str) -> None:
+        self._client().delete_object(Bucket=self.bucket, Key=key)
+
+    def link(self, key: str, seconds: int = 900) -> str:
+        """A short-lived link staff can open; signing is local, no call to S3."""
+        return self._client().generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds,
+        )

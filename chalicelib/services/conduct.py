@@ -1,0 +1,139 @@
+"""The conduct policy: warnings, suspension and closure of a client file (CMDM §4–5, §9; issue 5).
+
+CMDM: offensive or off-topic content gets a reminder, then a request to come in person, then the
+end of the service. A warning is recorded on the file (``warnings`` += 1, audit ``CLIENT_WARNED``);
+once the file has the policy's ``conduct.warnings_before_meeting`` warnings it is
+``flagged_for_meeting``. The case manager (or an admin) may suspend or close the file, or make it
+active again (audit ``CLIENT_STATUS`` with ``conduct`` telling whether it was under the conduct
+policy, which the usage report counts as "removed"). A file that is not active leaves the follow-up
+indexes at once, so no automated message reaches it; an active one re-enters them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ..domain import followups as rules
+from ..domain import validation as v
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.clock import utcnow
+from ..domain.errors import Conflict, InvalidInput
+from ..domain.model import Client, ClientStatus, Principal
+from .access import manageable_client
+
+ATTEMPTS = 3
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class Warn:
+    reason: str
+
+    @classmethod
+    def parse(cls, payload: Any) -> Warn:
+        body = v.require_object(payload)
+        return cls(reason=v.text(body, "reason", max_len=MAX_REASON) or "")
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    status: ClientStatus
+    reason: str | None
+    conduct: bool
+
+    @classmethod
+    def parse(cls, payload: Any) -> ChangeStatus:
+        body = v.require_object(payload)
+        status = ClientStatus(v.one_of(body.get("status"), "status", [s.value for s in ClientStatus]))
+        # Suspending or closing a file always needs a reason on record; re-activating may omit it.
+        reason = v.text(body, "reason", required=status is not ClientStatus.ACTIVE, max_len=MAX_REASON)
+        conduct = body.get("conduct", False)
+        if not isinstance(conduct, bool):
+            raise InvalidInput("conduct", "must be true or false")
+        if conduct and status is ClientStatus.ACTIVE:
+            raise InvalidInput("conduct", "only a suspension or a closure is made under the conduct policy")
+        return cls(status=status, reason=reason, conduct=conduct)
+
+
+class ConductService:
+    def __init__(self, store: Any, policies: Any,
+                 covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+        self._store = store
+        self._policies = policies
+        self._covering_for = covering_for or (lambda principal: frozenset())
+
+    def _load(self, principal: Principal, client_id: str) -> Client:
+        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        return manageable_client(principal, client, covering=self._covering_for(principal))
+
+    def _apply(self, principal: Principal, client_id: str,
+               change: Callable[[Client, datetime], tuple[dict[str, Any], AuditEvent] | None]) -> Client:
+        """Read, decide, write with the file's version; re-read and decide again if it moved."""
+        from ..adapters.store import ConcurrentUpdate
+
+        for _ in range(ATTEMPTS):
+            client = self._load(principal, client_id)
+            now = utcnow()
+            decided = change(client, now)
+            if decided is None:
+                return client
+            changes, event = decided
+            try:
+                self._store.update_client(client, changes, [event])
+            except ConcurrentUpdate:
+                continue
+            known = {k: val for k, val in changes.items() if hasattr(client, k)}
+            return replace(client, version=client.version + 1, **known)
+        raise Conflict("the client file is being changed by someone else; please retry", code="concurrent_update")
+
+    def warn(self, principal: Principal, client_id: str, command: Warn) -> Client:
+        def change(client: Client, now: datetime) -> tuple[dict[str, Any], AuditEvent]:
+            if client.status is ClientStatus.CLOSED:
+                raise Conflict("the client file is closed", code="file_closed")
+            policy = self._policies.get(client.agency_id)
+            warnings = client.warnings + 1
+            flagged = client.flagged_for_meeting or warnings >= policy.warnings_before_meeting
+            event = AuditEvent(
+                agency_id=client.agency_id,
+                type=AuditType.CLIENT_WARNED,
+                at=now,
+                actor=principal.staff_id,
+                client_id=client.client_id,
+                staff_id=client.case_manager_id,
+                details={"reason": command.reason, "warnings": warnings, "flagged_for_meeting": flagged},
+            )
+            return {"warnings": warnings, "flagged_for_meeting": flagged}, event
+
+        return self._apply(principal, client_id, change)
+
+    def change_status(self, principal: Principal, client_id: str, command: ChangeStatus) -> Client:
+        def change(client: Client, now: datetime) -> tuple[dict[str, Any], AuditEvent] | None:
+            if client.status is command.status:
+                return None  # already so: nothing to record
+            changes: dict[str, Any] = {"status": command.status, "status_reason": command.reason}
+            if command.status is ClientStatus.CLOSED:
+                changes["closed_at"] = now
+            elif command.status is ClientStatus.ACTIVE:
+                changes["closed_at"] = None
+            if command.status is ClientStatus.ACTIVE:
+                # Back in the indexes (when consented and not opted out), counted from today.
+                policy = self._policies.get(client.agency_id)
+                changes.update(rules.schedule_changes(replace(client, status=ClientStatus.ACTIVE), policy, now))
+            else:
+                changes.update(rules.UNSCHEDULE)
+            event = AuditEvent(
+                agency_id=client.agency_id,
+                type=AuditType.CLIENT_STATUS,
+                at=now,
+                actor=principal.staff_id,
+                client_id=client.client_id,
+                staff_id=client.case_manager_id,
+                details={"status": command.status.value, "previous": client.status.value,
+                         "reason": command.reason, "conduct": command.conduct},
+            )
+            return changes, event
+
+        return self._apply(principal, client_id, change)

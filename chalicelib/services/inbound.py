@@ -1,0 +1,396 @@
+"""Use cases behind Twilio's webhooks: file an inbound message, record a delivery status.
+
+``InboundService.receive`` turns one signed Twilio form into a decision (``domain.inbound.decide``)
+and one atomic write, and returns the automatic reply the webhook answers with as TwiML. It never
+logs a phone number or a body; refused messages leave only their reason in the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..adapters.inbound_store import ClientSnapshot, Duplicate, InboundFiling, InboundStore
+from ..adapters.store import ConcurrentUpdate
+from ..domain import inbound as rules
+from ..domain.audit import AuditEvent, AuditType, new_id
+from ..domain.clock import utcnow
+from ..domain.errors import InvalidInput
+from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.messages import FAILED_STATUSES, Direction, MediaRef, Message, MessageKind, status_advances
+from ..domain.model import Channel, WorkNumber
+from ..domain.policy import Policy
+from ..domain.validation import e164
+
+log = logging.getLogger("cmdm.inbound")
+
+MAX_MEDIA = 10  # Twilio sends at most 10 media items per message
+MAX_BODY = 8000  # WhatsApp allows 4,096 characters, SMS 1,600; anything longer is not Twilio
+SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+OPT_OUT_ERROR = "21610"  # Twilio: the recipient has replied STOP; sending is blocked
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+@dataclass(frozen=True)
+class InboundForm:
+    """The fields of Twilio's inbound-message webhook that CMDM reads (all others are ignored)."""
+
+    message_sid: str
+    sender: str  # E.164
+    to: str  # E.164 work number
+    channel: Channel
+    body: str
+    opt_out_type: str | None
+    media: tuple[tuple[str, str], ...]  # (url, content type)
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> InboundForm:
+        sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
+        if not SID.match(sid):
+            raise InvalidInput("MessageSid", "is missing or not a Twilio message SID")
+        sender_raw, to_raw = form.get("From", ""), form.get("To", "")
+        sender_whatsapp, to_whatsapp = _is_whatsapp(sender_raw), _is_whatsapp(to_raw)
+        if sender_whatsapp != to_whatsapp:
+            raise InvalidInput("From", "From and To must both be WhatsApp addresses or both phone numbers")
+        channel = Channel.WHATSAPP if sender_whatsapp else Channel.SMS
+        sender = e164(_strip(sender_raw), "From")
+        to = e164(_strip(to_raw), "To")
+        body = form.get("Body", "")
+        if len(body) > MAX_BODY:
+            raise InvalidInput("Body", f"is longer than {MAX_BODY} characters")
+        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in body) or "\x00" in body:
+            raise InvalidInput("Body", "contains characters that are not text")
+        try:
+            num_media = int(form.get("NumMedia", "0") or "0")
+        except ValueError:
+            raise InvalidInput("NumMedia", "must be a whole number") from None
+        if not 0 <= num_media <= MAX_MEDIA:
+            raise InvalidInput("NumMedia", f"must be between 0 and {MAX_MEDIA}")
+        media = []
+        for i in range(num_media):
+            url = form.get(f"MediaUrl{i}", "")
+            if not url.startswith("https://") and not url.startswith("http://"):
+                raise InvalidInput(f"MediaUrl{i}", "is missing or not a URL")
+            content_type = form.get(f"MediaContentType{i}", "application/octet-stream")[:100]
+            media.append((url[:2000], content_type))
+        opt_out_type = (form.get("OptOutType") or "").strip().upper() or None
+        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media))
+
+
+@dataclass(frozen=True)
+class StatusForm:
+    message_sid: str
+    status: str
+    error_code: str | None
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> StatusForm:
+        sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        if not SID.match(sid):
+            raise InvalidInput("MessageSid", "is missing or not a Twilio message SID")
+        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+        if not re.fullmatch(r"[a-z_]{2,20}", status):
+            raise InvalidInput("MessageStatus", "is missing or unknown")
+        code = (form.get("ErrorCode") or "").strip() or None
+        if code is not None and not code.isdigit():
+            raise InvalidInput("ErrorCode", "must be a number")
+        return cls(sid, status, code)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the webhook answers: the automatic reply text, if one is due (sent as TwiML)."""
+
+    reply: str | None = None
+    duplicate: bool = False
+    filed: bool = False
+
+
+def _is_whatsapp(value: str) -> bool:
+    return value.strip().lower().startswith(WHATSAPP_PREFIX)
+
+
+def _strip(value: str) -> str:
+    value = value.strip()
+    return value[len(WHATSAPP_PREFIX):] if value.lower().startswith(WHATSAPP_PREFIX) else value
+
+
+class NumberCache:
+    """Work numbers by number, kept per container for a short while (they change rarely).
+
+    Only the agency and the provisioned channels are taken from it; who manages a client is read
+    from the client's file on every message, so a re-assignment is never served stale.
+    """
+
+    def __init__(self, load: Callable[[str], WorkNumber | None], ttl_seconds: float = 300.0) -> None:
+        self._load = load
+        self._ttl = ttl_seconds
+        self._items: dict[str, tuple[float, WorkNumber | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, number: str) -> WorkNumber | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(number)
+            if hit is not None and now - hit[0] < self._ttl:
+                return hit[1]
+        found = self._load(number)
+        with self._lock:
+            self._items[number] = (now, found)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class AbsenceCovers:
+    """Who covers an absent case manager, for the inbound side (``domain.inbound.Cover``).
+
+    Reads the agency's staff (names and absences) at most once a minute per container, so an
+    inbound message pays no extra round trip; a newly recorded absence applies within a minute.
+    """
+
+    def __init__(self, list_staff: Callable[[str], list[Any]], absences_by_staff: Callable[[str], Mapping[str, Any]],
+                 policies: Any, ttl_seconds: float = 60.0) -> None:
+        self._list_staff = list_staff
+        self._absences_by_staff = absences_by_staff
+        self._policies = policies
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, dict[str, str], Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _agency(self, agency_id: str) -> tuple[dict[str, str], Mapping[str, Any]]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(agency_id)
+            if hit is not None and now - hit[0] < self._ttl:
+                return hit[1], hit[2]
+        names = {staff.staff_id: staff.name for staff in self._list_staff(agency_id)}
+        absences = self._absences_by_staff(agency_id)
+        with self._lock:
+            self._cache[agency_id] = (now, names, absences)
+        return names, absences
+
+    def __call__(self, client: Any, at: datetime) -> rules.Cover | None:
+        from ..domain.absence import absence_on, local_day
+
+        names, absences = self._agency(client.agency_id)
+        day = local_day(at, self._policies.get(client.agency_id).calendar.zone())
+        absence = absence_on(absences.get(client.case_manager_id, ()), day)
+        if absence is None or absence.cover_id == client.case_manager_id:
+            return None
+        return rules.Cover(
+            staff_id=absence.cover_id,
+            case_manager_name=names.get(client.case_manager_id, client.case_manager_id),
+            cover_name=names.get(absence.cover_id, absence.cover_id),
+            reply_key=f"{absence.absence_id}:{day.isoformat()}",  # one absence reply per client per day
+        )
+
+
+class InboundService:
+    def __init__(
+        self,
+        store: InboundStore,
+        numbers: NumberCache,
+        policies: Any,
+        *,
+        rate_secret: bytes,
+        records: Any,
+        cover_lookup: rules.CoverLookup = rules.no_cover,
+        on_score: Callable[[Any, int, datetime], Any] | None = None,
+    ) -> None:
+        # Puts a survey score on the worker's follow-up list too (a derived view, after the commit).
+        self.on_score = on_score
+        self.store = store
+        self.records = records  # the general repository (audit, client updates)
+        self.numbers = numbers
+        self.policies = policies
+        self.rate_secret = rate_secret
+        self.cover_lookup = cover_lookup
+
+    # -- inbound messages -------------------------------------------------------------------
+
+    def receive(self, form: InboundForm) -> Outcome:
+        number = self.numbers.get(form.to)
+        if number is None:
+            # A number Twilio points at us but nobody registered: nothing to file it under.
+            log.warning("inbound message to an unregistered work number; ignored")
+            return Outcome()
+        policy: Policy = self.policies.get(number.agency_id)
+        at = utcnow()
+        for _attempt in range(5):
+            try:
+                return self._receive_once(form, number, policy, at)
+            except Duplicate:
+                return Outcome(duplicate=True)
+            except ConcurrentUpdate:
+                continue  # the file moved under us (two messages at once): read it again
+        raise ConcurrentUpdate(form.message_sid)
+
+    def _receive_once(self, form: InboundForm, number: WorkNumber, policy: Policy, at: datetime) -> Outcome:
+        agency = number.agency_id
+        snapshot: ClientSnapshot | None = None
+        client_id = self.store.client_id_for(agency, form.channel, form.sender)
+        if client_id is not None:
+            snapshot = self.store.snapshot(client_id)
+        client = snapshot.client if snapshot is not None else None
+        if client is not None and client.channel is not form.channel:
+            client, snapshot = None, None
+
+        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media))
+        state = None
+        if snapshot is not None:
+            state = rules.FileState(snapshot.client, snapshot.last_auto_reply_period,
+                                    snapshot.client.last_survey_at, snapshot.last_survey_scored_at)
+        if form.channel not in number.channels:
+            decision = rules.Decision(file=False, refusal=rules.Refusal.CHANNEL_NOT_PROVISIONED)
+        else:
+            cover = self.cover_lookup(client, at) if client is not None else None
+            decision = rules.decide(arrival, state, policy, cover=cover)
+
+        filing = InboundFiling(message_sid=form.message_sid, at=at, client=client)
+        staff_id = client.case_manager_id if client is not None else number.staff_id
+        cid = client.client_id if client is not None else None
+
+        def event(audit_type: AuditType, actor: str = "client", **details: Any) -> AuditEvent:
+            return AuditEvent(agency_id=agency, type=audit_type, at=at, actor=actor, client_id=cid,
+                              staff_id=staff_id, details={"channel": form.channel.value, **details})
+
+        changes: dict[str, Any] = dict(decision.client_changes)
+        inbound_msg: Message | None = None
+        if decision.file and client is not None:
+            inquiry_id = client.open_inquiry_id
+            if decision.inquiry is rules.InquiryStep.OPEN:
+                assert decision.due_at is not None
+                holder = decision.clock_holder or client.case_manager_id
+                inquiry = Inquiry(new_id("inq"), agency, client.client_id, holder, InquiryStatus.OPEN,
+                                  opened_at=at, due_at=decision.due_at)
+                filing.open_inquiry = inquiry
+                inquiry_id = inquiry.inquiry_id
+                changes["open_inquiry_id"] = inquiry_id
+                changes["open_inquiry_due_at"] = decision.due_at
+                filing.events.append(AuditEvent(
+                    agency_id=agency, type=AuditType.INQUIRY_OPENED, at=at, actor="client", client_id=cid,
+                    staff_id=holder, details={"inquiry_id": inquiry_id, "due_at": decision.due_at},
+                ))
+            inbound_msg = Message(
+                message_id=new_id("msg"), client_id=client.client_id, agency_id=agency,
+                direction=Direction.INBOUND, kind=MessageKind.CLIENT, body=form.body, at=at,
+                status="received", channel=form.channel, staff_id=client.case_manager_id,
+                from_number=number.number, twilio_sid=form.message_sid,
+                inquiry_id=inquiry_id if decision.inquiry is not rules.InquiryStep.NONE else None,
+                media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in form.media),
+            )
+            filing.messages.append(inbound_msg)
+            filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
+                                       message_id=inbound_msg.message_id, media=len(form.media)))
+            if decision.score is not None:
+                filing.events.append(event(AuditType.SURVEY_SCORED, score=decision.score))
+        elif decision.refusal is not None or not decision.file:
+            reason = decision.refusal.value if decision.refusal is not None else "not_filed"
+            filing.events.append(event(AuditType.MESSAGE_REFUSED, reason=reason,
+                                       keyword=decision.keyword.value if decision.keyword else None))
+
+        if decision.opt_change is rules.OptChange.OPT_OUT:
+            filing.events.append(event(AuditType.OPTED_OUT, source=decision.opt_source))
+        elif decision.opt_change is rules.OptChange.OPT_IN:
+            filing.events.append(event(AuditType.OPTED_IN, source=decision.opt_source))
+
+        reply_text: str | None = None
+        reply = decision.reply
+        if reply is not None and reply.kind is rules.ReplyKind.AUTO_REPLY and client is not None:
+            # An automatic reply to a file is part of it; it never answers the inquiry.
+            reply_msg = Message(
+                message_id=new_id("msg"), client_id=client.client_id, agency_id=agency,
+                direction=Direction.OUTBOUND, kind=MessageKind.AUTO_REPLY, body=reply.body,
+                at=at + timedelta(microseconds=1), status="sent", channel=form.channel,
+                staff_id=None, from_number=number.number,
+            )
+            filing.messages.append(reply_msg)
+            filing.events.append(event(AuditType.AUTO_REPLY_SENT, actor="system", template=reply.template,
+                                       message_id=reply_msg.message_id))
+            filing.events.append(event(AuditType.MESSAGE_FILED, actor="system", direction="outbound",
+                                       kind="auto_reply", message_id=reply_msg.message_id))
+            reply_text = reply.body
+        if client is not None and changes:
+            filing.client_changes = changes
+        elif client is not None and decision.file:
+            filing.client_changes = {"last_inbound_at": at}
+
+        self.store.commit(filing)
+        if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
+            self.on_score(client, decision.score, at)
+
+        if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
+            reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
+        return Outcome(reply=reply_text, filed=inbound_msg is not None)
+
+    def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
+                             at: datetime, client_id: str | None, staff_id: str) -> str | None:
+        """Answer a refused sender at most once per ``intake_reply_interval`` (a keyed hash, no number)."""
+        window = policy.intake_reply_interval
+        bucket = int(at.timestamp() // max(window.total_seconds(), 60))
+        key = f"intake#{rules.sender_key(self.rate_secret, agency, form.sender)}#{reply.template}#{bucket}"
+        if not self.store.claim_once(key, at, window + timedelta(hours=1)):
+            return None
+        self.records.append_audit([AuditEvent(
+            agency_id=agency, type=AuditType.INTAKE_REPLY_SENT, at=at, actor="system", client_id=client_id,
+            staff_id=staff_id, details={"channel": form.channel.value, "template": reply.template},
+        )])
+        return reply.body
+
+    # -- delivery statuses ------------------------------------------------------------------
+
+    def delivery_status(self, form: StatusForm) -> bool:
+        """Apply a status callback; False when the message is unknown (nothing to update)."""
+        for _attempt in range(5):
+            msg = self.store.message_by_sid(form.message_sid)
+            if msg is None:
+                log.info("status callback for a message CMDM did not send; ignored")
+                return False
+            if not status_advances(msg.status, form.status):
+                return True
+            at = utcnow()
+            events: list[AuditEvent] = []
+            if form.status in FAILED_STATUSES and msg.kind is MessageKind.STAFF:
+                events.append(AuditEvent(
+                    agency_id=msg.agency_id, type=AuditType.STAFF_MESSAGE_FAILED, at=at, actor="system",
+                    client_id=msg.client_id, staff_id=msg.staff_id,
+                    details={"message_id": msg.message_id, "error_code": form.error_code},
+                ))
+            try:
+                self.store.set_status(msg, form.status, form.error_code, events)
+            except ConcurrentUpdate:
+                continue
+            if form.error_code == OPT_OUT_ERROR:
+                self._opt_out_after_error(msg, at)
+            return True
+        raise ConcurrentUpdate(form.message_sid)
+
+    def _opt_out_after_error(self, msg: Message, at: datetime) -> None:
+        """Twilio says the person replied STOP at the carrier: record it on the file, once."""
+        store = self.records
+        for _attempt in range(5):
+            client = store.get_client(msg.client_id)
+            if client is None or client.opted_out:
+                return
+            event = AuditEvent(agency_id=client.agency_id, type=AuditType.OPTED_OUT, at=at, actor="system",
+                               client_id=client.client_id, staff_id=client.case_manager_id,
+                               details={"source": rules.OptSource.ERROR_21610.value, "channel": client.channel.value})
+            try:
+                store.update_client(client, {"opted_out": True, "opted_out_at": at, "followup_agency": None}, [event])
+                return
+            except ConcurrentUpdate:
+                continue
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def messages(self, client_id: str) -> list[Message]:
+        return self.store.messages_of(client_id)

@@ -1,0 +1,97 @@
+"""Copy client media from Twilio into the agency's bucket, then delete it at Twilio (SPEC §5.7).
+
+Inbound messages with media are filed at once with their media ``pending`` and sit in a sparse
+queue (``outbound_due`` under ``media#<agency>``). ``copy_media`` works that queue: download,
+store (SSE), record, delete at Twilio. A failure leaves the item for a later run with a growing
+pause; nothing is ever dropped, because Twilio keeps its copy until we delete it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..adapters.media import MediaUnavailable
+from ..adapters.store import ConcurrentUpdate
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.clock import utcnow
+from ..domain.messages import MediaRef, MediaStatus, Message
+
+log = logging.getLogger("cmdm.media")
+
+MAX_PAUSE = timedelta(hours=6)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes between tries, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_PAUSE)
+
+
+def media_key(msg: Message, index: int) -> str:
+    return f"{msg.agency_id}/{msg.client_id}/{msg.message_id}/{index}"
+
+
+class MediaService:
+    def __init__(self, inbound_store: Any, records: Any, twilio: Any, bucket: Any, policies: Any) -> None:
+        self.store = inbound_store
+        self.records = records
+        self.twilio = twilio
+        self.bucket = bucket
+        self.policies = policies
+
+    def copy_due(self, now: datetime | None = None) -> int:
+        """Work every agency's media queue once; returns how many items reached the bucket."""
+        now = now or utcnow()
+        stored = 0
+        for policy in self.policies.all():
+            for msg in self.store.media_due(policy.agency_id, now):
+                try:
+                    stored += self.copy_message(msg, now)
+                except ConcurrentUpdate:
+                    continue  # someone else worked it at the same time; the next run sees the result
+        return stored
+
+    def copy_message(self, msg: Message, now: datetime) -> int:
+        refs = list(msg.media)
+        copied = 0
+        failed = False
+        for i, ref in enumerate(refs):
+            if ref.status is MediaStatus.STORED:
+                continue
+            try:
+                refs[i] = self._advance(msg, i, ref)
+                if ref.status is MediaStatus.PENDING:
+                    copied += 1
+            except MediaUnavailable as err:
+                refs[i] = replace(ref, attempts=ref.attempts + 1)
+                failed = True
+                log.warning("media copy will be retried: %s", err)
+        done = all(r.status is MediaStatus.STORED for r in refs)
+        next_try = None if done else now + backoff(max(r.attempts for r in refs) if failed else 1)
+        self.store.save_media(msg, refs, next_try)
+        if copied:
+            self.records.append_audit([AuditEvent(
+                agency_id=msg.agency_id, type=AuditType.MEDIA_STORED, at=now, actor="system",
+                client_id=msg.client_id, staff_id=msg.staff_id,
+                details={"message_id": msg.message_id, "items": copied},
+            )])
+        return copied
+
+    def _advance(self, msg: Message, index: int, ref: MediaRef) -> MediaRef:
+        if ref.status is MediaStatus.PENDING:
+            if not ref.twilio_url:
+                raise MediaUnavailable("media has no Twilio URL")
+            fetched = self.twilio.download(ref.twilio_url)
+            key = media_key(msg, index)
+            self.bucket.put(key, fetched.data, fetched.content_type or ref.content_type)
+            ref = replace(ref, s3_key=key, status=MediaStatus.COPIED, size=len(fetched.data))
+        media_sid = ref.twilio_media_sid
+        if msg.twilio_sid and media_sid:
+            try:
+                self.twilio.delete(msg.twilio_sid, media_sid)
+            except MediaUnavailable:
+                # Safe in our bucket already; only Twilio's copy is left to delete next time.
+                return replace(ref, attempts=ref.attempts + 1)
+        return replace(ref, status=MediaStatus.STORED, twilio_url=None)

@@ -1,0 +1,70 @@
+"""Twilio-shaped webhook payloads, signed with the twilio library's own validator.
+
+Field sets follow Twilio's documented inbound-message webhook for SMS and for WhatsApp (the
+WhatsApp one carries ``ProfileName``, ``WaId`` and ``whatsapp:`` addresses).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+TOKEN = "test-twilio-auth-token"
+PUBLIC_URL = "https://cmdm.example.test/api"
+ACCOUNT = "AC" + "1" * 32
+_counter = itertools.count()
+
+
+def new_sid(prefix: str = "SM") -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def sms_form(sender: str, to: str, body: str, **extra: str) -> dict[str, str]:
+    sid = extra.pop("MessageSid", new_sid())
+    return {
+        "ToCountry": "CA", "ToState": "AB", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "CALGARY",
+        "FromZip": "", "SmsSid": sid, "FromState": "AB", "SmsStatus": "received", "FromCity": "CALGARY",
+        "Body": body, "FromCountry": "CA", "To": to, "ToZip": "", "NumSegments": "1", "MessageSid": sid,
+        "AccountSid": ACCOUNT, "From": sender, "ApiVersion": "2010-04-01", **extra,
+    }
+
+
+def whatsapp_form(sender: str, to: str, body: str, **extra: str) -> dict[str, str]:
+    sid = extra.pop("MessageSid", new_sid())
+    return {
+        "SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Fatima", "MessageType": "text",
+        "SmsSid": sid, "WaId": sender.lstrip("+"), "SmsStatus": "received", "Body": body,
+        "To": f"whatsapp:{to}", "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid,
+        "AccountSid": ACCOUNT, "From": f"whatsapp:{sender}", "ApiVersion": "2010-04-01", **extra,
+    }
+
+
+def status_form(sid: str, status: str, error_code: str | None = None) -> dict[str, str]:
+    form = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+            "AccountSid": ACCOUNT, "ApiVersion": "2010-04-01"}
+    if error_code:
+        form["ErrorCode"] = error_code
+    return form
+
+
+def signature(path: str, form: dict[str, str], token: str = TOKEN) -> str:
+    return RequestValidator(token).compute_signature(PUBLIC_URL + path, form)
+
+
+def post(api: Any, path: str, form: dict[str, str], *, sign: bool = True, token: str = TOKEN,
+         headers: dict[str, str] | None = None, body: bytes | str | None = None) -> Any:
+    """POST a form to a webhook through the Chalice test client, signed unless told otherwise."""
+    hdrs = {"Content-Type": "application/x-www-form-urlencoded"}
+    if sign:
+        hdrs["X-Twilio-Signature"] = signature(path, form, token)
+    hdrs.update(headers or {})
+    data = body if body is not None else urlencode(form)
+    return api.http.post(path, headers=hdrs, body=data)
+
+
+def inbound(api: Any, form: dict[str, str], **kwargs: Any) -> Any:
+    return post(api, "/webhooks/twilio/messages", form, **kwargs)
