@@ -57,7 +57,7 @@ def message_from(item: m.MessageModel) -> StaffMessage:
         staff_id=item.staff_id or "",
         channel=Channel(item.channel),
         body=item.body or "",
-        status=MessageStatus(item.status),
+        status=MessageStatus.of(item.status),
         at=item.at,
         holding=bool(item.holding),
         override_reason=item.override_reason,
@@ -69,6 +69,7 @@ def message_from(item: m.MessageModel) -> StaffMessage:
         error_code=item.error_code,
         twilio_sid=item.twilio_sid,
         version=item.version or 1,
+        kind=item.kind or "staff",
     )
 
 
@@ -228,9 +229,15 @@ class OutboundStore:
         for item in m.MessageModel.outbound_due.query(agency_id, m.MessageModel.due_at <= now):
             yield item.client_id, item.sk
 
-    def claim(self, message: StaffMessage, lease_until: datetime, from_number: str | None) -> StaffMessage | None:
-        """held/queued -> sending, for this caller only; None when someone else got there first."""
+    def claim(
+        self, message: StaffMessage, lease_until: datetime, from_number: str | None, *, stale: bool = False
+    ) -> StaffMessage | None:
+        """held/queued (or, with ``stale``, an abandoned ``sending``) -> sending, for this caller only.
+
+        The version condition makes the claim exclusive: None when someone else got there first.
+        """
         proxy = _message_proxy(message)
+        allowed = (*WAITING, MessageStatus.SENDING.value) if stale else WAITING
         try:
             proxy.update(
                 actions=[
@@ -239,7 +246,7 @@ class OutboundStore:
                     m.MessageModel.due_at.set(lease_until),
                     m.MessageModel.from_number.set(from_number) if from_number else m.MessageModel.from_number.remove(),
                 ],
-                condition=m.MessageModel.status.is_in(*WAITING),
+                condition=m.MessageModel.status.is_in(*allowed),
             )
         except UpdateError as err:
             if _condition_failed(err):
@@ -325,6 +332,14 @@ class OutboundStore:
             self._audit(tx, events)
 
         self._run(body)
+
+    def clear_due(self, message: StaffMessage) -> None:
+        """Take a message that is no longer waiting out of the due index (someone else finished it)."""
+        try:
+            _message_proxy(message).update(actions=[m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()])
+        except UpdateError as err:
+            if not _condition_failed(err):
+                raise
 
     def reschedule(self, message: StaffMessage, due_at: datetime) -> bool:
         """A waiting message whose time came while closed waits for the next opening instead."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import time_machine
 
@@ -264,3 +264,65 @@ def test_a_breach_racing_an_answer_is_recorded_once_or_not_at_all(http, agency):
         assert outbound.record_breach(stale, at("2026-02-11T10:00:00-07:00"), [], []) is False
         assert inquiry(inquiry_id).status == "answered"
         assert sweep() == {}
+
+
+# --- automated messages share the due index (follow-ups, issue 5) ---------------------------------
+
+
+def _automated(client_id: str, *, status: str, due: datetime, kind: str = "followup") -> str:
+    from chalicelib.adapters.store import sort_key
+    from chalicelib.domain.audit import new_id
+
+    message_id = new_id("msg")
+    sent_at = due - timedelta(minutes=10)
+    m.MessageModel(
+        client_id=client_id, sk=sort_key(sent_at, message_id), message_id=message_id, agency_id="calgary-cfn",
+        direction="outbound", kind=kind, body="How are you doing this week?", at=sent_at, status=status,
+        channel="sms", staff_id="amal", from_number="+15873550101", attempts=1,
+        due_agency="calgary-cfn", due_at=due,
+    ).save()
+    return message_id
+
+
+def test_sweep_retries_a_queued_follow_up_without_touching_the_inquiry(http, agency):
+    with time_machine.travel(at("2026-02-10T10:20:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T09:00:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        _automated(client["client_id"], status="queued", due=at("2026-02-10T10:15:00-07:00"))
+        assert sweep() == {"sent": 1}
+        assert sweep() == {}
+        [out] = outbox()
+        assert out["body"] == "How are you doing this week?" and out["from_number"] == "+15873550101"
+        assert inquiry(inquiry_id).status == "open", "automatic messages never answer an inquiry"
+        assert audit("staff_message.sent") == [] and audit("staff_message.released") == []
+        [item] = [i for i in messages(client["client_id"]) if i.kind == "followup"]
+        assert item.status == "sent" and item.due_at is None
+
+
+def test_a_follow_up_abandoned_while_sending_is_retried_but_a_staff_message_is_not(http, agency):
+    with time_machine.travel(at("2026-02-10T10:20:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        _automated(client["client_id"], status="sending", due=at("2026-02-10T10:10:00-07:00"))
+        _automated(client["client_id"], status="sending", due=at("2026-02-10T10:30:00-07:00"), kind="checkin")
+        assert sweep() == {"sent": 1}, "the abandoned follow-up goes; the check-in's lease is still running"
+        assert len(outbox()) == 1
+
+
+def test_a_follow_up_due_while_closed_waits_for_the_opening(http, agency):
+    with time_machine.travel(at("2026-02-10T18:00:00-07:00"), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        _automated(client["client_id"], status="queued", due=at("2026-02-10T17:05:00-07:00"))
+        assert sweep() == {"rescheduled": 1}
+        assert outbox() == []
+        traveller.move_to(at("2026-02-11T09:00:00-07:00"))
+        assert sweep() == {"sent": 1}
+
+
+def test_a_message_finished_elsewhere_leaves_the_due_index(http, agency):
+    with time_machine.travel(at("2026-02-10T10:20:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        _automated(client["client_id"], status="delivered", due=at("2026-02-10T10:10:00-07:00"))
+        assert sweep() == {"skipped": 1}
+        assert sweep() == {}
+        assert outbox() == []
