@@ -411,3 +411,49 @@ def test_fuzzed_absences_are_never_a_500(http, agency, staff_id, absence_id, bod
     assert r.status_code in (200, 201, 400, 403, 404), (path, body, r.body)
     if r.status_code >= 400:
         assert r.json["error"]["code"]
+
+
+# --- with the real inbound webhook (the lead's side) -------------------------------------------------
+
+
+def test_friday_night_question_answered_by_a_held_reply_released_monday(api, http, agency):
+    from tests.twilio_helpers import inbound, post, sms_form, status_form
+
+    with time_machine.travel(at("2026-02-06T18:00:00-07:00"), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms", language="en")
+        assert inbound(api, sms_form("+15875550123", "+15873550101", "Is my appointment still on?")).status_code == 200
+        opened = http.call("GET", f"/clients/{client['client_id']}", agency["amal"]).json["open_inquiry"]
+        assert opened["due_at"] == "2026-02-10T09:00:00-07:00"
+
+        traveller.move_to(at(FRIDAY_EVENING))
+        r = send(http, agency["amal"], client["client_id"], "Yes, Monday at 10")
+        assert r.status_code == 202 and r.json["send_at"] == "2026-02-09T09:00:00-07:00"
+
+        traveller.move_to(at(MONDAY_9) + timedelta(minutes=1))
+        assert sweep().get("sent") == 1
+        row = inquiry(opened["id"])
+        assert row.status == "answered" and not row.answered_late and row.first_response_business_seconds == 60
+        listed = http.call("GET", f"/clients/{client['client_id']}/messages", agency["amal"]).json["messages"]
+        assert [(x["direction"], x["kind"]) for x in listed][0] == ("inbound", "client")
+        staff = [x for x in listed if x["kind"] == "staff"]
+        assert len(staff) == 1 and staff[0]["status"] == "sent"
+
+        [out] = outbox()
+        assert post(api, "/webhooks/twilio/status", status_form(out["sid"], "delivered")).status_code == 200
+        assert [i.status for i in messages(client["client_id"]) if i.kind == "staff"] == ["delivered"]
+        assert sweep() == {}
+
+
+def test_whatsapp_message_from_the_client_opens_the_window_for_a_free_form_reply(api, http, agency):
+    from tests.twilio_helpers import inbound, whatsapp_form
+
+    with time_machine.travel(at(TUESDAY_10), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="whatsapp")
+        assert inbound(api, whatsapp_form("+15875550123", "+15873550101", "مرحبا")).status_code == 200
+        traveller.move_to(at(TUESDAY_10) + timedelta(hours=2))
+        r = send(http, agency["amal"], client["client_id"], "أهلا فاطمة")
+        assert r.status_code == 201 and r.json["template"] is None and r.json["inquiry_answered"]
+        traveller.move_to(at(TUESDAY_10) + timedelta(hours=24, minutes=1))
+        r = send(http, agency["amal"], client["client_id"], "Any news?")
+        assert r.status_code == 201 and r.json["template"] == "staff_reopen"
+        assert [o["content_sid"] is None for o in outbox()] == [True, False]
