@@ -174,6 +174,9 @@ class MessagingService:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise Conflict("the client file changed while sending; please try again", code="busy") from None
                 client = self._writable_client(principal, client_id)
+                refusal = client.messaging_refusal()  # e.g. a STOP that arrived meanwhile
+                if refusal:
+                    raise Conflict(f"cannot message this client: {refusal}", code="cannot_message") from None
         status, code = self._attempt(message, client, policy, from_number, template, now, from_hold=False)
         return SendOutcome(
             message=message,

@@ -326,3 +326,20 @@ def test_a_message_finished_elsewhere_leaves_the_due_index(http, agency):
         assert sweep() == {"skipped": 1}
         assert sweep() == {}
         assert outbox() == []
+
+
+def test_a_stop_arriving_while_staff_send_refuses_the_message(http, agency):
+    from tests.fault_helpers import DynamoTap, matching
+
+    with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+
+        def stop_meanwhile() -> None:
+            m.ClientModel.get(client["client_id"]).update(actions=[m.ClientModel.opted_out.set(True)])
+
+        with DynamoTap() as tap:
+            tap.before(1, stop_meanwhile, match=matching("TransactWriteItems"))
+            r = http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "hi"})
+        assert tap.fired and r.status_code == 409 and "opted out" in r.json["error"]["message"]
+        assert messages(client["client_id"]) == [] and outbox() == []
+        assert audit("staff_message.sent") == []
