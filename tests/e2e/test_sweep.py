@@ -343,3 +343,19 @@ def test_a_stop_arriving_while_staff_send_refuses_the_message(http, agency):
         assert tap.fired and r.status_code == 409 and "opted out" in r.json["error"]["message"]
         assert messages(client["client_id"]) == [] and outbox() == []
         assert audit("staff_message.sent") == []
+
+
+def test_a_sweep_out_of_time_leaves_the_rest_due_for_the_next_run(http, agency):
+    from chalicelib import bootstrap
+    from chalicelib.services.sweep import SweepService
+
+    with time_machine.travel(at(FRIDAY_EVENING), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        for _ in range(2):
+            http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Monday"})
+        traveller.move_to(at(MONDAY_9))
+        c = bootstrap.container()
+        exhausted = SweepService(c.outbound_store, c.messaging, c.policies, budget_seconds=-1)
+        assert exhausted.run() == {"deferred": 2}
+        assert outbox() == []
+        assert sweep() == {"sent": 2}
