@@ -25,9 +25,10 @@ from ..domain.outbound import breach_due
 log = logging.getLogger("cmdm.sweep")
 
 
-#: Stop starting new sends after this long, well inside the Lambda timeout; the rest stays due
-#: and the next run (5 minutes later) picks it up. Breaches are always recorded first.
-DEFAULT_BUDGET_SECONDS = 240.0
+#: Stop starting new sends after this long, inside the stages' 30-second Lambda timeout, when the
+#: caller does not know its own remaining time; the rest stays due and the next run (5 minutes
+#: later) picks it up. Breaches are always recorded first.
+DEFAULT_BUDGET_SECONDS = 20.0
 
 
 class SweepService:
@@ -38,8 +39,9 @@ class SweepService:
         self._policies = policies
         self._budget = budget_seconds
 
-    def run(self, now: datetime | None = None) -> dict[str, int]:
+    def run(self, now: datetime | None = None, budget_seconds: float | None = None) -> dict[str, int]:
         now = now or utcnow()
+        budget = self._budget if budget_seconds is None else budget_seconds
         summary: Counter[str] = Counter()
         policies = self._policies.all()
         for policy in policies:
@@ -48,7 +50,7 @@ class SweepService:
         for policy in policies:
             agency_id = policy.agency_id
             for client_id, sk in list(self._outbound.due_messages(agency_id, now)):
-                if time.monotonic() - started > self._budget:
+                if time.monotonic() - started > budget:
                     summary["deferred"] += 1
                     continue
                 try:

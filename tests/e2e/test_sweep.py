@@ -359,3 +359,22 @@ def test_a_sweep_out_of_time_leaves_the_rest_due_for_the_next_run(http, agency):
         assert exhausted.run() == {"deferred": 2}
         assert outbox() == []
         assert sweep() == {"sent": 2}
+
+
+def test_the_scheduled_handler_runs_the_sweep(http, agency):
+    import app
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 30_000
+
+    with time_machine.travel(at(FRIDAY_EVENING), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Monday"})
+        traveller.move_to(at(MONDAY_9))
+        event = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "1", "time": "2026-02-09T16:00:00Z", "region": "ca-central-1", "resources": [],
+                 "detail": {}}
+        assert app.sweep_clocks(event, Context()) == {"sent": 1}
+        assert app.sweep_clocks(event, None) == {}
+        assert len(outbox()) == 1
