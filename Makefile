@@ -18,14 +18,14 @@ run: $(STAMP)
 	$(PY) -m chalicelib.local
 
 test: $(STAMP)
-	$(PY) -m ruff check app.py chalicelib tests
+	$(PY) -m ruff check app.py chalicelib tests infra
 	$(PY) -m pytest -q -n 2
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
 lint: $(STAMP)
-	$(PY) -m ruff check app.py chalicelib tests
+	$(PY) -m ruff check app.py chalicelib tests infra
 
 # Deployment (README "Deploying to AWS"). `package` runs offline; `deploy` needs AWS credentials.
 template: $(STAMP)
