@@ -32,10 +32,10 @@ template: $(STAMP)
 	$(PY) -m infra.generate
 
 package: $(STAMP) template
-	$(PY) -m infra.package --stage $(STAGE)
+	$(PY) -m infra.package --stage $(STAGE) $(if $(ONLINE),--online)
 
 deploy: $(STAMP)
-	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ONLINE),--online)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build chalicelib/policies_bundle
