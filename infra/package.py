@@ -326,6 +326,10 @@ def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
     queue_name = generate.followup_queue_name(stage)
     resources = template["Resources"]
     _fix_log_group_names(resources)
+    for resource in resources.values():
+        # The API's name is its OpenAPI title; the 5xx alarm finds the API by it (ApiName).
+        if resource.get("Type") == "AWS::Serverless::Api" and "DefinitionBody" in resource["Properties"]:
+            resource["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = f"{generate.APP_NAME}-{stage}"
     for name in _function_names(template):
         for event in (resources[name]["Properties"].get("Events") or {}).values():
             props = event.get("Properties", {})

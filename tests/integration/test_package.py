@@ -95,6 +95,9 @@ def test_packaged_template_has_every_model_table_and_is_pinned_to_its_stage(buil
         table = resources[generate.table_logical_id(model.Meta.base_name)]
         assert table["Properties"] == generate.table_resource(model)["Properties"]
     assert template["Parameters"]["Stage"]["Default"] == STAGE
+    apis = [r for r in resources.values() if r["Type"] == "AWS::Serverless::Api"]
+    assert apis and all(r["Properties"]["DefinitionBody"]["info"]["title"] == f"cmdm-{STAGE}" for r in apis)
+    assert resources["Api5xxAlarm"]["Properties"]["Dimensions"] == [{"Name": "ApiName", "Value": {"Fn::Sub": "cmdm-${Stage}"}}]
     assert template["Rules"]["StageMatchesPackage"]["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "Stage"}, STAGE]}
 
 
