@@ -383,7 +383,11 @@ JOBS["copy_media"] = copy_media_job
 
 def run_sweep_clocks(budget_seconds: float | None = None) -> Any:
     """Send held messages whose time came; record breaches once and escalate them (SPEC §4.4)."""
-    return bootstrap.container().sweep.run(budget_seconds=budget_seconds)
+    from chalicelib.adapters.metrics import record_breaches
+
+    summary = bootstrap.container().sweep.run(budget_seconds=budget_seconds)
+    record_breaches(int(summary.get("breached", 0)))  # the CloudWatch alarm on clock breaches reads this
+    return summary
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
