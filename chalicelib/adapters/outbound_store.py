@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -18,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.absence import Absence, parse_day
 from ..domain.audit import AuditEvent, new_id
+from ..domain.errors import Conflict
 from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.model import Channel, Client, Role
 from ..domain.outbound import Answer, MessageStatus, StaffMessage
@@ -25,6 +26,7 @@ from . import models as m
 from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, inquiry_from, sort_key
 
 AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
+MAX_ABSENCES = 100
 WAITING = (MessageStatus.HELD.value, MessageStatus.QUEUED.value)
 
 
@@ -432,10 +434,18 @@ class OutboundStore:
         return [absence_from(a) for a in (item.absences or [])]
 
     def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
-        """Create or replace one absence of a staff member; True when it is new."""
+        """Create or replace one absence of a staff member; True when it is new.
+
+        Absences that ended more than a year before this one starts are dropped, and a staff row
+        keeps at most ``MAX_ABSENCES``, so the item stays small (DynamoDB's 400 KB limit).
+        """
         item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
-        kept = [a for a in (item.absences or []) if a.absence_id != absence.absence_id]
-        is_new = len(kept) == len(item.absences or [])
+        horizon = (absence.start - timedelta(days=365)).isoformat()
+        previous = item.absences or []
+        kept = [a for a in previous if a.absence_id != absence.absence_id and a.end >= horizon]
+        is_new = not any(a.absence_id == absence.absence_id for a in previous)
+        if len(kept) >= MAX_ABSENCES:
+            raise Conflict(f"a staff member keeps at most {MAX_ABSENCES} absences", code="too_many_absences")
         kept.append(
             m.AbsenceMap(
                 absence_id=absence.absence_id,

@@ -457,3 +457,19 @@ def test_whatsapp_message_from_the_client_opens_the_window_for_a_free_form_reply
         r = send(http, agency["amal"], client["client_id"], "Any news?")
         assert r.status_code == 201 and r.json["template"] == "staff_reopen"
         assert [o["content_sid"] is None for o in outbox()] == [True, False]
+
+
+def test_old_absences_are_dropped_and_the_list_is_bounded(http, agency):
+    from chalicelib.adapters import models as m
+
+    def put(absence_id: str, start: str, end: str) -> int:
+        body = {"start": start, "end": end, "cover_id": "jean"}
+        return http.call("PUT", f"/staff/amal/absences/{absence_id}", agency["amal"], body).status_code
+
+    assert put("old", "2024-01-01", "2024-01-05") == 201
+    assert put("new", "2026-02-11", "2026-02-13") == 201
+    assert [a.absence_id for a in m.StaffModel.get("calgary-cfn", "amal").absences] == ["new"]
+    for i in range(99):
+        assert put(f"a{i}", "2026-03-01", "2026-03-02") == 201
+    assert put("one-too-many", "2026-04-01", "2026-04-02") == 409
+    assert put("a5", "2026-03-03", "2026-03-04") == 200, "changing an existing one is still fine"
