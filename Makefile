@@ -18,24 +18,24 @@ run: $(STAMP)
 	$(PY) -m chalicelib.local
 
 test: $(STAMP)
-	$(PY) -m ruff check app.py chalicelib tests
+	$(PY) -m ruff check app.py chalicelib tests infra
 	$(PY) -m pytest -q -n 2
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
 lint: $(STAMP)
-	$(PY) -m ruff check app.py chalicelib tests
+	$(PY) -m ruff check app.py chalicelib tests infra
 
 # Deployment (README "Deploying to AWS"). `package` runs offline; `deploy` needs AWS credentials.
 template: $(STAMP)
 	$(PY) -m infra.generate
 
 package: $(STAMP) template
-	$(PY) -m infra.package --stage $(STAGE)
+	$(PY) -m infra.package --stage $(STAGE) $(if $(ONLINE),--online)
 
 deploy: $(STAMP)
-	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ONLINE),--online)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build chalicelib/policies_bundle

@@ -434,14 +434,21 @@ def run_job(name: str) -> Any:
 JOBS["copy_media"] = copy_media_job
 
 
-def run_sweep_clocks() -> Any:
+def run_sweep_clocks(budget_seconds: float | None = None) -> Any:
     """Send held messages whose time came; record breaches once and escalate them (SPEC §4.4)."""
-    return bootstrap.container().sweep.run()
+    from chalicelib.adapters.metrics import record_breaches
+
+    summary = bootstrap.container().sweep.run(budget_seconds=budget_seconds)
+    record_breaches(int(summary.get("breached", 0)))  # the CloudWatch alarm on clock breaches reads this
+    return summary
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def sweep_clocks(event: Any) -> Any:
-    return run_sweep_clocks()
+    # Stop sending a few seconds before Lambda's timeout; what is left stays due for the next run.
+    context = getattr(event, "context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return run_sweep_clocks(max(1.0, remaining() / 1000 - 8) if callable(remaining) else None)
 
 
 JOBS["sweep_clocks"] = run_sweep_clocks

@@ -65,7 +65,14 @@ class Container:
 
             secrets = boto3.client("secretsmanager", region_name=self.settings.region)
             value = json.loads(secrets.get_secret_value(SecretId=self.settings.twilio_secret_id)["SecretString"])
-            return value["account_sid"], value["auth_token"]
+            sid, token = value.get("account_sid", ""), value.get("auth_token", "")
+            if not sid.startswith("AC") or not token or token.startswith("REPLACE_WITH"):
+                # The stack creates the secret with a placeholder; say what to do, not a Twilio 401.
+                raise RuntimeError(
+                    f"the Twilio secret {self.settings.twilio_secret_id} holds no real credentials yet: put "
+                    '{"account_sid": "AC...", "auth_token": "..."} in it (README, "Deploying to AWS")'
+                )
+            return sid, token
         if not (self.settings.twilio_account_sid and self.settings.twilio_auth_token):
             raise RuntimeError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set")
         return self.settings.twilio_account_sid, self.settings.twilio_auth_token

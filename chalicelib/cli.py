@@ -5,8 +5,8 @@
     python -m chalicelib.cli token STAFF_ID     a staff token for the local/test stages
     python -m chalicelib.cli phone --from +1... --to +1... [--whatsapp] "text"
                                                 play the client's phone: a signed Twilio webhook
-    python -m chalicelib.cli numbers configure [--agency X] [--dry-run]
-                                                point the Twilio numbers at CMDM_PUBLIC_URL
+    python -m chalicelib.cli numbers configure [--agency X] [--public-url URL] [--dry-run]
+                                                point the Twilio numbers at the deployment
 
 ``main(argv)`` is the same entry point, callable in-process (e.g. inside ``moto.mock_aws()``).
 """
@@ -223,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
         "configure", help="point each registered number's webhooks at CMDM_PUBLIC_URL (chalicelib/numbers_setup.py)"
     )
     configure.add_argument("--agency", help="only this agency's numbers")
+    configure.add_argument("--public-url", help="the deployment's public base URL (default: CMDM_PUBLIC_URL)")
     configure.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     configure.set_defaults(func=_numbers_configure)
     return p
@@ -231,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
 def _numbers_configure(args: argparse.Namespace) -> int:
     from .numbers_setup import run
 
-    return run(args.agency, args.dry_run)
+    return run(args.agency, args.dry_run, public_url=args.public_url)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

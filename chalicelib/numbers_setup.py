@@ -144,16 +144,22 @@ def print_report(report: Report, public_url: str, echo: Callable[[str], None] = 
             echo(f"  whatsapp:{w.number}  (agency {w.agency_id}, worker {w.staff_id})")
 
 
-def run(agency: str | None, dry_run: bool, echo: Callable[[str], None] = print) -> int:
-    """The ``numbers configure`` command; returns the exit code."""
+def run(agency: str | None, dry_run: bool, echo: Callable[[str], None] = print, public_url: str | None = None) -> int:
+    """The ``numbers configure`` command; returns the exit code.
+
+    ``public_url`` (``--public-url``) wins over ``CMDM_PUBLIC_URL``. It must be the URL the
+    service checks signatures against, so the deployed functions' ``CMDM_PUBLIC_URL`` (the stack's
+    ``PublicUrl`` parameter) must be the same.
+    """
     from . import bootstrap
     from .adapters.twilio_gateway import TwilioGateway
 
     settings = bootstrap.container().settings
-    if not settings.public_url.startswith("https://"):
+    base = (public_url or settings.public_url).rstrip("/")
+    if not base.startswith("https://"):
         echo(
-            f"CMDM_PUBLIC_URL is {settings.public_url!r}; Twilio needs the deployment's public https URL "
-            "(the stack output EndpointURL without the trailing slash, or your custom domain)"
+            f"the public URL is {base!r}; Twilio needs the deployment's public https URL (--public-url or "
+            "CMDM_PUBLIC_URL: the stack output EndpointURL without the trailing slash, or your custom domain)"
         )
         return 2
     numbers = work_numbers(agency)
@@ -163,7 +169,7 @@ def run(agency: str | None, dry_run: bool, echo: Callable[[str], None] = print) 
         return 1
     sid, token = bootstrap.container().twilio_credentials
     client = TwilioGateway(sid, token, api_base=settings.twilio_api_base).client
-    echo(f"{'checking' if dry_run else 'configuring'} {len(numbers)} work number(s) for {settings.public_url}")
-    report = configure_numbers(client, numbers, settings.public_url, dry_run=dry_run)
-    print_report(report, settings.public_url, echo)
+    echo(f"{'checking' if dry_run else 'configuring'} {len(numbers)} work number(s) for {base}")
+    report = configure_numbers(client, numbers, base, dry_run=dry_run)
+    print_report(report, base, echo)
     return 0 if report.ok else 1

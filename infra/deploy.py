@@ -207,7 +207,7 @@ def deploy(args: argparse.Namespace) -> int:
     out = (args.build or ROOT / "build" / args.stage).resolve()
     if not args.skip_package:
         try:
-            summary = packaging.package(args.stage, out)
+            summary = packaging.package(args.stage, out, online=args.online)
         except packaging.PackageError as err:
             raise DeployError(f"make package: {err}") from None
         print(f"packaged {args.stage} in {summary['seconds']} s")
@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact-bucket", help="default cmdm-artifacts-<account>-<region>")
     parser.add_argument("--build", type=Path, help="package folder (default build/<stage>)")
     parser.add_argument("--skip-package", action="store_true", help="deploy what build/<stage> holds")
+    parser.add_argument("--online", action="store_true", help="package with wheels Chalice downloads (not from .venv)")
     args = parser.parse_args(argv)
     try:
         return deploy(args)

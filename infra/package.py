@@ -1,33 +1,42 @@
 """``make package``: the deployable template and Lambda zip of one stage, built offline.
 
-Steps, each of which fails loudly:
+Nothing here needs AWS credentials or the network. ``chalice package`` on the project folder
+would run ``pip download`` for every line of ``requirements.txt`` (it fetches Lambda-platform
+wheels from the package index), so instead this builds a *staging copy* of the project under
+``build/<stage>/project/`` and runs ``chalice package`` on that:
 
-1. check that ``infra/template.yaml`` and ``.chalice/policy-*.json`` match the models
-   (``make template`` regenerates them);
-2. validate every ``policies/*.json`` agency file against ``policies/schema.json`` and copy them,
-   with the schema, into ``chalicelib/policies_bundle/`` (Chalice deploys only ``app.py``,
-   ``chalicelib/`` and ``vendor/``; the loader falls back to the bundle when ``policies/`` is
-   absent, as it is in Lambda);
-3. ``chalice package --stage STAGE --merge-template infra/template.yaml OUT``. Importing ``app.py``
-   there needs ``CMDM_COGNITO_POOL_ARN`` so the staff routes get the Cognito authorizer; the pool
-   does not exist yet, so a placeholder ARN is used and replaced in step 4;
-4. finish the template: the placeholder becomes ``!GetAtt StaffUserPool.Arn``, the ``Stage``
-   parameter is pinned to this stage (its policy file names this stage's tables), SQS event
-   sources on the follow-up queue reference the queue resource (so it exists first), and every
-   Lambda function gets an errors alarm;
-5. ``cfn-lint`` on ``infra/template.yaml`` and on the packaged template.
+1. render the merge template (``infra/resources.yaml`` + one table per PynamoDB model) and this
+   stage's least-privilege IAM policy from the models (``infra/generate.py``), so an index or a
+   table added to ``chalicelib/adapters/models.py`` is deployed without editing YAML;
+2. copy ``app.py``, ``chalicelib/`` and ``.chalice/config.json`` (with the rendered policies);
+3. validate every ``policies/*.json`` agency file against ``policies/schema.json`` and copy them,
+   with the schema, into the staging ``chalicelib/policies_bundle/`` (Chalice deploys only
+   ``app.py``, ``chalicelib/`` and ``vendor/``; in Lambda there is no ``policies/`` folder and the
+   loader reads the bundle). An invalid file stops the build;
+4. ``vendor/``: the runtime dependencies (the closure of ``requirements.txt``) copied from the
+   installed ``.venv``, after checking each compiled wheel was built for Lambda's platform
+   (CPython 3.11, x86_64, glibc <= 2.26). The staging copy has no ``requirements.txt``, so
+   Chalice downloads nothing and zips ``vendor/`` as it is. ``--online`` instead lets Chalice
+   fetch the wheels with pip (when the .venv is on macOS or Windows, say);
+5. ``chalice package --stage STAGE --merge-template build/template.yaml OUT``. Importing
+   ``app.py`` there needs ``CMDM_COGNITO_POOL_ARN`` so the staff routes get the Cognito
+   authorizer; the pool does not exist yet, so a placeholder ARN is used and replaced in step 6;
+6. finish the template: the placeholder becomes ``!GetAtt StaffUserPool.Arn``, the ``Stage``
+   parameter is pinned to this stage (its policy names this stage's tables), SQS event sources on
+   the follow-up queue reference the queue resource (so it exists first), and every Lambda
+   function gets an errors alarm;
+7. ``cfn-lint`` on the merge template and on the packaged template.
 
-No AWS credentials or network access to AWS are needed (Chalice downloads the Lambda-platform
-wheels of ``requirements.txt`` from the package index once and caches them under ``.chalice/``).
-
-    python -m infra.package --stage prod [--out build/prod] [--no-lint]
+    python -m infra.package --stage prod [--out build/prod] [--no-lint] [--online]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata as metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,35 +47,62 @@ from typing import Any
 from infra import generate
 
 ROOT = generate.ROOT
-BUNDLE_DIR = ROOT / "chalicelib" / "policies_bundle"
 POLICY_DIR = ROOT / "policies"
-MERGE_TEMPLATE = generate.TEMPLATE_PATH
+BUNDLE_NAME = "policies_bundle"
 COGNITO_PLACEHOLDER = "arn:aws:cognito-idp:ca-central-1:000000000000:userpool/ca-central-1_CMDMPackagingPlaceholder"
 USER_POOL = "StaffUserPool"
 FOLLOWUP_QUEUE = "FollowupQueue"
 ALARM_TOPIC = "AlarmTopic"
+# Lambda's python3.11 runtime: Amazon Linux 2 (glibc 2.26), x86_64 (Chalice's default architecture).
+LAMBDA_PYTHON = (3, 11)
+LAMBDA_GLIBC = (2, 26)
+LAMBDA_MACHINE = "x86_64"
+LAMBDA_MARKERS = {
+    "python_version": f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}",
+    "python_full_version": f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": LAMBDA_MACHINE,
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+}
+# The Lambda runtime needs none of these, and Chalice adds its own small runtime (chalice/app.py).
+NOT_SHIPPED = {"chalice", "pip", "setuptools", "wheel"}
 
 
 class PackageError(Exception):
     """A step failed; the message says which and what to do."""
 
 
-# --- 1. generated files are current -------------------------------------------------------------
+# --- 2. the staging project -----------------------------------------------------------------------
 
 
-def check_generated() -> None:
-    stale = generate.stale_files()
-    if stale:
-        names = ", ".join(str(p.relative_to(ROOT)) for p in stale)
-        raise PackageError(f"{names} out of date with the models: run `make template`")
+def _ignore_build_litter(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in ("__pycache__", BUNDLE_NAME) or n.endswith((".pyc", ".pyo"))}
 
 
-# --- 2. policies into the package ---------------------------------------------------------------
+def stage_project(stage: str, project: Path, source: Path = ROOT) -> Path:
+    """A copy of what Chalice deploys, with freshly rendered policies; returns the merge template."""
+    if project.exists():
+        shutil.rmtree(project)
+    (project / ".chalice").mkdir(parents=True)
+    shutil.copy2(source / "app.py", project / "app.py")
+    shutil.copytree(source / "chalicelib", project / "chalicelib", ignore=_ignore_build_litter)
+    shutil.copy2(source / ".chalice" / "config.json", project / ".chalice" / "config.json")
+    for path, text in generate.render_policies().items():
+        (project / ".chalice" / path.name).write_text(text, encoding="utf-8")
+    template = project.parent / "merge-template.yaml"
+    template.write_text(generate.render_template(), encoding="utf-8")
+    return template
 
 
-def bundle_policies(source: Path = POLICY_DIR, bundle: Path = BUNDLE_DIR) -> list[str]:
+# --- 3. policies into the package ---------------------------------------------------------------
+
+
+def bundle_policies(source: Path, bundle: Path) -> list[str]:
     """Validate every agency policy, then copy them and the schema into the bundle folder."""
-    from chalicelib.adapters.policy_loader import PolicyError, load_policy_file, policy_files
+    from chalicelib.adapters.policy_loader import SCHEMA_PATH, PolicyError, load_policy_file, policy_files
 
     files = policy_files(source)
     if not files:
@@ -81,15 +117,122 @@ def bundle_policies(source: Path = POLICY_DIR, bundle: Path = BUNDLE_DIR) -> lis
         shutil.rmtree(bundle)
     bundle.mkdir(parents=True)
     (bundle / "README.txt").write_text(
-        "Built by `make package` from policies/ (validated); not committed. Lambda reads policies here.\n",
+        "Built by `make package` from policies/ (validated against policies/schema.json); not committed.\n"
+        "The deployed service reads its agency policies here (chalicelib/adapters/policy_loader.py).\n",
         encoding="utf-8",
     )
-    for path in [*files, source / "schema.json"]:
+    for path in [*files, SCHEMA_PATH]:
         shutil.copy2(path, bundle / path.name)
     return agencies
 
 
-# --- 3. chalice package ------------------------------------------------------------------------------
+# --- 4. vendor/: runtime dependencies from the installed .venv -------------------------------------
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def runtime_distributions(requirements: Path) -> list[Any]:
+    """The installed distributions ``requirements`` needs in Lambda (markers evaluated for Lambda)."""
+    from packaging.requirements import Requirement
+
+    # (requirement, the extra of the parent that asked for it; "" for none)
+    queue: list[tuple[Any, str]] = []
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            queue.append((Requirement(line), ""))
+    found: dict[str, Any] = {}
+    expanded: set[tuple[str, str]] = set()
+    while queue:
+        requirement, extra = queue.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({**LAMBDA_MARKERS, "extra": extra}):
+            continue
+        key = _canonical(requirement.name)
+        if key in NOT_SHIPPED:
+            continue
+        if key not in found:
+            try:
+                found[key] = metadata.distribution(requirement.name)
+            except metadata.PackageNotFoundError:
+                raise PackageError(
+                    f"{requirement.name} (needed by requirements.txt) is not installed in .venv: run `make test` "
+                    "once to install it, or package with --online"
+                ) from None
+        dist = found[key]
+        if dist.version not in requirement.specifier:
+            raise PackageError(f"{requirement.name} {dist.version} is installed but {requirement} is required")
+        for wanted_extra in ("", *sorted(requirement.extras)):
+            if (key, wanted_extra) not in expanded:
+                expanded.add((key, wanted_extra))
+                queue.extend((Requirement(child), wanted_extra) for child in dist.requires or [])
+    return sorted(found.values(), key=lambda d: _canonical(d.metadata["Name"]))
+
+
+def _glibc(platform: str) -> tuple[int, int] | None:
+    legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+    for prefix, version in legacy.items():
+        if platform == f"{prefix}_{LAMBDA_MACHINE}":
+            return version
+    match = re.fullmatch(rf"manylinux_(\d+)_(\d+)_{LAMBDA_MACHINE}", platform)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def tag_runs_on_lambda(tag: str) -> bool:
+    """Whether a wheel tag (``cp311-cp311-manylinux2014_x86_64``, ``py3-none-any``) suits Lambda."""
+    pythons, abis, platforms = tag.split("-")
+    major, minor = LAMBDA_PYTHON
+    python_ok = any(
+        p in (f"py{major}", f"cp{major}{minor}", f"py{major}{minor}")
+        or (abis == "abi3" and re.fullmatch(r"cp3\d+", p) and int(p[3:]) <= minor)
+        for p in pythons.split(".")
+    )
+    abi_ok = any(a in ("none", "abi3", f"cp{major}{minor}") for a in abis.split("."))
+    platform_ok = any(
+        p == "any" or ((glibc := _glibc(p)) is not None and glibc <= LAMBDA_GLIBC) for p in platforms.split(".")
+    )
+    return python_ok and abi_ok and platform_ok
+
+
+def check_lambda_compatible(dist: Any) -> None:
+    wheel = dist.read_text("WHEEL") or ""
+    tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
+    files = [str(f) for f in dist.files or []]
+    compiled = any(f.endswith((".so", ".pyd", ".dylib")) for f in files)
+    if tags and any(tag_runs_on_lambda(t) for t in tags):
+        return
+    if not tags and not compiled:
+        return  # installed from a source distribution, but pure Python
+    name = f"{dist.metadata['Name']} {dist.version}"
+    raise PackageError(
+        f"{name} in .venv was built for {', '.join(tags) or 'this machine'}, not for Lambda "
+        f"(CPython {LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}, manylinux x86_64, glibc <= 2.26): "
+        "package with --online so Chalice fetches Lambda wheels with pip"
+    )
+
+
+def vendor_dependencies(requirements: Path, vendor: Path) -> list[str]:
+    """Copy the runtime closure of ``requirements`` from the installed .venv into ``vendor``."""
+    names = []
+    vendor.mkdir(parents=True, exist_ok=True)
+    for dist in runtime_distributions(requirements):
+        check_lambda_compatible(dist)
+        for file in dist.files or []:
+            relative = str(file)
+            if relative.startswith("..") or "__pycache__" in file.parts or relative.endswith(".pyc"):
+                continue  # console scripts and byte code
+            origin = Path(dist.locate_file(file))
+            if not origin.is_file():
+                continue
+            target = vendor / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target)
+        names.append(f"{dist.metadata['Name']}=={dist.version}")
+    return names
+
+
+# --- 5. chalice package ------------------------------------------------------------------------------
 
 
 def packaging_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -100,28 +243,26 @@ def packaging_env(base: dict[str, str] | None = None) -> dict[str, str]:
         CMDM_COGNITO_POOL_ARN=COGNITO_PLACEHOLDER,
         AWS_DEFAULT_REGION="ca-central-1",
         AWS_EC2_METADATA_DISABLED="true",
+        PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the staged chalicelib/, so none in the zip
     )
     return env
 
 
-def run_chalice_package(stage: str, out: Path) -> Path:
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+def run_chalice_package(stage: str, project: Path, merge_template: Path, out: Path) -> Path:
     command = [
         sys.executable,
         "-c",
         "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())",
         "--project-dir",
-        str(ROOT),
+        str(project),
         "package",
         "--stage",
         stage,
         "--merge-template",
-        str(MERGE_TEMPLATE),
+        str(merge_template),
         str(out),
     ]
-    result = subprocess.run(command, cwd=ROOT, env=packaging_env(), capture_output=True, text=True)
+    result = subprocess.run(command, cwd=project, env=packaging_env(), capture_output=True, text=True)
     if result.returncode != 0:
         raise PackageError(f"chalice package failed:\n{result.stdout}{result.stderr}")
     template = out / "sam.yaml"
@@ -130,7 +271,7 @@ def run_chalice_package(stage: str, out: Path) -> Path:
     return template
 
 
-# --- 4. finishing the template ---------------------------------------------------------------------
+# --- 6. finishing the template ---------------------------------------------------------------------
 
 
 def _replace(value: Any, old: str, new: Any) -> tuple[Any, int]:
@@ -185,6 +326,10 @@ def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
     queue_name = generate.followup_queue_name(stage)
     resources = template["Resources"]
     _fix_log_group_names(resources)
+    for resource in resources.values():
+        # The API's name is its OpenAPI title; the 5xx alarm finds the API by it (ApiName).
+        if resource.get("Type") == "AWS::Serverless::Api" and "DefinitionBody" in resource["Properties"]:
+            resource["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = f"{generate.APP_NAME}-{stage}"
     for name in _function_names(template):
         for event in (resources[name]["Properties"].get("Events") or {}).values():
             props = event.get("Properties", {})
@@ -213,7 +358,7 @@ def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
     return template
 
 
-# --- 5. cfn-lint --------------------------------------------------------------------------------------
+# --- 7. cfn-lint --------------------------------------------------------------------------------------
 
 
 def cfn_lint(*paths: Path) -> None:
@@ -234,19 +379,30 @@ def cfn_lint(*paths: Path) -> None:
 # --- all of it ------------------------------------------------------------------------------------------
 
 
-def package(stage: str, out: Path, lint: bool = True) -> dict[str, Any]:
-    """Build ``out/sam.yaml`` and ``out/deployment.zip``; returns a summary for people and tests."""
+def package(stage: str, out: Path, lint: bool = True, online: bool = False, source: Path = ROOT) -> dict[str, Any]:
+    """Build ``out/sam.yaml`` and ``out/deployment.zip``; returns a summary for people and tests.
+
+    ``out/staging/`` keeps the project copy Chalice packaged (what the zip holds, unzipped).
+    """
     if stage not in generate.STAGES:
         raise PackageError(f"unknown stage {stage!r}; one of {', '.join(generate.STAGES)}")
     started = time.monotonic()
-    check_generated()
-    agencies = bundle_policies()
-    template_path = run_chalice_package(stage, out)
+    if out.exists():
+        shutil.rmtree(out)
+    project = out / "staging"
+    merge_template = stage_project(stage, project, source)
+    agencies = bundle_policies(source / "policies", project / "chalicelib" / BUNDLE_NAME)
+    if online:
+        shutil.copy2(source / "requirements.txt", project / "requirements.txt")
+        vendored: list[str] = []
+    else:
+        vendored = vendor_dependencies(source / "requirements.txt", project / "vendor")
+    template_path = run_chalice_package(stage, project, merge_template, out)
     template = generate.load_yaml(template_path.read_text(encoding="utf-8"))
     template = finish_template(template, stage)
     template_path.write_text(generate.dump_yaml(template), encoding="utf-8")
     if lint:
-        cfn_lint(MERGE_TEMPLATE, template_path)
+        cfn_lint(merge_template, template_path)
     zip_path = out / "deployment.zip"
     summary = {
         "stage": stage,
@@ -255,6 +411,8 @@ def package(stage: str, out: Path, lint: bool = True) -> dict[str, Any]:
         "zip_bytes": zip_path.stat().st_size,
         "agencies": agencies,
         "functions": _function_names(template),
+        "vendored": vendored,
+        "linted": lint,
         "seconds": round(time.monotonic() - started, 1),
     }
     (out / "package.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -266,19 +424,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="prod", choices=generate.STAGES)
     parser.add_argument("--out", type=Path, help="output folder (default build/<stage>)")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
+    parser.add_argument("--online", action="store_true", help="let Chalice download Lambda wheels with pip")
     args = parser.parse_args(argv)
     out = (args.out or ROOT / "build" / args.stage).resolve()
     try:
-        summary = package(args.stage, out, lint=not args.no_lint)
+        summary = package(args.stage, out, lint=not args.no_lint, online=args.online)
     except PackageError as err:
         print(f"make package: {err}", file=sys.stderr)
         return 1
     size_mb = summary["zip_bytes"] / 1_000_000
+    deps = f"{len(summary['vendored'])} packages from .venv" if summary["vendored"] else "downloaded by Chalice"
     print(f"packaged stage {summary['stage']} in {summary['seconds']} s")
-    print(f"  template  {summary['template']}  (cfn-lint {'skipped' if args.no_lint else 'clean'})")
-    print(f"  code      {summary['zip']}  ({size_mb:.1f} MB)")
+    print(f"  template  {summary['template']}  (cfn-lint {'clean' if summary['linted'] else 'skipped'})")
+    print(f"  code      {summary['zip']}  ({size_mb:.1f} MB; dependencies: {deps})")
     print(f"  functions {', '.join(summary['functions'])}")
-    print(f"  policies  {', '.join(summary['agencies'])} (bundled into chalicelib/policies_bundle/)")
+    print(f"  policies  {', '.join(summary['agencies'])} (validated, in chalicelib/{BUNDLE_NAME}/ of the zip)")
     print(f"next: make deploy STAGE={summary['stage']}")
     return 0
 

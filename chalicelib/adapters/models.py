@@ -166,7 +166,7 @@ class ClientsClosed(GlobalSecondaryIndex):
     # (closing sets it, re-opening removes it: reports_store.closing_changes / reopening_changes).
     # The retention job reads closed_at <= now - retention per agency; status and erased_at are
     # projected so already-erased tombstones are skipped without a second read.
-    Meta = _index_meta("closed_files", IncludeProjection(["status", "erased_at"]))
+    Meta = _index_meta("closed_files", IncludeProjection(["erased_at", "status"]))
     agency_id = UnicodeAttribute(hash_key=True)
     closed_at = UTCDateTimeAttribute(range_key=True)
 

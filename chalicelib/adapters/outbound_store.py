@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -18,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.absence import Absence, parse_day
 from ..domain.audit import AuditEvent, new_id
+from ..domain.errors import Conflict
 from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.model import Channel, Client, Role
 from ..domain.outbound import Answer, MessageStatus, StaffMessage
@@ -25,6 +26,7 @@ from . import models as m
 from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, inquiry_from, sort_key
 
 AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
+MAX_ABSENCES = 100
 WAITING = (MessageStatus.HELD.value, MessageStatus.QUEUED.value)
 
 
@@ -57,7 +59,7 @@ def message_from(item: m.MessageModel) -> StaffMessage:
         staff_id=item.staff_id or "",
         channel=Channel(item.channel),
         body=item.body or "",
-        status=MessageStatus(item.status),
+        status=MessageStatus.of(item.status),
         at=item.at,
         holding=bool(item.holding),
         override_reason=item.override_reason,
@@ -69,6 +71,7 @@ def message_from(item: m.MessageModel) -> StaffMessage:
         error_code=item.error_code,
         twilio_sid=item.twilio_sid,
         version=item.version or 1,
+        kind=item.kind or "staff",
     )
 
 
@@ -228,9 +231,15 @@ class OutboundStore:
         for item in m.MessageModel.outbound_due.query(agency_id, m.MessageModel.due_at <= now):
             yield item.client_id, item.sk
 
-    def claim(self, message: StaffMessage, lease_until: datetime, from_number: str | None) -> StaffMessage | None:
-        """held/queued -> sending, for this caller only; None when someone else got there first."""
+    def claim(
+        self, message: StaffMessage, lease_until: datetime, from_number: str | None, *, stale: bool = False
+    ) -> StaffMessage | None:
+        """held/queued (or, with ``stale``, an abandoned ``sending``) -> sending, for this caller only.
+
+        The version condition makes the claim exclusive: None when someone else got there first.
+        """
         proxy = _message_proxy(message)
+        allowed = (*WAITING, MessageStatus.SENDING.value) if stale else WAITING
         try:
             proxy.update(
                 actions=[
@@ -239,7 +248,7 @@ class OutboundStore:
                     m.MessageModel.due_at.set(lease_until),
                     m.MessageModel.from_number.set(from_number) if from_number else m.MessageModel.from_number.remove(),
                 ],
-                condition=m.MessageModel.status.is_in(*WAITING),
+                condition=m.MessageModel.status.is_in(*allowed),
             )
         except UpdateError as err:
             if _condition_failed(err):
@@ -274,12 +283,19 @@ class OutboundStore:
         if answer is not None:
             actions.append(m.MessageModel.inquiry_id.set(answer.inquiry_id))
 
+        sending = m.MessageModel.status == MessageStatus.SENDING.value
+        if not (client_changes or answer or events):
+            # Nothing else changes: one conditional UpdateItem is enough.
+            try:
+                _message_proxy(message).update(actions=actions, condition=sending)
+            except UpdateError as err:
+                if _condition_failed(err):
+                    raise ConcurrentUpdate(message.message_id) from None
+                raise
+            return
+
         def body(tx: TransactWrite) -> None:
-            tx.update(
-                _message_proxy(message),
-                actions=actions,
-                condition=m.MessageModel.status == MessageStatus.SENDING.value,
-            )
+            tx.update(_message_proxy(message), actions=actions, condition=sending)
             self._client_and_answer(tx, client, client_changes, inquiry, answer)
             self._audit(tx, events)
 
@@ -318,6 +334,14 @@ class OutboundStore:
             self._audit(tx, events)
 
         self._run(body)
+
+    def clear_due(self, message: StaffMessage) -> None:
+        """Take a message that is no longer waiting out of the due index (someone else finished it)."""
+        try:
+            _message_proxy(message).update(actions=[m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()])
+        except UpdateError as err:
+            if not _condition_failed(err):
+                raise
 
     def reschedule(self, message: StaffMessage, due_at: datetime) -> bool:
         """A waiting message whose time came while closed waits for the next opening instead."""
@@ -410,10 +434,18 @@ class OutboundStore:
         return [absence_from(a) for a in (item.absences or [])]
 
     def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
-        """Create or replace one absence of a staff member; True when it is new."""
+        """Create or replace one absence of a staff member; True when it is new.
+
+        Absences that ended more than a year before this one starts are dropped, and a staff row
+        keeps at most ``MAX_ABSENCES``, so the item stays small (DynamoDB's 400 KB limit).
+        """
         item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
-        kept = [a for a in (item.absences or []) if a.absence_id != absence.absence_id]
-        is_new = len(kept) == len(item.absences or [])
+        horizon = (absence.start - timedelta(days=365)).isoformat()
+        previous = item.absences or []
+        kept = [a for a in previous if a.absence_id != absence.absence_id and a.end >= horizon]
+        is_new = not any(a.absence_id == absence.absence_id for a in previous)
+        if len(kept) >= MAX_ABSENCES:
+            raise Conflict(f"a staff member keeps at most {MAX_ABSENCES} absences", code="too_many_absences")
         kept.append(
             m.AbsenceMap(
                 absence_id=absence.absence_id,

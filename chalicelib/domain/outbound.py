@@ -55,6 +55,14 @@ class MessageStatus(enum.Enum):
     def waiting(self) -> bool:
         return self in (MessageStatus.HELD, MessageStatus.QUEUED)
 
+    @classmethod
+    def of(cls, value: str) -> MessageStatus:
+        """Our status for any stored one: Twilio's later statuses count as sent or failed."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.FAILED if value in ("undelivered", "failed", "canceled") else cls.SENT
+
 
 @dataclass(frozen=True)
 class StaffMessage:
@@ -79,6 +87,11 @@ class StaffMessage:
     error_code: str | None = None
     twilio_sid: str | None = None
     version: int = 1
+    kind: str = "staff"  # staff, or an automated kind (followup, checkin, survey) the sweep retries
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ class AbsenceService:
         return local_day(at or utcnow(), self._policies.get(agency_id).calendar.zone())
 
     def put(self, principal: Principal, staff_id: str, command: PutAbsence) -> tuple[Absence, bool]:
+        staff_id = v.identifier(staff_id, "staff_id")
         if not (principal.is_admin() or principal.staff_id == staff_id):
             raise Forbidden("only the worker themself or an administrator may record an absence")
         staff = self._store.get_staff(principal.agency_id, staff_id)
@@ -101,7 +102,7 @@ class AbsenceService:
         return covered_by(self._outbound.absences_by_staff(principal.agency_id), principal.staff_id, today)
 
     def cover_of(self, agency_id: str, staff_id: str, at: datetime) -> str | None:
-        """Who covers ``staff_id`` at ``at`` (the inbound side's absence reply uses it)."""
+        """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""
         absence = absence_on(self._outbound.absences_of(agency_id, staff_id), self._today(agency_id, at))
         return None if absence is None else absence.cover_id
 

@@ -174,6 +174,9 @@ class MessagingService:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise Conflict("the client file changed while sending; please try again", code="busy") from None
                 client = self._writable_client(principal, client_id)
+                refusal = client.messaging_refusal()  # e.g. a STOP that arrived meanwhile
+                if refusal:
+                    raise Conflict(f"cannot message this client: {refusal}", code="cannot_message") from None
         status, code = self._attempt(message, client, policy, from_number, template, now, from_hold=False)
         return SendOutcome(
             message=message,
@@ -187,21 +190,33 @@ class MessagingService:
     # -- the sweep: messages whose time has come --------------------------------------------------
 
     def release(self, client_id: str, sk: str, now: datetime) -> str:
-        """Send one due message if it is still waiting; returns what happened (for the summary)."""
+        """Send one due message if it is still waiting; returns what happened (for the summary).
+
+        Staff messages and the automated ones (follow-ups, check-ins, surveys: issue 5) share the
+        ``outbound_due`` index. Only staff messages answer inquiries and are re-checked against the
+        WhatsApp window (an automated one already carries its approved template). A ``sending``
+        message whose lease ran out is ambiguous (Twilio may have it): a staff message is then
+        reported failed rather than risk sending it twice; an automated one is retried, as the
+        follow-up run intends (never lost).
+        """
         message = self._outbound.get_message(client_id, sk)
         if message is None:
             return "missing"
+        stale = False
         if message.status is MessageStatus.SENDING:
-            if message.due_at is not None and message.due_at <= now:
-                # The sender stopped between claiming and recording: Twilio may or may not have it.
-                # Sending again could deliver it twice, so the worker is told instead.
+            if message.due_at is None or message.due_at > now:
+                return "busy"
+            if message.is_staff:
                 self._fail(message, "delivery_unknown", now)
                 return "failed"
-            return "busy"
-        if not message.status.waiting:
+            stale = True
+        elif not message.status.waiting:
+            self._outbound.clear_due(message)
             return "skipped"
         policy = self._policies.get(message.agency_id)
         if message.override_reason is None and not policy.calendar.is_open(now):
+            if stale:
+                return "busy"  # retried at the next sweep while open
             self._outbound.reschedule(message, policy.calendar.next_opening(now))
             return "rescheduled"
         client = self._store.get_client(client_id)
@@ -214,17 +229,18 @@ class MessagingService:
         else:
             try:
                 from_number = self._work_number(client)
-                template = self._template_for(client, policy, now)
+                if message.is_staff:
+                    template = self._template_for(client, policy, now)
             except Conflict as err:
                 problem = err.code
-        claimed = self._outbound.claim(message, now + SEND_LEASE, from_number)
+        claimed = self._outbound.claim(message, now + SEND_LEASE, from_number, stale=stale)
         if claimed is None:
             return "busy"
         if problem is not None:
             self._fail(claimed, problem, now, reason=refusal)
             return "failed"
         status, _code = self._attempt(claimed, client, policy, from_number, template, now,
-                                      from_hold=message.send_at is not None)
+                                      from_hold=message.is_staff and message.send_at is not None)
         return status
 
     # -- sending --------------------------------------------------------------------------------
@@ -268,7 +284,10 @@ class MessagingService:
     def _record_sent(self, message: StaffMessage, sid: str, template: str | None, now: datetime, *,
                      from_hold: bool) -> None:
         if not from_hold:
-            self._outbound.mark_sent(message, sid=sid, now=now, template=template)
+            try:
+                self._outbound.mark_sent(message, sid=sid, now=now, template=template)
+            except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
+                log.warning("staff message %s was sent after its lease ran out", message.message_id)
             return
         # A held message answers the client's open inquiry now that it has gone out.
         policy = self._policies.get(message.agency_id)
@@ -278,7 +297,7 @@ class MessagingService:
                 break
             inquiry, answer = self._answer_for(client, now, message.staff_id, policy, message.holding)
             events = [self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
-                                  {"message_id": message.message_id, "holding": message.holding})]
+                                  {"message_id": message.message_id, "holding": message.holding}, at=now)]
             if inquiry is not None and answer is not None:
                 events.append(self._answered_event(client, inquiry, answer))
             try:
@@ -290,16 +309,20 @@ class MessagingService:
                 continue
         # The file kept changing under us: the message is out, so record that at least.
         released = self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
-                               {"message_id": message.message_id, "holding": message.holding})
-        self._outbound.mark_sent(message, sid=sid, now=now, template=template, events=[released])
+                               {"message_id": message.message_id, "holding": message.holding}, at=now)
+        try:
+            self._outbound.mark_sent(message, sid=sid, now=now, template=template, events=[released])
+        except ConcurrentUpdate:
+            log.warning("staff message %s was sent after its lease ran out", message.message_id)
 
     def _fail(self, message: StaffMessage, code: str, now: datetime, reason: str | None = None) -> None:
         details: dict[str, Any] = {"message_id": message.message_id, "error_code": code}
         if reason:
             details["reason"] = reason
-        event = self._event(message, AuditType.STAFF_MESSAGE_FAILED, details, at=now)
+        # Automated messages keep their error code on the message; the audit is for staff messages.
+        events = [self._event(message, AuditType.STAFF_MESSAGE_FAILED, details, at=now)] if message.is_staff else []
         try:
-            self._outbound.mark_failed(message, code, [event])
+            self._outbound.mark_failed(message, code, events)
         except ConcurrentUpdate:
             log.warning("staff message %s changed before it could be marked failed", message.message_id)
 
@@ -433,7 +456,8 @@ def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:
     if outcome.error_code:
         body["error_code"] = outcome.error_code
     if outcome.template:
-        body["note"] = ("outside WhatsApp's 24-hour window: the agency's approved template was sent instead of "
+        verb = "will be sent" if outcome.status == "scheduled" else "was sent"
+        body["note"] = (f"outside WhatsApp's 24-hour window: the agency's approved template {verb} instead of "
                         "your text, which is kept in the file; write again once the client replies")
     return body
 

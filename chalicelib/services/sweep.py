@@ -10,6 +10,7 @@ inquiries due by now; nothing scans.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -24,36 +25,54 @@ from ..domain.outbound import breach_due
 log = logging.getLogger("cmdm.sweep")
 
 
+#: Stop starting new sends after this long, inside the stages' 30-second Lambda timeout, when the
+#: caller does not know its own remaining time; the rest stays due and the next run (5 minutes
+#: later) picks it up. Breaches are always recorded first.
+DEFAULT_BUDGET_SECONDS = 20.0
+
+
 class SweepService:
-    def __init__(self, outbound: Any, messaging: Any, policies: Any) -> None:
+    def __init__(self, outbound: Any, messaging: Any, policies: Any,
+                 budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
         self._outbound = outbound
         self._messaging = messaging
         self._policies = policies
+        self._budget = budget_seconds
 
-    def run(self, now: datetime | None = None) -> dict[str, int]:
+    def run(self, now: datetime | None = None, budget_seconds: float | None = None) -> dict[str, int]:
         now = now or utcnow()
+        budget = self._budget if budget_seconds is None else budget_seconds
         summary: Counter[str] = Counter()
-        for policy in self._policies.all():
+        policies = self._policies.all()
+        for policy in policies:
+            self._breaches(policy.agency_id, now, summary)
+        started = time.monotonic()
+        for policy in policies:
             agency_id = policy.agency_id
             for client_id, sk in list(self._outbound.due_messages(agency_id, now)):
+                if time.monotonic() - started > budget:
+                    summary["deferred"] += 1
+                    continue
                 try:
                     summary[self._messaging.release(client_id, sk, now)] += 1
                 except Exception as err:  # one bad message must not stop the others; no content logged
                     log.error("releasing a message of %s failed: %s", agency_id, type(err).__name__)
                     summary["errors"] += 1
-            supervisors: list[str] | None = None
-            for inquiry in list(self._outbound.open_inquiries_due(agency_id, now)):
-                if not breach_due(inquiry, now):
-                    continue
-                if supervisors is None:
-                    supervisors = self._outbound.staff_ids_with_role(agency_id, Role.SUPERVISOR)
-                try:
-                    if self._breach(inquiry, now, supervisors):
-                        summary["breached"] += 1
-                except Exception as err:
-                    log.error("recording a breach in %s failed: %s", agency_id, type(err).__name__)
-                    summary["errors"] += 1
         return {key: value for key, value in sorted(summary.items()) if value}
+
+    def _breaches(self, agency_id: str, now: datetime, summary: Counter[str]) -> None:
+        supervisors: list[str] | None = None
+        for inquiry in list(self._outbound.open_inquiries_due(agency_id, now)):
+            if not breach_due(inquiry, now):
+                continue
+            if supervisors is None:
+                supervisors = self._outbound.staff_ids_with_role(agency_id, Role.SUPERVISOR)
+            try:
+                if self._breach(inquiry, now, supervisors):
+                    summary["breached"] += 1
+            except Exception as err:  # one bad item must not stop the others; no content logged
+                log.error("recording a breach in %s failed: %s", agency_id, type(err).__name__)
+                summary["errors"] += 1
 
     def _breach(self, inquiry: Inquiry, now: datetime, supervisors: list[str]) -> bool:
         def event(kind: AuditType, details: dict[str, Any]) -> AuditEvent:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import timedelta
+from urllib.parse import quote
 
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib import bootstrap
 from tests.conftest import ROOT, auth, new_client
@@ -21,6 +24,7 @@ from tests.e2e.outbound_helpers import (
     outbox,
     sweep,
 )
+from tests.hypothesis_profiles import fuzz_settings
 
 TUESDAY_10 = "2026-02-10T10:00:00-07:00"
 FRIDAY_EVENING = "2026-02-06T18:30:00-07:00"
@@ -77,7 +81,8 @@ def test_friday_evening_message_is_held_until_monday_nine(http, agency):
         assert out["body"] == "See you Monday"
         [stored] = messages(client["client_id"])
         assert stored.status == "sent" and stored.sent_at == at(MONDAY_9) + timedelta(minutes=2)
-        assert len(audit("staff_message.released")) == 1
+        [released] = audit("staff_message.released")
+        assert released.at == at(MONDAY_9) + timedelta(minutes=2)
 
 
 def test_override_outside_hours_sends_now_and_every_supervisor_sees_it(http, agency):
@@ -336,6 +341,10 @@ def test_absence_lets_the_cover_list_and_answer_from_the_absent_workers_number(h
 
         # Not yet away: Jean may not answer Amal's client.
         assert send(http, agency["jean"], client["client_id"]).status_code == 403
+        absences = bootstrap.container().absences
+        assert absences.cover_of("calgary-cfn", "amal", at(TUESDAY_10)) is None
+        assert absences.cover_of("calgary-cfn", "amal", at("2026-02-13T23:59:00-07:00")) == "jean"
+        assert absences.cover_of("calgary-cfn", "amal", at("2026-02-14T00:00:00-07:00")) is None
 
         traveller.move_to(at("2026-02-11T10:00:00-07:00"))
         opened = at("2026-02-11T09:30:00-07:00")
@@ -369,3 +378,98 @@ def test_absence_rules(http, agency):
         r = http.call("PUT", "/staff/amal/absences/a2", agency["amal"], payload)
         assert r.status_code == 400 and r.json["error"]["field"] == field, (payload, r.body)
     assert http.call("PUT", "/staff/ghost/absences/a1", agency["admin"], good).status_code == 404
+
+
+def test_sending_in_hours_costs_a_few_keyed_round_trips(http, agency):
+    from tests.fault_helpers import DynamoTap
+
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at(TUESDAY_10) - timedelta(hours=1)
+        open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        with DynamoTap() as tap:
+            r = send(http, agency["amal"], client["client_id"])
+        assert r.status_code == 201
+        ops = tap.by_operation()
+        assert "Scan" not in ops
+        # client, number, inquiry, one TransactWrite (message + client + inquiry + audit), sent.
+        assert tap.round_trips <= 6, ops
+
+
+@fuzz_settings()
+@given(staff_id=st.one_of(st.just("amal"), st.text(max_size=80)), absence_id=st.one_of(st.just("a1"), st.text(max_size=80)),
+       body=st.fixed_dictionaries({}, optional={
+           "start": st.one_of(st.just("2026-02-11"), st.text(max_size=12), st.integers(), st.none()),
+           "end": st.one_of(st.just("2026-02-13"), st.text(max_size=12), st.lists(st.integers(), max_size=2)),
+           "cover_id": st.one_of(st.just("jean"), st.text(max_size=70)),
+           "note": st.one_of(st.none(), st.text(max_size=600)),
+       }))
+def test_fuzzed_absences_are_never_a_500(http, agency, staff_id, absence_id, body):
+    path = (f"/staff/{quote(staff_id.encode('utf-8', 'surrogatepass'), safe='') or '%20'}"
+            f"/absences/{quote(absence_id.encode('utf-8', 'surrogatepass'), safe='') or '%20'}")
+    r = http.call("PUT", path, agency["admin"], body)
+    assert r.status_code in (200, 201, 400, 403, 404), (path, body, r.body)
+    if r.status_code >= 400:
+        assert r.json["error"]["code"]
+
+
+# --- with the real inbound webhook (the lead's side) -------------------------------------------------
+
+
+def test_friday_night_question_answered_by_a_held_reply_released_monday(api, http, agency):
+    from tests.twilio_helpers import inbound, post, sms_form, status_form
+
+    with time_machine.travel(at("2026-02-06T18:00:00-07:00"), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms", language="en")
+        assert inbound(api, sms_form("+15875550123", "+15873550101", "Is my appointment still on?")).status_code == 200
+        opened = http.call("GET", f"/clients/{client['client_id']}", agency["amal"]).json["open_inquiry"]
+        assert opened["due_at"] == "2026-02-10T09:00:00-07:00"
+
+        traveller.move_to(at(FRIDAY_EVENING))
+        r = send(http, agency["amal"], client["client_id"], "Yes, Monday at 10")
+        assert r.status_code == 202 and r.json["send_at"] == "2026-02-09T09:00:00-07:00"
+
+        traveller.move_to(at(MONDAY_9) + timedelta(minutes=1))
+        assert sweep().get("sent") == 1
+        row = inquiry(opened["id"])
+        assert row.status == "answered" and not row.answered_late and row.first_response_business_seconds == 60
+        listed = http.call("GET", f"/clients/{client['client_id']}/messages", agency["amal"]).json["messages"]
+        assert [(x["direction"], x["kind"]) for x in listed][0] == ("inbound", "client")
+        staff = [x for x in listed if x["kind"] == "staff"]
+        assert len(staff) == 1 and staff[0]["status"] == "sent"
+
+        [out] = outbox()
+        assert post(api, "/webhooks/twilio/status", status_form(out["sid"], "delivered")).status_code == 200
+        assert [i.status for i in messages(client["client_id"]) if i.kind == "staff"] == ["delivered"]
+        assert sweep() == {}
+
+
+def test_whatsapp_message_from_the_client_opens_the_window_for_a_free_form_reply(api, http, agency):
+    from tests.twilio_helpers import inbound, whatsapp_form
+
+    with time_machine.travel(at(TUESDAY_10), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="whatsapp")
+        assert inbound(api, whatsapp_form("+15875550123", "+15873550101", "مرحبا")).status_code == 200
+        traveller.move_to(at(TUESDAY_10) + timedelta(hours=2))
+        r = send(http, agency["amal"], client["client_id"], "أهلا فاطمة")
+        assert r.status_code == 201 and r.json["template"] is None and r.json["inquiry_answered"]
+        traveller.move_to(at(TUESDAY_10) + timedelta(hours=24, minutes=1))
+        r = send(http, agency["amal"], client["client_id"], "Any news?")
+        assert r.status_code == 201 and r.json["template"] == "staff_reopen"
+        assert [o["content_sid"] is None for o in outbox()] == [True, False]
+
+
+def test_old_absences_are_dropped_and_the_list_is_bounded(http, agency):
+    from chalicelib.adapters import models as m
+
+    def put(absence_id: str, start: str, end: str) -> int:
+        body = {"start": start, "end": end, "cover_id": "jean"}
+        return http.call("PUT", f"/staff/amal/absences/{absence_id}", agency["amal"], body).status_code
+
+    assert put("old", "2024-01-01", "2024-01-05") == 201
+    assert put("new", "2026-02-11", "2026-02-13") == 201
+    assert [a.absence_id for a in m.StaffModel.get("calgary-cfn", "amal").absences] == ["new"]
+    for i in range(99):
+        assert put(f"a{i}", "2026-03-01", "2026-03-02") == 201
+    assert put("one-too-many", "2026-04-01", "2026-04-02") == 409
+    assert put("a5", "2026-03-03", "2026-03-04") == 200, "changing an existing one is still fine"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import time_machine
 
@@ -222,3 +222,159 @@ def test_sweep_with_nothing_due_reads_only_indexes(http, agency):
         assert sweep() == {}
     assert all(c.operation == "Query" for c in tap.calls)
     assert m.MessageModel.Meta.table_name in {t for c in tap.calls for t in c.tables}
+
+
+def test_a_client_message_arriving_while_staff_send_is_not_lost_and_nothing_is_doubled(http, agency):
+    """The file changes between our read and our write (an inbound message): re-read, write once."""
+    from tests.fault_helpers import DynamoTap, matching
+
+    with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T09:00:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        later = at("2026-02-10T09:59:00-07:00")
+
+        def inbound_meanwhile() -> None:
+            m.ClientModel.get(client["client_id"]).update(actions=[m.ClientModel.last_inbound_at.set(later)])
+
+        with DynamoTap() as tap:
+            tap.before(1, inbound_meanwhile, match=matching("TransactWriteItems"))
+            r = http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "hi"})
+        assert tap.fired and r.status_code == 201, r.body
+        assert tap.by_operation()["TransactWriteItems"] == 2
+        assert len(messages(client["client_id"])) == 1 and len(outbox()) == 1
+        row = m.ClientModel.get(client["client_id"], consistent_read=True)
+        assert row.last_inbound_at == later and row.open_inquiry_id is None
+        assert inquiry(inquiry_id).status == "answered"
+        assert len(audit("staff_message.sent")) == 1 and len(audit("inquiry.answered")) == 1
+
+
+def test_a_breach_racing_an_answer_is_recorded_once_or_not_at_all(http, agency):
+    with time_machine.travel(at("2026-02-11T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T09:00:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        from chalicelib import bootstrap
+
+        outbound = bootstrap.container().outbound_store
+        [stale] = list(outbound.open_inquiries_due("calgary-cfn", at("2026-02-11T10:00:00-07:00")))
+        assert http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"],
+                         {"body": "hi"}).status_code == 201
+        # A sweep that read the inquiry before the answer landed must not mark it breached.
+        assert outbound.record_breach(stale, at("2026-02-11T10:00:00-07:00"), [], []) is False
+        assert inquiry(inquiry_id).status == "answered"
+        assert sweep() == {}
+
+
+# --- automated messages share the due index (follow-ups, issue 5) ---------------------------------
+
+
+def _automated(client_id: str, *, status: str, due: datetime, kind: str = "followup") -> str:
+    from chalicelib.adapters.store import sort_key
+    from chalicelib.domain.audit import new_id
+
+    message_id = new_id("msg")
+    sent_at = due - timedelta(minutes=10)
+    m.MessageModel(
+        client_id=client_id, sk=sort_key(sent_at, message_id), message_id=message_id, agency_id="calgary-cfn",
+        direction="outbound", kind=kind, body="How are you doing this week?", at=sent_at, status=status,
+        channel="sms", staff_id="amal", from_number="+15873550101", attempts=1,
+        due_agency="calgary-cfn", due_at=due,
+    ).save()
+    return message_id
+
+
+def test_sweep_retries_a_queued_follow_up_without_touching_the_inquiry(http, agency):
+    with time_machine.travel(at("2026-02-10T10:20:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T09:00:00-07:00")
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
+        _automated(client["client_id"], status="queued", due=at("2026-02-10T10:15:00-07:00"))
+        assert sweep() == {"sent": 1}
+        assert sweep() == {}
+        [out] = outbox()
+        assert out["body"] == "How are you doing this week?" and out["from_number"] == "+15873550101"
+        assert inquiry(inquiry_id).status == "open", "automatic messages never answer an inquiry"
+        assert audit("staff_message.sent") == [] and audit("staff_message.released") == []
+        [item] = [i for i in messages(client["client_id"]) if i.kind == "followup"]
+        assert item.status == "sent" and item.due_at is None
+
+
+def test_a_follow_up_abandoned_while_sending_is_retried_but_a_staff_message_is_not(http, agency):
+    with time_machine.travel(at("2026-02-10T10:20:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        _automated(client["client_id"], status="sending", due=at("2026-02-10T10:10:00-07:00"))
+        _automated(client["client_id"], status="sending", due=at("2026-02-10T10:30:00-07:00"), kind="checkin")
+        assert sweep() == {"sent": 1}, "the abandoned follow-up goes; the check-in's lease is still running"
+        assert len(outbox()) == 1
+
+
+def test_a_follow_up_due_while_closed_waits_for_the_opening(http, agency):
+    with time_machine.travel(at("2026-02-10T18:00:00-07:00"), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        _automated(client["client_id"], status="queued", due=at("2026-02-10T17:05:00-07:00"))
+        assert sweep() == {"rescheduled": 1}
+        assert outbox() == []
+        traveller.move_to(at("2026-02-11T09:00:00-07:00"))
+        assert sweep() == {"sent": 1}
+
+
+def test_a_message_finished_elsewhere_leaves_the_due_index(http, agency):
+    with time_machine.travel(at("2026-02-10T10:20:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        _automated(client["client_id"], status="delivered", due=at("2026-02-10T10:10:00-07:00"))
+        assert sweep() == {"skipped": 1}
+        assert sweep() == {}
+        assert outbox() == []
+
+
+def test_a_stop_arriving_while_staff_send_refuses_the_message(http, agency):
+    from tests.fault_helpers import DynamoTap, matching
+
+    with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+
+        def stop_meanwhile() -> None:
+            m.ClientModel.get(client["client_id"]).update(actions=[m.ClientModel.opted_out.set(True)])
+
+        with DynamoTap() as tap:
+            tap.before(1, stop_meanwhile, match=matching("TransactWriteItems"))
+            r = http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "hi"})
+        assert tap.fired and r.status_code == 409 and "opted out" in r.json["error"]["message"]
+        assert messages(client["client_id"]) == [] and outbox() == []
+        assert audit("staff_message.sent") == []
+
+
+def test_a_sweep_out_of_time_leaves_the_rest_due_for_the_next_run(http, agency):
+    from chalicelib import bootstrap
+    from chalicelib.services.sweep import SweepService
+
+    with time_machine.travel(at(FRIDAY_EVENING), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        for _ in range(2):
+            http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Monday"})
+        traveller.move_to(at(MONDAY_9))
+        c = bootstrap.container()
+        exhausted = SweepService(c.outbound_store, c.messaging, c.policies, budget_seconds=-1)
+        assert exhausted.run() == {"deferred": 2}
+        assert outbox() == []
+        assert sweep() == {"sent": 2}
+
+
+def test_the_scheduled_handler_runs_the_sweep(http, agency):
+    import app
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 30_000
+
+    with time_machine.travel(at(FRIDAY_EVENING), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Monday"})
+        traveller.move_to(at(MONDAY_9))
+        event = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "1", "time": "2026-02-09T16:00:00Z", "region": "ca-central-1", "resources": [],
+                 "detail": {}}
+        assert app.sweep_clocks(event, Context()) == {"sent": 1}
+        assert app.sweep_clocks(event, None) == {}
+        assert len(outbox()) == 1

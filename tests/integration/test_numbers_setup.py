@@ -8,6 +8,7 @@ through the API by the ``agency`` fixture.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -27,7 +28,9 @@ AMAL, JEAN = "+15873550101", "+15873550102"
 class FakeTwilio:
     """The IncomingPhoneNumbers part of Twilio's API, recording every request."""
 
-    def __init__(self, numbers: dict[str, str]) -> None:
+    def __init__(self, numbers: dict[str, str], account: str = ACCOUNT) -> None:
+        self.account = account
+        self.authorizations: set[str] = set()
         # phone number -> PN sid; every number starts pointing at some old URL
         self.numbers = {
             sid: {"sid": sid, "phone_number": phone, "sms_url": "https://old.example/sms", "sms_method": "POST",
@@ -55,7 +58,8 @@ class FakeTwilio:
                 url = urlsplit(self.path)
                 query = parse_qs(url.query)
                 fake.requests.append(("GET", url.path, query))
-                if url.path != f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json":
+                fake.authorizations.add(self.headers.get("Authorization", ""))
+                if url.path != f"/2010-04-01/Accounts/{fake.account}/IncomingPhoneNumbers.json":
                     return self._reply(404, {"code": 20404, "message": "not found", "status": 404})
                 wanted = query.get("PhoneNumber", [None])[0]
                 found = [n for n in fake.numbers.values() if wanted in (None, n["phone_number"])]
@@ -70,8 +74,10 @@ class FakeTwilio:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
                 fake.requests.append(("POST", url.path, form))
+                fake.authorizations.add(self.headers.get("Authorization", ""))
                 sid = url.path.rsplit("/", 1)[-1].removesuffix(".json")
-                if url.path != f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers/{sid}.json" or sid not in fake.numbers:
+                path = f"/2010-04-01/Accounts/{fake.account}/IncomingPhoneNumbers/{sid}.json"
+                if url.path != path or sid not in fake.numbers:
                     return self._reply(404, {"code": 20404, "message": "not found", "status": 404})
                 record = fake.numbers[sid]
                 for field, key in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"),
@@ -160,3 +166,34 @@ def test_refuses_a_public_url_twilio_cannot_reach(twilio: FakeTwilio, monkeypatc
     assert cli.main(["numbers", "configure"]) == 2
     assert "CMDM_PUBLIC_URL" in capsys.readouterr().out
     assert twilio.requests == []
+
+
+def test_public_url_option_wins_over_the_environment(twilio: FakeTwilio, capsys: Any) -> None:
+    custom = "https://cmdm.agency.example.ca/api/"
+    assert cli.main(["numbers", "configure", "--public-url", custom]) == 0
+    for _, form in twilio.updates():
+        assert form["SmsUrl"] == ["https://cmdm.agency.example.ca/api/webhooks/twilio/messages"]
+        assert form["StatusCallback"] == ["https://cmdm.agency.example.ca/api/webhooks/twilio/status"]
+    assert len(twilio.updates()) == 2
+    assert cli.main(["numbers", "configure", "--public-url", "http://plain.example"]) == 2
+
+
+def test_in_the_aws_stage_the_twilio_credentials_come_from_secrets_manager(
+    twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    import boto3
+
+    account, token = "AC" + "2" * 32, "token-from-the-secret"
+    secret = boto3.client("secretsmanager", region_name="ca-central-1").create_secret(
+        Name="cmdm/numbers-test/twilio", SecretString=json.dumps({"account_sid": account, "auth_token": token})
+    )
+    twilio.account = account
+    monkeypatch.setenv("CMDM_STAGE", "aws")
+    monkeypatch.setenv("CMDM_TWILIO_SECRET_ID", secret["ARN"])
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    bootstrap.reset()
+    assert cli.main(["numbers", "configure"]) == 0
+    assert len(twilio.updates()) == 2
+    basic = "Basic " + base64.b64encode(f"{account}:{token}".encode()).decode()
+    assert twilio.authorizations == {basic}

@@ -1,0 +1,189 @@
+"""``make package`` builds a deployable, linted template and a self-contained zip offline (issue 7).
+
+The package is built once per test process (about ten seconds) with pip pointed at a closed port,
+so a download attempt would fail the build. The zip is then unpacked and imported by a Python
+that sees only the zip's contents (``-S``: no .venv), in the ``aws`` stage, the way Lambda runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters import models
+from chalicelib.adapters.policy_loader import policy_files
+from infra import generate, package
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = "prod"
+# First path segments of the staff API (SPEC §4.4); /webhooks/ is Twilio's.
+STAFF_API = {"staff", "numbers", "clients", "inquiries", "followups", "notifications", "reports", "audit"}
+POOL_ARN = "arn:aws:cognito-idp:ca-central-1:123456789012:userpool/ca-central-1_Example"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    out = tmp_path_factory.mktemp("package") / STAGE
+    with pytest.MonkeyPatch.context() as mp:
+        # No package index reachable: the build must not need one.
+        mp.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+        mp.setenv("PIP_NO_INDEX", "1")
+        summary = package.package(STAGE, out, lint=True)
+    template = generate.load_yaml(Path(summary["template"]).read_text(encoding="utf-8"))
+    yield {"summary": summary, "out": out, "template": template}
+
+
+@pytest.fixture(scope="module")
+def lambda_view(built: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the deployed function sees: the zip alone, CMDM_STAGE=aws, no policies/ folder."""
+    task = tmp_path_factory.mktemp("var-task")
+    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
+        zipped.extractall(task)
+    probe = """
+import json, sys
+import app
+from chalicelib import bootstrap
+import pynamodb, twilio
+c = bootstrap.container()
+routes = {p: {m: (e.authorizer.name if e.authorizer else None) for m, e in ms.items()} for p, ms in app.app.routes.items()}
+print(json.dumps({
+    "policy_dir": str(c.policies.directory),
+    "agencies": [p.agency_id for p in c.policies.all()],
+    "verifier": type(c.verifier).__name__,
+    "routes": routes,
+    "libraries": [pynamodb.__file__, twilio.__file__],
+}))
+"""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(task),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "CMDM_STAGE": "aws",
+        "CMDM_TABLE_PREFIX": f"cmdm-{STAGE}-",
+        "CMDM_COGNITO_POOL_ARN": POOL_ARN,
+        "CMDM_TWILIO_SECRET_ID": f"cmdm/{STAGE}/twilio",
+        "AWS_DEFAULT_REGION": "ca-central-1",
+    }
+    result = subprocess.run([sys.executable, "-S", "-c", probe], cwd=task, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return {"task": task, **json.loads(result.stdout.strip().splitlines()[-1])}
+
+
+def test_package_writes_a_linted_template_and_a_zip(built: dict[str, Any]) -> None:
+    summary = built["summary"]
+    assert summary["linted"] is True  # cfn-lint ran on the merge template and on sam.yaml, and passed
+    assert Path(summary["template"]).name == "sam.yaml"
+    assert 1_000_000 < summary["zip_bytes"] < 50_000_000  # under Lambda's direct-upload limit too
+    assert "APIHandler" in summary["functions"]
+    assert {"pynamodb==6.1.0", "twilio==9.13.0"} <= set(summary["vendored"])
+    assert not (built["out"] / "staging" / "requirements.txt").exists()  # so Chalice ran no pip download
+
+
+def test_packaged_template_has_every_model_table_and_is_pinned_to_its_stage(built: dict[str, Any]) -> None:
+    template = built["template"]
+    resources = template["Resources"]
+    for model in models.ALL_MODELS:
+        table = resources[generate.table_logical_id(model.Meta.base_name)]
+        assert table["Properties"] == generate.table_resource(model)["Properties"]
+    assert template["Parameters"]["Stage"]["Default"] == STAGE
+    apis = [r for r in resources.values() if r["Type"] == "AWS::Serverless::Api"]
+    assert apis and all(r["Properties"]["DefinitionBody"]["info"]["title"] == f"cmdm-{STAGE}" for r in apis)
+    assert resources["Api5xxAlarm"]["Properties"]["Dimensions"] == [{"Name": "ApiName", "Value": {"Fn::Sub": "cmdm-${Stage}"}}]
+    assert template["Rules"]["StageMatchesPackage"]["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "Stage"}, STAGE]}
+
+
+def test_staff_routes_use_the_stacks_user_pool_and_functions_have_error_alarms(built: dict[str, Any]) -> None:
+    template = built["template"]
+    text = json.dumps(template)
+    assert package.COGNITO_PLACEHOLDER not in text
+    assert '"providerARNs": [{"Fn::GetAtt": ["StaffUserPool", "Arn"]}]' in text
+    for name in built["summary"]["functions"]:
+        alarm = template["Resources"][f"{name}ErrorsAlarm"]["Properties"]
+        assert alarm["MetricName"] == "Errors" and alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]
+        env = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert env["CMDM_STAGE"] == "aws" and env["CMDM_TABLE_PREFIX"] == f"cmdm-{STAGE}-"
+        role = template["Resources"][name]["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        assert statements == generate.build_policy(STAGE)["Statement"]  # the hand-checked policy, not an autogen one
+
+
+def test_zip_carries_the_validated_policies_and_the_schema(built: dict[str, Any]) -> None:
+    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
+        names = set(zipped.namelist())
+        for path in [*policy_files(ROOT / "policies"), ROOT / "policies" / "schema.json"]:
+            member = f"chalicelib/policies_bundle/{path.name}"
+            assert member in names
+            assert zipped.read(member) == path.read_bytes()
+    assert sorted(built["summary"]["agencies"]) == sorted(p.stem for p in policy_files(ROOT / "policies"))
+    assert not any("__pycache__" in n for n in names)
+    assert not any(n.startswith(("tests/", "infra/", "policies/", ".chalice/")) for n in names)
+
+
+def test_the_deployed_code_reads_the_bundled_policies_in_the_aws_stage(lambda_view: dict[str, Any]) -> None:
+    task = lambda_view["task"]
+    assert Path(lambda_view["policy_dir"]) == task / "chalicelib" / "policies_bundle"
+    assert sorted(lambda_view["agencies"]) == sorted(p.stem for p in policy_files(ROOT / "policies"))
+    assert all(lib.startswith(str(task)) for lib in lambda_view["libraries"])  # nothing from .venv
+
+
+def test_the_deployed_staff_api_is_behind_the_cognito_authorizer(lambda_view: dict[str, Any]) -> None:
+    assert lambda_view["verifier"] == "CognitoClaimsVerifier"
+    routes = lambda_view["routes"]
+    staff = {p: ms for p, ms in routes.items() if p.split("/")[1] in STAFF_API}
+    assert {"/staff/{staff_id}", "/clients"} <= set(staff), routes
+    for path, methods in staff.items():
+        for method, authorizer in methods.items():
+            assert authorizer == "cmdm-staff", (method, path)
+    for path, methods in routes.items():
+        if path.startswith("/webhooks/"):  # Twilio signs these; it carries no Cognito token
+            assert set(methods.values()) == {None}, path
+
+
+def test_an_invalid_agency_policy_stops_the_build(tmp_path: Path) -> None:
+    source = tmp_path / "policies"
+    source.mkdir()
+    data = json.loads((ROOT / "policies" / "calgary-cfn.json").read_text(encoding="utf-8"))
+    data["hours"]["mon"] = [["09:00", "25:00"]]
+    (source / "calgary-cfn.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(package.PackageError, match=r"calgary-cfn.json: hours.mon\[0\]\[1\]"):
+        package.bundle_policies(source, tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_cfn_lint_really_runs(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n"
+        "    Properties:\n      BillingMode: PAY_PER_REQUEST\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(package.PackageError, match="KeySchema"):
+        package.cfn_lint(broken)
+
+
+@pytest.mark.parametrize(
+    ("tag", "runs"),
+    [
+        ("py3-none-any", True),
+        ("py2.py3-none-any", True),
+        ("cp311-cp311-manylinux2014_x86_64", True),
+        ("cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", True),
+        ("cp38-abi3-manylinux_2_17_x86_64", True),
+        ("cp311-cp311-manylinux_2_28_x86_64", False),  # newer glibc than Amazon Linux 2
+        ("cp312-cp312-manylinux2014_x86_64", False),
+        ("cp311-cp311-macosx_11_0_arm64", False),
+        ("cp311-cp311-linux_x86_64", False),  # built on this machine, for this machine
+        ("cp311-cp311-manylinux2014_aarch64", False),
+    ],
+)
+def test_only_wheels_built_for_lambda_are_vendored(tag: str, runs: bool) -> None:
+    assert package.tag_runs_on_lambda(tag) is runs
