@@ -21,9 +21,12 @@ Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
   year's report still costs three queries.
 
 Reads are paged by DynamoDB and bounded by the period (at most 366 days). The pre-aggregated
-``counters`` table stays unused: these keyed range reads are cheap at agency scale (thousands of
-events a month) and cannot drift from the audit trail. If an agency outgrows them, counters can be
-bumped in the same transactions that write the audit events.
+``counters`` table stays unused: these keyed range reads cannot drift from the audit trail and are
+cheap at agency scale. Cost grows with the audit events in the period (every ``MESSAGE_FILED`` is
+one): a few hundred thousand, i.e. a year of a large agency, is where a request would approach
+API Gateway's 29 s limit. Past that, roll closed days up into ``counters`` (an audit-table stream,
+or a daily job that re-counts a trailing window, since some events are written after the instant
+they are dated, e.g. a held message's release) and read the raw trail only for the recent days.
 
 Figures are defined in ``chalicelib/domain/reporting.py``. Instants are written with the
 agency's offset; ``Accept: text/csv`` gives the same figures as CSV (``to_csv``).
