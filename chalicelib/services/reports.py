@@ -23,7 +23,7 @@ Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
 Reads are paged by DynamoDB and bounded by the period (at most 366 days). The pre-aggregated
 ``counters`` table stays unused: these keyed range reads cannot drift from the audit trail and are
 cheap at agency scale. Cost grows with the audit events in the period (every ``MESSAGE_FILED`` is
-one): a few hundred thousand, i.e. a year of a large agency, is where a request would approach
+one): by estimate (not measured), a few hundred thousand, a year of a large agency, would approach
 API Gateway's 29 s limit. Past that, roll closed days up into ``counters`` (an audit-table stream,
 or a daily job that re-counts a trailing window, since some events are written after the instant
 they are dated, e.g. a held message's release) and read the raw trail only for the recent days.
