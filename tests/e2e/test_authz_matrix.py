@@ -17,9 +17,11 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 
 from app import app
 from tests.conftest import auth, new_client
+from tests.twilio_helpers import inbound, whatsapp_form
 
 OK = "ok"
 OK_OR_FORBIDDEN = "ok-or-403"
@@ -102,7 +104,15 @@ def _accepts(expected: Any, status: int) -> bool:
 @pytest.mark.parametrize(("method", "path"), [e for e in staff_endpoints() if e in MATRIX])
 def test_each_caller_gets_the_expected_status(http, agency, method, path):
     spec = MATRIX[(method, path)]
+    with time_machine.travel("2026-11-18T10:00:00-07:00", tick=False):  # a Wednesday, open hours
+        _check_row(http, agency, method, path, spec)
+
+
+def _check_row(http: Any, agency: dict[str, Any], method: str, path: str, spec: dict[str, Any]) -> None:
     client = new_client(http, agency["amal"], phone="+15875550123")
+    # The client writes in, so Calgary has a message, an open inquiry and audit events to leak.
+    r = inbound(http.client, whatsapp_form("+15875550123", "+15873550101", "Is my appointment still on?"))
+    assert r.status_code == 200, r.body
     params = {"client_id": client["client_id"], "staff_id": "matrix-new", "number": "%2B15873550101",
               **spec["params"]}
     callers = {
@@ -124,7 +134,8 @@ def test_each_caller_gets_the_expected_status(http, agency, method, path):
             assert set(r.json) == {"error"}, r.body
         if caller == "other_agency_admin":
             text = (r.body or b"").decode("utf-8", "replace")
-            assert client["client_id"] not in text and "+15875550123" not in text, f"{method} {path} leaks: {text}"
+            leaked = [x for x in (client["client_id"], "+15875550123", "appointment") if x in text]
+            assert not leaked, f"{method} {path} leaks {leaked} to another agency: {text[:300]}"
     assert not failures, f"{method} {path}:\n" + "\n".join(failures)
 
 
