@@ -115,6 +115,7 @@ class DynamoTap:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _local: threading.local = field(default_factory=threading.local)
     _original: Any = None
+    _connection: Any = None
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -131,8 +132,28 @@ class DynamoTap:
         self._rules.append(_Rule(match or (lambda c: True), nth, raise_it))
         return self
 
+    def lose_answer(self, nth: int, code: str = "RequestTimeout", *, match: Matcher | None = None) -> DynamoTap:
+        """Let the ``nth`` selected call reach DynamoDB, then fail it as if the answer never came back.
+
+        The write happened; the caller sees an error (a timeout after commit, a dropped connection).
+        """
+
+        def commit_then_raise(call: Call, kwargs: dict[str, Any]) -> None:
+            self._local.bypass = True
+            try:
+                self._original(self._connection, call.operation, kwargs)
+            finally:
+                self._local.bypass = False
+            raise client_error(call.operation, code, "the answer was lost after the write")
+
+        self._rules.append(_Rule(match or (lambda c: True), nth, commit_then_raise))
+        return self
+
     def before(self, nth: int, action: Callable[[], Any], *, match: Matcher | None = None) -> DynamoTap:
-        """Run ``action`` just before the ``nth`` selected call goes out (calls it makes pass untouched)."""
+        """Run ``action`` just before the ``nth`` selected call goes out.
+
+        The calls ``action`` makes (another delivery, another Lambda) pass untouched and uncounted.
+        """
 
         def run(call: Call, kwargs: dict[str, Any]) -> None:
             self._local.bypass = True
@@ -178,6 +199,7 @@ class DynamoTap:
 
     def _call(self, connection: Connection, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         call = Call(operation, _tables(kwargs), items=_items(kwargs))
+        self._connection = connection
         if not getattr(self._local, "bypass", False):
             with self._lock:
                 self.calls.append(call)
@@ -195,9 +217,6 @@ class DynamoTap:
                 except VerboseClientError as err:
                     call.ok, call.error, call.injected = False, err.response["Error"]["Code"], True
                     raise
-        else:
-            with self._lock:
-                self.calls.append(call)
         try:
             return self._original(connection, operation, kwargs)
         except Exception as err:
