@@ -10,7 +10,8 @@ UTF-8 at all. For every request:
 - a 4xx wrote nothing: no DynamoDB write succeeded while it was handled (``DynamoTap``);
 - a 2xx left a readable file behind (the client can be read back through the API).
 
-Examples per target: 50 under ``make test``, 2,000 under ``make fuzz`` (tests/hypothesis_profiles.py).
+Examples per target: 50 under ``make test`` (profile ``ci``), 2,000 under ``make fuzz`` (profile ``fuzz``;
+see tests/hypothesis_profiles.py).
 """
 
 from __future__ import annotations
