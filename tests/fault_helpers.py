@@ -17,6 +17,7 @@ The tap sits above botocore's own retries: an injected throttle is one that surv
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ class Call:
     error: str | None = None
     injected: bool = False
     items: int = 1  # items in a transaction or batch
+    seconds: float = 0.0  # wall time spent in the call (the benches subtract it from handler time)
 
     @property
     def is_read(self) -> bool:
@@ -217,12 +219,15 @@ class DynamoTap:
                 except VerboseClientError as err:
                     call.ok, call.error, call.injected = False, err.response["Error"]["Code"], True
                     raise
+        started = time.perf_counter()
         try:
             return self._original(connection, operation, kwargs)
         except Exception as err:
             call.ok = False
             call.error = getattr(err, "response", {}).get("Error", {}).get("Code") or type(err).__name__
             raise
+        finally:
+            call.seconds = time.perf_counter() - started
 
     def __enter__(self) -> DynamoTap:
         self._original = Connection._make_api_call

@@ -90,3 +90,12 @@ def test_replayed_delivery_costs_no_more_than_the_first(api: Any, agency: Any, f
     ops = replay.by_operation()
     assert replay.round_trips <= MAX_ROUND_TRIPS and ops["Scan"] == 0, ops
     assert [c.ok for c in replay.calls if c.operation == "TransactWriteItems"] == [False]
+
+
+def test_every_table_talks_through_one_connection_so_a_cold_container_builds_one_client(aws: None) -> None:
+    from chalicelib import bootstrap
+    from chalicelib.adapters import models as m
+
+    _ = bootstrap.container().store  # configures the models
+    shared = m.transaction_connection()
+    assert {id(model._get_connection().connection) for model in m.ALL_MODELS} == {id(shared)}
