@@ -38,7 +38,7 @@ fuzz: $(STAMP)
 		tests/e2e/test_fuzz_inbound_webhook.py tests/e2e/test_fuzz_staff_api.py
 
 load: $(STAMP)
-	$(PY) -m bench.load $(LOAD_ARGS)
+	$(PY) -m bench.load --write $(LOAD_ARGS)
 
 profile: $(STAMP)
 	$(PY) -m bench.profile

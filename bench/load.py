@@ -12,8 +12,8 @@
 4. Reads every file back through ``GET /clients/{id}/messages`` and checks each delivered message
    is filed exactly once, and that no request got a 5xx.
 
-Prints throughput and latency percentiles; exits 1 if any check fails. ``--write`` appends the run
-to bench/RESULTS.md.
+Prints throughput and latency percentiles; exits 1 if any check fails. ``--write`` records the run
+in bench/RESULTS.md (between the load markers).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
+LOAD_START, LOAD_END = "<!-- load:start -->", "<!-- load:end -->"
 HOST = "127.0.0.1"
 WEBHOOK = "/webhooks/twilio/messages"
 WORK_NUMBER = "+15873550101"
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop sending after this long")
     parser.add_argument("--duplicates", type=float, default=0.02, help="share delivered twice (Twilio retries)")
     parser.add_argument("--port", type=int, default=0, help="API port (default: a free one, never 8000)")
-    parser.add_argument("--write", action="store_true", help="append this run to bench/RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="record this run in bench/RESULTS.md")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from twilio.request_validator import RequestValidator
@@ -232,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(report)
     print(text)
     if args.write:
-        with RESULTS.open("a", encoding="utf-8") as f:
-            f.write(f"\n### Load test (`make load`)\n\nCommand: `python -m bench.load {' '.join(argv or sys.argv[1:])}`"
-                    f"\n\n{text}\n")
+        from bench.run import write_results
+
+        command = " ".join(argv if argv is not None else sys.argv[1:])
+        write_results(f"Command: `python -m bench.load {command}`\n\n{text}", LOAD_START, LOAD_END)
     return 0 if ok else 1
 
 

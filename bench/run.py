@@ -371,16 +371,18 @@ def table(rows: list[Row]) -> str:
 
 def machine() -> str:
     return (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs (nproc), "
-            f"Python {platform.python_version()} on {platform.system()} {platform.machine()}; moto in-process")
+            f"Python {platform.python_version()} on {platform.system()} {platform.machine()}; "
+            "moto in-process, with per-item transaction rollback (bench/load_stack.py)")
 
 
-def write_results(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else f"# Benchmark results\n\n{START}\n{END}\n"
-    if START not in current:
-        current += f"\n{START}\n{END}\n"
-    head, rest = current.split(START, 1)
-    _, tail = rest.split(END, 1)
-    RESULTS.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+def write_results(text: str, start: str = START, end: str = END) -> None:
+    """Replace the block between ``start`` and ``end`` in bench/RESULTS.md (appended if missing)."""
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# CMDM evidence\n"
+    if start not in current:
+        current += f"\n{start}\n{end}\n"
+    head, rest = current.split(start, 1)
+    _, tail = rest.split(end, 1)
+    RESULTS.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

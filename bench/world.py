@@ -104,10 +104,14 @@ def start(clients: int = 0) -> World:
     import moto
     from chalice.test import Client
 
+    from bench.load_stack import cheap_transaction_rollback
     from chalicelib import bootstrap, cli
 
     mock = moto.mock_aws()
     mock.start()
+    # moto deep-copies each touched table per transaction item; without this the figures grow
+    # with the table sizes and measure the emulator (see bench/load_stack.py).
+    cheap_transaction_rollback()
     bootstrap.reset()
     import contextlib
     import io
