@@ -41,6 +41,7 @@ class Call:
     injected: bool = False
     items: int = 1  # items in a transaction or batch
     seconds: float = 0.0  # wall time spent in the call (the benches subtract it from handler time)
+    returned: int = 0  # items the call returned (GetItem: 0 or 1; Query/Scan: Count)
 
     @property
     def is_read(self) -> bool:
@@ -186,6 +187,10 @@ class DynamoTap:
         return sum(1 for c in self.calls if c.is_read and not c.injected)
 
     @property
+    def items_read(self) -> int:
+        return sum(c.returned for c in self.calls if c.is_read and not c.injected)
+
+    @property
     def writes(self) -> int:
         return sum(1 for c in self.calls if c.is_write and not c.injected)
 
@@ -221,7 +226,10 @@ class DynamoTap:
                     raise
         started = time.perf_counter()
         try:
-            return self._original(connection, operation, kwargs)
+            result = self._original(connection, operation, kwargs)
+            if isinstance(result, dict):
+                call.returned = int(result.get("Count", 1 if result.get("Item") else 0))
+            return result
         except Exception as err:
             call.ok = False
             call.error = getattr(err, "response", {}).get("Error", {}).get("Code") or type(err).__name__
