@@ -280,3 +280,64 @@ def test_unknown_sender_throttled_on_the_intake_claim_gets_no_second_reply_and_n
     assert len(refused) == 2  # the warm-up and this one, each once
     texts = json.dumps([e.attribute_values for e in m.AuditModel.scan()], default=str)
     assert "4242" not in texts and STRANGER not in texts
+
+
+# -- status callbacks ------------------------------------------------------------------------------
+
+
+def staff_message(client: dict[str, Any], sid: str) -> None:
+    from chalicelib.adapters.inbound_store import message_item
+    from chalicelib.domain.messages import Direction, Message, MessageKind
+    from chalicelib.domain.model import Channel
+
+    message_item(Message(
+        message_id="msg_staff1", client_id=client["client_id"], agency_id="calgary-cfn",
+        direction=Direction.OUTBOUND, kind=MessageKind.STAFF, body="Your appointment is Monday",
+        at=datetime(2026, 11, 23, 17, 0, tzinfo=ZoneInfo("UTC")), status="sent", channel=Channel.WHATSAPP,
+        staff_id="amal", from_number=AMAL_NUMBER, twilio_sid=sid,
+    )).save()
+
+
+STATUS_CALLS = [
+    pytest.param(matching("Query", "messages"), id="Query-by_sid"),
+    pytest.param(matching("GetItem", "messages"), id="GetItem-messages"),
+    pytest.param(matching("TransactWriteItems"), id="TransactWriteItems"),
+]
+
+
+@pytest.mark.parametrize("call", STATUS_CALLS)
+def test_throttled_status_callback_changes_nothing_and_its_retry_applies_once(
+    api: Any, agency: Any, fatima: Any, call: Any
+) -> None:
+    from tests.twilio_helpers import new_sid, post, status_form
+
+    sid = new_sid()
+    staff_message(fatima, sid)
+    form = status_form(sid, "undelivered", "30003")
+    before = all_items()
+    with DynamoTap().fail(1, THROTTLE, match=call) as tap:
+        assert post(api, "/webhooks/twilio/status", form).status_code == 500
+    assert tap.fired and all_items() == before
+    assert post(api, "/webhooks/twilio/status", form).status_code == 200
+    assert post(api, "/webhooks/twilio/status", form).status_code == 200  # and once more: nothing new
+    (msg,) = stored_messages(fatima["client_id"])
+    assert msg.status == "undelivered" and msg.error_code == "30003"
+    assert [e.type for e in audit_of(fatima["client_id"])].count("staff_message.failed") == 1
+
+
+def test_opt_out_after_error_21610_survives_a_failure_between_its_two_writes(
+    api: Any, http: Any, agency: Any, fatima: Any
+) -> None:
+    """The status is written first, the opt-out second: a retry must still record the opt-out."""
+    from tests.twilio_helpers import new_sid, post, status_form
+
+    sid = new_sid()
+    staff_message(fatima, sid)
+    form = status_form(sid, "failed", "21610")
+    with DynamoTap().fail(2, THROTTLE, match=matching("TransactWriteItems")) as tap:
+        assert post(api, "/webhooks/twilio/status", form).status_code == 500
+    assert tap.fired
+    assert post(api, "/webhooks/twilio/status", form).status_code == 200
+    assert http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["opted_out"] is True
+    types = [e.type for e in audit_of(fatima["client_id"])]
+    assert types.count("client.opted_out") == 1 and types.count("staff_message.failed") == 1
