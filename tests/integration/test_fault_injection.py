@@ -184,6 +184,21 @@ def test_transaction_cancelled_by_a_throttle_writes_nothing_and_the_retry_files_
     filed_once(fatima["client_id"], form["MessageSid"], "throttled transaction")
 
 
+def test_transaction_conflict_with_another_transaction_is_retried_within_the_same_request(
+    api: Any, agency: Any, fatima: Any
+) -> None:
+    form = whatsapp_form(FATIMA, AMAL_NUMBER, "conflicting transaction")
+    with at(IN_HOURS):
+        tap = DynamoTap().fail(1, "TransactionCanceledException", match=matching("TransactWriteItems"),
+                               reasons=["TransactionConflict", "None", "None"])
+        with tap:
+            response = inbound(api, form)
+        assert tap.fired
+    assert response.status_code == 200
+    assert [c.ok for c in tap.calls if c.operation == "TransactWriteItems"] == [False, True]
+    filed_once(fatima["client_id"], form["MessageSid"], "conflicting transaction")
+
+
 def test_answer_lost_after_commit_makes_the_retry_a_duplicate_and_nothing_is_filed_twice(
     api: Any, agency: Any, fatima: Any
 ) -> None:
