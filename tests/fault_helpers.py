@@ -42,6 +42,7 @@ class Call:
     items: int = 1  # items in a transaction or batch
     seconds: float = 0.0  # wall time spent in the call (the benches subtract it from handler time)
     returned: int = 0  # items the call returned (GetItem: 0 or 1; Query/Scan: Count)
+    returned_lost: bool = False  # the call reached DynamoDB but its answer was dropped (``lose_answer``)
 
     @property
     def is_read(self) -> bool:
@@ -147,6 +148,7 @@ class DynamoTap:
                 self._original(self._connection, call.operation, kwargs)
             finally:
                 self._local.bypass = False
+            call.returned_lost = True
             raise client_error(call.operation, code, "the answer was lost after the write")
 
         self._rules.append(_Rule(match or (lambda c: True), nth, commit_then_raise))
@@ -222,7 +224,9 @@ class DynamoTap:
                 try:
                     rule.action(call, kwargs)
                 except VerboseClientError as err:
-                    call.ok, call.error, call.injected = False, err.response["Error"]["Code"], True
+                    # A lost answer went out (it counts as a round trip); an injected failure did not.
+                    call.ok, call.error = False, err.response["Error"]["Code"]
+                    call.injected = not call.returned_lost
                     raise
         started = time.perf_counter()
         try:
