@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAGE ?= prod
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit lint bench fuzz template package deploy clean
+.PHONY: run test unit lint bench fuzz load profile template package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,22 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check app.py chalicelib tests infra
+
+# Evidence (bench/RESULTS.md): `bench` measures against same-run baselines and records the table,
+# `fuzz` runs the fuzz suites with 2,000 examples per target, `load` drives `make run`'s stack on
+# loopback (LOAD_ARGS="--messages 5000 --clients 500 --concurrency 20"), `profile` profiles the webhook.
+bench: $(STAMP)
+	$(PY) -m bench.run --write
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -n 2 -p no:logging tests/unit/test_fuzz_parsers.py \
+		tests/e2e/test_fuzz_inbound_webhook.py tests/e2e/test_fuzz_staff_api.py
+
+load: $(STAMP)
+	$(PY) -m bench.load --write $(LOAD_ARGS)
+
+profile: $(STAMP)
+	$(PY) -m bench.profile
 
 # Deployment (README "Deploying to AWS"). `package` runs offline; `deploy` needs AWS credentials.
 template: $(STAMP)

@@ -155,3 +155,9 @@ def new_client(http: Http, who: dict[str, str], *, phone: str = "+15875550123", 
         assert r.status_code == 200, r.body
         client = r.json
     return client
+
+
+# -- issue 8: hypothesis profiles ("ci" under make test, "fuzz" under make fuzz), by HYPOTHESIS_PROFILE --
+from tests import hypothesis_profiles as _hypothesis_profiles  # noqa: E402
+
+_hypothesis_profiles.load_from_environment()

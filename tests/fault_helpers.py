@@ -17,6 +17,7 @@ The tap sits above botocore's own retries: an injected throttle is one that surv
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ class Call:
     error: str | None = None
     injected: bool = False
     items: int = 1  # items in a transaction or batch
+    seconds: float = 0.0  # wall time spent in the call (the benches subtract it from handler time)
+    returned: int = 0  # items the call returned (GetItem: 0 or 1; Query/Scan: Count)
+    returned_lost: bool = False  # the call reached DynamoDB but its answer was dropped (``lose_answer``)
 
     @property
     def is_read(self) -> bool:
@@ -115,6 +119,7 @@ class DynamoTap:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _local: threading.local = field(default_factory=threading.local)
     _original: Any = None
+    _connection: Any = None
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -131,8 +136,29 @@ class DynamoTap:
         self._rules.append(_Rule(match or (lambda c: True), nth, raise_it))
         return self
 
+    def lose_answer(self, nth: int, code: str = "RequestTimeout", *, match: Matcher | None = None) -> DynamoTap:
+        """Let the ``nth`` selected call reach DynamoDB, then fail it as if the answer never came back.
+
+        The write happened; the caller sees an error (a timeout after commit, a dropped connection).
+        """
+
+        def commit_then_raise(call: Call, kwargs: dict[str, Any]) -> None:
+            self._local.bypass = True
+            try:
+                self._original(self._connection, call.operation, kwargs)
+            finally:
+                self._local.bypass = False
+            call.returned_lost = True
+            raise client_error(call.operation, code, "the answer was lost after the write")
+
+        self._rules.append(_Rule(match or (lambda c: True), nth, commit_then_raise))
+        return self
+
     def before(self, nth: int, action: Callable[[], Any], *, match: Matcher | None = None) -> DynamoTap:
-        """Run ``action`` just before the ``nth`` selected call goes out (calls it makes pass untouched)."""
+        """Run ``action`` just before the ``nth`` selected call goes out.
+
+        The calls ``action`` makes (another delivery, another Lambda) pass untouched and uncounted.
+        """
 
         def run(call: Call, kwargs: dict[str, Any]) -> None:
             self._local.bypass = True
@@ -163,6 +189,10 @@ class DynamoTap:
         return sum(1 for c in self.calls if c.is_read and not c.injected)
 
     @property
+    def items_read(self) -> int:
+        return sum(c.returned for c in self.calls if c.is_read and not c.injected)
+
+    @property
     def writes(self) -> int:
         return sum(1 for c in self.calls if c.is_write and not c.injected)
 
@@ -178,6 +208,7 @@ class DynamoTap:
 
     def _call(self, connection: Connection, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         call = Call(operation, _tables(kwargs), items=_items(kwargs))
+        self._connection = connection
         if not getattr(self._local, "bypass", False):
             with self._lock:
                 self.calls.append(call)
@@ -193,17 +224,22 @@ class DynamoTap:
                 try:
                     rule.action(call, kwargs)
                 except VerboseClientError as err:
-                    call.ok, call.error, call.injected = False, err.response["Error"]["Code"], True
+                    # A lost answer went out (it counts as a round trip); an injected failure did not.
+                    call.ok, call.error = False, err.response["Error"]["Code"]
+                    call.injected = not call.returned_lost
                     raise
-        else:
-            with self._lock:
-                self.calls.append(call)
+        started = time.perf_counter()
         try:
-            return self._original(connection, operation, kwargs)
+            result = self._original(connection, operation, kwargs)
+            if isinstance(result, dict):
+                call.returned = int(result.get("Count", 1 if result.get("Item") else 0))
+            return result
         except Exception as err:
             call.ok = False
             call.error = getattr(err, "response", {}).get("Error", {}).get("Code") or type(err).__name__
             raise
+        finally:
+            call.seconds = time.perf_counter() - started
 
     def __enter__(self) -> DynamoTap:
         self._original = Connection._make_api_call

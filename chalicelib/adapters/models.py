@@ -61,6 +61,22 @@ class _Base(Model):
         region = "ca-central-1"
         billing_mode = "PAY_PER_REQUEST"
 
+    @classmethod
+    def _get_connection(cls) -> Any:
+        """The model's table connection, talking through the one shared ``Connection``.
+
+        PynamoDB gives every model its own ``Connection``, hence its own botocore session and
+        client: a cold container paid for one per table touched (~100 ms each, measured by
+        ``make bench``). Sharing ``transaction_connection()`` builds one client per container.
+        """
+        table = super()._get_connection()
+        shared = transaction_connection()
+        if table.connection is not shared:
+            meta = table.connection.get_meta_table(table.table_name)
+            shared._tables[meta.table_name] = meta  # the same schema; replacing it is harmless
+            table.connection = shared
+        return table
+
 
 def _index_meta(name: str, projection: Any | None = None) -> type:
     return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})

@@ -356,6 +356,9 @@ class InboundService:
                 log.info("status callback for a message CMDM did not send; ignored")
                 return False
             if not status_advances(msg.status, form.status):
+                if form.error_code == OPT_OUT_ERROR and msg.error_code == OPT_OUT_ERROR:
+                    # A retry after the status was written but the opt-out was not: finish it (idempotent).
+                    self._opt_out_after_error(msg, utcnow())
                 return True
             at = utcnow()
             events: list[AuditEvent] = []

@@ -10,7 +10,8 @@ UTF-8 at all. For every request:
 - a 4xx wrote nothing: no DynamoDB write succeeded while it was handled (``DynamoTap``);
 - a 2xx left a readable file behind (the client can be read back through the API).
 
-Examples per target: 50 under ``make test``, 2,000 under ``make fuzz`` (tests/hypothesis_profiles.py).
+Examples per target: 50 under ``make test`` (profile ``ci``), 2,000 under ``make fuzz`` (profile ``fuzz``;
+see tests/hypothesis_profiles.py).
 """
 
 from __future__ import annotations
@@ -236,3 +237,65 @@ def fuzz_client(http: Any, agency: dict[str, Any]) -> str:
         cached = new_client(http, auth("amal"))["client_id"]
         agency["_fuzz_client"] = cached
     return cached
+
+
+# -- identities and the messages route ------------------------------------------------------------
+
+claim_values = st.one_of(json_values, st.sampled_from(["worker", "admin", "supervisor", "[worker]", "admin,worker",
+                                                       "calgary-cfn", "amal", "", " "]))
+
+
+@st.composite
+def fuzzed_tokens(draw: st.DrawFn) -> str:
+    """Correctly signed HS256 tokens whose claims are anything: wrong types, missing, odd text."""
+    import time
+
+    import jwt
+
+    from tests.conftest import JWT_SECRET
+
+    claims: dict[str, Any] = {"sub": "amal", "custom:agency_id": "calgary-cfn", "cognito:groups": ["worker"],
+                              "exp": int(time.time()) + 3600}
+    for key in draw(st.lists(st.sampled_from(sorted(claims)), max_size=4, unique=True)):
+        if draw(st.booleans()):
+            claims.pop(key)
+        else:
+            claims[key] = draw(claim_values)
+    if "exp" in claims and not isinstance(claims["exp"], int | float) or isinstance(claims.get("exp"), bool):
+        claims.pop("exp")  # PyJWT refuses to encode a non-numeric exp; a missing one is tested instead
+    try:
+        return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+    except (TypeError, ValueError, OverflowError):
+        return jwt.encode({"sub": "amal"}, JWT_SECRET, algorithm="HS256")
+
+
+authorization_headers = st.one_of(
+    fuzzed_tokens().map(lambda t: f"Bearer {t}"),
+    odd_text.map(lambda t: f"Bearer {t}"),
+    st.sampled_from(["", "Bearer", "Bearer ", "Basic YWRtaW46YWRtaW4=", "bearer x.y.z", "Bearer a.b",
+                     "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbWFsIn0.", "Bearer " + "A" * 9000]),
+)
+
+
+@fuzz_settings()
+@given(authorization=authorization_headers)
+def test_fuzzed_identities_are_refused_or_served_never_a_500(http, agency, authorization):
+    client = fuzz_client(http, agency)
+    # Header values must be latin-1 on the wire; anything else cannot be sent by an HTTP client.
+    header = authorization.encode("utf-8", "surrogatepass").decode("latin-1")
+    who = {"Authorization": header, "Content-Type": "application/json"}
+    for method, path, body in (("GET", f"/clients/{client}", b""), ("GET", f"/clients/{client}/messages", b""),
+                               ("PUT", f"/clients/{client}/consent", encode(CONSENT)),
+                               ("PUT", "/staff/someone", encode({"role": "worker", "name": "X"}))):
+        response, tap = send(http, method, path, who, body)
+        check(response, tap, f"{method} {path}")
+        assert response.status_code in (200, 401, 403, 404), (method, path, response.status_code)
+
+
+@fuzz_settings()
+@given(client_id=st.one_of(odd_text, st.text(max_size=70), st.just("cl_" + "0" * 20)))
+def test_fuzzed_client_ids_on_the_messages_route_are_404_or_400(http, agency, client_id):
+    path = "/clients/" + (quote(client_id.encode("utf-8", "surrogatepass"), safe="") or "%20") + "/messages"
+    response, tap = send(http, "GET", path, agency["amal"], b"")
+    check(response, tap, "GET messages")
+    assert response.status_code in (400, 403, 404), response.status_code

@@ -1,0 +1,425 @@
+"""``make bench``: what CMDM costs, each figure a ratio to a baseline measured in the same run.
+
+    python -m bench.run [--calls 300] [--imports 5] [--followup-sizes 10,1000,10000] [--write]
+
+Cases
+- inbound webhook: DynamoDB round trips by operation and the in-process handler time (Chalice's
+  test client under moto), against the floor handler of ``bench/floor.py`` (signature + one put);
+- cold start: import time of ``app.py`` in a fresh interpreter against a bare Chalice app that
+  imports only chalice, boto3 and pynamodb; the Lambda package size against the 250 MB limit;
+- follow-up run and reports: DynamoDB reads for N clients with a fixed number due (only when those
+  features are present in this branch; "not available" otherwise);
+- staff API: round trips of ``GET /clients/{id}`` and ``GET /clients/{id}/messages`` (and
+  ``GET /inquiries`` when the route exists) against one keyed read.
+
+``--write`` replaces the generated table in ``bench/RESULTS.md`` (between the bench markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+EDMONTON = ZoneInfo("America/Edmonton")
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+FOLLOWUP_DUE = 10
+
+
+@dataclass
+class Row:
+    case: str
+    measure: str
+    value: str
+    baseline: str
+    ratio: str
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}x" if base else "n/a"
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def ops_text(counter: Counter[str], calls: int) -> str:
+    return ", ".join(f"{op} {n / calls:g}" for op, n in sorted(counter.items())) or "none"
+
+
+# -- inbound webhook -------------------------------------------------------------------------------
+
+
+def bench_inbound(world: Any, calls: int) -> list[Row]:
+    import time_machine
+    from chalice.test import Client
+
+    from bench import floor
+    from bench import world as w
+    from tests.fault_helpers import DynamoTap
+
+    path = "/webhooks/twilio/messages"
+    instant = datetime(2026, 11, 23, 10, tzinfo=EDMONTON)  # a Monday, in office hours
+
+    own: dict[str, list[float]] = {"cmdm": [], "floor": []}
+
+    def post(client: Any, sender: str, tap: Any = None, who: str = "") -> float:
+        headers, body = w.signed(path, w.sms_form(sender, "I have a question about my rent", "SM" + uuid.uuid4().hex))
+        before = len(tap.calls) if tap is not None else 0
+        t0 = time.perf_counter()
+        response = client.http.post(path, headers=headers, body=body)
+        elapsed = time.perf_counter() - t0
+        if response.status_code != 200:
+            raise RuntimeError(f"webhook answered {response.status_code}: {response.body[:200]!r}")
+        if tap is not None:  # the handler's own time: what is left once DynamoDB (moto) answered
+            own[who].append(elapsed - sum(c.seconds for c in tap.calls[before:]))
+        return elapsed
+
+    senders = [c["phone"] for c in world.clients]
+    floor.configure(w.TWILIO_TOKEN, w.PUBLIC_URL)
+    with time_machine.travel(instant, tick=False), Client(floor.floor, stage_name="test",
+                                                         project_dir=str(ROOT)) as floor_client:
+        from chalicelib import bootstrap
+
+        bootstrap.reset()
+        first = post(world.client, senders[0])  # a fresh container: wiring, policies, the number's read
+        for i in range(20):  # warm both handlers (imports, connection pools, caches)
+            post(world.client, senders[i % len(senders)])
+            post(floor_client, senders[i % len(senders)])
+        with DynamoTap() as tap:
+            cmdm = [post(world.client, senders[i % len(senders)], tap, "cmdm") for i in range(calls)]
+        cmdm_ops = tap.by_operation()
+        with DynamoTap() as tap:
+            base = [post(floor_client, senders[i % len(senders)], tap, "floor") for i in range(calls)]
+        base_ops = tap.by_operation()
+
+    cmdm_rt, base_rt = sum(cmdm_ops.values()) / calls, sum(base_ops.values()) / calls
+    median, base_median = statistics.median(cmdm), statistics.median(base)
+    p99, base_p99 = percentile(cmdm, 99), percentile(base, 99)
+    return [
+        Row("inbound webhook", "DynamoDB round trips / message", f"{cmdm_rt:g} ({ops_text(cmdm_ops, calls)})",
+            f"{base_rt:g} ({ops_text(base_ops, calls)})", ratio(cmdm_rt, base_rt)),
+        Row("inbound webhook", "Scan calls", str(cmdm_ops.get("Scan", 0)), "0", "-"),
+        Row("inbound webhook", f"handler time, median of {calls}", ms(median), ms(base_median),
+            ratio(median, base_median)),
+        Row("inbound webhook", f"handler time, p99 of {calls}", ms(p99), ms(base_p99), ratio(p99, base_p99)),
+        Row("inbound webhook", "own time (handler minus DynamoDB calls), median",
+            ms(statistics.median(own["cmdm"])), ms(statistics.median(own["floor"])),
+            ratio(statistics.median(own["cmdm"]), statistics.median(own["floor"]))),
+        Row("inbound webhook", "own time (handler minus DynamoDB calls), p99",
+            ms(percentile(own["cmdm"], 99)), ms(percentile(own["floor"], 99)),
+            ratio(percentile(own["cmdm"], 99), percentile(own["floor"], 99))),
+        Row("inbound webhook", "first request of a fresh container", ms(first), ms(median) + " (warm median)",
+            ratio(first, median)),
+    ]
+
+
+# -- staff API -------------------------------------------------------------------------------------
+
+
+def bench_staff_api(world: Any, calls: int) -> list[Row]:
+    from app import app
+    from tests.fault_helpers import DynamoTap
+
+    client_id = world.clients[0]["client_id"]
+    targets = [("GET /clients/{id}", f"/clients/{client_id}"),
+               ("GET /clients/{id}/messages", f"/clients/{client_id}/messages")]
+    if "/inquiries" in app.routes and "GET" in app.routes["/inquiries"]:
+        targets.append(("GET /inquiries", "/inquiries"))
+    rows = []
+    for label, path in targets:
+        world.call("GET", path, world.worker)  # warm
+        times = []
+        with DynamoTap() as tap:
+            for _ in range(max(10, calls // 5)):
+                t0 = time.perf_counter()
+                world.call("GET", path, world.worker)
+                times.append(time.perf_counter() - t0)
+        n = len(times)
+        ops = tap.by_operation()
+        rt = sum(ops.values()) / n
+        rows.append(Row("staff API", f"{label}: DynamoDB round trips", f"{rt:g} ({ops_text(ops, n)})",
+                        "1 (one keyed read)", ratio(rt, 1)))
+        rows.append(Row("staff API", f"{label}: median handler time", ms(statistics.median(times)), "-", "-"))
+    return rows
+
+
+# -- follow-ups and reports ------------------------------------------------------------------------
+
+
+def bench_followups(world: Any, sizes: list[int]) -> list[Row]:
+    """Reads of the follow-up run and of the reports for N clients, FOLLOWUP_DUE of them due.
+
+    Built by other teams (issues 5 and 6); measured here only when present in this branch.
+    """
+    import app as application
+    from tests.fault_helpers import DynamoTap
+
+    rows = []
+    has_followups = "run_followups" in getattr(application, "JOBS", {})
+    report_paths = sorted(p for p, r in application.app.routes.items() if p.startswith("/reports") and "GET" in r
+                          and "{" not in p)
+    if not has_followups:
+        rows.append(Row("follow-up run", "DynamoDB reads for " + "/".join(f"{s:,}" for s in sizes) + " clients",
+                        "not available (run_followups not in this branch)", "-", "-"))
+    if not report_paths:
+        rows.append(Row("reports", "DynamoDB reads for " + "/".join(f"{s:,}" for s in sizes) + " clients",
+                        "not available (no GET /reports route in this branch)", "-", "-"))
+    if not has_followups and not report_paths:
+        return rows
+    import time_machine
+
+    supervisor = __import__("bench.world", fromlist=["bearer"]).bearer("sup-maria", "supervisor")
+    first_reads = None
+    for size in sizes:
+        missing = size - len(world.clients)
+        if missing > 0:
+            world.add_clients(missing)
+        # Only FOLLOWUP_DUE clients are due: the others are opted out (nothing may be sent to them).
+        from chalicelib.adapters import models as m
+
+        for i, c in enumerate(world.clients):
+            if i >= FOLLOWUP_DUE:
+                item = m.ClientModel.get(c["client_id"])  # read first: the update is conditioned on its version
+                if not item.opted_out:
+                    item.update(actions=[m.ClientModel.opted_out.set(True)])
+        with time_machine.travel(datetime(2027, 1, 12, 17, tzinfo=UTC), tick=False):
+            if has_followups:
+                with DynamoTap() as tap:
+                    application.run_job("run_followups")
+                reads = tap.reads
+                first_reads = first_reads or reads
+                rows.append(Row("follow-up run", f"DynamoDB reads, {size:,} clients ({FOLLOWUP_DUE} due)",
+                                f"{reads} calls, {tap.items_read} items (scans: {tap.by_operation().get('Scan', 0)})",
+                                f"{first_reads} calls (at {sizes[0]:,} clients)", ratio(reads, first_reads)))
+            for path in report_paths:
+                with DynamoTap() as tap:
+                    world.client.http.get(path, headers=supervisor)
+                rows.append(Row("reports", f"GET {path}: DynamoDB reads, {size:,} clients",
+                                f"{tap.reads} calls, {tap.items_read} items (scans: {tap.by_operation().get('Scan', 0)})",
+                                "-", "-"))
+    return rows
+
+
+# -- cold start and package size -------------------------------------------------------------------
+
+IMPORT_APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+IMPORT_BARE = ("import time; t = time.perf_counter(); import chalice, boto3, pynamodb.models; "
+               "app = chalice.Chalice(app_name='bare'); print(time.perf_counter() - t)")
+
+
+def _import_time(code: str, runs: int) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=True)
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+# A fresh interpreter that imports the handler and serves one signed webhook, the way a Lambda's
+# first invocation does; DynamoDB is the bench's moto server on loopback.
+FIRST_REQUEST = """
+import json, sys, time
+t0 = time.perf_counter()
+if sys.argv[1] == "cmdm":
+    import app
+    handler = app.app
+else:
+    from bench import floor
+    from chalicelib.adapters import models
+    import os
+    models.configure(os.environ["CMDM_TABLE_PREFIX"], "ca-central-1", os.environ["DYNAMODB_ENDPOINT"])
+    floor.configure(os.environ["TWILIO_AUTH_TOKEN"], os.environ["CMDM_PUBLIC_URL"])
+    handler = floor.floor
+t1 = time.perf_counter()
+result = handler(json.loads(sys.argv[2]), None)
+t2 = time.perf_counter()
+assert result["statusCode"] == 200, result
+print(t1 - t0, t2 - t0)
+"""
+
+
+def _api_event(path: str, headers: dict[str, str], body: str) -> dict[str, Any]:
+    return {
+        "resource": path, "path": path, "httpMethod": "POST", "headers": {**headers, "Host": "cmdm.bench.test"},
+        "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None, "body": body, "isBase64Encoded": False,
+        "requestContext": {"resourcePath": path, "httpMethod": "POST", "stage": "api", "requestId": "bench",
+                           "identity": {"sourceIp": "127.0.0.1"}},
+    }
+
+
+def bench_first_request(world: Any, runs: int) -> list[Row]:
+    """Import + first webhook in a fresh interpreter: CMDM against the floor handler."""
+    import json
+
+    from moto.server import ThreadedMotoServer
+
+    from bench import world as w
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(w.ENV, DYNAMODB_ENDPOINT=f"http://{host}:{port}", PYTHONDONTWRITEBYTECODE="1")
+    path = "/webhooks/twilio/messages"
+    samples: dict[str, list[tuple[float, float]]] = {"cmdm": [], "floor": []}
+    try:
+        for i in range(runs):
+            for who in ("cmdm", "floor"):
+                sender = world.clients[i % len(world.clients)]["phone"]
+                headers, body = w.signed(path, w.sms_form(sender, "first message", "SM" + uuid.uuid4().hex))
+                out = subprocess.run([sys.executable, "-c", FIRST_REQUEST, who,
+                                      json.dumps(_api_event(path, headers, body))],
+                                     cwd=ROOT, env=env, capture_output=True, text=True)
+                if out.returncode:
+                    raise RuntimeError(f"first request ({who}) failed: {out.stderr[-800:]}")
+                imported, served = (float(x) for x in out.stdout.split()[-2:])
+                samples[who].append((imported, served))
+    finally:
+        server.stop()
+    cm = statistics.median(s[1] for s in samples["cmdm"])
+    fl = statistics.median(s[1] for s in samples["floor"])
+    return [Row("cold start", f"fresh interpreter: import + first webhook served (median of {runs})", ms(cm),
+                ms(fl) + " (floor handler)", ratio(cm, fl))]
+
+
+def bench_cold_start(runs: int) -> list[Row]:
+    app_s, bare_s = _import_time(IMPORT_APP, runs), _import_time(IMPORT_BARE, runs)
+    size, how = package_size()
+    return [
+        Row("cold start", f"import app.py, fresh interpreter (median of {runs})", ms(app_s),
+            ms(bare_s) + " (bare Chalice app importing chalice+boto3+pynamodb)", ratio(app_s, bare_s)),
+        Row("cold start", f"deployment package, unzipped ({how})", f"{size / 1e6:.1f} MB", "250 MB Lambda limit",
+            f"{size / LAMBDA_UNZIPPED_LIMIT:.0%}"),
+    ]
+
+
+def _requirement_names(path: Path) -> list[str]:
+    names = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.append(line.split("==")[0].split("[")[0].strip())
+    return names
+
+
+def package_size() -> tuple[int, str]:
+    """The zip from ``make package`` when one exists, else the installed size of the runtime closure."""
+    import zipfile
+
+    for candidate in sorted((ROOT / "build").glob("*/deployment.zip")):
+        with zipfile.ZipFile(candidate) as zf:
+            return sum(i.file_size for i in zf.infolist()), f"{candidate.relative_to(ROOT)} from make package"
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    todo = _requirement_names(ROOT / "requirements.txt")
+    total = 0
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or ():
+            located = Path(str(dist.locate_file(file)))
+            if located.is_file() and "__pycache__" not in located.parts:
+                total += located.stat().st_size
+        for req in dist.requires or ():
+            parsed = Requirement(req)
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                todo.append(parsed.name)
+    chalice_runtime = (Path(__import__("chalice").__file__).parent / "app.py").stat().st_size
+    own = sum(p.stat().st_size for p in [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")])
+    return total + chalice_runtime + own, (f"site-packages of requirements.txt and its {len(seen)} "
+                                          "distributions incl. botocore, + app.py, chalicelib/; no make package zip")
+
+
+# -- output ----------------------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| case | measure | CMDM | baseline | ratio |", "|---|---|---|---|---|"]
+    lines += [f"| {r.case} | {r.measure} | {r.value} | {r.baseline} | {r.ratio} |" for r in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    return (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs (nproc), "
+            f"Python {platform.python_version()} on {platform.system()} {platform.machine()}; "
+            "moto in-process, with per-item transaction rollback (bench/load_stack.py)")
+
+
+def write_results(text: str, start: str = START, end: str = END) -> None:
+    """Replace the block between ``start`` and ``end`` in bench/RESULTS.md (appended if missing)."""
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# CMDM evidence\n"
+    if start not in current:
+        current += f"\n{start}\n{end}\n"
+    head, rest = current.split(start, 1)
+    _, tail = rest.split(end, 1)
+    RESULTS.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300, help="webhook calls per handler (default 300)")
+    parser.add_argument("--imports", type=int, default=5, help="fresh interpreters per import timing")
+    parser.add_argument("--clients", type=int, default=50, help="client files the webhooks rotate over")
+    parser.add_argument("--followup-sizes", default="10,1000,10000")
+    parser.add_argument("--write", action="store_true", help="record the table in bench/RESULTS.md")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    import logging
+
+    logging.disable(logging.WARNING)
+    from bench import world as w
+
+    rows = bench_cold_start(args.imports)
+    started = w.start(clients=args.clients)
+    try:
+        rows += bench_first_request(started, args.imports)
+        rows += bench_inbound(started, args.calls)
+        rows += bench_staff_api(started, args.calls)
+        rows += bench_followups(started, [int(s) for s in args.followup_sizes.split(",") if s])
+    finally:
+        started.close()
+    text = f"Measured {machine()}.\n\n{table(rows)}"
+    print(text)
+    if args.write:
+        write_results(text)
+        print(f"\nrecorded in {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
