@@ -107,13 +107,14 @@ class Container:
         from .services.inbound import AbsenceCovers, InboundService, NumberCache
 
         store = self.store  # configures the models first
+        inbound_store = InboundStore()
         return InboundService(
-            InboundStore(),
+            inbound_store,
             NumberCache(store.get_number),
             self.policies,
             rate_secret=self.twilio_credentials[1].encode(),
             records=store,
-            cover_lookup=AbsenceCovers(store.list_staff, self.outbound_store.absences_by_staff, self.policies),
+            cover_lookup=AbsenceCovers(inbound_store.staff_directory, self.policies),
             on_score=self._record_survey_score,
         )
 

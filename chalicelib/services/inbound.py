@@ -153,27 +153,26 @@ class NumberCache:
 class AbsenceCovers:
     """Who covers an absent case manager, for the inbound side (``domain.inbound.Cover``).
 
-    Reads the agency's staff (names and absences) at most once a minute per container, so an
-    inbound message pays no extra round trip; a newly recorded absence applies within a minute.
+    Reads the agency's staff (names and absences, one Query) at most once a minute per container,
+    so a warm container's inbound message pays no extra round trip; a newly recorded absence
+    applies within a minute.
     """
 
-    def __init__(self, list_staff: Callable[[str], list[Any]], absences_by_staff: Callable[[str], Mapping[str, Any]],
-                 policies: Any, ttl_seconds: float = 60.0) -> None:
-        self._list_staff = list_staff
-        self._absences_by_staff = absences_by_staff
+    def __init__(self, directory: Callable[[str], tuple[Mapping[str, str], Mapping[str, Any]]], policies: Any,
+                 ttl_seconds: float = 60.0) -> None:
+        self._directory = directory
         self._policies = policies
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, dict[str, str], Mapping[str, Any]]] = {}
+        self._cache: dict[str, tuple[float, Mapping[str, str], Mapping[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def _agency(self, agency_id: str) -> tuple[dict[str, str], Mapping[str, Any]]:
+    def _agency(self, agency_id: str) -> tuple[Mapping[str, str], Mapping[str, Any]]:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(agency_id)
             if hit is not None and now - hit[0] < self._ttl:
                 return hit[1], hit[2]
-        names = {staff.staff_id: staff.name for staff in self._list_staff(agency_id)}
-        absences = self._absences_by_staff(agency_id)
+        names, absences = self._directory(agency_id)
         with self._lock:
             self._cache[agency_id] = (now, names, absences)
         return names, absences
