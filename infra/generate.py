@@ -54,8 +54,8 @@ DYNAMODB_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:UpdateItem",  # also what TransactWriteItems updates need
 ]
-S3_OBJECT_ACTIONS = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-S3_BUCKET_ACTIONS = ["s3:ListBucket"]  # so a missing object is a 404, not a 403
+S3_OBJECT_ACTIONS = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:PutObject"]
+S3_BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions"]  # 404 not 403; erasure purges versions
 SECRET_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
 SQS_ACTIONS = [
     "sqs:ChangeMessageVisibility",
