@@ -59,17 +59,20 @@ def webhook_urls(public_url: str) -> tuple[str, str]:
 
 
 def work_numbers(agency: str | None = None) -> list[WorkNumber]:
-    """Every registered work number (of one agency), sorted."""
-    from . import bootstrap
-    from .adapters import models as m
+    """Every registered work number (of one agency, or of every agency with a policy), sorted.
 
-    _ = bootstrap.container().store  # points the models at this stage's tables
-    condition = (m.NumberModel.agency_id == agency) if agency else None
-    items = m.NumberModel.scan(condition) if condition is not None else m.NumberModel.scan()
-    numbers = [
-        WorkNumber(i.number, i.agency_id, i.staff_id, frozenset(i.channels or ()))
-        for i in items
-    ]
+    Keyed reads only: the agency's staff (Query), then each worker's numbers (Query on by_staff).
+    """
+    from . import bootstrap
+
+    container = bootstrap.container()
+    store = container.store
+    agencies = [agency] if agency else [p.agency_id for p in container.policies.all()]
+    numbers = []
+    for agency_id in agencies:
+        for staff in store.list_staff(agency_id):
+            for n in store.numbers_of(agency_id, staff.staff_id):
+                numbers.append(WorkNumber(n.number, n.agency_id, n.staff_id, frozenset(c.value for c in n.channels)))
     return sorted(numbers, key=lambda n: (n.agency_id, n.number))
 
 

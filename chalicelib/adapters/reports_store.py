@@ -259,7 +259,7 @@ class S3Media:
             code = err.response.get("Error", {}).get("Code", "")
             if code not in ("AccessDenied", "AccessDeniedException"):
                 raise
-            log.warning("old media versions are left to the bucket's lifecycle rule (%s)", code)
+            log.warning("old media versions are left for the bucket's lifecycle rule (%s)", code)
 
 
 class FileRightsStore:

@@ -220,7 +220,7 @@ class InboundService:
         number = self.numbers.get(form.to)
         if number is None:
             # A number Twilio points at us but nobody registered: nothing to file it under.
-            log.warning("inbound message to an unregistered work number; ignored")
+            log.warning("inbound message for an unregistered work number; ignored")
             return Outcome()
         policy: Policy = self.policies.get(number.agency_id)
         at = utcnow()

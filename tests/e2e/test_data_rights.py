@@ -16,6 +16,7 @@ from chalicelib.adapters.reports_store import closing_changes, reopening_changes
 from chalicelib.adapters.store import sort_key
 from chalicelib.domain.audit import AuditEvent, AuditType
 from tests.conftest import auth, new_client
+from tests.storage_dump import every_stored_text as everything_stored
 
 AGENCY = "calgary-cfn"
 BUCKET = "cmdm-test-media"
@@ -68,19 +69,6 @@ def close(client_id: str, at: datetime, conduct: bool = False) -> None:
     event = AuditEvent(agency_id=AGENCY, type=AuditType.CLIENT_STATUS, at=at, actor="admin-lee",
                        client_id=client_id, staff_id="amal", details={"status": "closed", "conduct": conduct})
     store.update_client(store.get_client(client_id), closing_changes(at), [event])
-
-
-def everything_stored() -> str:
-    """Every item of every table and every object in the bucket, as text (a test-only scan)."""
-    dynamo = boto3.client("dynamodb", region_name="ca-central-1")
-    dump = []
-    for model in m.ALL_MODELS:
-        for page in dynamo.get_paginator("scan").paginate(TableName=model.Meta.table_name):
-            dump.extend(json.dumps(item, ensure_ascii=False) for item in page["Items"])
-    for obj in s3().list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        dump.append(obj["Key"])
-        dump.append(s3().get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read().decode("utf-8", "replace"))
-    return "\n".join(dump)
 
 
 # --- export --------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 import time_machine
 
 from tests.conftest import new_client
+from tests.storage_dump import every_stored_text
 from tests.twilio_helpers import PUBLIC_URL, inbound, new_sid, post, signature, sms_form, status_form, whatsapp_form
 
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -44,22 +44,6 @@ def audit_types(client_id: str | None = None) -> list[str]:
     from chalicelib.adapters import models as m
 
     return sorted(i.type for i in m.AuditModel.scan() if client_id is None or i.client_id == client_id)
-
-
-def every_stored_text() -> str:
-    """Every item of every table and every bucket object, as one string (test-only scans)."""
-    from chalicelib.adapters import models as m
-
-    dynamo = boto3.client("dynamodb", region_name="ca-central-1")
-    parts = []
-    for model in m.ALL_MODELS:
-        for page in dynamo.get_paginator("scan").paginate(TableName=model.Meta.table_name):
-            parts.append(json.dumps(page["Items"], ensure_ascii=False))
-    s3 = boto3.resource("s3", region_name="ca-central-1")
-    for bucket in s3.buckets.all():
-        for obj in bucket.objects.all():
-            parts.append(obj.get()["Body"].read().decode("utf-8", "replace"))
-    return "\n".join(parts)
 
 
 @pytest.fixture

@@ -18,16 +18,15 @@ Calgary, November 2026 (UTC-7), Monday 16 to Friday 20:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import boto3
 import time_machine
 
 import app as application
 from chalicelib.adapters import models as m
 from tests.conftest import new_client
+from tests.storage_dump import every_stored_text
 from tests.twilio_helpers import inbound, sms_form
 
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -140,17 +139,3 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
     assert (r.json["totals"]["active_clients"], r.json["totals"]["messages_in"]) == (1, 3)
     r = http.call("GET", "/reports/compliance?from=2026-11-16&to=2026-11-20", sup)
     assert r.json["totals"]["inquiries"] == 3  # the erased file's inquiries still count
-
-
-def every_stored_text() -> str:
-    dynamo = boto3.client("dynamodb", region_name="ca-central-1")
-    parts = []
-    for model in m.ALL_MODELS:
-        for page in dynamo.get_paginator("scan").paginate(TableName=model.Meta.table_name):
-            parts.append(json.dumps(page["Items"], ensure_ascii=False))
-    s3 = boto3.resource("s3", region_name="ca-central-1")
-    for bucket in s3.buckets.all():
-        for obj in bucket.objects.all():
-            parts.append(obj.key)
-            parts.append(obj.get()["Body"].read().decode("utf-8", "replace"))
-    return "\n".join(parts)
