@@ -40,6 +40,18 @@ AMAL_NUMBER = "+15873550101"
 FATIMA = "+15875550123"
 INSTANTS = ["2026-11-23T10:00", "2026-11-27T18:00"]  # in hours; Friday evening (automatic reply)
 
+@pytest.fixture(autouse=True)
+def _per_item_transaction_rollback(aws: None) -> Any:
+    """moto copies whole tables on every transaction; with thousands of examples sharing one moto
+    world that makes the run quadratic. Per-item rollback keeps transactions all-or-nothing
+    (tests/integration/test_load_stack_rollback.py) at a constant cost; undone after the test."""
+    from bench.load_stack import cheap_transaction_rollback
+
+    undo = cheap_transaction_rollback()
+    yield
+    undo()
+
+
 ODD = [
     "\u200f", "\u202e", "\u2066", "\u0000", "\u0007", "\u0301", "e\u0301\u0301\u0301", "\ufeff", "\U0001f600",
     "\U0001f469\u200d\U0001f467", "\u0645\u0631\u062d\u0628\u0627", "\u00a0", "\r\n", "\t", "STOP", "START",
