@@ -101,6 +101,7 @@ def configure_numbers(client: Any, numbers: list[WorkNumber], public_url: str, d
             current = found[0]
             if (
                 current.sms_url == sms_url
+                and current.sms_fallback_url == sms_url
                 and (current.sms_method or "POST").upper() == "POST"
                 and current.status_callback == status_url
             ):
@@ -114,6 +115,10 @@ def configure_numbers(client: Any, numbers: list[WorkNumber], public_url: str, d
             client.incoming_phone_numbers(current.sid).update(
                 sms_url=sms_url,
                 sms_method="POST",
+                # The same webhook as the fallback: if the first try fails (a 5xx after a DynamoDB
+                # throttle, a timeout), Twilio tries once more, and the MessageSid claim keeps it single.
+                sms_fallback_url=sms_url,
+                sms_fallback_method="POST",
                 status_callback=status_url,
                 status_callback_method="POST",
             )

@@ -8,8 +8,8 @@ The contract these tests pin down (issue 8):
   exception's type. We keep 500 rather than inventing a 503 + ``Retry-After``: Twilio does not
   retry an inbound-message webhook on its own and treats every 5xx and every timeout alike (it
   logs error 11200 and calls the number's ``sms_fallback_url`` if one is set), so a different 5xx
-  code would buy nothing. Ways to get the retry: set the fallback URL to the same webhook (today
-  ``chalicelib/numbers_setup.py`` sets only ``sms_url``), or Twilio's connection overrides
+  code would buy nothing. Ways to get the retry: the fallback URL set to the same webhook
+  (``chalicelib/numbers_setup.py`` does so for SMS numbers), or Twilio's connection overrides
   (``#rc=2&rp=5xx`` appended to the webhook URL; how they interact with the signature was not
   checked here); otherwise the failed delivery stays in Twilio's message log for a replay. Any
   retry is safe.

@@ -81,6 +81,7 @@ class FakeTwilio:
                     return self._reply(404, {"code": 20404, "message": "not found", "status": 404})
                 record = fake.numbers[sid]
                 for field, key in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"),
+                                   ("SmsFallbackUrl", "sms_fallback_url"), ("SmsFallbackMethod", "sms_fallback_method"),
                                    ("StatusCallback", "status_callback"),
                                    ("StatusCallbackMethod", "status_callback_method")):
                     if field in form:
@@ -117,6 +118,8 @@ def test_configure_points_every_sms_number_at_the_webhooks(twilio: FakeTwilio, c
         assert form == {
             "SmsUrl": [f"{PUBLIC_URL}/webhooks/twilio/messages"],
             "SmsMethod": ["POST"],
+            "SmsFallbackUrl": [f"{PUBLIC_URL}/webhooks/twilio/messages"],
+            "SmsFallbackMethod": ["POST"],
             "StatusCallback": [f"{PUBLIC_URL}/webhooks/twilio/status"],
             "StatusCallbackMethod": ["POST"],
         }
