@@ -319,9 +319,29 @@ def list_notifications() -> Any:
     from chalicelib.services.messaging import notification_view
 
     who = principal()
-    found = bootstrap.container().messaging.notifications(who)
+    params = app.current_request.query_params or {}
+    unread = params.get("unread", "").lower() in ("1", "true", "yes")
+    found = bootstrap.container().messaging.notifications(who, unread_only=unread)
     zone = _zone(who.agency_id)
     return {"notifications": [notification_view(n, zone) for n in found]}
+
+
+@staff_route("/notifications/{notification_id}/read", ["PUT"])
+@handled
+def read_notification(notification_id: str) -> Any:
+    from chalicelib.services.messaging import notification_view
+
+    who = principal()
+    note = bootstrap.container().messaging.mark_read(who, unquote(notification_id))
+    return notification_view(note, _zone(who.agency_id))
+
+
+@staff_route("/staff/{staff_id}/absences/{absence_id}", ["DELETE"])
+@handled
+def delete_absence(staff_id: str, absence_id: str) -> Any:
+    who = principal()
+    bootstrap.container().absences.remove(who, unquote(staff_id), unquote(absence_id))
+    return {"staff_id": unquote(staff_id), "absence_id": unquote(absence_id), "removed": True}
 
 
 @staff_route("/staff/{staff_id}/absences/{absence_id}", ["PUT"])

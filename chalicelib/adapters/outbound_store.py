@@ -417,6 +417,24 @@ class OutboundStore:
         items = m.NotificationModel.query(agency_staff(agency_id, staff_id), scan_index_forward=False, limit=limit)
         return [notification_from(i) for i in items]
 
+    def mark_read(self, agency_id: str, staff_id: str, notification_id: str) -> Notification | None:
+        """Mark one of the caller's notifications read; None when the caller has no such one.
+
+        A keyed Query of the caller's own notifications (newest first) finds the sort key, which
+        starts with the instant; the update is conditioned on the item still existing.
+        """
+        recipient = agency_staff(agency_id, staff_id)
+        suffix = "#" + notification_id
+        for item in m.NotificationModel.query(recipient, scan_index_forward=False):
+            if not item.sk.endswith(suffix):
+                continue
+            try:
+                item.update(actions=[m.NotificationModel.read.set(True)], condition=m.NotificationModel.sk.exists())
+            except UpdateError:
+                return None
+            return notification_from(item)
+        return None
+
     # -- staff and absences ---------------------------------------------------------------------
 
     def staff_ids_with_role(self, agency_id: str, role: Role) -> list[str]:
@@ -432,6 +450,23 @@ class OutboundStore:
         except DoesNotExist:
             return []
         return [absence_from(a) for a in (item.absences or [])]
+
+    def remove_absence(self, agency_id: str, staff_id: str, absence_id: str, event: AuditEvent) -> bool:
+        """Delete one absence (e.g. the worker came back early); False when there was none."""
+        from .store import audit_item
+
+        try:
+            item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
+        except DoesNotExist:
+            return False
+        previous = item.absences or []
+        kept = [a for a in previous if a.absence_id != absence_id]
+        if len(kept) == len(previous):
+            return False
+        with TransactWrite(connection=m.transaction_connection()) as tx:
+            tx.update(item, actions=[m.StaffModel.absences.set(kept)])
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        return True
 
     def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
         """Create or replace one absence of a staff member; True when it is new.

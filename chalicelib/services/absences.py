@@ -91,6 +91,18 @@ class AbsenceService:
         is_new = self._outbound.put_absence(principal.agency_id, staff_id, absence, event)
         return absence, is_new
 
+    def remove(self, principal: Principal, staff_id: str, absence_id: str) -> None:
+        """The worker is back early, or the absence was entered by mistake."""
+        staff_id = v.identifier(staff_id, "staff_id")
+        if not (principal.is_admin() or principal.staff_id == staff_id):
+            raise Forbidden("only the worker themself or an administrator may remove an absence")
+        event = AuditEvent(agency_id=principal.agency_id, type=AuditType.ABSENCE_RECORDED, at=utcnow(),
+                           actor=principal.staff_id, staff_id=staff_id,
+                           details={"absence_id": absence_id, "removed": True})
+        if not v.is_identifier(absence_id) or not self._outbound.remove_absence(
+                principal.agency_id, staff_id, absence_id, event):
+            raise NotFound("no such absence")
+
     def covering_for(self, principal: Principal) -> frozenset[str]:
         """Colleagues whose absence today (agency-local) the caller covers; one Query, workers only."""
         if principal.sees_whole_agency():

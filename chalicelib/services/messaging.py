@@ -432,8 +432,18 @@ class MessagingService:
                 found.extend(self._outbound.inquiries_of_staff(principal.agency_id, staff_id, status, LIST_LIMIT))
         return sorted(found, key=lambda i: (i.due_at, i.inquiry_id))
 
-    def notifications(self, principal: Principal) -> list[Notification]:
-        return self._outbound.notifications_of(principal.agency_id, principal.staff_id, LIST_LIMIT)
+    def notifications(self, principal: Principal, unread_only: bool = False) -> list[Notification]:
+        found = self._outbound.notifications_of(principal.agency_id, principal.staff_id, LIST_LIMIT)
+        return [n for n in found if not n.read] if unread_only else found
+
+    def mark_read(self, principal: Principal, notification_id: str) -> Notification:
+        """Mark one of the caller's own notifications read (another person's is simply not found)."""
+        if not v.is_identifier(notification_id):
+            raise NotFound("no such notification")
+        note = self._outbound.mark_read(principal.agency_id, principal.staff_id, notification_id)
+        if note is None:
+            raise NotFound("no such notification")
+        return note
 
 
 def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:

@@ -67,6 +67,12 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/staff/{staff_id}/absences/{absence_id}"): row(
         401, 404, 403, 403, OK, OK, params={"staff_id": "amal", "absence_id": "matrix-leave"},
         body={"start": "2026-03-02", "end": "2026-03-06", "cover_id": "jean"}),
+    # Nobody may remove an absence that does not exist; who may remove one is in test_staff_messages.
+    ("DELETE", "/staff/{staff_id}/absences/{absence_id}"): row(
+        401, 404, 403, 403, 404, 404, params={"staff_id": "amal", "absence_id": "no-such-leave"}),
+    # A notification is only ever its recipient's: everyone else's id is simply not found.
+    ("PUT", "/notifications/{notification_id}/read"): row(
+        401, 404, 404, 404, 404, 404, params={"notification_id": "nt_not_yours"}),
 }
 
 

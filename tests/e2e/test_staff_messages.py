@@ -473,3 +473,30 @@ def test_old_absences_are_dropped_and_the_list_is_bounded(http, agency):
         assert put(f"a{i}", "2026-03-01", "2026-03-02") == 201
     assert put("one-too-many", "2026-04-01", "2026-04-02") == 409
     assert put("a5", "2026-03-03", "2026-03-04") == 200, "changing an existing one is still fine"
+
+
+def test_supervisor_marks_an_override_notification_read_and_it_leaves_the_unread_list(http, agency):
+    with time_machine.travel(at(FRIDAY_EVENING), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        send(http, agency["amal"], client["client_id"], "Bed tonight", override_reason="no shelter tonight")
+    [note] = http.call("GET", "/notifications?unread=true", agency["supervisor"]).json["notifications"]
+    assert note["read"] is False
+    assert http.call("PUT", f"/notifications/{note['id']}/read", agency["admin"]).status_code == 404
+    r = http.call("PUT", f"/notifications/{note['id']}/read", agency["supervisor"])
+    assert r.status_code == 200 and r.json["read"] is True
+    assert http.call("GET", "/notifications?unread=true", agency["supervisor"]).json["notifications"] == []
+    assert [n["read"] for n in http.call("GET", "/notifications", agency["supervisor"]).json["notifications"]] == [True]
+
+
+def test_worker_back_early_removes_the_absence_and_the_cover_loses_access(http, agency):
+    with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False):
+        client = new_client(http, agency["amal"], channel="sms")
+        r = http.call("PUT", "/staff/amal/absences/leave-1", agency["amal"],
+                      {"start": "2026-02-10", "end": "2026-02-20", "cover_id": "jean"})
+        assert r.status_code == 201, r.body
+        assert http.call("GET", f"/clients/{client['client_id']}", agency["jean"]).status_code == 200
+        assert http.call("DELETE", "/staff/amal/absences/leave-1", agency["jean"]).status_code == 403
+        r = http.call("DELETE", "/staff/amal/absences/leave-1", agency["amal"])
+        assert r.status_code == 200 and r.json["removed"] is True
+        assert http.call("GET", f"/clients/{client['client_id']}", agency["jean"]).status_code == 403
+        assert http.call("DELETE", "/staff/amal/absences/leave-1", agency["amal"]).status_code == 404
