@@ -170,6 +170,18 @@ def create_client() -> Any:
     return created(client_view(client, _zone(client.agency_id)))
 
 
+@staff_route("/clients", ["GET"])
+@handled
+def list_clients() -> Any:
+    from chalicelib.views import client_view
+
+    who = principal()
+    params = app.current_request.query_params or {}
+    found = bootstrap.container().clients.caseload(who, params.get("staff_id"))
+    zone = _zone(who.agency_id)
+    return {"clients": [client_view(c, zone) for c in found]}
+
+
 @staff_route("/clients/{client_id}", ["GET"])
 @handled
 def get_client(client_id: str) -> Any:

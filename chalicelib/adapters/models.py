@@ -10,6 +10,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | worker's number for a channel (outbound)       | numbers / by_staff            | Query agency_staff                    |
 | inbound `From` -> client file                  | contacts                      | GetItem contact_key (agency#chan#e164)|
 | GET /clients/{id}                              | clients                       | GetItem client_id                     |
+| GET /clients (caseload)                        | clients / by_case_manager, by_agency | Query agency_staff / agency_id  |
 | a worker's clients (re-assignment, follow-ups) | clients / by_case_manager     | Query agency_staff                    |
 | an agency's clients (usage report)             | clients / by_agency           | Query agency_id, created_at range     |
 | clients due a follow-up                        | clients / followups_due       | Query followup_agency, next_followup_at <= now (sparse) |

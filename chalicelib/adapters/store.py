@@ -293,6 +293,10 @@ class DynamoStore:
         for item in m.ClientModel.by_case_manager.query(agency_staff(agency_id, staff_id)):
             yield client_from(item)
 
+    def clients_in_agency(self, agency_id: str) -> Iterator[Client]:
+        for item in m.ClientModel.by_agency.query(agency_id):
+            yield client_from(item)
+
     def create_client(self, client: Client, event: AuditEvent) -> None:
         item = m.ClientModel(
             client_id=client.client_id,

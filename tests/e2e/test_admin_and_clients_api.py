@@ -177,3 +177,20 @@ def test_times_are_written_in_agency_local_offset(http, agency):
     with time_machine.travel("2026-07-06T16:00:00+00:00", tick=False):
         client = new_client(http, auth("amal"))
     assert client["created_at"].endswith("-06:00")  # MDT in July
+
+
+def test_caseload_lists_a_workers_own_files_and_the_whole_agency_for_supervisors(http, agency):
+    from tests.conftest import new_client
+
+    fatima = new_client(http, agency["amal"], phone="+15875550123")
+    joseph = new_client(http, agency["jean"], phone="+15875550124", channel="sms", language="fr", manager="jean")
+    mine = http.call("GET", "/clients", agency["amal"]).json["clients"]
+    assert [c["client_id"] for c in mine] == [fatima["client_id"]]
+    everyone = http.call("GET", "/clients", agency["supervisor"]).json["clients"]
+    assert {c["client_id"] for c in everyone} == {fatima["client_id"], joseph["client_id"]}
+    jeans = http.call("GET", "/clients?staff_id=jean", agency["admin"]).json["clients"]
+    assert [c["client_id"] for c in jeans] == [joseph["client_id"]]
+    assert http.call("GET", "/clients?staff_id=jean", agency["amal"]).status_code == 403
+    from tests.conftest import auth
+
+    assert http.call("GET", "/clients", auth("admin-h", "admin", "halifax-isans")).json["clients"] == []

@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
                                       body={"staff_id": "amal", "channels": ["sms", "whatsapp"]}),
     ("POST", "/clients"): row(401, 404, 403, 403, OK, OK, body={
         "case_manager_id": "amal", "phone": "+15875550177", "channel": "sms", "language": "en", "name": "N"}),
+    ("GET", "/clients"): row(401, OK, OK, OK, OK, OK),
     ("GET", "/clients/{client_id}"): row(401, 404, 403, OK, OK, OK),
     ("PUT", "/clients/{client_id}/consent"): row(401, 404, 403, 403, OK, OK, body=CONSENT),
     ("DELETE", "/clients/{client_id}/consent"): row(401, 404, 403, 403, OK, OK, body={"reason": "matrix"}),
