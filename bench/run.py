@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -191,19 +191,25 @@ def bench_followups(world: Any, sizes: list[int]) -> list[Row]:
 
     supervisor = __import__("bench.world", fromlist=["bearer"]).bearer("sup-maria", "supervisor")
     first_reads = None
-    for size in sizes:
+    for index, size in enumerate(sizes):
         missing = size - len(world.clients)
         if missing > 0:
             world.add_clients(missing)
-        # Only FOLLOWUP_DUE clients are due: the others are opted out (nothing may be sent to them).
+        # Only FOLLOWUP_DUE clients are due. The others are what a quiet week looks like for most of
+        # a caseload: their next follow-up, check-in and survey are all later than the run.
         from chalicelib.adapters import models as m
 
+        later = datetime(2028, 3, 1, 17, tzinfo=UTC)
         for i, c in enumerate(world.clients):
             if i >= FOLLOWUP_DUE:
                 item = m.ClientModel.get(c["client_id"])  # read first: the update is conditioned on its version
-                if not item.opted_out:
-                    item.update(actions=[m.ClientModel.opted_out.set(True)])
-        with time_machine.travel(datetime(2027, 1, 12, 17, tzinfo=UTC), tick=False):
+                if item.next_followup_at != later:
+                    item.update(actions=[m.ClientModel.next_followup_at.set(later),
+                                         m.ClientModel.next_checkin_at.set(later),
+                                         m.ClientModel.next_survey_at.set(later)])
+        # A week later for each size: the same FOLLOWUP_DUE quiet clients are due again.
+        run_at = datetime(2027, 1, 12, 17, tzinfo=UTC) + timedelta(days=7 * index)
+        with time_machine.travel(run_at, tick=False):
             if has_followups:
                 with DynamoTap() as tap:
                     application.run_job("run_followups")
@@ -214,7 +220,8 @@ def bench_followups(world: Any, sizes: list[int]) -> list[Row]:
                                 f"{first_reads} calls (at {sizes[0]:,} clients)", ratio(reads, first_reads)))
             for path in report_paths:
                 with DynamoTap() as tap:
-                    world.client.http.get(path, headers=supervisor)
+                    response = world.client.http.get(path + f"?from=2026-12-01&to={run_at.date()}", headers=supervisor)
+                assert response.status_code == 200, (path, response.body[:200])
                 rows.append(Row("reports", f"GET {path}: DynamoDB reads, {size:,} clients",
                                 f"{tap.reads} calls, {tap.items_read} items (scans: {tap.by_operation().get('Scan', 0)})",
                                 "-", "-"))
