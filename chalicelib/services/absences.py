@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -54,10 +55,24 @@ class PutAbsence:
 
 
 class AbsenceService:
+    # Who covers whom is read on every worker request (access checks), so it is kept per container
+    # for a minute; a change made through this container clears it at once.
+    CACHE_SECONDS = 60.0
+
     def __init__(self, store: Any, outbound: Any, policies: Any) -> None:
         self._store = store
         self._outbound = outbound
         self._policies = policies
+        self._cache: dict[str, tuple[float, Mapping[str, Any]]] = {}
+
+    def _absences_by_staff(self, agency_id: str) -> Mapping[str, Any]:
+        now = time.monotonic()
+        hit = self._cache.get(agency_id)
+        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
+            return hit[1]
+        found = self._outbound.absences_by_staff(agency_id)
+        self._cache[agency_id] = (now, found)
+        return found
 
     def _today(self, agency_id: str, at: datetime | None = None) -> date:
         return local_day(at or utcnow(), self._policies.get(agency_id).calendar.zone())
@@ -89,6 +104,7 @@ class AbsenceService:
             },
         )
         is_new = self._outbound.put_absence(principal.agency_id, staff_id, absence, event)
+        self._cache.pop(principal.agency_id, None)
         return absence, is_new
 
     def remove(self, principal: Principal, staff_id: str, absence_id: str) -> None:
@@ -102,6 +118,7 @@ class AbsenceService:
         if not v.is_identifier(absence_id) or not self._outbound.remove_absence(
                 principal.agency_id, staff_id, absence_id, event):
             raise NotFound("no such absence")
+        self._cache.pop(principal.agency_id, None)
 
     def covering_for(self, principal: Principal) -> frozenset[str]:
         """Colleagues whose absence today (agency-local) the caller covers; one Query, workers only."""
@@ -111,7 +128,7 @@ class AbsenceService:
             today = self._today(principal.agency_id)
         except KeyError:
             return frozenset()
-        return covered_by(self._outbound.absences_by_staff(principal.agency_id), principal.staff_id, today)
+        return covered_by(self._absences_by_staff(principal.agency_id), principal.staff_id, today)
 
     def cover_of(self, agency_id: str, staff_id: str, at: datetime) -> str | None:
         """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""
