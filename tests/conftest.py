@@ -161,3 +161,15 @@ def new_client(http: Http, who: dict[str, str], *, phone: str = "+15875550123", 
 from tests import hypothesis_profiles as _hypothesis_profiles  # noqa: E402
 
 _hypothesis_profiles.load_from_environment()
+
+
+@pytest.fixture
+def per_item_transaction_rollback(aws: None) -> Iterator[None]:
+    """moto copies whole tables on every transaction; with thousands of fuzz examples sharing one
+    moto world that makes a run quadratic. Per-item rollback keeps transactions all-or-nothing
+    (tests/integration/test_load_stack_rollback.py) at a constant cost; undone after the test."""
+    from bench.load_stack import cheap_transaction_rollback
+
+    undo = cheap_transaction_rollback()
+    yield
+    undo()

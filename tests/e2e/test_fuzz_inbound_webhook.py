@@ -40,16 +40,8 @@ AMAL_NUMBER = "+15873550101"
 FATIMA = "+15875550123"
 INSTANTS = ["2026-11-23T10:00", "2026-11-27T18:00"]  # in hours; Friday evening (automatic reply)
 
-@pytest.fixture(autouse=True)
-def _per_item_transaction_rollback(aws: None) -> Any:
-    """moto copies whole tables on every transaction; with thousands of examples sharing one moto
-    world that makes the run quadratic. Per-item rollback keeps transactions all-or-nothing
-    (tests/integration/test_load_stack_rollback.py) at a constant cost; undone after the test."""
-    from bench.load_stack import cheap_transaction_rollback
 
-    undo = cheap_transaction_rollback()
-    yield
-    undo()
+pytestmark = pytest.mark.usefixtures("per_item_transaction_rollback")
 
 
 ODD = [

@@ -28,17 +28,7 @@ from tests.conftest import auth, new_client
 from tests.fault_helpers import DynamoTap
 from tests.hypothesis_profiles import fuzz_settings
 
-
-@pytest.fixture(autouse=True)
-def _per_item_transaction_rollback(aws: None) -> Any:
-    """moto copies whole tables on every transaction; with thousands of examples sharing one moto
-    world that makes the run quadratic. Per-item rollback keeps transactions all-or-nothing
-    (tests/integration/test_load_stack_rollback.py) at a constant cost; undone after the test."""
-    from bench.load_stack import cheap_transaction_rollback
-
-    undo = cheap_transaction_rollback()
-    yield
-    undo()
+pytestmark = pytest.mark.usefixtures("per_item_transaction_rollback")
 
 
 # -- strategies ---------------------------------------------------------------------------------
