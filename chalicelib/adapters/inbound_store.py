@@ -21,11 +21,11 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from ..domain.audit import AuditEvent
-from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.inquiry import Inquiry
 from ..domain.messages import Direction, MediaRef, MediaStatus, Message, MessageKind
 from ..domain.model import Channel, Client
 from . import models as m
-from .store import ClientChanges, ConcurrentUpdate, audit_item, client_from, contact_key, sort_key
+from .store import ClientChanges, ConcurrentUpdate, audit_item, client_from, condition_failed, contact_key, sort_key
 
 CLAIM_TTL = timedelta(days=30)  # Twilio retries for hours at most; a month is plenty
 MEDIA_DUE_PREFIX = "media#"  # outbound_due hash key for messages whose media is still on Twilio
@@ -200,7 +200,7 @@ class InboundStore:
             )
             return True
         except PutError as err:
-            if _condition_failed(err):
+            if condition_failed(err):
                 return False
             raise
 
@@ -251,20 +251,9 @@ class InboundStore:
         try:
             item.update(actions=actions, condition=m.MessageModel.sk.exists())
         except UpdateError as err:
-            if _condition_failed(err):
+            if condition_failed(err):
                 raise ConcurrentUpdate(msg.message_id) from None
             raise
-
-    def get_inquiry_status(self, inquiry_id: str) -> InquiryStatus | None:
-        try:
-            return InquiryStatus(m.InquiryModel.get(inquiry_id, consistent_read=True).status)
-        except DoesNotExist:
-            return None
-
-
-def _condition_failed(err: Exception) -> bool:
-    cause = getattr(err, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 class TransactWriteProxy:

@@ -23,7 +23,7 @@ from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.model import Channel, Client, Role
 from ..domain.outbound import Answer, MessageStatus, StaffMessage
 from . import models as m
-from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, inquiry_from, sort_key
+from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, condition_failed, inquiry_from, sort_key
 
 AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
 MAX_ABSENCES = 100
@@ -107,11 +107,6 @@ def notification_from(item: m.NotificationModel) -> Notification:
 def _cancelled(err: TransactWriteError) -> bool:
     reasons = getattr(err, "cancellation_reasons", None) or []
     return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
-
-
-def _condition_failed(err: UpdateError) -> bool:
-    cause = getattr(err, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 class OutboundStore:
@@ -251,7 +246,7 @@ class OutboundStore:
                 condition=m.MessageModel.status.is_in(*allowed),
             )
         except UpdateError as err:
-            if _condition_failed(err):
+            if condition_failed(err):
                 return None
             raise
         return message_from(proxy)
@@ -289,7 +284,7 @@ class OutboundStore:
             try:
                 _message_proxy(message).update(actions=actions, condition=sending)
             except UpdateError as err:
-                if _condition_failed(err):
+                if condition_failed(err):
                     raise ConcurrentUpdate(message.message_id) from None
                 raise
             return
@@ -312,7 +307,7 @@ class OutboundStore:
         try:
             _message_proxy(message).update(actions=actions, condition=m.MessageModel.status == MessageStatus.SENDING.value)
         except UpdateError as err:
-            if _condition_failed(err):
+            if condition_failed(err):
                 return False
             raise
         return True
@@ -340,7 +335,7 @@ class OutboundStore:
         try:
             _message_proxy(message).update(actions=[m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()])
         except UpdateError as err:
-            if not _condition_failed(err):
+            if not condition_failed(err):
                 raise
 
     def reschedule(self, message: StaffMessage, due_at: datetime) -> bool:
@@ -351,7 +346,7 @@ class OutboundStore:
                 condition=m.MessageModel.status.is_in(*WAITING),
             )
         except UpdateError as err:
-            if _condition_failed(err):
+            if condition_failed(err):
                 return False
             raise
         return True

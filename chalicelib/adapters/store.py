@@ -36,6 +36,11 @@ class ConcurrentUpdate(Exception):
     """Someone else changed the item between our read and our write; re-read and retry."""
 
 
+def condition_failed(err: Exception) -> bool:
+    """Whether a single-item write failed on its condition (as opposed to any other error)."""
+    return getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def contact_key(agency_id: str, channel: Channel, phone: str) -> str:
     return f"{agency_id}#{channel.value}#{phone}"
 
@@ -429,6 +434,7 @@ __all__ = [
     "agency_staff",
     "audit_item",
     "client_from",
+    "condition_failed",
     "contact_key",
     "sort_key",
 ]

@@ -318,10 +318,8 @@ class InboundService:
             filing.events.append(event(AuditType.MESSAGE_FILED, actor="system", direction="outbound",
                                        kind="auto_reply", message_id=reply_msg.message_id))
             reply_text = reply.body
-        if client is not None and changes:
+        if client is not None and changes:  # a filed message always moves last_inbound_at
             filing.client_changes = changes
-        elif client is not None and decision.file:
-            filing.client_changes = {"last_inbound_at": at}
 
         self.store.commit(filing)
         if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
