@@ -114,7 +114,7 @@ class Container:
             self.policies,
             rate_secret=self.twilio_credentials[1].encode(),
             records=store,
-            cover_lookup=AbsenceCovers(inbound_store.staff_directory, self.policies),
+            cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_score=self._record_survey_score,
         )
 

@@ -177,17 +177,6 @@ class InboundStore:
             tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
         tx.run(filing.message_sid)
 
-    def staff_directory(self, agency_id: str) -> tuple[dict[str, str], dict[str, list[Any]]]:
-        """Names and absences of an agency's staff, in one Query (cached by the inbound service)."""
-        from .outbound_store import absence_from
-
-        names: dict[str, str] = {}
-        absences: dict[str, list[Any]] = {}
-        for item in m.StaffModel.query(agency_id):
-            names[item.staff_id] = item.name
-            absences[item.staff_id] = [absence_from(a) for a in (item.absences or [])]
-        return names, absences
-
     # -- rate limits ----------------------------------------------------------------------------
 
     def claim_once(self, key: str, at: datetime, ttl: timedelta) -> bool:

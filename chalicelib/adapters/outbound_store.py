@@ -435,9 +435,14 @@ class OutboundStore:
     def staff_ids_with_role(self, agency_id: str, role: Role) -> list[str]:
         return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role.value]
 
-    def absences_by_staff(self, agency_id: str) -> dict[str, list[Absence]]:
-        """Every worker's absences in one Query of the agency's staff (a handful of items)."""
-        return {i.staff_id: [absence_from(a) for a in (i.absences or [])] for i in m.StaffModel.query(agency_id)}
+    def staff_directory(self, agency_id: str) -> tuple[dict[str, str], dict[str, list[Absence]]]:
+        """Every staff member's name and absences, in one Query of the agency's staff (a handful of items)."""
+        names: dict[str, str] = {}
+        absences: dict[str, list[Absence]] = {}
+        for item in m.StaffModel.query(agency_id):
+            names[item.staff_id] = item.name
+            absences[item.staff_id] = [absence_from(a) for a in (item.absences or [])]
+        return names, absences
 
     def absences_of(self, agency_id: str, staff_id: str) -> list[Absence]:
         try:

@@ -55,24 +55,29 @@ class PutAbsence:
 
 
 class AbsenceService:
-    # Who covers whom is read on every worker request (access checks), so it is kept per container
-    # for a minute; a change made through this container clears it at once.
+    # Names and absences are read on every worker request (access checks) and every inbound
+    # message (absence replies), so they are kept per container for a minute; a change made
+    # through this container clears them at once.
     CACHE_SECONDS = 60.0
 
     def __init__(self, store: Any, outbound: Any, policies: Any) -> None:
         self._store = store
         self._outbound = outbound
         self._policies = policies
-        self._cache: dict[str, tuple[float, Mapping[str, Any]]] = {}
+        self._cache: dict[str, tuple[float, tuple[Mapping[str, str], Mapping[str, Any]]]] = {}
 
-    def _absences_by_staff(self, agency_id: str) -> Mapping[str, Any]:
+    def directory(self, agency_id: str) -> tuple[Mapping[str, str], Mapping[str, Any]]:
+        """(names by staff id, absences by staff id) of one agency: one Query, then cached."""
         now = time.monotonic()
         hit = self._cache.get(agency_id)
         if hit is not None and now - hit[0] < self.CACHE_SECONDS:
             return hit[1]
-        found = self._outbound.absences_by_staff(agency_id)
+        found = self._outbound.staff_directory(agency_id)
         self._cache[agency_id] = (now, found)
         return found
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     def _today(self, agency_id: str, at: datetime | None = None) -> date:
         return local_day(at or utcnow(), self._policies.get(agency_id).calendar.zone())
@@ -128,7 +133,7 @@ class AbsenceService:
             today = self._today(principal.agency_id)
         except KeyError:
             return frozenset()
-        return covered_by(self._absences_by_staff(principal.agency_id), principal.staff_id, today)
+        return covered_by(self.directory(principal.agency_id)[1], principal.staff_id, today)
 
     def cover_of(self, agency_id: str, staff_id: str, at: datetime) -> str | None:
         """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""

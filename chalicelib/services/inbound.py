@@ -153,34 +153,18 @@ class NumberCache:
 class AbsenceCovers:
     """Who covers an absent case manager, for the inbound side (``domain.inbound.Cover``).
 
-    Reads the agency's staff (names and absences, one Query) at most once a minute per container,
-    so a warm container's inbound message pays no extra round trip; a newly recorded absence
-    applies within a minute.
+    ``directory`` is the absence service's per-container cache of the agency's staff (names and
+    absences), so a warm container's inbound message pays no extra round trip.
     """
 
-    def __init__(self, directory: Callable[[str], tuple[Mapping[str, str], Mapping[str, Any]]], policies: Any,
-                 ttl_seconds: float = 60.0) -> None:
+    def __init__(self, directory: Callable[[str], tuple[Mapping[str, str], Mapping[str, Any]]], policies: Any) -> None:
         self._directory = directory
         self._policies = policies
-        self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, Mapping[str, str], Mapping[str, Any]]] = {}
-        self._lock = threading.Lock()
-
-    def _agency(self, agency_id: str) -> tuple[Mapping[str, str], Mapping[str, Any]]:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(agency_id)
-            if hit is not None and now - hit[0] < self._ttl:
-                return hit[1], hit[2]
-        names, absences = self._directory(agency_id)
-        with self._lock:
-            self._cache[agency_id] = (now, names, absences)
-        return names, absences
 
     def __call__(self, client: Any, at: datetime) -> rules.Cover | None:
         from ..domain.absence import absence_on, local_day
 
-        names, absences = self._agency(client.agency_id)
+        names, absences = self._directory(client.agency_id)
         day = local_day(at, self._policies.get(client.agency_id).calendar.zone())
         absence = absence_on(absences.get(client.case_manager_id, ()), day)
         if absence is None or absence.cover_id == client.case_manager_id:

@@ -39,7 +39,7 @@ def warm_up(api: Any) -> None:
     from chalicelib import bootstrap
 
     send_counted(api, sms_form(STRANGER, AMAL_NUMBER, "warm the number cache with a stranger"))
-    bootstrap.container().inbound.cover_lookup._agency("calgary-cfn")
+    bootstrap.container().absences.directory("calgary-cfn")
 
 
 def send_counted(api: Any, form: dict[str, str]) -> DynamoTap:
@@ -82,6 +82,7 @@ def test_cold_container_reads_the_work_number_once_then_never_again(api: Any, ag
     from chalicelib import bootstrap
 
     bootstrap.container().inbound.numbers.clear()
+    bootstrap.container().absences.clear_cache()
     with at("2026-11-23T10:00"):
         cold = send_counted(api, whatsapp_form(FATIMA, AMAL_NUMBER, "cold"))
         warm = send_counted(api, whatsapp_form(FATIMA, AMAL_NUMBER, "warm"))
