@@ -68,3 +68,20 @@ def post(api: Any, path: str, form: dict[str, str], *, sign: bool = True, token:
 
 def inbound(api: Any, form: dict[str, str], **kwargs: Any) -> Any:
     return post(api, "/webhooks/twilio/messages", form, **kwargs)
+
+
+def file_sent_staff_message(client_id: str, sid: str, *, message_id: str = "msg_out1",
+                            from_number: str = "+15873550101") -> None:
+    """A staff WhatsApp message already sent through Twilio as ``sid``, for status-callback tests."""
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters.inbound_store import message_item
+    from chalicelib.domain.messages import Direction, Message, MessageKind
+    from chalicelib.domain.model import Channel
+
+    message_item(Message(
+        message_id=message_id, client_id=client_id, agency_id="calgary-cfn",
+        direction=Direction.OUTBOUND, kind=MessageKind.STAFF, body="Your appointment is Monday",
+        at=datetime(2026, 11, 23, 17, 0, tzinfo=UTC), status="sent", channel=Channel.WHATSAPP,
+        staff_id="amal", from_number=from_number, twilio_sid=sid,
+    )).save()

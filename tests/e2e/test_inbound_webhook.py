@@ -14,7 +14,17 @@ import time_machine
 
 from tests.conftest import new_client
 from tests.storage_dump import every_stored_text
-from tests.twilio_helpers import PUBLIC_URL, inbound, new_sid, post, signature, sms_form, status_form, whatsapp_form
+from tests.twilio_helpers import (
+    PUBLIC_URL,
+    file_sent_staff_message,
+    inbound,
+    new_sid,
+    post,
+    signature,
+    sms_form,
+    status_form,
+    whatsapp_form,
+)
 
 EDMONTON = ZoneInfo("America/Edmonton")
 AMAL_NUMBER = "+15873550101"
@@ -291,22 +301,9 @@ def test_help_gets_the_help_text(api: Any, agency: Any, fatima: Any) -> None:
 # -- status callbacks ----------------------------------------------------------------------------
 
 
-def _outbound(client: dict[str, Any], sid: str) -> None:
-    from chalicelib.adapters.inbound_store import message_item
-    from chalicelib.domain.messages import Direction, Message, MessageKind
-    from chalicelib.domain.model import Channel
-
-    message_item(Message(
-        message_id="msg_out1", client_id=client["client_id"], agency_id="calgary-cfn",
-        direction=Direction.OUTBOUND, kind=MessageKind.STAFF, body="Your appointment is Monday",
-        at=datetime(2026, 11, 23, 17, 0, tzinfo=ZoneInfo("UTC")), status="sent", channel=Channel.WHATSAPP,
-        staff_id="amal", from_number=AMAL_NUMBER, twilio_sid=sid,
-    )).save()
-
-
 def test_status_callback_moves_delivery_forward_never_back(api: Any, http: Any, agency: Any, fatima: Any) -> None:
     sid = new_sid()
-    _outbound(fatima, sid)
+    file_sent_staff_message(fatima["client_id"], sid)
     assert post(api, "/webhooks/twilio/status", status_form(sid, "delivered")).status_code == 200
     assert post(api, "/webhooks/twilio/status", status_form(sid, "read")).status_code == 200
     assert post(api, "/webhooks/twilio/status", status_form(sid, "sent")).status_code == 200
@@ -316,7 +313,7 @@ def test_status_callback_moves_delivery_forward_never_back(api: Any, http: Any, 
 
 def test_status_callback_error_21610_records_an_opt_out(api: Any, http: Any, agency: Any, fatima: Any) -> None:
     sid = new_sid()
-    _outbound(fatima, sid)
+    file_sent_staff_message(fatima["client_id"], sid)
     r = post(api, "/webhooks/twilio/status", status_form(sid, "failed", "21610"))
     assert r.status_code == 200
     (msg,) = messages(http, agency["amal"], fatima["client_id"])
@@ -327,7 +324,7 @@ def test_status_callback_error_21610_records_an_opt_out(api: Any, http: Any, age
 
 def test_forged_status_callback_is_refused(api: Any, agency: Any, fatima: Any) -> None:
     sid = new_sid()
-    _outbound(fatima, sid)
+    file_sent_staff_message(fatima["client_id"], sid)
     r = post(api, "/webhooks/twilio/status", status_form(sid, "failed", "21610"), sign=False)
     assert r.status_code == 403
 

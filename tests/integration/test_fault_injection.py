@@ -44,7 +44,7 @@ import time_machine
 
 from tests.conftest import new_client
 from tests.fault_helpers import THROTTLE, DynamoTap, all_items, matching
-from tests.twilio_helpers import inbound, sms_form, whatsapp_form
+from tests.twilio_helpers import file_sent_staff_message, inbound, sms_form, whatsapp_form
 
 MESSAGE_FILED = "message.filed"
 INQUIRY_OPENED = "inquiry.opened"
@@ -300,19 +300,6 @@ def test_unknown_sender_throttled_on_the_intake_claim_gets_no_second_reply_and_n
 # -- status callbacks ------------------------------------------------------------------------------
 
 
-def staff_message(client: dict[str, Any], sid: str) -> None:
-    from chalicelib.adapters.inbound_store import message_item
-    from chalicelib.domain.messages import Direction, Message, MessageKind
-    from chalicelib.domain.model import Channel
-
-    message_item(Message(
-        message_id="msg_staff1", client_id=client["client_id"], agency_id="calgary-cfn",
-        direction=Direction.OUTBOUND, kind=MessageKind.STAFF, body="Your appointment is Monday",
-        at=datetime(2026, 11, 23, 17, 0, tzinfo=ZoneInfo("UTC")), status="sent", channel=Channel.WHATSAPP,
-        staff_id="amal", from_number=AMAL_NUMBER, twilio_sid=sid,
-    )).save()
-
-
 STATUS_CALLS = [
     pytest.param(matching("Query", "messages"), id="Query-by_sid"),
     pytest.param(matching("GetItem", "messages"), id="GetItem-messages"),
@@ -327,7 +314,7 @@ def test_throttled_status_callback_changes_nothing_and_its_retry_applies_once(
     from tests.twilio_helpers import new_sid, post, status_form
 
     sid = new_sid()
-    staff_message(fatima, sid)
+    file_sent_staff_message(fatima["client_id"], sid, message_id="msg_staff1")
     form = status_form(sid, "undelivered", "30003")
     before = all_items()
     with DynamoTap().fail(1, THROTTLE, match=call) as tap:
@@ -347,7 +334,7 @@ def test_opt_out_after_error_21610_survives_a_failure_between_its_two_writes(
     from tests.twilio_helpers import new_sid, post, status_form
 
     sid = new_sid()
-    staff_message(fatima, sid)
+    file_sent_staff_message(fatima["client_id"], sid, message_id="msg_staff1")
     form = status_form(sid, "failed", "21610")
     with DynamoTap().fail(2, THROTTLE, match=matching("TransactWriteItems")) as tap:
         assert post(api, "/webhooks/twilio/status", form).status_code == 500
