@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import phonenumbers
@@ -17,6 +17,10 @@ from .model import Channel, Role
 
 MAX_TEXT = 200
 MAX_BODY = 1600  # Twilio's limit for one outbound message body
+# Dates and instants people may type: wide enough for any real consent form, absence or report,
+# narrow enough that converting to UTC or adding a year never leaves Python's datetime range.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
 
 
 def require_object(payload: Any) -> Mapping[str, Any]:
@@ -89,7 +93,15 @@ def instant(value: Any, field: str) -> datetime:
         raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00-07:00") from None
     if parsed.tzinfo is None:
         raise InvalidInput(field, "must include a UTC offset")
+    day_in_range(parsed.date(), field)
     return parsed.astimezone(UTC)
+
+
+def day_in_range(day: date, field: str) -> date:
+    """``day`` itself, or a 400 naming ``field`` when it lies outside the years we accept."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(field, f"must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return day
 
 
 def string_list(value: Any, field: str, *, max_items: int = 50) -> tuple[str, ...]:
