@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from tests.storage_dump import every_stored_text
 
 def _assert_error_shape(r: Any, status: int) -> None:
     assert r.status_code == status, r.body
-    assert set(r.json) == {"error"} and {"code", "message"} <= set(r.json["error"]), r.body
+    body = json.loads(r.body)
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), r.body
 
 
 @pytest.mark.parametrize("signed_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
@@ -54,3 +56,43 @@ def test_a_followups_limit_that_is_not_ascii_digits_is_refused_with_400(http: An
     r = http.call("GET", f"/followups?limit={limit}", agency["amal"])
     _assert_error_shape(r, 400)
     assert r.json["error"]["field"] == "limit"
+
+
+# -- item 10: a short code is nobody's file ------------------------------------------------------
+
+AMAL_NUMBER = "+15873550101"
+
+
+def _audit_items() -> list[Any]:
+    from chalicelib.adapters import models as m
+
+    return list(m.AuditModel.scan())
+
+
+def test_an_sms_from_a_short_code_is_acknowledged_with_200_audited_once_and_filed_nowhere(
+    api: Any, http: Any, agency: Any
+) -> None:
+    from tests.twilio_helpers import inbound, sms_form
+
+    fatima = new_client(http, agency["amal"], channel="sms")
+    form = sms_form("32665", AMAL_NUMBER, "Your code is 123456")  # Twilio's short-code shape
+    before = len(_audit_items())
+    first = inbound(api, form)
+    again = inbound(api, form)  # Twilio's retry of the same MessageSid
+    assert first.status_code == 200 and again.status_code == 200, first.body
+    assert b"<Message>" not in first.body and b"<Message>" not in again.body
+    events = _audit_items()[before:]
+    refused = [e for e in _audit_items() if e.type == "message.refused"]
+    assert len(refused) == 1 and len(events) == 1
+    assert refused[0].details["reason"] == "short_code_sender"
+    assert refused[0].agency_id == "calgary-cfn" and refused[0].client_id is None
+    assert http.call("GET", f"/clients/{fatima['client_id']}/messages", agency["amal"]).json["messages"] == []
+    assert "123456" not in every_stored_text()
+    assert "32665" not in every_stored_text()
+
+
+def test_a_whatsapp_sender_that_looks_like_a_short_code_is_still_refused_with_400(api: Any, agency: Any) -> None:
+    from tests.twilio_helpers import inbound, whatsapp_form
+
+    r = inbound(api, whatsapp_form("32665", AMAL_NUMBER, "hi"))
+    _assert_error_shape(r, 400)
