@@ -63,6 +63,32 @@ def e164(value: Any, field: str = "phone") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone(value: Any, field: str, default_region: str | None) -> str:
+    """A phone number in E.164, or in national format read as a number of ``default_region``
+    (an ISO 3166 country such as ``CA``: ``(403) 555-0199`` -> ``+14035550199``); stored E.164."""
+    if isinstance(value, str) and value.strip().startswith("+"):
+        return e164(value, field)
+    if not isinstance(value, str) or not value.strip() or len(value) > 30:
+        raise InvalidInput(field, "must be a phone number, in E.164 form (+15875550123) or national format")
+    if not default_region:
+        raise InvalidInput(field, "must be in E.164 form (+ and the country code): this agency has no country")
+    try:
+        parsed = phonenumbers.parse(value.strip(), default_region.upper())
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(field, "is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(field, f"is not a valid phone number in {default_region.upper()} or in E.164 form")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(number: str) -> str | None:
+    """The ISO 3166 country of an E.164 number (``+15873550101`` -> ``CA``), if it has one."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def channel(value: Any, field: str = "channel") -> Channel:
     try:
         return Channel(value)

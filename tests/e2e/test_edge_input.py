@@ -96,3 +96,41 @@ def test_a_whatsapp_sender_that_looks_like_a_short_code_is_still_refused_with_40
 
     r = inbound(api, whatsapp_form("32665", AMAL_NUMBER, "hi"))
     _assert_error_shape(r, 400)
+
+
+# -- item 11: national format in the agency's country ------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["(403) 555-0199", "403-555-0199", "1 403 555 0199", "403.555.0199"])
+def test_a_phone_in_national_format_is_read_in_the_agencys_country_and_stored_in_e164(
+    http: Any, agency: Any, typed: str
+) -> None:
+    r = http.call("POST", "/clients", agency["amal"], {"case_manager_id": "amal", "phone": typed,
+                                                      "channel": "sms", "language": "en", "name": "Ana"})
+    assert r.status_code == 201, r.body
+    assert r.json["phone"] == "+14035550199"
+    again = http.call("GET", f"/clients/{r.json['client_id']}", agency["amal"])
+    assert again.json["phone"] == "+14035550199"
+
+
+@pytest.mark.parametrize("typed", ["(403) 555-019", "555-0199", "call me", "+1 (403) 555-01999"])
+def test_a_phone_that_is_no_number_of_the_agencys_country_is_refused_and_nothing_is_written(
+    http: Any, agency: Any, typed: str
+) -> None:
+    before = every_stored_text()
+    r = http.call("POST", "/clients", agency["amal"], {"case_manager_id": "amal", "phone": typed,
+                                                      "channel": "sms", "language": "en", "name": "Ana"})
+    _assert_error_shape(r, 400)
+    assert json.loads(r.body)["error"]["field"] == "phone"
+    assert every_stored_text() == before
+
+
+def test_an_inbound_message_from_a_file_opened_in_national_format_lands_in_that_file(
+    api: Any, http: Any, agency: Any
+) -> None:
+    from tests.twilio_helpers import inbound, sms_form
+
+    client = new_client(http, agency["amal"], phone="(587) 555-0123", channel="sms")
+    assert inbound(api, sms_form("+15875550123", AMAL_NUMBER, "hello from my phone")).status_code == 200
+    found = http.call("GET", f"/clients/{client['client_id']}/messages", agency["amal"]).json["messages"]
+    assert [m["body"] for m in found if m["direction"] == "inbound"] == ["hello from my phone"]
