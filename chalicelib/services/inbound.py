@@ -27,6 +27,7 @@ from ..domain.messages import FAILED_STATUSES, Direction, MediaRef, Message, Mes
 from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
 from ..domain.validation import e164
+from .retry import retry_on_conflict
 
 log = logging.getLogger("cmdm.inbound")
 
@@ -208,14 +209,16 @@ class InboundService:
             return Outcome()
         policy: Policy = self.policies.get(number.agency_id)
         at = utcnow()
-        for _attempt in range(5):
+
+        def attempt() -> Outcome:
             try:
                 return self._receive_once(form, number, policy, at)
             except Duplicate:
                 return Outcome(duplicate=True)
-            except ConcurrentUpdate:
-                continue  # the file moved under us (two messages at once): read it again
-        raise ConcurrentUpdate(form.message_sid)
+
+        # A conflict means the file moved under us (another message opened the inquiry, claimed
+        # the automatic reply, or the file was closed): read it again and decide again.
+        return retry_on_conflict(attempt)
 
     def _receive_once(self, form: InboundForm, number: WorkNumber, policy: Policy, at: datetime) -> Outcome:
         agency = number.agency_id
@@ -239,6 +242,9 @@ class InboundService:
             decision = rules.decide(arrival, state, policy, cover=cover)
 
         filing = InboundFiling(message_sid=form.message_sid, at=at, client=client)
+        if snapshot is not None and client is not None:
+            filing.read_auto_reply_period = snapshot.last_auto_reply_period
+            filing.read_survey_scored_at = snapshot.last_survey_scored_at
         staff_id = client.case_manager_id if client is not None else number.staff_id
         cid = client.client_id if client is not None else None
 
@@ -272,6 +278,8 @@ class InboundService:
                 media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in form.media),
             )
             filing.messages.append(inbound_msg)
+            if decision.inquiry is rules.InquiryStep.JOIN:
+                filing.joined_inquiry_id = inquiry_id
             filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
                                        message_id=inbound_msg.message_id, media=len(form.media)))
             if decision.score is not None:
