@@ -111,6 +111,17 @@ class Outcome:
     reply: str | None = None
     duplicate: bool = False
     filed: bool = False
+    refusal: str | None = None  # why a message was not filed (a ``Refusal`` value), never content
+    ignored: bool = False  # sent to a number nobody registered
+
+    @property
+    def label(self) -> str:
+        """What happened, in one word (the webhook's ``X-CMDM-Outcome`` header, read by ``cli phone``)."""
+        if self.ignored:
+            return "ignored"
+        if self.duplicate:
+            return "duplicate"
+        return "filed" if self.filed else "refused"
 
 
 def _is_whatsapp(value: str) -> bool:
@@ -206,7 +217,7 @@ class InboundService:
         if number is None:
             # A number Twilio points at us but nobody registered: nothing to file it under.
             log.warning("inbound message for an unregistered work number; ignored")
-            return Outcome()
+            return Outcome(ignored=True)
         policy: Policy = self.policies.get(number.agency_id)
         at = utcnow()
 
@@ -319,7 +330,10 @@ class InboundService:
 
         if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
-        return Outcome(reply=reply_text, filed=inbound_msg is not None)
+        refused = None
+        if inbound_msg is None:
+            refused = decision.refusal.value if decision.refusal is not None else "not_filed"
+        return Outcome(reply=reply_text, filed=inbound_msg is not None, refusal=refused)
 
     def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
                              at: datetime, client_id: str | None, staff_id: str) -> str | None:

@@ -10,7 +10,6 @@ import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -20,11 +19,9 @@ from tests.local_stack import LocalStack, sms_form
 WORK_NUMBER = "+15873550101"  # amal's seeded number
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    running = LocalStack().start()
-    yield running
-    running.stop()
+@pytest.fixture
+def stack(local_stack: LocalStack) -> LocalStack:
+    return local_stack
 
 
 def _all_at_once(count: int, work: callable) -> list:  # type: ignore[valid-type]
