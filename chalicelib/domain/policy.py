@@ -73,6 +73,32 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
         "opted_in": MappingProxyType({"en": "Welcome back. You can message {agency_name} on this number again."}),
         "survey_thanks": MappingProxyType({"en": "Thank you for your answer. It helps us make our service better."}),
+        # The conduct policy (SPEC §5.5) and closed files (§5.3).
+        "conduct_reminder": MappingProxyType(
+            {
+                "en": (
+                    "A reminder from {agency_name}: this number is for questions about your settlement only. "
+                    "Please keep your messages respectful and on topic, or we may have to stop messaging with you."
+                )
+            }
+        ),
+        "conduct_meeting": MappingProxyType(
+            {
+                "en": (
+                    "{agency_name} needs to meet you in person before we can keep messaging with you. "
+                    "Please call or visit us during our opening hours to make an appointment."
+                )
+            }
+        ),
+        "service_ended": MappingProxyType(
+            {
+                "en": (
+                    "{agency_name} no longer offers you messaging on this number, so this message was not read. "
+                    "To ask about our services, please call or visit us during our opening hours. "
+                    "In an emergency, call {emergency_line}."
+                )
+            }
+        ),
     }
 )
 
@@ -84,6 +110,7 @@ DEFAULT_CLOSED_FILE_RETENTION = "P2Y"
 DEFAULT_INTAKE_REPLY_INTERVAL = "PT24H"
 DEFAULT_SURVEY_REPLY_WINDOW = "P3D"
 DEFAULT_OUTBOUND_MAX_ATTEMPTS = 5
+DEFAULT_COMPLEX_TARGET = "P5D"
 
 _DURATION = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -197,6 +224,12 @@ class Policy:
     intake_reply_interval: timedelta = timedelta(hours=24)
     survey_reply_window: timedelta = timedelta(days=3)
     outbound_max_attempts: int = DEFAULT_OUTBOUND_MAX_ATTEMPTS
+    # Issue 13 (SPEC §5.2, §5.3, §5.9): the complex clock, opt-out and crisis words, the on-call person.
+    complex_target: timedelta = timedelta(days=5)
+    stop_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    crisis_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    on_call_staff_id: str | None = None
+    on_call_number: str | None = None
 
     def __post_init__(self) -> None:
         merged: dict[str, Mapping[str, str]] = {
@@ -207,6 +240,9 @@ class Policy:
         object.__setattr__(self, "templates", MappingProxyType(merged))
         object.__setattr__(self, "whatsapp_templates", MappingProxyType(dict(self.whatsapp_templates)))
         object.__setattr__(self, "languages", tuple(self.languages))
+        object.__setattr__(self, "stop_words", MappingProxyType({k: tuple(v) for k, v in self.stop_words.items()}))
+        object.__setattr__(self, "crisis_words",
+                           MappingProxyType({k: tuple(v) for k, v in self.crisis_words.items()}))
 
     def __hash__(self) -> int:
         return hash(self.agency_id)
@@ -325,4 +361,11 @@ class Policy:
             outbound_max_attempts=int(
                 (data.get("outbound_retry") or {}).get("max_attempts", DEFAULT_OUTBOUND_MAX_ATTEMPTS)
             ),
+            complex_target=_duration(response.get("complex_target", DEFAULT_COMPLEX_TARGET), "response.complex_target"),
+            stop_words={lang: tuple(words) for lang, words in ((data.get("keywords") or {}).get("stop") or {}).items()},
+            crisis_words={
+                lang: tuple(words) for lang, words in ((data.get("keywords") or {}).get("crisis") or {}).items()
+            },
+            on_call_staff_id=data.get("on_call"),
+            on_call_number=data.get("on_call_number"),
         )
