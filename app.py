@@ -177,9 +177,9 @@ def list_clients() -> Any:
 
     who = principal()
     params = app.current_request.query_params or {}
-    found = bootstrap.container().clients.caseload(who, params.get("staff_id"))
+    found = bootstrap.container().clients.caseload_with_inquiries(who, params.get("staff_id"))
     zone = _zone(who.agency_id)
-    return {"clients": [client_view(c, zone) for c in found]}
+    return {"clients": [client_view(c, zone, inquiry) for c, inquiry in found]}
 
 
 @staff_route("/clients/{client_id}", ["GET"])

@@ -381,6 +381,13 @@ class DynamoStore:
         except DoesNotExist:
             return None
 
+    def get_inquiries(self, inquiry_ids: Iterable[str]) -> dict[str, Inquiry]:
+        """Several inquiries by id in one BatchGetItem (keyed; PynamoDB pages by 100 and retries)."""
+        ids = sorted(set(inquiry_ids))
+        if not ids:
+            return {}
+        return {item.inquiry_id: inquiry_from(item) for item in m.InquiryModel.batch_get(ids)}
+
     # -- re-assignment ----------------------------------------------------------------------------
 
     def move_clients(

@@ -119,6 +119,8 @@ _DURATION = re.compile(
 )
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: A placeholder and the full stop that may follow it in a template ("... from {next_open}.").
+_PLACEHOLDER_STOP = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}(\.?)")
 
 #: ``parse_duration`` approximates calendar units: a year is 365 days, a month 30 days. Only
 #: retention periods use them, where a day either way does not matter.
@@ -269,6 +271,22 @@ class Policy:
             subtags.pop()
         return texts[FALLBACK_LANGUAGE]
 
+    def template_language(self, name: str, language: str) -> str:
+        """The language tag whose text ``template`` gives for ``language`` (English when none).
+
+        Dates and times written into a template must be in this language, so a client whose
+        language has no text reads English words and English dates, never a mix.
+        """
+        texts = self.templates[name]
+        by_lower = {tag.lower(): tag for tag in texts}
+        subtags = (language or "").replace("_", "-").lower().split("-")
+        while subtags and subtags[0]:
+            found = by_lower.get("-".join(subtags))
+            if found is not None:
+                return found
+            subtags.pop()
+        return FALLBACK_LANGUAGE
+
     def has_translation(self, name: str, language: str) -> bool:
         """Whether template ``name`` has a text in ``language`` or its primary language."""
         texts = self.templates.get(name, {})
@@ -287,7 +305,13 @@ class Policy:
         """Fill ``{placeholders}`` in any text (e.g. WhatsApp template variables); never raises."""
         known = _KeepUnknown({"agency_name": self.name, "emergency_line": self.emergency_line})
         known.update({key: str(value) for key, value in values.items()})
-        return _PLACEHOLDER.sub(lambda m: known[m.group(1)], text)
+
+        def fill(match: re.Match[str]) -> str:
+            value, stop = known[match.group(1)], match.group(2)
+            # "9:00 a.m." ends a sentence with its own full stop: never write "a.m.."
+            return value if stop and value.endswith(".") else value + stop
+
+        return _PLACEHOLDER_STOP.sub(fill, text)
 
     def whatsapp_variables(self, name: str, **values: str) -> dict[str, str]:
         """The rendered ``ContentVariables`` of WhatsApp template ``name`` (``KeyError`` if unknown)."""

@@ -66,7 +66,9 @@ class SendStaffMessage:
         return cls(
             body=v.text(body, "body", max_len=v.MAX_BODY) or "",
             holding=holding,
-            override_reason=v.text(body, "override_reason", required=False, max_len=MAX_OVERRIDE_REASON) or None,
+            # Present means "send now, it is an emergency": an empty reason is an error, never a hold.
+            override_reason=v.text(body, "override_reason", required=body.get("override_reason") is not None,
+                                   max_len=MAX_OVERRIDE_REASON),
         )
 
 

@@ -209,3 +209,49 @@ def test_a_message_already_sent_cannot_be_cancelled(http, agency):
         assert sweep().get("sent") == 1
         r = http.call("DELETE", f"/clients/{client}/messages/{message_id}", agency["amal"])
         assert r.status_code == 409 and r.json["error"]["code"] == "not_held"
+
+
+# --- 4. GET /clients carries open_inquiry exactly as GET /clients/{id} does ----------------------
+
+
+def test_caseload_lists_each_open_inquiry_as_the_file_does(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        quiet = new_client(http, agency["amal"], phone="+15875550199", channel="sms", language="en")["client_id"]
+        text_in(http, "Where is my bus pass?")
+        one = file_of(http, agency["amal"], client)["open_inquiry"]
+        assert one is not None and one["due_at"] == "2026-12-02T10:00:00-07:00"
+        for who in (agency["amal"], agency["supervisor"]):
+            r = http.call("GET", "/clients", who)
+            listed = {c["client_id"]: c for c in r.json["clients"]}
+            assert listed[client]["open_inquiry"] == one
+            assert listed[quiet]["open_inquiry"] is None
+
+
+# --- 10. client-facing text: one full stop, Canadian French hours, no silent hold ---------------
+
+
+def test_after_hours_reply_has_one_full_stop_after_a_m(http, agency):
+    with local("2026-12-01T10:00"):
+        new_client(http, agency["amal"], channel="sms", language="en")
+    with local("2026-12-01T19:00"):
+        reply = text_in(http, "Are you open?").body.decode()
+        assert "Wednesday at 9:00 a.m. If this is an emergency, call 911." in reply
+        assert "a.m.." not in reply
+
+
+def test_french_after_hours_reply_writes_9_h(http, agency):
+    with local("2026-12-01T10:00"):
+        new_client(http, agency["amal"], channel="sms", language="fr")
+    with local("2026-12-01T19:00"):
+        reply = text_in(http, "Êtes-vous ouverts?").body.decode()
+        assert "à partir de mercredi à 9 h." in reply and "09 h 00" not in reply
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_empty_override_reason_is_refused_and_nothing_is_held(http, agency, reason):
+    with local("2026-12-01T20:00"):
+        client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        r = http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "Hi", "override_reason": reason})
+        assert r.status_code == 400 and r.json["error"]["field"] == "override_reason", r.body
+        assert messages_of(http, agency["amal"], client) == []
