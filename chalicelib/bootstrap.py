@@ -29,6 +29,12 @@ class Container:
 
     @cached_property
     def policies(self) -> Any:
+        """A deployed package serves its compiled policies; ``local``/``test`` validate the files."""
+        from .adapters.policy_bundle import CompiledPolicyStore, compiled_bundle
+
+        compiled = compiled_bundle(self.settings.policy_dir)
+        if compiled is not None:
+            return CompiledPolicyStore(compiled)
         from .adapters.policy_loader import PolicyStore
 
         return PolicyStore(self.settings.policy_dir)

@@ -285,7 +285,8 @@ class DynamoStore:
                     tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
         except TransactWriteError as err:
             if any(self._cancelled_by_condition(err)):
-                raise Conflict("this number is provisioned for another agency", code="number_taken") from None
+                # Say no more than "not yours": whose it is, or that it is anyone's, is not this agency's business.
+                raise Conflict("this agency may not use this number", code="number_unavailable") from None
             raise
 
     # -- clients --------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ class Refusal(enum.Enum):
     FILE_CLOSED = "file_closed"
     FILE_ERASED = "file_erased"
     CHANNEL_NOT_PROVISIONED = "channel_not_provisioned"
+    SHORT_CODE_SENDER = "short_code_sender"  # a service's short code, not a person: acknowledged, ignored
 
 
 class InquiryStep(enum.Enum):

@@ -321,8 +321,11 @@ class Policy:
     # -- construction -----------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+    def from_dict(cls, data: Mapping[str, Any], compiled_holidays: Mapping[int, Any] | None = None) -> Policy:
         """Build a policy from a schema-valid mapping, applying the defaults of optional keys.
+
+        ``compiled_holidays`` (year -> dates) are the agency's holidays resolved by ``make package``;
+        without them the calendar resolves holidays itself (``BusinessCalendar``).
 
         Raises ``InvalidPolicy`` (a ``ValueError`` naming the field) for values the schema cannot
         judge: zero durations, an agency that is never open, an unknown time zone or holiday
@@ -339,6 +342,7 @@ class Policy:
                 holiday_country=holidays.get("country"),
                 holiday_subdivision=holidays.get("subdivision"),
                 closures=data.get("closures", ()),
+                compiled_holidays=compiled_holidays,
             )
         except InvalidPolicy:
             raise
