@@ -543,3 +543,40 @@ def erase_expired(event: Any) -> Any:
 
 
 JOBS["erase_expired"] = _erase_expired_files
+
+
+# --- the staff console (issue 14, SPEC §4.6): static files from chalicelib/web/ ---------------------
+
+from chalicelib.console import console as _console  # noqa: E402  (a blueprint: reads nothing at import)
+
+app.register_blueprint(_console)
+
+
+def _console_service() -> Any:
+    from chalicelib.services.console import ConsoleService
+
+    c = bootstrap.container()
+    return ConsoleService(c.store, c.policies, c.settings)
+
+
+@staff_route("/me", ["GET"])
+@handled
+def get_me() -> Any:
+    """The caller's staff record: the console shows the pages of the role the agency gave them."""
+    return _console_service().me(principal())
+
+
+@app.route("/dev/staff", methods=["GET"])
+@handled
+def dev_staff() -> Any:
+    """``local``/``test`` only: the seeded staff, for the console's sign-in page (404 in aws)."""
+    return {"agencies": _console_service().sign_in_list()}
+
+
+@app.route("/dev/tokens", methods=["POST"])
+@handled
+def dev_token() -> Any:
+    """``local``/``test`` only: a token for one seeded staff member (404 in aws)."""
+    from chalicelib.services.console import DevSignIn
+
+    return created(_console_service().dev_token(DevSignIn.parse(json_body())))
