@@ -177,9 +177,9 @@ def list_clients() -> Any:
 
     who = principal()
     params = app.current_request.query_params or {}
-    found = bootstrap.container().clients.caseload(who, params.get("staff_id"))
+    found = bootstrap.container().clients.caseload_with_inquiries(who, params.get("staff_id"))
     zone = _zone(who.agency_id)
-    return {"clients": [client_view(c, zone) for c in found]}
+    return {"clients": [client_view(c, zone, inquiry) for c, inquiry in found]}
 
 
 @staff_route("/clients/{client_id}", ["GET"])
@@ -314,8 +314,18 @@ def post_staff_message(client_id: str) -> Any:
     command = SendStaffMessage.parse(json_body())
     outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
     body = send_view(outcome, _zone(outcome.message.agency_id))
-    status = 202 if outcome.status == "scheduled" else 201
+    status = 202 if outcome.status == "held" else 201
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@staff_route("/clients/{client_id}/messages/{message_id}", ["DELETE"])
+@handled
+def cancel_held_message(client_id: str, message_id: str) -> Any:
+    from chalicelib.services.messaging import cancelled_view
+
+    who = principal()
+    message = bootstrap.container().messaging.cancel(who, unquote(client_id), unquote(message_id))
+    return cancelled_view(message, _zone(message.agency_id))
 
 
 @staff_route("/inquiries", ["GET"])

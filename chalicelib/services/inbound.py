@@ -206,7 +206,11 @@ class InboundService:
         records: Any,
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_score: Callable[[Any, int, datetime], Any] | None = None,
+        on_delivery_failed: Callable[..., Any] | None = None,
     ) -> None:
+        # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
+        # service reopens what it answered and tells its author.
+        self.on_delivery_failed = on_delivery_failed
         # Puts a survey score on the worker's follow-up list too (a derived view, after the commit).
         self.on_score = on_score
         self.store = store
@@ -397,6 +401,9 @@ class InboundService:
                 continue
             if form.error_code == OPT_OUT_ERROR:
                 self._opt_out_after_error(msg, at)
+            if form.status in FAILED_STATUSES and msg.kind is MessageKind.STAFF and self.on_delivery_failed:
+                self.on_delivery_failed(msg.client_id, msg.message_id, msg.inquiry_id, msg.staff_id,
+                                        form.error_code, at)
             return True
         raise ConcurrentUpdate(form.message_sid)
 
