@@ -246,13 +246,18 @@ def twilio_form(path: str) -> dict[str, str]:
     return form
 
 
-def twiml(reply: str | None) -> Response:
+def twiml(reply: str | None, outcome: Any = None) -> Response:
     from twilio.twiml.messaging_response import MessagingResponse
 
     response = MessagingResponse()
     if reply:
         response.message(reply)
-    return Response(body=str(response), status_code=200, headers={"Content-Type": "text/xml"})
+    headers = {"Content-Type": "text/xml"}
+    if outcome is not None:  # what happened, for the simulator and operators: no content, no number
+        headers["X-CMDM-Outcome"] = outcome.label
+        if outcome.refusal:
+            headers["X-CMDM-Reason"] = outcome.refusal
+    return Response(body=str(response), status_code=200, headers=headers)
 
 
 @app.route("/webhooks/twilio/messages", methods=["POST"], content_types=FORM)
@@ -262,7 +267,7 @@ def twilio_message() -> Any:
 
     form = InboundForm.parse(twilio_form("/webhooks/twilio/messages"))
     outcome = bootstrap.container().inbound.receive(form)
-    return twiml(outcome.reply)
+    return twiml(outcome.reply, outcome)
 
 
 @app.route("/webhooks/twilio/status", methods=["POST"], content_types=FORM)

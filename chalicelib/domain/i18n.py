@@ -19,7 +19,9 @@ Decisions:
 * A language babel does not know falls back to English (in the agency's region); Dari
   (``prs``) is written as CLDR's Persian of Afghanistan.
 
-Pure: imports the standard library, ``babel`` (data only) and the domain clock.
+Pure: imports the standard library, ``babel`` (data only) and the domain clock. ``babel`` is
+imported on first use, not with this module: only an after-hours reply needs it, so a cold
+container's first message in office hours does not pay its import (SPEC §6, issue 12).
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global, parse_locale
-from babel.dates import format_date, format_time
-
 from chalicelib.domain.clock import utcnow
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 __all__ = ["format_next_open", "normalise_language", "resolve_locale"]
 
@@ -100,6 +102,9 @@ def resolve_locale(language: str, timezone: str | None = None) -> Locale:
 
     Unknown or malformed languages give English.
     """
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global, parse_locale
+
     try:
         tag = normalise_language(language)
     except ValueError:
@@ -168,6 +173,8 @@ def format_next_open(at: datetime, timezone: str, language: str, now: datetime |
     ``at`` and ``now`` are aware datetimes in any zone; both are read in the agency's
     ``timezone``. ``now`` defaults to the current time.
     """
+    from babel.dates import format_date, format_time
+
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("at must be timezone-aware")
     zone = ZoneInfo(timezone)
