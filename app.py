@@ -180,9 +180,9 @@ def list_clients() -> Any:
 
     who = principal()
     params = app.current_request.query_params or {}
-    found = bootstrap.container().clients.caseload(who, params.get("staff_id"))
+    found = bootstrap.container().clients.caseload_with_inquiries(who, params.get("staff_id"))
     zone = _zone(who.agency_id)
-    return {"clients": [client_view(c, zone) for c in found]}
+    return {"clients": [client_view(c, zone, inquiry) for c, inquiry in found]}
 
 
 @staff_route("/clients/{client_id}", ["GET"])
@@ -249,13 +249,18 @@ def twilio_form(path: str) -> dict[str, str]:
     return form
 
 
-def twiml(reply: str | None) -> Response:
+def twiml(reply: str | None, outcome: Any = None) -> Response:
     from twilio.twiml.messaging_response import MessagingResponse
 
     response = MessagingResponse()
     if reply:
         response.message(reply)
-    return Response(body=str(response), status_code=200, headers={"Content-Type": "text/xml"})
+    headers = {"Content-Type": "text/xml"}
+    if outcome is not None:  # what happened, for the simulator and operators: no content, no number
+        headers["X-CMDM-Outcome"] = outcome.label
+        if outcome.refusal:
+            headers["X-CMDM-Reason"] = outcome.refusal
+    return Response(body=str(response), status_code=200, headers=headers)
 
 
 @app.route("/webhooks/twilio/messages", methods=["POST"], content_types=FORM)
@@ -265,7 +270,7 @@ def twilio_message() -> Any:
 
     form = InboundForm.parse(twilio_form("/webhooks/twilio/messages"))
     outcome = bootstrap.container().inbound.receive(form)
-    return twiml(outcome.reply)
+    return twiml(outcome.reply, outcome)
 
 
 @app.route("/webhooks/twilio/status", methods=["POST"], content_types=FORM)
@@ -312,8 +317,18 @@ def post_staff_message(client_id: str) -> Any:
     command = SendStaffMessage.parse(json_body())
     outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
     body = send_view(outcome, _zone(outcome.message.agency_id))
-    status = 202 if outcome.status == "scheduled" else 201
+    status = 202 if outcome.status == "held" else 201
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@staff_route("/clients/{client_id}/messages/{message_id}", ["DELETE"])
+@handled
+def cancel_held_message(client_id: str, message_id: str) -> Any:
+    from chalicelib.services.messaging import cancelled_view
+
+    who = principal()
+    message = bootstrap.container().messaging.cancel(who, unquote(client_id), unquote(message_id))
+    return cancelled_view(message, _zone(message.agency_id))
 
 
 @staff_route("/inquiries", ["GET"])
@@ -536,3 +551,40 @@ def erase_expired(event: Any) -> Any:
 
 
 JOBS["erase_expired"] = _erase_expired_files
+
+
+# --- the staff console (issue 14, SPEC §4.6): static files from chalicelib/web/ ---------------------
+
+from chalicelib.console import console as _console  # noqa: E402  (a blueprint: reads nothing at import)
+
+app.register_blueprint(_console)
+
+
+def _console_service() -> Any:
+    from chalicelib.services.console import ConsoleService
+
+    c = bootstrap.container()
+    return ConsoleService(c.store, c.policies, c.settings)
+
+
+@staff_route("/me", ["GET"])
+@handled
+def get_me() -> Any:
+    """The caller's staff record: the console shows the pages of the role the agency gave them."""
+    return _console_service().me(principal())
+
+
+@app.route("/dev/staff", methods=["GET"])
+@handled
+def dev_staff() -> Any:
+    """``local``/``test`` only: the seeded staff, for the console's sign-in page (404 in aws)."""
+    return {"agencies": _console_service().sign_in_list()}
+
+
+@app.route("/dev/tokens", methods=["POST"])
+@handled
+def dev_token() -> Any:
+    """``local``/``test`` only: a token for one seeded staff member (404 in aws)."""
+    from chalicelib.services.console import DevSignIn
+
+    return created(_console_service().dev_token(DevSignIn.parse(json_body())))

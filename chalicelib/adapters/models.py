@@ -258,6 +258,18 @@ class MediaMap(MapAttribute):
     size = NumberAttribute(null=True)
 
 
+class LocationMap(MapAttribute):
+    latitude = NumberAttribute()
+    longitude = NumberAttribute()
+    address = UnicodeAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+
+
+class ButtonMap(MapAttribute):
+    text = UnicodeAttribute(null=True)
+    payload = UnicodeAttribute(null=True)
+
+
 class MessagesBySid(GlobalSecondaryIndex):
     Meta = _index_meta("by_sid", KeysOnlyProjection())
     twilio_sid = UnicodeAttribute(hash_key=True)
@@ -280,7 +292,7 @@ class MessageModel(_Base):
     message_id = UnicodeAttribute()
     agency_id = UnicodeAttribute()
     direction = UnicodeAttribute()  # inbound | outbound
-    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | intake
+    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | notice | post
     body = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
@@ -299,6 +311,12 @@ class MessageModel(_Base):
     error_code = UnicodeAttribute(null=True)
     due_agency = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    # What a client message carries beyond body and media (SPEC §4.4); erased with the body.
+    location = LocationMap(null=True)
+    button = ButtonMap(null=True)
+    forwarded = BooleanAttribute(null=True)
+    frequently_forwarded = BooleanAttribute(null=True)
+    message_type = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_sid = MessagesBySid()
@@ -367,6 +385,14 @@ class InquiryModel(_Base):
     first_response_business_seconds = NumberAttribute(null=True)
     complex = BooleanAttribute(default=False)
     breached_at = UTCDateTimeAttribute(null=True)
+    # SPEC §5.2: the first response (a holding reply meets it) apart from the answer, and which
+    # staff message gave each, so a failed delivery can take them back.
+    first_response_at = UTCDateTimeAttribute(null=True)
+    first_response_late = BooleanAttribute(default=False)
+    first_response_message_id = UnicodeAttribute(null=True)
+    answer_message_id = UnicodeAttribute(null=True)
+    first_due_at = UTCDateTimeAttribute(null=True)  # due_at as opened, before a holding reply's longer clock
+    crisis = BooleanAttribute(default=False)  # SPEC §5.9: received while closed with a crisis word
     version = VersionAttribute()
 
     by_staff_status = InquiriesByStaffStatus()

@@ -197,3 +197,17 @@ def test_cfn_lint_really_runs(tmp_path: Path) -> None:
 )
 def test_only_wheels_built_for_lambda_are_vendored(tag: str, runs: bool) -> None:
     assert package.tag_runs_on_lambda(tag) is runs
+
+
+def test_the_zip_carries_the_staff_console_and_its_pages_need_no_token(built: dict[str, Any],
+                                                                       lambda_view: dict[str, Any]) -> None:
+    web = ROOT / "chalicelib" / "web"
+    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
+        names = set(zipped.namelist())
+        for path in web.rglob("*"):
+            if path.is_file():
+                member = "chalicelib/web/" + path.relative_to(web).as_posix()
+                assert member in names
+    routes = lambda_view["routes"]
+    assert set(routes["/console/{name}"].values()) == {None}  # the sign-in page must load signed out
+    assert set(routes["/me"].values()) == {"cmdm-staff"}
