@@ -87,7 +87,14 @@ class Container:
     def admin(self) -> Any:
         from .services.admin import AdminService
 
-        return AdminService(self.store)
+        return AdminService(self.store, on_staff_change=self.absences.forget)
+
+    @cached_property
+    def authority(self) -> Any:
+        """Access comes from the staff records and the agency's policy, not the token (SPEC §4.3)."""
+        from .services.authority import Authority
+
+        return Authority(self.absences.directory, self.outbound_store, self.policies)
 
     @cached_property
     def clients(self) -> Any:

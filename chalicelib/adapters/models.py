@@ -105,6 +105,7 @@ class StaffModel(_Base):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     absences = ListAttribute(of=AbsenceMap, default=list)
+    active = BooleanAttribute(null=True)  # False: deactivated, no access (missing on old items: active)
 
 
 # --- work numbers ------------------------------------------------------------------------------

@@ -88,6 +88,7 @@ class Refusal(enum.Enum):
     FILE_CLOSED = "file_closed"
     FILE_ERASED = "file_erased"
     CHANNEL_NOT_PROVISIONED = "channel_not_provisioned"
+    AGENCY_NOT_CONFIGURED = "agency_not_configured"  # the number's agency has no policy file here
     SHORT_CODE_SENDER = "short_code_sender"  # a service's short code, not a person: acknowledged, ignored
 
 

@@ -243,7 +243,7 @@ class AbsenceCovers:
     def __call__(self, client: Any, at: datetime) -> rules.Cover | None:
         from ..domain.absence import absence_on, local_day
 
-        names, absences = self._directory(client.agency_id)
+        names, absences = self._directory(client.agency_id)[:2]
         day = local_day(at, self._policies.get(client.agency_id).calendar.zone())
         absence = absence_on(absences.get(client.case_manager_id, ()), day)
         if absence is None or absence.cover_id == client.case_manager_id:
@@ -295,7 +295,10 @@ class InboundService:
         at = utcnow()
         if form.from_short_code:
             return self._ignore_short_code(form, number, at)
-        policy: Policy = self.policies.get(number.agency_id)
+        try:
+            policy: Policy = self.policies.get(number.agency_id)
+        except KeyError:
+            return self._refuse_unconfigured(form, number, at)
 
         def attempt() -> Outcome:
             try:
@@ -418,6 +421,22 @@ class InboundService:
         if inbound_msg is None:
             refused = decision.refusal.value if decision.refusal is not None else "not_filed"
         return Outcome(reply=reply_text, filed=inbound_msg is not None, refusal=refused)
+
+    def _refuse_unconfigured(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
+        """The number's agency has no policy here (its file was removed): no rules to file by.
+
+        Acknowledged (a 500 would only make Twilio retry into the same gap) and audited once per
+        MessageSid, with neither body nor number, so the operator sees what was turned away.
+        """
+        log.error("inbound message for a work number whose agency has no policy; refused")
+        if not self.store.claim_once(f"unconfigured#{form.message_sid}", at, timedelta(days=2)):
+            return Outcome(duplicate=True)
+        self.records.append_audit([AuditEvent(
+            agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
+            staff_id=number.staff_id,
+            details={"channel": form.channel.value, "reason": rules.Refusal.AGENCY_NOT_CONFIGURED.value},
+        )])
+        return Outcome(refusal=rules.Refusal.AGENCY_NOT_CONFIGURED.value)
 
     def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
