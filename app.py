@@ -439,6 +439,17 @@ def get_usage_report() -> Any:
     return _report("usage", bootstrap.container().reports.usage(who, app.current_request.query_params))
 
 
+@staff_route("/clients/{client_id}/referrals", ["POST"])
+@handled
+def post_referral(client_id: str) -> Any:
+    from chalicelib.services.referrals import RecordReferral
+    from chalicelib.views import referral_view
+
+    who = principal()
+    client, referral = bootstrap.container().referrals.record(who, unquote(client_id), RecordReferral.parse(json_body()))
+    return created({"client_id": client.client_id, **referral_view(referral, _zone(client.agency_id))})
+
+
 @staff_route("/clients/{client_id}/export", ["GET"])
 @handled
 def export_client(client_id: str) -> Any:
@@ -533,3 +544,17 @@ def erase_expired(event: Any) -> Any:
 
 
 JOBS["erase_expired"] = _erase_expired_files
+
+
+def _roll_up_reports() -> Any:
+    summary = bootstrap.container().rollup.run()
+    return summary if summary.get("days") else None
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def roll_up_reports(event: Any) -> Any:
+    """Hourly: roll the days that are over up into the report counters (one item per agency and day)."""
+    return _roll_up_reports()
+
+
+JOBS["roll_up_reports"] = _roll_up_reports

@@ -208,8 +208,28 @@ class Container:
     @cached_property
     def reports(self) -> Any:
         from .services.reports import ReportService
+        from .services.usage_rollup import UsageReports
 
-        return ReportService(self.report_reads, self.policies)
+        return ReportService(self.report_reads, self.policies, UsageReports(self.rollups))
+
+    @cached_property
+    def referrals(self) -> Any:
+        from .services.referrals import ReferralService
+
+        return ReferralService(self.store, covering_for=self.absences.covering_for)
+
+    @cached_property
+    def rollups(self) -> Any:
+        from .adapters.rollups_store import RollupStore
+
+        _ = self.store  # configures the tables
+        return RollupStore()
+
+    @cached_property
+    def rollup(self) -> Any:
+        from .services.usage_rollup import RollupService
+
+        return RollupService(self.rollups, self.policies)
 
     @cached_property
     def data_rights(self) -> Any:

@@ -138,10 +138,20 @@ class ConsentMap(MapAttribute):
     signed_at = UTCDateTimeAttribute(null=True)
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     circle_of_care = ListAttribute(of=UnicodeAttribute, default=list)
+    posts = BooleanAttribute(null=True)  # agrees to information posts (SPEC §5.8); absent = no
     recorded_at = UTCDateTimeAttribute(null=True)
     recorded_by = UnicodeAttribute(null=True)
     withdrawn_at = UTCDateTimeAttribute(null=True)
     withdrawn_reason = UnicodeAttribute(null=True)
+
+
+class ReferralMap(MapAttribute):
+    referral_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute(null=True)
+    to = UnicodeAttribute(null=True)  # removed by erasure
+    service = UnicodeAttribute(null=True)  # removed by erasure
+    note = UnicodeAttribute(null=True)  # removed by erasure
 
 
 class ClientsByCaseManager(GlobalSecondaryIndex):
@@ -224,6 +234,7 @@ class ClientModel(_Base):
     warnings = NumberAttribute(default=0)
     flagged_for_meeting = BooleanAttribute(default=False)
     erased_at = UTCDateTimeAttribute(null=True)
+    referrals = ListAttribute(of=ReferralMap, null=True)  # SPEC §5.8; part of the file
     version = VersionAttribute()
 
     by_case_manager = ClientsByCaseManager()

@@ -273,7 +273,8 @@ class InboundService:
             )
             filing.messages.append(inbound_msg)
             filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
-                                       message_id=inbound_msg.message_id, media=len(form.media)))
+                                       message_id=inbound_msg.message_id, media=len(form.media),
+                                       keyword=decision.keyword.value if decision.keyword else None))
             if decision.score is not None:
                 filing.events.append(event(AuditType.SURVEY_SCORED, score=decision.score))
         elif decision.refusal is not None or not decision.file:
