@@ -19,7 +19,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check app.py chalicelib tests infra
-	$(PY) -m pytest -q -n 2
+	sh tests/browser/ensure_chromium.sh
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

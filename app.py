@@ -177,9 +177,9 @@ def list_clients() -> Any:
 
     who = principal()
     params = app.current_request.query_params or {}
-    found = bootstrap.container().clients.caseload(who, params.get("staff_id"))
+    found = bootstrap.container().clients.caseload_with_inquiries(who, params.get("staff_id"))
     zone = _zone(who.agency_id)
-    return {"clients": [client_view(c, zone) for c in found]}
+    return {"clients": [client_view(c, zone, inquiry) for c, inquiry in found]}
 
 
 @staff_route("/clients/{client_id}", ["GET"])
@@ -309,8 +309,18 @@ def post_staff_message(client_id: str) -> Any:
     command = SendStaffMessage.parse(json_body())
     outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
     body = send_view(outcome, _zone(outcome.message.agency_id))
-    status = 202 if outcome.status == "scheduled" else 201
+    status = 202 if outcome.status == "held" else 201
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@staff_route("/clients/{client_id}/messages/{message_id}", ["DELETE"])
+@handled
+def cancel_held_message(client_id: str, message_id: str) -> Any:
+    from chalicelib.services.messaging import cancelled_view
+
+    who = principal()
+    message = bootstrap.container().messaging.cancel(who, unquote(client_id), unquote(message_id))
+    return cancelled_view(message, _zone(message.agency_id))
 
 
 @staff_route("/inquiries", ["GET"])
@@ -558,3 +568,40 @@ def roll_up_reports(event: Any) -> Any:
 
 
 JOBS["roll_up_reports"] = _roll_up_reports
+
+
+# --- the staff console (issue 14, SPEC §4.6): static files from chalicelib/web/ ---------------------
+
+from chalicelib.console import console as _console  # noqa: E402  (a blueprint: reads nothing at import)
+
+app.register_blueprint(_console)
+
+
+def _console_service() -> Any:
+    from chalicelib.services.console import ConsoleService
+
+    c = bootstrap.container()
+    return ConsoleService(c.store, c.policies, c.settings)
+
+
+@staff_route("/me", ["GET"])
+@handled
+def get_me() -> Any:
+    """The caller's staff record: the console shows the pages of the role the agency gave them."""
+    return _console_service().me(principal())
+
+
+@app.route("/dev/staff", methods=["GET"])
+@handled
+def dev_staff() -> Any:
+    """``local``/``test`` only: the seeded staff, for the console's sign-in page (404 in aws)."""
+    return {"agencies": _console_service().sign_in_list()}
+
+
+@app.route("/dev/tokens", methods=["POST"])
+@handled
+def dev_token() -> Any:
+    """``local``/``test`` only: a token for one seeded staff member (404 in aws)."""
+    from chalicelib.services.console import DevSignIn
+
+    return created(_console_service().dev_token(DevSignIn.parse(json_body())))

@@ -9,10 +9,13 @@ wheels from the package index), so instead this builds a *staging copy* of the p
    stage's least-privilege IAM policy from the models (``infra/generate.py``), so an index or a
    table added to ``chalicelib/adapters/models.py`` is deployed without editing YAML;
 2. copy ``app.py``, ``chalicelib/`` and ``.chalice/config.json`` (with the rendered policies);
-3. validate every ``policies/*.json`` agency file against ``policies/schema.json`` and copy them,
-   with the schema, into the staging ``chalicelib/policies_bundle/`` (Chalice deploys only
-   ``app.py``, ``chalicelib/`` and ``vendor/``; in Lambda there is no ``policies/`` folder and the
-   loader reads the bundle). An invalid file stops the build;
+3. validate every ``policies/*.json`` agency file against ``policies/schema.json``, compile them
+   (the validated documents with their holidays resolved from three years back to ten ahead)
+   into the staging ``chalicelib/policies_bundle/policies.compiled.json``, and copy the files with
+   the schema beside it (Chalice deploys only ``app.py``, ``chalicelib/`` and ``vendor/``; in
+   Lambda there is no ``policies/`` folder and the service reads the compiled file, importing
+   neither jsonschema nor holidays: ``chalicelib/adapters/policy_bundle.py``). An invalid file
+   stops the build;
 4. ``vendor/``: the runtime dependencies (the closure of ``requirements.txt``) copied from the
    installed ``.venv``, after checking each compiled wheel was built for Lambda's platform
    (CPython 3.11, x86_64, glibc <= 2.26). The staging copy has no ``requirements.txt``, so
@@ -41,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -100,30 +104,45 @@ def stage_project(stage: str, project: Path, source: Path = ROOT) -> Path:
 # --- 3. policies into the package ---------------------------------------------------------------
 
 
-def bundle_policies(source: Path, bundle: Path) -> list[str]:
-    """Validate every agency policy, then copy them and the schema into the bundle folder."""
-    from chalicelib.adapters.policy_loader import SCHEMA_PATH, PolicyError, load_policy_file, policy_files
+def bundle_policies(source: Path, bundle: Path, today: date | None = None) -> list[str]:
+    """Validate every agency policy, compile it, and copy the files and the schema into the bundle.
+
+    The compiled file (``policy_bundle``) is what the deployed service reads: each validated
+    document with its holidays resolved for ``policy_bundle.holiday_years(today)``. The copies
+    of the files and the schema stay beside it for people reading the zip, and for the run-time
+    loader should the compiled file be removed.
+    """
+    from chalicelib.adapters.policy_bundle import (
+        COMPILED_FILENAME,
+        CompiledPolicyError,
+        compile_policies,
+        holiday_years,
+    )
+    from chalicelib.adapters.policy_loader import SCHEMA_PATH, PolicyError, policy_files
 
     files = policy_files(source)
     if not files:
         raise PackageError(f"no agency policy files in {source}")
-    agencies = []
-    for path in files:
-        try:
-            agencies.append(load_policy_file(path).agency_id)
-        except PolicyError as err:
-            raise PackageError(f"invalid agency policy, nothing packaged: {err}") from None
+    years = holiday_years(today or date.today())
+    try:
+        compiled = compile_policies(source, years)
+    except PolicyError as err:
+        raise PackageError(f"invalid agency policy, nothing packaged: {err}") from None
+    except CompiledPolicyError as err:
+        raise PackageError(f"cannot compile the agency policies, nothing packaged: {err}") from None
     if bundle.exists():
         shutil.rmtree(bundle)
     bundle.mkdir(parents=True)
     (bundle / "README.txt").write_text(
         "Built by `make package` from policies/ (validated against policies/schema.json); not committed.\n"
-        "The deployed service reads its agency policies here (chalicelib/adapters/policy_loader.py).\n",
+        f"The deployed service reads {COMPILED_FILENAME}: the validated policies with their holidays for "
+        f"{years[0]}-{years[-1]} (chalicelib/adapters/policy_bundle.py).\n",
         encoding="utf-8",
     )
+    (bundle / COMPILED_FILENAME).write_text(json.dumps(compiled, sort_keys=True) + "\n", encoding="utf-8")
     for path in [*files, SCHEMA_PATH]:
         shutil.copy2(path, bundle / path.name)
-    return agencies
+    return sorted(compiled["policies"])
 
 
 # --- 4. vendor/: runtime dependencies from the installed .venv -------------------------------------
@@ -391,7 +410,11 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
         shutil.rmtree(out)
     project = out / "staging"
     merge_template = stage_project(stage, project, source)
-    agencies = bundle_policies(source / "policies", project / "chalicelib" / BUNDLE_NAME)
+    from chalicelib.adapters.policy_bundle import COMPILED_FILENAME
+
+    bundle = project / "chalicelib" / BUNDLE_NAME
+    agencies = bundle_policies(source / "policies", bundle)
+    compiled = json.loads((bundle / COMPILED_FILENAME).read_text(encoding="utf-8"))
     if online:
         shutil.copy2(source / "requirements.txt", project / "requirements.txt")
         vendored: list[str] = []
@@ -410,6 +433,7 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
         "zip": str(zip_path),
         "zip_bytes": zip_path.stat().st_size,
         "agencies": agencies,
+        "holiday_years": compiled["holiday_years"],
         "functions": _function_names(template),
         "vendored": vendored,
         "linted": lint,
@@ -438,7 +462,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  template  {summary['template']}  (cfn-lint {'clean' if summary['linted'] else 'skipped'})")
     print(f"  code      {summary['zip']}  ({size_mb:.1f} MB; dependencies: {deps})")
     print(f"  functions {', '.join(summary['functions'])}")
-    print(f"  policies  {', '.join(summary['agencies'])} (validated, in chalicelib/{BUNDLE_NAME}/ of the zip)")
+    first, last = summary["holiday_years"]
+    print(
+        f"  policies  {', '.join(summary['agencies'])} (validated and compiled with their holidays for "
+        f"{first}-{last}, in chalicelib/{BUNDLE_NAME}/ of the zip)"
+    )
     print(f"next: make deploy STAGE={summary['stage']}")
     return 0
 

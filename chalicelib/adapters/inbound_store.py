@@ -109,6 +109,7 @@ def message_from(item: m.MessageModel) -> Message:
         error_code=item.error_code,
         sk=item.sk,
         version=item.version or 0,
+        send_at=item.send_at,
     )
 
 
@@ -131,7 +132,9 @@ def inquiry_item(inquiry: Inquiry) -> m.InquiryModel:
         agency_status=f"{inquiry.agency_id}#{status}",
         opened_at=inquiry.opened_at,
         due_at=inquiry.due_at,
+        first_due_at=inquiry.due_at,
         message_count=inquiry.message_count,
+        crisis=inquiry.crisis,
     )
 
 

@@ -11,14 +11,16 @@ The schema always comes from the project's own ``policies/`` folder, whatever fo
 files are read from (``$CMDM_POLICY_DIR`` for tests and local runs). A deployed Lambda package has
 no ``policies/`` folder (Chalice ships only ``app.py``, ``chalicelib/`` and ``vendor/``):
 ``make package`` validates the files and copies them with the schema into
-``chalicelib/policies_bundle/``, which is used when ``policies/`` is absent.
+``chalicelib/policies_bundle/``, which is used when ``policies/`` is absent. There the service
+normally reads the bundle's compiled form instead (``policy_bundle``: no ``jsonschema``, no
+``holidays`` on a cold start); this module is the run-time path of ``local`` and ``test``, and
+the validator ``make package`` compiles with.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import threading
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from chalicelib.adapters.policy_bundle import BUNDLE_DIR, PROJECT_POLICY_DIR, PolicyCache
 from chalicelib.config import PROJECT_ROOT, load_settings
 from chalicelib.domain.policy import InvalidPolicy, Policy
 
@@ -43,11 +46,8 @@ __all__ = [
     "validate_policy_data",
 ]
 
-PROJECT_POLICY_DIR: Path = PROJECT_ROOT / "policies"
 SCHEMA_PATH: Path = PROJECT_POLICY_DIR / "schema.json"
 SCHEMA_FILENAME = SCHEMA_PATH.name
-# Written by `make package` (infra/package.py); gitignored. Read only when policies/ is absent.
-BUNDLE_DIR: Path = Path(__file__).resolve().parent.parent / "policies_bundle"
 MAX_FILE_BYTES = 1_000_000
 
 
@@ -202,50 +202,27 @@ def policy_files(directory: Path) -> list[Path]:
     )
 
 
-class PolicyStore:
-    """All agency policies of one folder, loaded on first use and cached for the process.
+class PolicyStore(PolicyCache):
+    """All agency policies of one folder, validated at run time (``local``, ``test``).
 
     One bad file refuses the whole folder (``PolicyError``): a deployment must not run with some
-    agencies silently missing.
+    agencies silently missing. A deployed package serves ``policy_bundle.CompiledPolicyStore``.
     """
 
     def __init__(self, directory: Path | None = None) -> None:
+        super().__init__()
         self._directory = Path(directory) if directory is not None else None
-        self._policies: dict[str, Policy] | None = None
-        self._lock = threading.Lock()
 
     @property
     def directory(self) -> Path:
         return self._directory if self._directory is not None else default_policy_dir()
 
-    def _load(self) -> dict[str, Policy]:
-        if self._policies is None:
-            with self._lock:
-                if self._policies is None:
-                    directory = self.directory
-                    if not directory.is_dir():
-                        raise PolicyError(_display(directory), None, "is not a folder of policy files")
-                    loaded = {}
-                    for path in policy_files(directory):
-                        policy = load_policy_file(path)
-                        loaded[policy.agency_id] = policy
-                    self._policies = loaded
-        return self._policies
-
-    def get(self, agency_id: str) -> Policy:
-        """The policy of ``agency_id``; ``KeyError`` if no file defines it."""
-        policies = self._load()
-        try:
-            return policies[agency_id]
-        except KeyError:
-            raise KeyError(agency_id) from None
-
-    def all(self) -> list[Policy]:
-        """Every policy, sorted by agency id."""
-        policies = self._load()
-        return [policies[key] for key in sorted(policies)]
-
-    def reload(self) -> None:
-        """Forget the cache; the next call reads the folder again."""
-        with self._lock:
-            self._policies = None
+    def _read(self) -> dict[str, Policy]:
+        directory = self.directory
+        if not directory.is_dir():
+            raise PolicyError(_display(directory), None, "is not a folder of policy files")
+        loaded = {}
+        for path in policy_files(directory):
+            policy = load_policy_file(path)
+            loaded[policy.agency_id] = policy
+        return loaded

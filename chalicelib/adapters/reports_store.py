@@ -134,7 +134,10 @@ class ReportsStore:
         if low > high:
             return [], None
         if client_id:
-            query = m.AuditModel.by_client.query(client_id, m.AuditModel.sk.between(low, high), limit=limit + 1)
+            # The index is keyed by client only: the filter keeps another agency's events out of the
+            # page itself, so neither they nor the cursor (their time and event id) ever leave.
+            query = m.AuditModel.by_client.query(client_id, m.AuditModel.sk.between(low, high), limit=limit + 1,
+                                                 filter_condition=m.AuditModel.agency_id == agency_id)
         elif staff_id:
             query = m.AuditModel.by_staff.query(
                 agency_staff(agency_id, staff_id), m.AuditModel.sk.between(low, high), limit=limit + 1

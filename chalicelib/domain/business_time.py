@@ -32,19 +32,24 @@ Decisions worth knowing:
   skipped.
 * Searches are bounded: if no open interval exists for 400 consecutive days, searches forward
   raise ``ValueError("calendar never opens")``.
+* Holidays can come *compiled*: ``make package`` resolves each agency's holidays for a range of
+  years ahead of time (``compiled_holidays``), so a deployed cold start never imports the
+  ``holidays`` package (about 60 ms for its every-country registry). A year outside that range is
+  still answered correctly, by importing ``holidays`` then, with one warning per year asking for a
+  fresh ``make package``. Without compiled holidays (``local``, ``test``) they are resolved here,
+  the first time a year is asked.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays
 
 __all__ = [
     "BusinessCalendar",
@@ -61,6 +66,7 @@ MIDNIGHT = time(0, 0)
 _HHMM = re.compile(r"^(\d{2}):(\d{2})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTERVAL_CACHE_LIMIT = 4096
+_log = logging.getLogger(__name__)
 
 Interval = tuple[datetime, datetime]
 LocalInterval = tuple[time, time]
@@ -162,6 +168,9 @@ class BusinessCalendar:
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     closures: frozenset[date] = frozenset()
+    #: Holiday dates resolved ahead of time, by year (``make package``); other years are resolved
+    #: on demand. ``None``: resolve every year on demand (and check the country here).
+    compiled_holidays: Mapping[int, frozenset[date]] | None = field(default=None, repr=False, compare=False, hash=False)
     _holiday_cache: dict[int, frozenset[date]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -193,14 +202,16 @@ class BusinessCalendar:
 
         if self.holiday_subdivision is not None and self.holiday_country is None:
             raise ValueError("holidays: a subdivision needs a country")
-        if self.holiday_country is not None:
-            try:
-                holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision, years=[])
-            except NotImplementedError as exc:
-                raise ValueError(
-                    f"holidays: no holiday data for country={self.holiday_country!r} "
-                    f"subdivision={self.holiday_subdivision!r}"
-                ) from exc
+        if self.compiled_holidays is not None:
+            # Checked when they were compiled; keep them as read-only sets, by year.
+            compiled = {int(year): frozenset(days) for year, days in self.compiled_holidays.items()}
+            for year, days in compiled.items():
+                if any(not isinstance(d, date) or isinstance(d, datetime) or d.year != year for d in days):
+                    raise ValueError(f"holidays: compiled dates of {year} must be dates in {year}")
+            object.__setattr__(self, "compiled_holidays", MappingProxyType(compiled))
+            self._holiday_cache.update(compiled)
+        elif self.holiday_country is not None:
+            self._country_holidays(years=[])  # unknown country or subdivision: ValueError now
 
     @classmethod
     def from_strings(
@@ -210,10 +221,12 @@ class BusinessCalendar:
         holiday_country: str | None = None,
         holiday_subdivision: str | None = None,
         closures: Iterable[str] = (),
+        compiled_holidays: Mapping[int, Iterable[date]] | None = None,
     ) -> BusinessCalendar:
         """Build a calendar from policy-file values (``"mon": [["09:00", "17:00"]]``, ISO dates).
 
         Missing weekdays are closed; ``"24:00"`` is allowed as an interval end.
+        ``compiled_holidays`` are holiday dates resolved ahead of time, by year (see the module).
         """
         if not isinstance(hours, Mapping):
             raise ValueError("hours: expected an object with keys 'mon'..'sun'")
@@ -253,13 +266,25 @@ class BusinessCalendar:
             holiday_country=holiday_country,
             holiday_subdivision=holiday_subdivision,
             closures=frozenset(closure_dates),
+            compiled_holidays=(
+                None
+                if compiled_holidays is None
+                else {year: frozenset(days) for year, days in compiled_holidays.items()}
+            ),
         )
 
     def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[object, ...]]:
         # The read-only hours view cannot be pickled or deep-copied; rebuild from plain values.
         return (
             type(self),
-            (self.timezone, dict(self.hours), self.holiday_country, self.holiday_subdivision, self.closures),
+            (
+                self.timezone,
+                dict(self.hours),
+                self.holiday_country,
+                self.holiday_subdivision,
+                self.closures,
+                None if self.compiled_holidays is None else dict(self.compiled_holidays),
+            ),
         )
 
     # -- days -----------------------------------------------------------------------------
@@ -272,18 +297,41 @@ class BusinessCalendar:
         _require_date(day)
         if self.holiday_country is None:
             return False
-        year_dates = self._holiday_cache.get(day.year)
+        return day in self.holiday_dates(day.year)
+
+    def holiday_dates(self, year: int) -> frozenset[date]:
+        """The statutory holidays of ``year`` (agency-local dates); empty without a country."""
+        if self.holiday_country is None:
+            return frozenset()
+        year_dates = self._holiday_cache.get(year)
         if year_dates is None:
+            if self.compiled_holidays is not None:
+                compiled = sorted(self.compiled_holidays)
+                span = f"{compiled[0]}-{compiled[-1]}" if compiled else "no years"
+                _log.warning(
+                    "holidays of %s are not compiled (the package has %s): resolving them at run time; "
+                    "run `make package` again to compile the years ahead",
+                    year,
+                    span,
+                )
             # Observed dates can be generated by a neighbouring year's rules (e.g. a 1 January
             # holiday observed on 31 December), so build three years and keep this year's dates.
-            found = holidays.country_holidays(
-                self.holiday_country,
-                subdiv=self.holiday_subdivision,
-                years=range(day.year - 1, day.year + 2),
-            )
-            year_dates = frozenset(d for d in found if d.year == day.year)
-            self._holiday_cache[day.year] = year_dates
-        return day in year_dates
+            found = self._country_holidays(years=range(year - 1, year + 2))
+            year_dates = frozenset(d for d in found if d.year == year)
+            self._holiday_cache[year] = year_dates
+        return year_dates
+
+    def _country_holidays(self, years: Iterable[int]) -> Iterable[date]:
+        # Imported here, not at the top: a compiled calendar never needs the package.
+        import holidays
+
+        try:
+            return holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision, years=years)
+        except NotImplementedError as exc:
+            raise ValueError(
+                f"holidays: no holiday data for country={self.holiday_country!r} "
+                f"subdivision={self.holiday_subdivision!r}"
+            ) from exc
 
     def is_closed_day(self, day: date) -> bool:
         """Whether ``day`` is closed all day by a holiday or an agency closure."""

@@ -83,6 +83,7 @@ class Refusal(enum.Enum):
     FILE_CLOSED = "file_closed"
     FILE_ERASED = "file_erased"
     CHANNEL_NOT_PROVISIONED = "channel_not_provisioned"
+    SHORT_CODE_SENDER = "short_code_sender"  # a service's short code, not a person: acknowledged, ignored
 
 
 class InquiryStep(enum.Enum):
@@ -349,7 +350,7 @@ def _automatic_reply(
         reply = _reply(
             ReplyKind.AUTO_REPLY, "absence", policy, language,
             case_manager=cover.case_manager_name, cover_name=cover.cover_name,
-            next_open=_next_open_text(policy, arrival.at, language),
+            next_open=_next_open_text(policy, arrival.at, policy.template_language("absence", language)),
         )
         return reply, key
     closed_since = policy.calendar.closed_period_start(arrival.at)
@@ -360,7 +361,7 @@ def _automatic_reply(
         return None, None
     reply = _reply(
         ReplyKind.AUTO_REPLY, "after_hours", policy, language,
-        next_open=_next_open_text(policy, arrival.at, language),
+        next_open=_next_open_text(policy, arrival.at, policy.template_language("after_hours", language)),
     )
     return reply, key
 

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from .audit import AuditType
 from .errors import InvalidInput
 from .inquiry import InquiryStatus
+from .validation import day_in_range
 
 MAX_PERIOD_DAYS = 366
 
@@ -73,9 +74,10 @@ def _day(params: Mapping[str, Any], name: str) -> date:
     if not isinstance(value, str) or len(value) != 10:
         raise InvalidInput(name, "must be a date YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(name, "must be a real date YYYY-MM-DD") from None
+    return day_in_range(day, name)
 
 
 def parse_period(params: Mapping[str, Any] | None, zone: ZoneInfo, max_days: int = MAX_PERIOD_DAYS,

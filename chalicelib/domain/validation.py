@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import phonenumbers
@@ -17,6 +17,10 @@ from .model import Channel, Role
 
 MAX_TEXT = 200
 MAX_BODY = 1600  # Twilio's limit for one outbound message body
+# Dates and instants people may type: wide enough for any real consent form, absence or report,
+# narrow enough that converting to UTC or adding a year never leaves Python's datetime range.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
 
 
 def require_object(payload: Any) -> Mapping[str, Any]:
@@ -59,6 +63,32 @@ def e164(value: Any, field: str = "phone") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone(value: Any, field: str, default_region: str | None) -> str:
+    """A phone number in E.164, or in national format read as a number of ``default_region``
+    (an ISO 3166 country such as ``CA``: ``(403) 555-0199`` -> ``+14035550199``); stored E.164."""
+    if isinstance(value, str) and value.strip().startswith("+"):
+        return e164(value, field)
+    if not isinstance(value, str) or not value.strip() or len(value) > 30:
+        raise InvalidInput(field, "must be a phone number, in E.164 form (+15875550123) or national format")
+    if not default_region:
+        raise InvalidInput(field, "must be in E.164 form (+ and the country code): this agency has no country")
+    try:
+        parsed = phonenumbers.parse(value.strip(), default_region.upper())
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(field, "is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(field, f"is not a valid phone number in {default_region.upper()} or in E.164 form")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(number: str) -> str | None:
+    """The ISO 3166 country of an E.164 number (``+15873550101`` -> ``CA``), if it has one."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def channel(value: Any, field: str = "channel") -> Channel:
     try:
         return Channel(value)
@@ -89,7 +119,15 @@ def instant(value: Any, field: str) -> datetime:
         raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00-07:00") from None
     if parsed.tzinfo is None:
         raise InvalidInput(field, "must include a UTC offset")
+    day_in_range(parsed.date(), field)
     return parsed.astimezone(UTC)
+
+
+def day_in_range(day: date, field: str) -> date:
+    """``day`` itself, or a 400 naming ``field`` when it lies outside the years we accept."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(field, f"must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return day
 
 
 def string_list(value: Any, field: str, *, max_items: int = 50) -> tuple[str, ...]:

@@ -19,9 +19,10 @@ from ..domain.model import Principal, Role
 def _day(body: Mapping[str, Any], name: str) -> date:
     value = body.get(name)
     try:
-        return parse_day(value)
+        day = parse_day(value)
     except (ValueError, TypeError):
         raise InvalidInput(name, "must be a date in YYYY-MM-DD form") from None
+    return v.day_in_range(day, name)
 
 
 @dataclass(frozen=True)

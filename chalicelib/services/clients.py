@@ -22,7 +22,7 @@ from .ports import Store
 @dataclass(frozen=True)
 class CreateClient:
     case_manager_id: str
-    phone: str
+    phone: str  # E.164; or as typed in national format until ``create`` knows the agency's country
     channel: Channel
     language: str
     name: str
@@ -39,11 +39,16 @@ class CreateClient:
             raise InvalidInput("language", "must be a BCP 47 tag such as 'ar', 'fr' or 'en'") from None
         return cls(
             case_manager_id=v.identifier(body.get("case_manager_id"), "case_manager_id"),
-            phone=v.e164(body.get("phone"), "phone"),
+            phone=v.phone(body.get("phone"), "phone", default_region=None) if _is_e164(body.get("phone"))
+            else v.text(body, "phone", max_len=30) or "",
             channel=v.channel(body.get("channel")),
             language=language,
             name=v.text(body, "name") or "",
         )
+
+
+def _is_e164(value: Any) -> bool:
+    return not isinstance(value, str) or value.strip().startswith("+")
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class ClientService:
         if manager.role is not Role.WORKER:
             raise InvalidInput("case_manager_id", "must be a worker")
         numbers = self._store.numbers_of(principal.agency_id, command.case_manager_id)
+        phone = v.phone(command.phone, "phone", self._country(principal.agency_id, numbers))
         if not any(command.channel in n.channels for n in numbers):
             raise Conflict(
                 f"the case manager has no work number for {command.channel.value}",
@@ -127,7 +133,7 @@ class ClientService:
             client_id=new_id("cl"),
             agency_id=principal.agency_id,
             case_manager_id=command.case_manager_id,
-            phone=command.phone,
+            phone=phone,
             channel=command.channel,
             language=command.language,
             name=command.name,
@@ -146,6 +152,19 @@ class ClientService:
         )
         self._store.create_client(client, event)
         return client
+
+    def _country(self, agency_id: str, numbers: Any) -> str | None:
+        """The country national-format numbers belong to: the policy's holiday country, else that of
+        the case manager's work numbers (SPEC §4.4 ``POST /clients``)."""
+        if self._policies is not None:
+            try:
+                country = self._policies.get(agency_id).calendar.holiday_country
+            except KeyError:
+                country = None
+            if country:
+                return str(country)
+        regions = {v.region_of(n.number) for n in numbers} - {None}
+        return regions.pop() if len(regions) == 1 else None
 
     def get(self, principal: Principal, client_id: str) -> tuple[Client, Inquiry | None]:
         """The file and its open inquiry, if any (one extra keyed read only when one is open)."""
@@ -171,6 +190,17 @@ class ClientService:
             found = [c for who in sorted({staff_id} if staff_id else mine)
                      for c in self._store.clients_of(principal.agency_id, who)]
         return sorted((c for c in found if not c.status_erased()), key=lambda c: (c.name.lower(), c.client_id))
+
+    def caseload_with_inquiries(
+        self, principal: Principal, staff_id: str | None = None
+    ) -> list[tuple[Client, Inquiry | None]]:
+        """``caseload`` with each file's open inquiry, exactly as ``get`` gives it (SPEC §4.4).
+
+        The inquiries come in one batched keyed read, whatever the size of the caseload.
+        """
+        clients = self.caseload(principal, staff_id)
+        found = self._store.get_inquiries(c.open_inquiry_id for c in clients if c.open_inquiry_id)
+        return [(c, found.get(c.open_inquiry_id) if c.open_inquiry_id else None) for c in clients]
 
     def messages(self, principal: Principal, client_id: str) -> tuple[Client, list[Any]]:
         """The file's messages, oldest first, for whoever may read the file."""

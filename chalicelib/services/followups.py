@@ -21,6 +21,7 @@ that kind skips the period with an audited reason rather than sending something 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class ListFollowups:
         limit_text = params.get("limit")
         limit = 100
         if limit_text is not None:
-            if not str(limit_text).isdigit() or not 1 <= int(limit_text) <= MAX_LIST:
+            if not re.fullmatch(r"[0-9]{1,6}", str(limit_text)) or not 1 <= int(limit_text) <= MAX_LIST:
                 raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_LIST}")
             limit = int(limit_text)
         return cls(staff_id=v.identifier(staff_id, "staff_id") if staff_id is not None else None, limit=limit)

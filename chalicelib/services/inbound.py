@@ -33,6 +33,10 @@ log = logging.getLogger("cmdm.inbound")
 MAX_MEDIA = 10  # Twilio sends at most 10 media items per message
 MAX_BODY = 8000  # WhatsApp allows 4,096 characters, SMS 1,600; anything longer is not Twilio
 SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+# Carriers' and services' short codes (3 to 8 digits, no country code): verification codes, alerts.
+# They cannot be a client's phone, so they are acknowledged and ignored (a 400 would make Twilio
+# retry the fallback URL, which is this same webhook).
+SHORT_CODE = re.compile(r"[0-9]{3,8}", re.ASCII)
 OPT_OUT_ERROR = "21610"  # Twilio: the recipient has replied STOP; sending is blocked
 WHATSAPP_PREFIX = "whatsapp:"
 
@@ -48,6 +52,7 @@ class InboundForm:
     body: str
     opt_out_type: str | None
     media: tuple[tuple[str, str], ...]  # (url, content type)
+    from_short_code: bool = False  # ``sender`` is then the short code itself, not a phone number
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> InboundForm:
@@ -59,7 +64,8 @@ class InboundForm:
         if sender_whatsapp != to_whatsapp:
             raise InvalidInput("From", "From and To must both be WhatsApp addresses or both phone numbers")
         channel = Channel.WHATSAPP if sender_whatsapp else Channel.SMS
-        sender = e164(_strip(sender_raw), "From")
+        short_code = not sender_whatsapp and SHORT_CODE.fullmatch(sender_raw.strip()) is not None
+        sender = sender_raw.strip() if short_code else e164(_strip(sender_raw), "From")
         to = e164(_strip(to_raw), "To")
         body = form.get("Body", "")
         if len(body) > MAX_BODY:
@@ -80,7 +86,7 @@ class InboundForm:
             content_type = form.get(f"MediaContentType{i}", "application/octet-stream")[:100]
             media.append((url[:2000], content_type))
         opt_out_type = (form.get("OptOutType") or "").strip().upper() or None
-        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media))
+        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media), from_short_code=short_code)
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,11 @@ class InboundService:
         records: Any,
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_score: Callable[[Any, int, datetime], Any] | None = None,
+        on_delivery_failed: Callable[..., Any] | None = None,
     ) -> None:
+        # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
+        # service reopens what it answered and tells its author.
+        self.on_delivery_failed = on_delivery_failed
         # Puts a survey score on the worker's follow-up list too (a derived view, after the commit).
         self.on_score = on_score
         self.store = store
@@ -206,8 +216,10 @@ class InboundService:
             # A number Twilio points at us but nobody registered: nothing to file it under.
             log.warning("inbound message for an unregistered work number; ignored")
             return Outcome()
-        policy: Policy = self.policies.get(number.agency_id)
         at = utcnow()
+        if form.from_short_code:
+            return self._ignore_short_code(form, number, at)
+        policy: Policy = self.policies.get(number.agency_id)
         for _attempt in range(5):
             try:
                 return self._receive_once(form, number, policy, at)
@@ -314,6 +326,18 @@ class InboundService:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
         return Outcome(reply=reply_text, filed=inbound_msg is not None)
 
+    def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
+        """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
+        log.info("inbound message from a short code; ignored")
+        if not self.store.claim_once(f"short-code#{form.message_sid}", at, timedelta(days=2)):
+            return Outcome(duplicate=True)
+        self.records.append_audit([AuditEvent(
+            agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
+            staff_id=number.staff_id,
+            details={"channel": form.channel.value, "reason": rules.Refusal.SHORT_CODE_SENDER.value},
+        )])
+        return Outcome()
+
     def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
                              at: datetime, client_id: str | None, staff_id: str) -> str | None:
         """Answer a refused sender at most once per ``intake_reply_interval`` (a keyed hash, no number)."""
@@ -356,6 +380,9 @@ class InboundService:
                 continue
             if form.error_code == OPT_OUT_ERROR:
                 self._opt_out_after_error(msg, at)
+            if form.status in FAILED_STATUSES and msg.kind is MessageKind.STAFF and self.on_delivery_failed:
+                self.on_delivery_failed(msg.client_id, msg.message_id, msg.inquiry_id, msg.staff_id,
+                                        form.error_code, at)
             return True
         raise ConcurrentUpdate(form.message_sid)
 

@@ -27,6 +27,8 @@ OK = "ok"
 OK_OR_FORBIDDEN = "ok-or-403"
 CALLERS = ("nobody", "other_agency_admin", "other_worker", "supervisor", "case_manager", "admin")
 WEBHOOK_PREFIX = "/webhooks/twilio"
+# The console's static files take no token and hold no data (tests/e2e/test_console_serving.py).
+CONSOLE_FILES = "/console"
 PERIOD = "?from=2026-03-02&to=2026-03-02"
 
 
@@ -71,16 +73,24 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # Nobody may remove an absence that does not exist; who may remove one is in test_staff_messages.
     ("DELETE", "/staff/{staff_id}/absences/{absence_id}"): row(
         401, 404, 403, 403, 404, 404, params={"staff_id": "amal", "absence_id": "no-such-leave"}),
+    # A message id nobody wrote: not found for everyone; who may cancel a real one is in test_case_lifecycle.
+    ("DELETE", "/clients/{client_id}/messages/{message_id}"): row(
+        401, 404, 404, 404, 404, 404, params={"message_id": "msg_not_there"}),
     # A notification is only ever its recipient's: everyone else's id is simply not found.
     ("PUT", "/notifications/{notification_id}/read"): row(
         401, 404, 404, 404, 404, 404, params={"notification_id": "nt_not_yours"}),
+    # Only the caller's own record; a token without a staff record in its agency has no access.
+    ("GET", "/me"): row(401, 403, OK, OK, OK, OK),
+    # The local/test sign-in list (404 in aws, tests/integration/test_console_signin.py).
+    ("GET", "/dev/staff"): row(200, 200, 200, 200, 200, 200),
+    ("POST", "/dev/tokens"): row(201, 201, 201, 201, 201, 201, body={"agency_id": "calgary-cfn", "staff_id": "amal"}),
 }
 
 
 def staff_endpoints() -> list[tuple[str, str]]:
     found = []
     for path, entries in app.routes.items():
-        if path.startswith(WEBHOOK_PREFIX):
+        if path.startswith((WEBHOOK_PREFIX, CONSOLE_FILES)):
             continue
         found.extend((method, path) for method in entries)
     return sorted(found)

@@ -57,6 +57,8 @@ routes = {p: {m: (e.authorizer.name if e.authorizer else None) for m, e in ms.it
 print(json.dumps({
     "policy_dir": str(c.policies.directory),
     "agencies": [p.agency_id for p in c.policies.all()],
+    "policy_store": type(c.policies).__name__,
+    "slow_imports": sorted(m for m in ("jsonschema", "holidays") if m in sys.modules),
     "verifier": type(c.verifier).__name__,
     "routes": routes,
     "libraries": [pynamodb.__file__, twilio.__file__],
@@ -123,6 +125,11 @@ def test_zip_carries_the_validated_policies_and_the_schema(built: dict[str, Any]
             member = f"chalicelib/policies_bundle/{path.name}"
             assert member in names
             assert zipped.read(member) == path.read_bytes()
+        compiled = json.loads(zipped.read("chalicelib/policies_bundle/policies.compiled.json"))
+    assert sorted(compiled["policies"]) == sorted(p.stem for p in policy_files(ROOT / "policies"))
+    first, last = built["summary"]["holiday_years"]
+    assert compiled["holiday_years"] == [first, last] and last - first == 13
+    assert all(len(entry["holidays"]) == 14 for entry in compiled["policies"].values())
     assert sorted(built["summary"]["agencies"]) == sorted(p.stem for p in policy_files(ROOT / "policies"))
     assert not any("__pycache__" in n for n in names)
     assert not any(n.startswith(("tests/", "infra/", "policies/", ".chalice/")) for n in names)
@@ -132,6 +139,9 @@ def test_the_deployed_code_reads_the_bundled_policies_in_the_aws_stage(lambda_vi
     task = lambda_view["task"]
     assert Path(lambda_view["policy_dir"]) == task / "chalicelib" / "policies_bundle"
     assert sorted(lambda_view["agencies"]) == sorted(p.stem for p in policy_files(ROOT / "policies"))
+    # The compiled form: loading every policy imported neither jsonschema nor holidays.
+    assert lambda_view["policy_store"] == "CompiledPolicyStore"
+    assert lambda_view["slow_imports"] == []
     assert all(lib.startswith(str(task)) for lib in lambda_view["libraries"])  # nothing from .venv
 
 
@@ -187,3 +197,17 @@ def test_cfn_lint_really_runs(tmp_path: Path) -> None:
 )
 def test_only_wheels_built_for_lambda_are_vendored(tag: str, runs: bool) -> None:
     assert package.tag_runs_on_lambda(tag) is runs
+
+
+def test_the_zip_carries_the_staff_console_and_its_pages_need_no_token(built: dict[str, Any],
+                                                                       lambda_view: dict[str, Any]) -> None:
+    web = ROOT / "chalicelib" / "web"
+    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
+        names = set(zipped.namelist())
+        for path in web.rglob("*"):
+            if path.is_file():
+                member = "chalicelib/web/" + path.relative_to(web).as_posix()
+                assert member in names
+    routes = lambda_view["routes"]
+    assert set(routes["/console/{name}"].values()) == {None}  # the sign-in page must load signed out
+    assert set(routes["/me"].values()) == {"cmdm-staff"}

@@ -1,0 +1,142 @@
+"""Serves the staff console (SPEC §4.6) from the same Chalice app as the API, same origin.
+
+The console is static files in ``chalicelib/web/`` (so ``chalice package`` ships them with the
+code; no build step): HTML, one stylesheet, ES modules and one JSON text catalogue per language.
+This blueprint returns them with their content types, refuses any other name with the API's
+404 error shape (never a 500), and answers ``/console/config.json`` with what the browser must
+know about this stage (how staff sign in). It reads no table except for the local sign-in list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from chalice import Blueprint, Response
+
+WEB_ROOT = Path(__file__).resolve().parent / "web"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+}
+# One path segment: letters, digits, dot, dash, underscore; no leading dot (so no "..").
+SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
+BASE_TAG = '<base href="/console/">'
+
+console = Blueprint(__name__)
+
+
+def _headers(content_type: str) -> dict[str, str]:
+    """Strict headers: the console's own scripts only, never framed, no referrer."""
+    from . import bootstrap
+
+    settings = bootstrap.container().settings
+    media = _media_origin(settings)
+    cognito = os.environ.get("CMDM_COGNITO_DOMAIN", "")
+    connect = " ".join(x for x in ("'self'", media, f"https://{cognito}" if cognito else "") if x)
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: blob: {media}; media-src 'self' blob: {media}; connect-src {connect}; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Type": content_type,
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": policy,
+    }
+
+
+def _media_origin(settings: Any) -> str:
+    """Where presigned media links and uploads point: the S3 endpoint, or the bucket's host."""
+    from urllib.parse import urlsplit
+
+    if settings.s3_endpoint:
+        parts = urlsplit(settings.s3_endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"https://{settings.media_bucket}.s3.{settings.region}.amazonaws.com"
+
+
+def not_found(message: str = "no such page in the console") -> Response:
+    return Response(body={"error": {"code": "not_found", "message": message}}, status_code=404,
+                    headers={"Content-Type": "application/json"})
+
+
+@lru_cache(maxsize=256)
+def _read(relative: str) -> bytes | None:
+    path = (WEB_ROOT / relative).resolve()
+    if WEB_ROOT not in path.parents or not path.is_file():
+        return None
+    return path.read_bytes()
+
+
+def static_file(*segments: str) -> Response:
+    if not all(SEGMENT.match(s) for s in segments):
+        return not_found()
+    relative = "/".join(segments)
+    content_type = CONTENT_TYPES.get(Path(relative).suffix.lower())
+    body = _read(relative) if content_type else None
+    if body is None:
+        return not_found()
+    return Response(body=body.decode("utf-8"), status_code=200, headers=_headers(content_type))
+
+
+def _base_href() -> str:
+    """``/console/`` below wherever the API is mounted (``/api`` behind API Gateway's stage)."""
+    context = console.current_request.context or {}
+    path = str(context.get("path") or "/console")
+    prefix = path[: path.find("/console")] if "/console" in path else ""
+    return f"{prefix}/console/"
+
+
+def _index() -> Response:
+    html = (_read("index.html") or b"").decode("utf-8").replace(BASE_TAG, f'<base href="{_base_href()}">', 1)
+    return Response(body=html, status_code=200, headers=_headers(CONTENT_TYPES[".html"]))
+
+
+def _config() -> Response:
+    """What the browser needs to sign in on this stage; no secret is in it."""
+    from . import bootstrap
+
+    settings = bootstrap.container().settings
+    body: dict[str, Any] = {"stage": settings.stage, "signin": "cognito" if settings.is_aws else "local"}
+    if settings.is_aws:
+        body["cognito"] = {
+            "domain": os.environ.get("CMDM_COGNITO_DOMAIN", ""),
+            "client_id": os.environ.get("CMDM_COGNITO_CLIENT_ID", ""),
+            "scopes": ["openid", "email"],
+        }
+    return Response(body=json.dumps(body), status_code=200, headers=_headers(CONTENT_TYPES[".json"]))
+
+
+@console.route("/console", methods=["GET"])
+def console_index() -> Response:
+    return _index()
+
+
+@console.route("/console/{name}", methods=["GET"])
+def console_file(name: str) -> Response:
+    if name == "index.html":
+        return _index()
+    if name == "config.json":
+        return _config()
+    return static_file(name)
+
+
+@console.route("/console/{folder}/{name}", methods=["GET"])
+def console_file_2(folder: str, name: str) -> Response:
+    return static_file(folder, name)
+
+
+@console.route("/console/{folder}/{sub}/{name}", methods=["GET"])
+def console_file_3(folder: str, sub: str, name: str) -> Response:
+    return static_file(folder, sub, name)

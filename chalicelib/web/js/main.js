@@ -1,0 +1,126 @@
+// The console's shell: configuration, sign-in state, the Main navigation and the page router.
+
+import * as auth from "./auth.js";
+import { api, ApiError } from "./api.js";
+import { h, clear } from "./dom.js";
+import { setLanguage, savedLanguage, language, t } from "./i18n.js";
+import { currentPath, match, navigate } from "./router.js";
+
+const state = { config: null, me: null, controller: null, generation: 0 };
+const view = document.getElementById("main");
+
+export function notify(message, kind = "info") {
+  const box = document.getElementById("notice");
+  clear(box);
+  if (message) box.append(h("p", { class: `notice-${kind}` }, message));
+}
+
+// Pages the signed-in role may open, in navigation order. `Inbox` for every role,
+// `Compliance` for supervisors and administrators (SPEC §4.6 fixed names).
+function navItems(role) {
+  const items = [{ path: "/inbox", label: t("nav.inbox") }];
+  if (role === "supervisor" || role === "admin") items.push({ path: "/compliance", label: t("nav.compliance") });
+  return items;
+}
+
+function renderShell() {
+  const nav = document.getElementById("nav");
+  const links = clear(document.getElementById("nav-links"));
+  const signout = document.getElementById("signout");
+  const who = document.getElementById("who");
+  const agency = document.getElementById("agency");
+  nav.hidden = !state.me;
+  signout.hidden = !state.me;
+  who.textContent = state.me ? t("shell.signed_in_as", { name: state.me.name, role: t("role." + state.me.role) }) : "";
+  agency.textContent = state.me ? state.me.agency_name : "";
+  if (!state.me) return;
+  const path = currentPath();
+  for (const item of navItems(state.me.role)) {
+    const current = path === item.path || (item.path === "/inbox" && path.startsWith("/clients/"));
+    links.append(h("li", {}, h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, item.label)));
+  }
+}
+
+async function loadMe() {
+  try {
+    state.me = await api.get("/me");
+  } catch (err) {
+    state.me = null;
+    if (err instanceof ApiError && err.status !== 401) {
+      notify(err.message, "error");
+      auth.signOut(null);
+    }
+  }
+}
+
+async function route() {
+  if (state.controller) state.controller.abort();
+  state.controller = new AbortController();
+  let path = currentPath();
+  if (!state.me && path !== "/signin") path = "/signin";
+  if (state.me && path === "/signin") path = "/inbox";
+  if (("#" + path) !== location.hash) history.replaceState(null, "", "#" + path);
+  let found = match(path);
+  if (!found || (found.route.roles && !found.route.roles.includes(state.me.role))) {
+    found = match("/inbox");
+    history.replaceState(null, "", "#/inbox");
+  }
+  renderShell();
+  // Each page draws into its own element: a page left half-drawn by a quicker navigation is
+  // detached and cannot write over the next one.
+  const mine = ++state.generation;
+  const root = h("div", { class: "page" });
+  clear(view).append(root);
+  const ctx = {
+    params: found.params, me: state.me, config: state.config, signal: state.controller.signal,
+    navigate, notify, signedIn: onSignedIn,
+  };
+  try {
+    const page = await import(`./pages/${found.route.page}.js`);
+    if (mine !== state.generation) return;
+    await page.render(root, ctx);
+  } catch (err) {
+    if (err.name === "AbortError" || mine !== state.generation) return;
+    clear(root);
+    root.append(h("p", { class: "error", role: "alert" }, err instanceof ApiError ? err.message : t("error.page")));
+    if (!(err instanceof ApiError)) console.warn(err);
+  }
+}
+
+async function onSignedIn(token) {
+  auth.store(token);
+  await loadMe();
+  notify("");
+  navigate("/inbox");
+}
+
+async function boot() {
+  state.config = await fetch("config.json", { cache: "no-store" }).then((r) => r.json());
+  await setLanguage(savedLanguage());
+  const select = document.getElementById("lang");
+  select.value = language();
+  select.addEventListener("change", async () => {
+    await setLanguage(select.value);
+    route();
+  });
+  document.getElementById("signout").addEventListener("click", () => auth.signOut(state.config));
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    view.focus();
+  });
+  auth.onSignedOut((why) => {
+    state.me = null;
+    notify(why === "expired" ? t("signin.expired") : t("signin.signed_out"), why === "expired" ? "error" : "info");
+    navigate("/signin");
+  });
+  try {
+    await auth.captureFromUrl(state.config);
+  } catch (err) {
+    notify(err.message, "error");
+  }
+  if (auth.idToken()) await loadMe();
+  window.addEventListener("hashchange", route);
+  await route();
+}
+
+boot();

@@ -1,0 +1,34 @@
+// A tiny hash router: "#/inbox", "#/clients/<id>", "#/clients/<id>/file", "#/compliance".
+// Each page is one module in ./pages/ exporting `render(view, ctx)`; ctx.signal is aborted when
+// the user leaves the page (stop polling there). To add a page: a module and one line below.
+
+export const ROUTES = [
+  { pattern: /^\/signin$/, page: "signin", public: true },
+  { pattern: /^\/inbox$/, page: "inbox" },
+  { pattern: /^\/clients\/([^/]+)$/, page: "conversation", params: ["clientId"] },
+  { pattern: /^\/clients\/([^/]+)\/file$/, page: "file", params: ["clientId"] },
+  // Issue 15 (supervisor console) fills pages/compliance.js; the route and nav link are here.
+  { pattern: /^\/compliance$/, page: "compliance", roles: ["supervisor", "admin"] },
+];
+
+export function currentPath() {
+  const hash = location.hash.replace(/^#/, "");
+  return hash.startsWith("/") ? hash : "/inbox";
+}
+
+export function match(path) {
+  for (const route of ROUTES) {
+    const found = route.pattern.exec(path);
+    if (found) {
+      const params = {};
+      (route.params || []).forEach((name, i) => (params[name] = decodeURIComponent(found[i + 1])));
+      return { route, params };
+    }
+  }
+  return null;
+}
+
+export function navigate(path) {
+  if (location.hash === "#" + path) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else location.hash = "#" + path;
+}
