@@ -26,6 +26,7 @@ class MessageKind(enum.Enum):
     FOLLOWUP = "followup"
     CHECKIN = "checkin"
     SURVEY = "survey"
+    POST = "post"  # an information post (SPEC §5.8)
 
 
 class MediaStatus(enum.Enum):
