@@ -46,6 +46,8 @@ class AuditType(enum.Enum):
     ABSENCE_RECORDED = "staff.absence_recorded"
     MEDIA_STORED = "media.stored"
     MEDIA_FAILED = "media.failed"
+    REFERRAL_RECORDED = "referral.recorded"
+    POST_CREATED = "post.created"
 
 
 def new_id(prefix: str) -> str:
