@@ -307,6 +307,10 @@ class InboundService:
                                        message_id=inbound_msg.message_id, media=len(form.media)))
             if decision.score is not None:
                 filing.events.append(event(AuditType.SURVEY_SCORED, score=decision.score))
+                if client.last_survey_at is not None:  # the worker's follow-up list shows it too
+                    filing.survey_row = self.store.survey_row(agency, client.case_manager_id, client.client_id,
+                                                              client.last_survey_at)
+                    filing.score = decision.score
         elif decision.refusal is not None or not decision.file:
             reason = decision.refusal.value if decision.refusal is not None else "not_filed"
             filing.events.append(event(AuditType.MESSAGE_REFUSED, reason=reason,
@@ -337,8 +341,6 @@ class InboundService:
             filing.client_changes = changes
 
         self.store.commit(filing)
-        if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
-            self.on_score(client, decision.score, at)
 
         if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
