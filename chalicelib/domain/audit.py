@@ -36,6 +36,7 @@ class AuditType(enum.Enum):
     INQUIRY_ANSWERED = "inquiry.answered"
     INQUIRY_BREACHED = "inquiry.breached"
     ESCALATED = "inquiry.escalated"
+    REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
     FOLLOWUP_SENT = "followup.sent"
     FOLLOWUP_SKIPPED = "followup.skipped"
     SURVEY_SCORED = "survey.scored"

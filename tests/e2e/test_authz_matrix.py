@@ -78,6 +78,15 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
         401, 404, 404, 404, 404, 404, params={"notification_id": "nt_not_yours"}),
     # Only the caller's own record; a token without a staff record in its agency has no access.
     ("GET", "/me"): row(401, 403, OK, OK, OK, OK),
+    # The supervisor's and administrator's console (issue 15).
+    ("GET", "/reports/dashboard"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    ("GET", "/reviews"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    ("PUT", "/reviews/{review_id}"): row(401, 404, 403, 404, 403, 404, body={},
+                                         params={"review_id": "2026-03-02T17:00:00.000000Z%23ev_none"}),
+    ("GET", "/staff"): row(401, OK, 403, OK, 403, OK),
+    ("GET", "/numbers"): row(401, OK, 403, OK, 403, OK),
+    ("GET", "/numbers/{number}/reassignment"): row(401, 404, 403, 403, 403, OK, query="?staff_id=jean&channels=sms"),
+    ("GET", "/policy"): row(401, OK, 403, OK, 403, OK),
     # The local/test sign-in list (404 in aws, tests/integration/test_console_signin.py).
     ("GET", "/dev/staff"): row(200, 200, 200, 200, 200, 200),
     ("POST", "/dev/tokens"): row(201, 201, 201, 201, 201, 201, body={"agency_id": "calgary-cfn", "staff_id": "amal"}),
