@@ -177,9 +177,9 @@ def list_clients() -> Any:
 
     who = principal()
     params = app.current_request.query_params or {}
-    found = bootstrap.container().clients.caseload(who, params.get("staff_id"))
+    found = bootstrap.container().clients.caseload_with_inquiries(who, params.get("staff_id"))
     zone = _zone(who.agency_id)
-    return {"clients": [client_view(c, zone) for c in found]}
+    return {"clients": [client_view(c, zone, inquiry) for c, inquiry in found]}
 
 
 @staff_route("/clients/{client_id}", ["GET"])
@@ -246,13 +246,18 @@ def twilio_form(path: str) -> dict[str, str]:
     return form
 
 
-def twiml(reply: str | None) -> Response:
+def twiml(reply: str | None, outcome: Any = None) -> Response:
     from twilio.twiml.messaging_response import MessagingResponse
 
     response = MessagingResponse()
     if reply:
         response.message(reply)
-    return Response(body=str(response), status_code=200, headers={"Content-Type": "text/xml"})
+    headers = {"Content-Type": "text/xml"}
+    if outcome is not None:  # what happened, for the simulator and operators: no content, no number
+        headers["X-CMDM-Outcome"] = outcome.label
+        if outcome.refusal:
+            headers["X-CMDM-Reason"] = outcome.refusal
+    return Response(body=str(response), status_code=200, headers=headers)
 
 
 @app.route("/webhooks/twilio/messages", methods=["POST"], content_types=FORM)
@@ -262,7 +267,7 @@ def twilio_message() -> Any:
 
     form = InboundForm.parse(twilio_form("/webhooks/twilio/messages"))
     outcome = bootstrap.container().inbound.receive(form)
-    return twiml(outcome.reply)
+    return twiml(outcome.reply, outcome)
 
 
 @app.route("/webhooks/twilio/status", methods=["POST"], content_types=FORM)
@@ -309,8 +314,18 @@ def post_staff_message(client_id: str) -> Any:
     command = SendStaffMessage.parse(json_body())
     outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
     body = send_view(outcome, _zone(outcome.message.agency_id))
-    status = 202 if outcome.status == "scheduled" else 201
+    status = 202 if outcome.status == "held" else 201
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@staff_route("/clients/{client_id}/messages/{message_id}", ["DELETE"])
+@handled
+def cancel_held_message(client_id: str, message_id: str) -> Any:
+    from chalicelib.services.messaging import cancelled_view
+
+    who = principal()
+    message = bootstrap.container().messaging.cancel(who, unquote(client_id), unquote(message_id))
+    return cancelled_view(message, _zone(message.agency_id))
 
 
 @staff_route("/inquiries", ["GET"])

@@ -122,7 +122,12 @@ class Container:
             records=store,
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_score=self._record_survey_score,
+            on_delivery_failed=self._delivery_failed,
         )
+
+    def _delivery_failed(self, *args: Any) -> Any:
+        # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
+        return self.messaging.delivery_failed(*args)
 
     def _record_survey_score(self, client: Any, score: int, at: Any) -> None:
         from .adapters.followup_store import FollowupStore

@@ -31,6 +31,10 @@ def inquiry_view(inquiry: Inquiry, zone: ZoneInfo | None = None) -> dict[str, An
         "answered_at": iso(inquiry.answered_at, zone),
         "answered_late": inquiry.answered_late,
         "complex": inquiry.complex,
+        # SPEC §5.2: a holding reply meets the first-response clock without answering.
+        "first_response_at": iso(inquiry.first_response_at, zone),
+        "first_response_late": inquiry.first_response_late,
+        "crisis": inquiry.crisis,
     }
 
 
@@ -79,7 +83,7 @@ def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> di
         if ref.s3_key and link is not None:
             item["url"] = link(ref.s3_key)
         media.append(item)
-    return {
+    view: dict[str, Any] = {
         "id": msg.message_id,
         "direction": msg.direction.value,
         "kind": msg.kind.value,
@@ -92,3 +96,6 @@ def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> di
         "error_code": msg.error_code,
         "media": media,
     }
+    if getattr(msg, "send_at", None) is not None:
+        view["send_at"] = iso(msg.send_at, zone)
+    return view

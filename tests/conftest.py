@@ -173,3 +173,13 @@ def per_item_transaction_rollback(aws: None) -> Iterator[None]:
     undo = cheap_transaction_rollback()
     yield
     undo()
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[Any]:
+    """``make run``'s own stack in a subprocess on free ports (tests/local_stack.py), one per test process."""
+    from tests.local_stack import LocalStack
+
+    running = LocalStack().start()
+    yield running
+    running.stop()

@@ -53,6 +53,52 @@ class InboundFiling:
     messages: list[Message] = field(default_factory=list)
     open_inquiry: Inquiry | None = None
     events: list[AuditEvent] = field(default_factory=list)
+    # What the decision read, so the write can be conditioned on exactly that (``filing_condition``).
+    read_auto_reply_period: str | None = None
+    read_survey_scored_at: datetime | None = None
+    joined_inquiry_id: str | None = None  # the open inquiry the message joins, which must still be open
+
+
+# Client attributes a filing writes without a condition: instants of activity, last writer wins
+# (a burst's messages are milliseconds apart, and nothing is decided from the exact value).
+UNGUARDED = frozenset({"last_inbound_at"})
+# Attributes decided from the value read: written only while they still hold that value.
+GUARDED = frozenset({"last_auto_reply_period", "last_survey_scored_at", "open_inquiry_id", "open_inquiry_due_at"})
+
+
+def _still(attr: Any, value: Any) -> Any:
+    return attr.does_not_exist() if value is None else attr == value
+
+
+def filing_condition(filing: InboundFiling) -> tuple[Any, bool]:
+    """The condition on the client item for one filing, and whether it also needs the version.
+
+    Filing a message must not conflict with filing another from the same client (WhatsApp sends a
+    webhook per photo), so the file's version is a condition only for changes decided from the
+    whole file (opt-out, opt-in). Otherwise the write holds only what the decision relied on: the
+    file is still active and consented as read (a concurrent closure or withdrawal wins), an
+    inquiry is opened only while none is open, a message joins an inquiry only while it is open, and
+    one automatic reply per period and one score per survey are each claimed by exactly one message.
+    """
+    client = filing.client
+    assert client is not None
+    changes = filing.client_changes
+    c = m.ClientModel
+    condition = (c.client_id.exists() & (c.status == client.status.value)
+                 & (c.consent.state == client.consent.state.value) & c.erased_at.does_not_exist())
+    if "open_inquiry_id" in changes:
+        condition &= _still(c.open_inquiry_id, client.open_inquiry_id)
+    elif filing.joined_inquiry_id is not None:
+        condition &= c.open_inquiry_id == filing.joined_inquiry_id
+    if "last_auto_reply_period" in changes:
+        condition &= _still(c.last_auto_reply_period, filing.read_auto_reply_period)
+    if "last_survey_scored_at" in changes:
+        condition &= _still(c.last_survey_scored_at, filing.read_survey_scored_at)
+    if "opted_out" not in changes:
+        still_opted = c.opted_out == client.opted_out
+        condition &= still_opted if client.opted_out else (still_opted | c.opted_out.does_not_exist())
+    versioned = any(name not in UNGUARDED and name not in GUARDED for name in changes)
+    return condition, versioned
 
 
 def message_item(msg: Message) -> m.MessageModel:
@@ -109,6 +155,7 @@ def message_from(item: m.MessageModel) -> Message:
         error_code=item.error_code,
         sk=item.sk,
         version=item.version or 0,
+        send_at=item.send_at,
     )
 
 
@@ -131,7 +178,9 @@ def inquiry_item(inquiry: Inquiry) -> m.InquiryModel:
         agency_status=f"{inquiry.agency_id}#{status}",
         opened_at=inquiry.opened_at,
         due_at=inquiry.due_at,
+        first_due_at=inquiry.due_at,
         message_count=inquiry.message_count,
+        crisis=inquiry.crisis,
     )
 
 
@@ -165,8 +214,9 @@ class InboundStore:
         tx.save(claim, condition=m.ClaimModel.claim_key.does_not_exist())
         if filing.client is not None and filing.client_changes:
             proxy = m.ClientModel(client_id=filing.client.client_id, version=filing.client.version)
+            condition, versioned = filing_condition(filing)
             tx.update(proxy, actions=ClientChanges(dict(filing.client_changes)).actions(),
-                      condition=m.ClientModel.client_id.exists())
+                      condition=condition, add_version_condition=versioned)
         for msg in filing.messages:
             tx.save(message_item(msg), condition=m.MessageModel.sk.does_not_exist())
         if filing.open_inquiry is not None:

@@ -366,6 +366,14 @@ class InquiryModel(_Base):
     first_response_business_seconds = NumberAttribute(null=True)
     complex = BooleanAttribute(default=False)
     breached_at = UTCDateTimeAttribute(null=True)
+    # SPEC §5.2: the first response (a holding reply meets it) apart from the answer, and which
+    # staff message gave each, so a failed delivery can take them back.
+    first_response_at = UTCDateTimeAttribute(null=True)
+    first_response_late = BooleanAttribute(default=False)
+    first_response_message_id = UnicodeAttribute(null=True)
+    answer_message_id = UnicodeAttribute(null=True)
+    first_due_at = UTCDateTimeAttribute(null=True)  # due_at as opened, before a holding reply's longer clock
+    crisis = BooleanAttribute(default=False)  # SPEC §5.9: received while closed with a crisis word
     version = VersionAttribute()
 
     by_staff_status = InquiriesByStaffStatus()

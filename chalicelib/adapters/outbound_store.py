@@ -21,7 +21,7 @@ from ..domain.audit import AuditEvent, new_id
 from ..domain.errors import Conflict
 from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.model import Channel, Client, Role
-from ..domain.outbound import Answer, MessageStatus, StaffMessage
+from ..domain.outbound import Answer, MessageStatus, Reopening, StaffMessage
 from . import models as m
 from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, condition_failed, inquiry_from, sort_key
 
@@ -72,6 +72,7 @@ def message_from(item: m.MessageModel) -> StaffMessage:
         twilio_sid=item.twilio_sid,
         version=item.version or 1,
         kind=item.kind or "staff",
+        inquiry_id=item.inquiry_id,
     )
 
 
@@ -139,21 +140,86 @@ class OutboundStore:
 
     @staticmethod
     def _answer(tx: TransactWrite, inquiry: Inquiry, answer: Answer) -> None:
-        answered = InquiryStatus.ANSWERED.value
-        tx.update(
-            m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
-            actions=[
+        """Record what one staff message did to the inquiry: its first response, its answer, or both.
+
+        A holding reply leaves the inquiry open (or breached), complex, due again at ``answer.due_at``.
+        """
+        actions: list[Any] = []
+        if answer.first_response:
+            actions += [
+                m.InquiryModel.first_response_at.set(answer.answered_at),
+                m.InquiryModel.first_response_business_seconds.set(answer.business_seconds),
+                m.InquiryModel.first_response_late.set(answer.late),
+                m.InquiryModel.first_response_message_id.set(answer.message_id)
+                if answer.message_id else m.InquiryModel.first_response_message_id.remove(),
+            ]
+        if answer.holding:
+            actions.append(m.InquiryModel.complex.set(True))
+            if answer.due_at is not None:
+                actions.append(m.InquiryModel.due_at.set(answer.due_at))
+            if inquiry.first_due_at is None:
+                actions.append(m.InquiryModel.first_due_at.set(inquiry.due_at))
+        else:
+            answered = InquiryStatus.ANSWERED.value
+            actions += [
                 m.InquiryModel.status.set(answered),
                 m.InquiryModel.staff_status.set(staff_status(inquiry.agency_id, inquiry.staff_id, answered)),
                 m.InquiryModel.agency_status.set(agency_status(inquiry.agency_id, answered)),
                 m.InquiryModel.answered_at.set(answer.answered_at),
                 m.InquiryModel.answered_by.set(answer.answered_by),
                 m.InquiryModel.answered_late.set(answer.late),
-                m.InquiryModel.first_response_business_seconds.set(answer.business_seconds),
-                m.InquiryModel.complex.set(inquiry.complex or answer.holding),
-            ],
+                m.InquiryModel.answer_message_id.set(answer.message_id)
+                if answer.message_id else m.InquiryModel.answer_message_id.remove(),
+            ]
+        tx.update(
+            m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
+            actions=actions,
             condition=m.InquiryModel.status.is_in(*AWAITING),
         )
+
+    def reopen(
+        self,
+        inquiry: Inquiry,
+        reopening: Reopening,
+        *,
+        client: Client | None,
+        client_changes: dict[str, Any] | None,
+        events: Sequence[AuditEvent],
+        notifications: Sequence[Notification],
+    ) -> None:
+        """Take back what a failed staff message counted for (``domain.outbound.reopen_after_failure``)."""
+        status = reopening.status.value
+        actions: list[Any] = [
+            m.InquiryModel.status.set(status),
+            m.InquiryModel.staff_status.set(staff_status(inquiry.agency_id, inquiry.staff_id, status)),
+            m.InquiryModel.agency_status.set(agency_status(inquiry.agency_id, status)),
+            m.InquiryModel.due_at.set(reopening.due_at),
+            m.InquiryModel.complex.set(reopening.complex),
+            m.InquiryModel.first_response_late.set(reopening.first_response_late),
+        ]
+        for attr, value in (
+            (m.InquiryModel.first_response_at, reopening.first_response_at),
+            (m.InquiryModel.first_response_business_seconds, reopening.first_response_business_seconds),
+            (m.InquiryModel.first_response_message_id, reopening.first_response_message_id),
+        ):
+            actions.append(attr.remove() if value is None else attr.set(value))
+        if reopening.answer_undone:
+            actions += [
+                m.InquiryModel.answered_at.remove(),
+                m.InquiryModel.answered_by.remove(),
+                m.InquiryModel.answered_late.set(False),
+                m.InquiryModel.answer_message_id.remove(),
+            ]
+
+        def body(tx: TransactWrite) -> None:
+            tx.update(m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version), actions=actions,
+                      condition=m.InquiryModel.inquiry_id.exists())
+            if client is not None and client_changes:
+                self._store.update_client(client, client_changes, tx=tx)
+            self._audit(tx, events)
+            self._notify(tx, inquiry.agency_id, notifications)
+
+        self._run(body)
 
     def _client_and_answer(
         self,
@@ -197,7 +263,7 @@ class OutboundStore:
             channel=message.channel.value,
             staff_id=message.staff_id,
             from_number=from_number,
-            inquiry_id=answer.inquiry_id if answer else None,
+            inquiry_id=answer.inquiry_id if answer else message.inquiry_id,
             send_at=message.send_at,
             holding=message.holding,
             override_reason=message.override_reason,
@@ -220,6 +286,34 @@ class OutboundStore:
             return message_from(m.MessageModel.get(client_id, sk, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def find_message(self, client_id: str, message_id: str) -> StaffMessage | None:
+        """One message of a file by its id: a Query of that file's messages (keyed), filtered by id."""
+        for item in m.MessageModel.query(client_id, filter_condition=m.MessageModel.message_id == message_id,
+                                         consistent_read=True):
+            return message_from(item)
+        return None
+
+    def cancel_held(self, message: StaffMessage, events: Sequence[AuditEvent]) -> bool:
+        """held -> cancelled, out of the due index, with its audit; False once it left ``held``."""
+
+        def body(tx: TransactWrite) -> None:
+            tx.update(
+                _message_proxy(message),
+                actions=[
+                    m.MessageModel.status.set(MessageStatus.CANCELLED.value),
+                    m.MessageModel.due_agency.remove(),
+                    m.MessageModel.due_at.remove(),
+                ],
+                condition=m.MessageModel.status == MessageStatus.HELD.value,
+            )
+            self._audit(tx, events)
+
+        try:
+            self._run(body)
+        except ConcurrentUpdate:
+            return False
+        return True
 
     def due_messages(self, agency_id: str, now: datetime) -> Iterator[tuple[str, str]]:
         """(client_id, sk) of messages waiting to be sent (or stuck sending) whose time has come."""

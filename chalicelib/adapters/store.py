@@ -175,6 +175,15 @@ def inquiry_from(item: m.InquiryModel) -> Inquiry:
         complex=bool(item.complex),
         breached_at=item.breached_at,
         version=item.version or 1,
+        first_response_at=item.first_response_at,
+        first_response_business_seconds=(
+            int(item.first_response_business_seconds) if item.first_response_business_seconds is not None else None
+        ),
+        first_response_late=bool(item.first_response_late),
+        first_response_message_id=item.first_response_message_id,
+        answer_message_id=item.answer_message_id,
+        first_due_at=item.first_due_at,
+        crisis=bool(item.crisis),
     )
 
 
@@ -372,6 +381,13 @@ class DynamoStore:
             return inquiry_from(m.InquiryModel.get(inquiry_id, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def get_inquiries(self, inquiry_ids: Iterable[str]) -> dict[str, Inquiry]:
+        """Several inquiries by id in one BatchGetItem (keyed; PynamoDB pages by 100 and retries)."""
+        ids = sorted(set(inquiry_ids))
+        if not ids:
+            return {}
+        return {item.inquiry_id: inquiry_from(item) for item in m.InquiryModel.batch_get(ids)}
 
     # -- re-assignment ----------------------------------------------------------------------------
 

@@ -31,9 +31,12 @@ class AuditType(enum.Enum):
     STAFF_MESSAGE_HELD = "staff_message.held"
     STAFF_MESSAGE_RELEASED = "staff_message.released"
     STAFF_MESSAGE_FAILED = "staff_message.failed"
+    STAFF_MESSAGE_CANCELLED = "staff_message.cancelled"
     OVERRIDE = "boundary.override"
     INQUIRY_OPENED = "inquiry.opened"
     INQUIRY_ANSWERED = "inquiry.answered"
+    INQUIRY_HOLDING_REPLY = "inquiry.holding_reply"  # first response met; the inquiry stays open (§5.2)
+    INQUIRY_REOPENED = "inquiry.reopened"  # the message that answered it was not delivered (§5.2)
     INQUIRY_BREACHED = "inquiry.breached"
     ESCALATED = "inquiry.escalated"
     REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)

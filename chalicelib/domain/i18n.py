@@ -1,7 +1,7 @@
 """Writing times and language tags for people (SPEC §4.5, §5.3).
 
 An after-hours reply tells a newcomer when the agency opens again, in the client's language and
-the agency's local time (``{next_open}``): "Monday at 9:00 a.m.", "lundi à 09 h 00",
+the agency's local time (``{next_open}``): "Monday at 9:00 a.m.", "lundi à 9 h",
 "الاثنين الساعة 9:00 ص". The words, weekday names, date and time layouts come from CLDR through
 ``babel``, so any language babel knows works; a handful of served languages also get a natural
 "at" between the day and the time, the rest use CLDR's own date-time glue.
@@ -10,7 +10,8 @@ Decisions:
 
 * A tag without a region is read with the agency's region (from the time zone, e.g.
   ``America/Edmonton`` -> CA) when CLDR has that variant: ``en`` becomes ``en_CA`` ("9:00 a.m."),
-  ``fr`` becomes ``fr_CA`` ("09 h 00"). ``ar`` has no Canadian variant and stays ``ar``.
+  ``fr`` becomes ``fr_CA`` ("9 h", "9 h 30": see ``_time_pattern``). ``ar`` has no Canadian
+  variant and stays ``ar``.
 * The weekday alone is enough within the coming week; from 7 local days ahead the date is
   added ("Monday, December 7 at 9:00 a.m.") so nobody waits for the wrong Monday.
 * Narrow and non-breaking spaces from CLDR become plain spaces, so an English SMS stays in the
@@ -18,7 +19,9 @@ Decisions:
 * A language babel does not know falls back to English (in the agency's region); Dari
   (``prs``) is written as CLDR's Persian of Afghanistan.
 
-Pure: imports the standard library, ``babel`` (data only) and the domain clock.
+Pure: imports the standard library, ``babel`` (data only) and the domain clock. ``babel`` is
+imported on first use, not with this module: only an after-hours reply needs it, so a cold
+container's first message in office hours does not pay its import (SPEC §6, issue 12).
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global, parse_locale
-from babel.dates import format_date, format_time
-
 from chalicelib.domain.clock import utcnow
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 __all__ = ["format_next_open", "normalise_language", "resolve_locale"]
 
@@ -99,6 +102,9 @@ def resolve_locale(language: str, timezone: str | None = None) -> Locale:
 
     Unknown or malformed languages give English.
     """
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global, parse_locale
+
     try:
         tag = normalise_language(language)
     except ValueError:
@@ -137,6 +143,23 @@ def _long_weekday_date_pattern(locale: Locale) -> str:
     return pattern
 
 
+def _time_pattern(locale: Locale, minute: int) -> str:
+    """CLDR's short time layout, written the way people of that locale write hours.
+
+    Where CLDR writes hours with the letter h (Canadian French: ``HH 'h' mm``, "09 h 00"), the
+    usage guides (the Office québécois de la langue française, the federal Language Portal) write
+    no leading zero and no ``00`` on the hour: "9 h", "9 h 30". Other locales keep CLDR's layout.
+    """
+    pattern = str(locale.time_formats["short"].pattern)
+    if "'h'" not in pattern:
+        return pattern
+    pattern = re.sub(r"(?<!H)HH(?!H)", "H", pattern)
+    if minute == 0:
+        head, _, _tail = pattern.partition("'h'")
+        pattern = head + "'h'"
+    return pattern
+
+
 def _glue(locale: Locale) -> str:
     glue = _AT_TIME.get(locale.language)
     if glue is None:
@@ -150,6 +173,8 @@ def format_next_open(at: datetime, timezone: str, language: str, now: datetime |
     ``at`` and ``now`` are aware datetimes in any zone; both are read in the agency's
     ``timezone``. ``now`` defaults to the current time.
     """
+    from babel.dates import format_date, format_time
+
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("at must be timezone-aware")
     zone = ZoneInfo(timezone)
@@ -160,7 +185,7 @@ def format_next_open(at: datetime, timezone: str, language: str, now: datetime |
     today = reference.astimezone(zone).date()
 
     locale = resolve_locale(language, timezone)
-    when_time = format_time(local, format="short", locale=locale)
+    when_time = format_time(local, _time_pattern(locale, local.minute), locale=locale)
     if (local.date() - today).days > 6:
         when_day = format_date(local, _long_weekday_date_pattern(locale), locale=locale)
     else:

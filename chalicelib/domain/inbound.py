@@ -350,7 +350,7 @@ def _automatic_reply(
         reply = _reply(
             ReplyKind.AUTO_REPLY, "absence", policy, language,
             case_manager=cover.case_manager_name, cover_name=cover.cover_name,
-            next_open=_next_open_text(policy, arrival.at, language),
+            next_open=_next_open_text(policy, arrival.at, policy.template_language("absence", language)),
         )
         return reply, key
     closed_since = policy.calendar.closed_period_start(arrival.at)
@@ -361,7 +361,7 @@ def _automatic_reply(
         return None, None
     reply = _reply(
         ReplyKind.AUTO_REPLY, "after_hours", policy, language,
-        next_open=_next_open_text(policy, arrival.at, language),
+        next_open=_next_open_text(policy, arrival.at, policy.template_language("after_hours", language)),
     )
     return reply, key
 

@@ -29,6 +29,14 @@ class Inquiry:
     complex: bool = False
     breached_at: datetime | None = None
     version: int = 1
+    # What §5.2 needs to tell a first response from an answer, and to undo one whose delivery failed.
+    first_response_at: datetime | None = None
+    first_response_business_seconds: int | None = None
+    first_response_late: bool = False
+    first_response_message_id: str | None = None
+    answer_message_id: str | None = None
+    first_due_at: datetime | None = None  # the due_at the inquiry opened with (before any holding reply)
+    crisis: bool = False
 
     @property
     def awaiting_answer(self) -> bool:

@@ -96,6 +96,7 @@ class Message:
     error_code: str | None = None
     sk: str | None = None
     version: int = 0
+    send_at: datetime | None = None  # a held staff message: when it goes out
 
     @property
     def media_pending(self) -> bool:

@@ -7,7 +7,10 @@
   outside that window the agency's approved template goes instead, or the message is refused.
 * Sending is retried after transient failures with a growing delay, up to the policy's limit.
 * A staff message that goes out answers the client's open inquiry: the answer records whether it
-  was late and how much business time the client waited.
+  was late and how much business time the client waited. A holding reply only meets the
+  first-response clock (the inquiry stays open, complex, with a longer clock); a held message
+  answers only the inquiry that was open when it was written; a message whose delivery fails
+  answers nothing (``reopen_after_failure`` undoes what it counted for).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .business_time import BusinessCalendar
+from .business_time import BusinessCalendar, ClockMode, response_deadline
 from .inquiry import Inquiry, InquiryStatus
 from .model import Channel
 
@@ -26,11 +29,14 @@ __all__ = [
     "SEND_LEASE",
     "WHATSAPP_WINDOW",
     "Answer",
+    "DEFAULT_COMPLEX_TARGET",
+    "Reopening",
     "SendPlan",
     "StaffMessage",
     "answer_inquiry",
     "breach_due",
     "plan_send",
+    "reopen_after_failure",
     "retry_delay",
     "whatsapp_window_open",
 ]
@@ -42,10 +48,13 @@ REOPEN_TEMPLATE = "staff_reopen"
 SEND_LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
+#: How long a complex inquiry has for its real answer after a holding reply (``response.complex_target``).
+DEFAULT_COMPLEX_TARGET = timedelta(days=5)
 
 
 class MessageStatus(enum.Enum):
     HELD = "held"  # waiting for the next opening
+    CANCELLED = "cancelled"  # a held message its author withdrew before it went out
     QUEUED = "queued"  # a transient failure: waiting for the next attempt
     SENDING = "sending"  # claimed by one sender; nobody else may send it
     SENT = "sent"  # Twilio accepted it
@@ -88,6 +97,7 @@ class StaffMessage:
     twilio_sid: str | None = None
     version: int = 1
     kind: str = "staff"  # staff, or an automated kind (followup, checkin, survey) the sweep retries
+    inquiry_id: str | None = None  # held: the inquiry open when it was written; sent: the one it answered
 
     @property
     def is_staff(self) -> bool:
@@ -126,32 +136,123 @@ def retry_delay(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Answer:
+    """What one staff message does to an inquiry's clocks (SPEC §5.2).
+
+    ``holding`` replies only meet the first-response clock: the inquiry stays open, complex, due
+    again at ``due_at``. Any other message answers it. ``first_response`` tells whether this
+    message is the inquiry's first response (the first-response clock stops at ``answered_at``).
+    """
+
     inquiry_id: str
     answered_at: datetime
     answered_by: str
     late: bool
     business_seconds: int
     holding: bool
+    message_id: str | None = None
+    first_response: bool = True
+    due_at: datetime | None = None  # a holding reply's new due time for the real answer
 
     @property
     def business_minutes(self) -> int:
         return self.business_seconds // 60
 
+    @property
+    def answers(self) -> bool:
+        """Whether the inquiry is answered (closed) by this message: never by a holding reply."""
+        return not self.holding
+
 
 def answer_inquiry(
-    inquiry: Inquiry, at: datetime, by: str, calendar: BusinessCalendar, *, holding: bool
+    inquiry: Inquiry,
+    at: datetime,
+    by: str,
+    calendar: BusinessCalendar,
+    *,
+    holding: bool,
+    message_id: str | None = None,
+    complex_target: timedelta = DEFAULT_COMPLEX_TARGET,
+    clock: ClockMode = ClockMode.CALENDAR,
 ) -> Answer | None:
-    """The answer a staff message sent at ``at`` gives ``inquiry``; None if it needs no answer."""
+    """What a staff message going out at ``at`` does to ``inquiry``; None when it changes nothing.
+
+    A holding reply to an inquiry that already had its first response changes nothing: the
+    longer clock is given once, and only a real answer closes the inquiry.
+    """
     if not inquiry.awaiting_answer:
         return None
+    first = inquiry.first_response_at is None
+    if holding and not first:
+        return None
     waited = calendar.business_time_between(inquiry.opened_at, at)
+    late = inquiry.status is InquiryStatus.BREACHED or at > inquiry.due_at
     return Answer(
         inquiry_id=inquiry.inquiry_id,
         answered_at=at,
         answered_by=by,
-        late=inquiry.status is InquiryStatus.BREACHED or at > inquiry.due_at,
+        late=late,
         business_seconds=int(waited.total_seconds()),
         holding=holding,
+        message_id=message_id,
+        first_response=first,
+        due_at=response_deadline(at, calendar, complex_target, clock) if holding else None,
+    )
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """How an inquiry reads again once a staff message it counted never reached the client."""
+
+    inquiry_id: str
+    status: InquiryStatus
+    due_at: datetime
+    complex: bool
+    answer_undone: bool
+    first_response_at: datetime | None
+    first_response_business_seconds: int | None
+    first_response_late: bool
+    first_response_message_id: str | None
+
+
+def reopen_after_failure(inquiry: Inquiry, message_id: str, calendar: BusinessCalendar) -> Reopening | None:
+    """Undo what the failed staff message ``message_id`` did to ``inquiry`` (SPEC §5.2).
+
+    An answer it gave is taken back: the inquiry is open again (breached again if it had breached)
+    with the due time it had when answered. A first response it gave is taken back too; a holding
+    reply's longer clock goes with it (``due_at`` back to the one the inquiry opened with). A first
+    response by another message that still stands is kept. None when the message counted for nothing.
+    """
+    answer_undone = inquiry.answer_message_id == message_id and inquiry.status is InquiryStatus.ANSWERED
+    first_undone = inquiry.first_response_message_id == message_id
+    if not (answer_undone or first_undone):
+        return None
+    status = inquiry.status
+    if answer_undone:
+        status = InquiryStatus.BREACHED if inquiry.breached_at is not None else InquiryStatus.OPEN
+    due_at, complex_ = inquiry.due_at, inquiry.complex
+    first_at = inquiry.first_response_at
+    first_seconds = inquiry.first_response_business_seconds
+    first_late = inquiry.first_response_late
+    first_message = inquiry.first_response_message_id
+    if first_undone:
+        if not answer_undone and inquiry.complex:  # it was a holding reply: its longer clock goes too
+            due_at, complex_ = inquiry.first_due_at or inquiry.due_at, False
+        first_at, first_seconds, first_late, first_message = None, None, False, None
+        if not answer_undone and inquiry.status is InquiryStatus.ANSWERED and inquiry.answered_at is not None:
+            # Answered by another message that did arrive: that answer is the first response now.
+            first_at, first_message = inquiry.answered_at, inquiry.answer_message_id
+            first_seconds = int(calendar.business_time_between(inquiry.opened_at, first_at).total_seconds())
+            first_late = inquiry.answered_late
+    return Reopening(
+        inquiry_id=inquiry.inquiry_id,
+        status=status,
+        due_at=due_at,
+        complex=complex_,
+        answer_undone=answer_undone,
+        first_response_at=first_at,
+        first_response_business_seconds=first_seconds,
+        first_response_late=first_late,
+        first_response_message_id=first_message,
     )
 
 

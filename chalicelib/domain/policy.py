@@ -73,6 +73,32 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
         "opted_in": MappingProxyType({"en": "Welcome back. You can message {agency_name} on this number again."}),
         "survey_thanks": MappingProxyType({"en": "Thank you for your answer. It helps us make our service better."}),
+        # The conduct policy (SPEC §5.5) and closed files (§5.3).
+        "conduct_reminder": MappingProxyType(
+            {
+                "en": (
+                    "A reminder from {agency_name}: this number is for questions about your settlement only. "
+                    "Please keep your messages respectful and on topic, or we may have to stop messaging with you."
+                )
+            }
+        ),
+        "conduct_meeting": MappingProxyType(
+            {
+                "en": (
+                    "{agency_name} needs to meet you in person before we can keep messaging with you. "
+                    "Please call or visit us during our opening hours to make an appointment."
+                )
+            }
+        ),
+        "service_ended": MappingProxyType(
+            {
+                "en": (
+                    "{agency_name} no longer offers you messaging on this number, so this message was not read. "
+                    "To ask about our services, please call or visit us during our opening hours. "
+                    "In an emergency, call {emergency_line}."
+                )
+            }
+        ),
     }
 )
 
@@ -84,6 +110,7 @@ DEFAULT_CLOSED_FILE_RETENTION = "P2Y"
 DEFAULT_INTAKE_REPLY_INTERVAL = "PT24H"
 DEFAULT_SURVEY_REPLY_WINDOW = "P3D"
 DEFAULT_OUTBOUND_MAX_ATTEMPTS = 5
+DEFAULT_COMPLEX_TARGET = "P5D"
 
 _DURATION = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -92,6 +119,8 @@ _DURATION = re.compile(
 )
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: A placeholder and the full stop that may follow it in a template ("... from {next_open}.").
+_PLACEHOLDER_STOP = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}(\.?)")
 
 #: ``parse_duration`` approximates calendar units: a year is 365 days, a month 30 days. Only
 #: retention periods use them, where a day either way does not matter.
@@ -197,6 +226,12 @@ class Policy:
     intake_reply_interval: timedelta = timedelta(hours=24)
     survey_reply_window: timedelta = timedelta(days=3)
     outbound_max_attempts: int = DEFAULT_OUTBOUND_MAX_ATTEMPTS
+    # Issue 13 (SPEC §5.2, §5.3, §5.9): the complex clock, opt-out and crisis words, the on-call person.
+    complex_target: timedelta = timedelta(days=5)
+    stop_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    crisis_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    on_call_staff_id: str | None = None
+    on_call_number: str | None = None
 
     def __post_init__(self) -> None:
         merged: dict[str, Mapping[str, str]] = {
@@ -207,6 +242,9 @@ class Policy:
         object.__setattr__(self, "templates", MappingProxyType(merged))
         object.__setattr__(self, "whatsapp_templates", MappingProxyType(dict(self.whatsapp_templates)))
         object.__setattr__(self, "languages", tuple(self.languages))
+        object.__setattr__(self, "stop_words", MappingProxyType({k: tuple(v) for k, v in self.stop_words.items()}))
+        object.__setattr__(self, "crisis_words",
+                           MappingProxyType({k: tuple(v) for k, v in self.crisis_words.items()}))
 
     def __hash__(self) -> int:
         return hash(self.agency_id)
@@ -233,6 +271,22 @@ class Policy:
             subtags.pop()
         return texts[FALLBACK_LANGUAGE]
 
+    def template_language(self, name: str, language: str) -> str:
+        """The language tag whose text ``template`` gives for ``language`` (English when none).
+
+        Dates and times written into a template must be in this language, so a client whose
+        language has no text reads English words and English dates, never a mix.
+        """
+        texts = self.templates[name]
+        by_lower = {tag.lower(): tag for tag in texts}
+        subtags = (language or "").replace("_", "-").lower().split("-")
+        while subtags and subtags[0]:
+            found = by_lower.get("-".join(subtags))
+            if found is not None:
+                return found
+            subtags.pop()
+        return FALLBACK_LANGUAGE
+
     def has_translation(self, name: str, language: str) -> bool:
         """Whether template ``name`` has a text in ``language`` or its primary language."""
         texts = self.templates.get(name, {})
@@ -251,7 +305,13 @@ class Policy:
         """Fill ``{placeholders}`` in any text (e.g. WhatsApp template variables); never raises."""
         known = _KeepUnknown({"agency_name": self.name, "emergency_line": self.emergency_line})
         known.update({key: str(value) for key, value in values.items()})
-        return _PLACEHOLDER.sub(lambda m: known[m.group(1)], text)
+
+        def fill(match: re.Match[str]) -> str:
+            value, stop = known[match.group(1)], match.group(2)
+            # "9:00 a.m." ends a sentence with its own full stop: never write "a.m.."
+            return value if stop and value.endswith(".") else value + stop
+
+        return _PLACEHOLDER_STOP.sub(fill, text)
 
     def whatsapp_variables(self, name: str, **values: str) -> dict[str, str]:
         """The rendered ``ContentVariables`` of WhatsApp template ``name`` (``KeyError`` if unknown)."""
@@ -329,4 +389,11 @@ class Policy:
             outbound_max_attempts=int(
                 (data.get("outbound_retry") or {}).get("max_attempts", DEFAULT_OUTBOUND_MAX_ATTEMPTS)
             ),
+            complex_target=_duration(response.get("complex_target", DEFAULT_COMPLEX_TARGET), "response.complex_target"),
+            stop_words={lang: tuple(words) for lang, words in ((data.get("keywords") or {}).get("stop") or {}).items()},
+            crisis_words={
+                lang: tuple(words) for lang, words in ((data.get("keywords") or {}).get("crisis") or {}).items()
+            },
+            on_call_staff_id=data.get("on_call"),
+            on_call_number=data.get("on_call_number"),
         )

@@ -27,6 +27,7 @@ from ..domain.messages import FAILED_STATUSES, Direction, MediaRef, Message, Mes
 from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
 from ..domain.validation import e164
+from .retry import retry_on_conflict
 
 log = logging.getLogger("cmdm.inbound")
 
@@ -116,6 +117,17 @@ class Outcome:
     reply: str | None = None
     duplicate: bool = False
     filed: bool = False
+    refusal: str | None = None  # why a message was not filed (a ``Refusal`` value), never content
+    ignored: bool = False  # sent to a number nobody registered
+
+    @property
+    def label(self) -> str:
+        """What happened, in one word (the webhook's ``X-CMDM-Outcome`` header, read by ``cli phone``)."""
+        if self.ignored:
+            return "ignored"
+        if self.duplicate:
+            return "duplicate"
+        return "filed" if self.filed else "refused"
 
 
 def _is_whatsapp(value: str) -> bool:
@@ -194,7 +206,11 @@ class InboundService:
         records: Any,
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_score: Callable[[Any, int, datetime], Any] | None = None,
+        on_delivery_failed: Callable[..., Any] | None = None,
     ) -> None:
+        # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
+        # service reopens what it answered and tells its author.
+        self.on_delivery_failed = on_delivery_failed
         # Puts a survey score on the worker's follow-up list too (a derived view, after the commit).
         self.on_score = on_score
         self.store = store
@@ -211,19 +227,21 @@ class InboundService:
         if number is None:
             # A number Twilio points at us but nobody registered: nothing to file it under.
             log.warning("inbound message for an unregistered work number; ignored")
-            return Outcome()
+            return Outcome(ignored=True)
         at = utcnow()
         if form.from_short_code:
             return self._ignore_short_code(form, number, at)
         policy: Policy = self.policies.get(number.agency_id)
-        for _attempt in range(5):
+
+        def attempt() -> Outcome:
             try:
                 return self._receive_once(form, number, policy, at)
             except Duplicate:
                 return Outcome(duplicate=True)
-            except ConcurrentUpdate:
-                continue  # the file moved under us (two messages at once): read it again
-        raise ConcurrentUpdate(form.message_sid)
+
+        # A conflict means the file moved under us (another message opened the inquiry, claimed
+        # the automatic reply, or the file was closed): read it again and decide again.
+        return retry_on_conflict(attempt)
 
     def _receive_once(self, form: InboundForm, number: WorkNumber, policy: Policy, at: datetime) -> Outcome:
         agency = number.agency_id
@@ -247,6 +265,9 @@ class InboundService:
             decision = rules.decide(arrival, state, policy, cover=cover)
 
         filing = InboundFiling(message_sid=form.message_sid, at=at, client=client)
+        if snapshot is not None and client is not None:
+            filing.read_auto_reply_period = snapshot.last_auto_reply_period
+            filing.read_survey_scored_at = snapshot.last_survey_scored_at
         staff_id = client.case_manager_id if client is not None else number.staff_id
         cid = client.client_id if client is not None else None
 
@@ -280,6 +301,8 @@ class InboundService:
                 media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in form.media),
             )
             filing.messages.append(inbound_msg)
+            if decision.inquiry is rules.InquiryStep.JOIN:
+                filing.joined_inquiry_id = inquiry_id
             filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
                                        message_id=inbound_msg.message_id, media=len(form.media)))
             if decision.score is not None:
@@ -319,7 +342,10 @@ class InboundService:
 
         if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
-        return Outcome(reply=reply_text, filed=inbound_msg is not None)
+        refused = None
+        if inbound_msg is None:
+            refused = decision.refusal.value if decision.refusal is not None else "not_filed"
+        return Outcome(reply=reply_text, filed=inbound_msg is not None, refusal=refused)
 
     def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
@@ -331,7 +357,7 @@ class InboundService:
             staff_id=number.staff_id,
             details={"channel": form.channel.value, "reason": rules.Refusal.SHORT_CODE_SENDER.value},
         )])
-        return Outcome()
+        return Outcome(refusal=rules.Refusal.SHORT_CODE_SENDER.value)
 
     def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
                              at: datetime, client_id: str | None, staff_id: str) -> str | None:
@@ -375,6 +401,9 @@ class InboundService:
                 continue
             if form.error_code == OPT_OUT_ERROR:
                 self._opt_out_after_error(msg, at)
+            if form.status in FAILED_STATUSES and msg.kind is MessageKind.STAFF and self.on_delivery_failed:
+                self.on_delivery_failed(msg.client_id, msg.message_id, msg.inquiry_id, msg.staff_id,
+                                        form.error_code, at)
             return True
         raise ConcurrentUpdate(form.message_sid)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from ..domain.outbound import (
     StaffMessage,
     answer_inquiry,
     plan_send,
+    reopen_after_failure,
     retry_delay,
     whatsapp_window_open,
 )
@@ -65,14 +66,16 @@ class SendStaffMessage:
         return cls(
             body=v.text(body, "body", max_len=v.MAX_BODY) or "",
             holding=holding,
-            override_reason=v.text(body, "override_reason", required=False, max_len=MAX_OVERRIDE_REASON) or None,
+            # Present means "send now, it is an emergency": an empty reason is an error, never a hold.
+            override_reason=v.text(body, "override_reason", required=body.get("override_reason") is not None,
+                                   max_len=MAX_OVERRIDE_REASON),
         )
 
 
 @dataclass(frozen=True)
 class SendOutcome:
     message: StaffMessage
-    status: str  # sent | queued | scheduled | failed
+    status: str  # sent | queued | held | failed
     override: bool = False
     inquiry_answered: str | None = None
     template: str | None = None
@@ -137,6 +140,8 @@ class MessagingService:
             send_at=None if plan.send_now else plan.send_at,
             due_at=now + SEND_LEASE if plan.send_now else plan.send_at,
             attempts=1 if plan.send_now else 0,
+            # A held message answers only the inquiry open now, when it is written (SPEC §5.2).
+            inquiry_id=None if plan.send_now else client.open_inquiry_id,
         )
         filed = self._event(message, AuditType.MESSAGE_FILED, {"direction": "outbound", "kind": "staff",
                                                                "channel": client.channel, "message_id": message_id})
@@ -144,11 +149,12 @@ class MessagingService:
             held = self._event(message, AuditType.STAFF_MESSAGE_HELD,
                                {"message_id": message_id, "send_at": plan.send_at, "holding": command.holding})
             self._outbound.file_staff_message(message, from_number=from_number, events=[filed, held])
-            return SendOutcome(message=message, status="scheduled", template=template)
+            return SendOutcome(message=message, status=MessageStatus.HELD.value, template=template)
 
         answer = None
         for attempt in range(WRITE_ATTEMPTS):
-            inquiry, answer = self._answer_for(client, now, principal.staff_id, policy, command.holding)
+            inquiry, answer = self._answer_for(client, client.open_inquiry_id, now, principal.staff_id, policy,
+                                               command.holding, message_id)
             events = [filed, self._event(message, AuditType.STAFF_MESSAGE_SENT,
                                          {"message_id": message_id, "holding": command.holding})]
             notifications: list[Notification] = []
@@ -163,7 +169,7 @@ class MessagingService:
                     message,
                     from_number=from_number,
                     client=client,
-                    client_changes=self._client_changes(now, answer),
+                    client_changes=self._client_changes(now, answer, client),
                     inquiry=inquiry,
                     answer=answer,
                     events=events,
@@ -177,15 +183,45 @@ class MessagingService:
                 refusal = client.messaging_refusal()  # e.g. a STOP that arrived meanwhile
                 if refusal:
                     raise Conflict(f"cannot message this client: {refusal}", code="cannot_message") from None
+        if answer is not None:
+            message = replace(message, inquiry_id=answer.inquiry_id)  # a send failure takes it back
         status, code = self._attempt(message, client, policy, from_number, template, now, from_hold=False)
         return SendOutcome(
             message=message,
             status=status,
             override=plan.override,
-            inquiry_answered=answer.inquiry_id if answer else None,
+            inquiry_answered=answer.inquiry_id if answer and answer.answers and status != "failed" else None,
             template=template,
             error_code=code,
         )
+
+    # -- DELETE /clients/{id}/messages/{message_id} ----------------------------------------------
+
+    def cancel(self, principal: Principal, client_id: str, message_id: str) -> StaffMessage:
+        """Withdraw a held staff message before it goes out (SPEC §4.4): only its author may.
+
+        Cancelling twice is harmless (the second answers the cancelled message again); once the
+        sweep has claimed it for sending (or it went), it can no longer be withdrawn: 409.
+        """
+        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        if client is None or client.agency_id != principal.agency_id or client.status_erased():
+            raise NotFound("no such client")
+        message = self._outbound.find_message(client.client_id, message_id) if v.is_identifier(message_id) else None
+        if message is None:
+            raise NotFound("no such message")
+        if not message.is_staff or message.staff_id != principal.staff_id:
+            raise Forbidden("only the author of a held message may cancel it")
+        if message.status is MessageStatus.CANCELLED:
+            return message
+        if message.status is not MessageStatus.HELD:
+            raise Conflict(f"the message is {message.status.value}: only a held message can be cancelled",
+                           code="not_held")
+        now = utcnow()
+        event = self._event(message, AuditType.STAFF_MESSAGE_CANCELLED,
+                            {"message_id": message.message_id, "send_at": message.send_at}, at=now)
+        if not self._outbound.cancel_held(message, [event]):
+            raise Conflict("the message is already being sent", code="not_held")
+        return replace(message, status=MessageStatus.CANCELLED, due_at=None)
 
     # -- the sweep: messages whose time has come --------------------------------------------------
 
@@ -289,20 +325,22 @@ class MessagingService:
             except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
                 log.warning("staff message %s was sent after its lease ran out", message.message_id)
             return
-        # A held message answers the client's open inquiry now that it has gone out.
+        # A held message answers, now that it has gone out, the inquiry that was open when it was
+        # written, if that one is still waiting (SPEC §5.2): never one the client opened since.
         policy = self._policies.get(message.agency_id)
         for _ in range(WRITE_ATTEMPTS):
             client = self._store.get_client(message.client_id)
             if client is None:
                 break
-            inquiry, answer = self._answer_for(client, now, message.staff_id, policy, message.holding)
+            inquiry, answer = self._answer_for(client, message.inquiry_id, now, message.staff_id, policy,
+                                               message.holding, message.message_id)
             events = [self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
                                   {"message_id": message.message_id, "holding": message.holding}, at=now)]
             if inquiry is not None and answer is not None:
                 events.append(self._answered_event(client, inquiry, answer))
             try:
                 self._outbound.mark_sent(message, sid=sid, now=now, template=template, client=client,
-                                         client_changes=self._client_changes(now, answer), inquiry=inquiry,
+                                         client_changes=self._client_changes(now, answer, client), inquiry=inquiry,
                                          answer=answer, events=events)
                 return
             except ConcurrentUpdate:
@@ -325,6 +363,61 @@ class MessagingService:
             self._outbound.mark_failed(message, code, events)
         except ConcurrentUpdate:
             log.warning("staff message %s changed before it could be marked failed", message.message_id)
+            return
+        if message.is_staff:
+            self.delivery_failed(message.client_id, message.message_id, message.inquiry_id, message.staff_id,
+                                 code, now)
+
+    def delivery_failed(self, client_id: str, message_id: str, inquiry_id: str | None, author: str | None,
+                        error_code: str | None, now: datetime) -> bool:
+        """A staff message never reached the client: it answers nothing (SPEC §5.2).
+
+        The inquiry it answered (or first responded to) reads again as it did before, and its author
+        is told (notification ``delivery_failed``). True when an inquiry was reopened.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            client = self._store.get_client(client_id)
+            if client is None:
+                return False
+            inquiry = self._outbound.get_inquiry(inquiry_id) if inquiry_id else None
+            policy = self._policies.get(client.agency_id)
+            reopening = reopen_after_failure(inquiry, message_id, policy.calendar) if inquiry else None
+            note = self._failure_notice(client, message_id, author, error_code, now, reopened=reopening is not None)
+            if inquiry is None or reopening is None:
+                if note is not None:
+                    self._outbound.notify(client.agency_id, [note])
+                return False
+            changes: dict[str, Any] = {}
+            if client.open_inquiry_id is None or client.open_inquiry_id == inquiry.inquiry_id:
+                changes = {"open_inquiry_id": inquiry.inquiry_id, "open_inquiry_due_at": reopening.due_at}
+            event = AuditEvent(
+                agency_id=client.agency_id, type=AuditType.INQUIRY_REOPENED, at=now, actor="system",
+                client_id=client.client_id, staff_id=inquiry.staff_id,
+                details={"inquiry_id": inquiry.inquiry_id, "message_id": message_id, "error_code": error_code,
+                         "answer_undone": reopening.answer_undone, "due_at": reopening.due_at},
+            )
+            try:
+                self._outbound.reopen(inquiry, reopening, client=client if changes else None,
+                                      client_changes=changes, events=[event],
+                                      notifications=[note] if note is not None else [])
+                return True
+            except ConcurrentUpdate:
+                continue
+        log.warning("inquiry of failed message %s kept changing; not reopened", message_id)
+        return False
+
+    @staticmethod
+    def _failure_notice(client: Client, message_id: str, author: str | None, error_code: str | None,
+                        now: datetime, *, reopened: bool) -> Notification | None:
+        if not author:
+            return None
+        code = f" (error {error_code})" if error_code else ""
+        tail = " The client's inquiry is open again." if reopened else ""
+        return Notification(
+            recipient_id=author, type="delivery_failed", at=now, client_id=client.client_id,
+            message=f"A message you sent was not delivered{code}.{tail} Please try again or call the client.",
+            notification_id=f"delivery-failed-{message_id}",
+        )
 
     # -- rules needing storage ------------------------------------------------------------------
 
@@ -361,20 +454,25 @@ class MessagingService:
         )
 
     def _answer_for(
-        self, client: Client, now: datetime, by: str, policy: Policy, holding: bool
+        self, client: Client, inquiry_id: str | None, now: datetime, by: str, policy: Policy, holding: bool,
+        message_id: str,
     ) -> tuple[Inquiry | None, Answer | None]:
-        if not client.open_inquiry_id:
+        if not inquiry_id:
             return None, None
-        inquiry = self._outbound.get_inquiry(client.open_inquiry_id)
-        if inquiry is None:
+        inquiry = self._outbound.get_inquiry(inquiry_id)
+        if inquiry is None or inquiry.client_id != client.client_id:
             return None, None
-        return inquiry, answer_inquiry(inquiry, now, by, policy.calendar, holding=holding)
+        return inquiry, answer_inquiry(inquiry, now, by, policy.calendar, holding=holding, message_id=message_id,
+                                       complex_target=policy.complex_target, clock=policy.clock)
 
     @staticmethod
-    def _client_changes(now: datetime, answer: Answer | None) -> dict[str, Any]:
+    def _client_changes(now: datetime, answer: Answer | None, client: Client) -> dict[str, Any]:
         changes: dict[str, Any] = {"last_outbound_at": now}
-        if answer is not None:
-            changes.update(open_inquiry_id=None, open_inquiry_due_at=None)
+        if answer is not None and client.open_inquiry_id == answer.inquiry_id:
+            if answer.answers:
+                changes.update(open_inquiry_id=None, open_inquiry_due_at=None)
+            elif answer.due_at is not None:
+                changes.update(open_inquiry_due_at=answer.due_at)  # still open: the longer clock runs
         return changes
 
     def _override_notifications(self, client: Client, sender: str, now: datetime, message_id: str) -> list[Notification]:
@@ -406,7 +504,7 @@ class MessagingService:
     def _answered_event(client: Client, inquiry: Inquiry, answer: Answer) -> AuditEvent:
         return AuditEvent(
             agency_id=client.agency_id,
-            type=AuditType.INQUIRY_ANSWERED,
+            type=AuditType.INQUIRY_ANSWERED if answer.answers else AuditType.INQUIRY_HOLDING_REPLY,
             at=answer.answered_at,
             actor=answer.answered_by,
             client_id=client.client_id,
@@ -417,6 +515,9 @@ class MessagingService:
                 "first_response_business_minutes": answer.business_minutes,
                 "holding": answer.holding,
                 "answered_by": answer.answered_by,
+                "message_id": answer.message_id,
+                "first_response": answer.first_response,
+                "due_at": answer.due_at,
             },
         )
 
@@ -459,17 +560,29 @@ def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:
         "override": outcome.override,
         "template": outcome.template,
     }
-    if outcome.status == "scheduled":
+    if outcome.status == MessageStatus.HELD.value:
         body["send_at"] = iso(message.send_at, zone)
     else:
         body["inquiry_answered"] = outcome.inquiry_answered
     if outcome.error_code:
         body["error_code"] = outcome.error_code
     if outcome.template:
-        verb = "will be sent" if outcome.status == "scheduled" else "was sent"
+        verb = "will be sent" if outcome.status == MessageStatus.HELD.value else "was sent"
         body["note"] = (f"outside WhatsApp's 24-hour window: the agency's approved template {verb} instead of "
                         "your text, which is kept in the file; write again once the client replies")
     return body
+
+
+def cancelled_view(message: StaffMessage, zone: Any) -> dict[str, Any]:
+    from ..views import iso
+
+    return {
+        "id": message.message_id,
+        "client_id": message.client_id,
+        "status": message.status.value,
+        "send_at": iso(message.send_at, zone),
+        "body": message.body,
+    }
 
 
 def notification_view(note: Notification, zone: Any) -> dict[str, Any]:
@@ -486,4 +599,4 @@ def notification_view(note: Notification, zone: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["MessagingService", "SendOutcome", "SendStaffMessage", "notification_view", "send_view"]
+__all__ = ["MessagingService", "SendOutcome", "SendStaffMessage", "cancelled_view", "notification_view", "send_view"]

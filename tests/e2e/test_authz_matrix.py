@@ -73,6 +73,9 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # Nobody may remove an absence that does not exist; who may remove one is in test_staff_messages.
     ("DELETE", "/staff/{staff_id}/absences/{absence_id}"): row(
         401, 404, 403, 403, 404, 404, params={"staff_id": "amal", "absence_id": "no-such-leave"}),
+    # A message id nobody wrote: not found for everyone; who may cancel a real one is in test_case_lifecycle.
+    ("DELETE", "/clients/{client_id}/messages/{message_id}"): row(
+        401, 404, 404, 404, 404, 404, params={"message_id": "msg_not_there"}),
     # A notification is only ever its recipient's: everyone else's id is simply not found.
     ("PUT", "/notifications/{notification_id}/read"): row(
         401, 404, 404, 404, 404, 404, params={"notification_id": "nt_not_yours"}),

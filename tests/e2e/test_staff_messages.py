@@ -62,7 +62,7 @@ def test_friday_evening_message_is_held_until_monday_nine(http, agency):
         client = new_client(http, agency["amal"], channel="sms")
         r = send(http, agency["amal"], client["client_id"], "See you Monday")
         assert r.status_code == 202, r.body
-        assert r.json["status"] == "scheduled"
+        assert r.json["status"] == "held"
         assert r.json["send_at"] == "2026-02-09T09:00:00-07:00"
         assert outbox() == []
         assert [e.details["send_at"] for e in audit("staff_message.held")] == [at(MONDAY_9).isoformat()]
@@ -199,7 +199,7 @@ def test_reply_answers_the_open_inquiry_on_time(http, agency):
         assert got["open_inquiry"] is None
 
 
-def test_holding_reply_answers_the_clock_and_marks_the_inquiry_complex(http, agency):
+def test_holding_reply_meets_the_first_response_clock_and_keeps_the_inquiry_open_as_complex(http, agency):
     with time_machine.travel(at(TUESDAY_10), tick=False):
         client = new_client(http, agency["amal"], channel="sms")
         opened = at(TUESDAY_10) - timedelta(minutes=30)
@@ -208,13 +208,17 @@ def test_holding_reply_answers_the_clock_and_marks_the_inquiry_complex(http, age
                  holding=True)
         assert r.status_code == 201 and r.json["holding"] is True
         row = inquiry(inquiry_id)
-        assert row.status == "answered" and row.complex is True
-        [answered] = audit("inquiry.answered")
-        assert answered.details["holding"] is True
+        assert row.status == "open" and row.complex is True and row.answered_at is None
+        assert row.first_response_at == at(TUESDAY_10) and row.first_response_business_seconds == 30 * 60
+        # Tue 10:00 + P5D is Sunday 15th; Monday 16th is Family Day in Alberta: due Tuesday 17th 09:00.
+        assert row.due_at == at("2026-02-17T09:00:00-07:00")
+        assert audit("inquiry.answered") == []
+        [holding] = audit("inquiry.holding_reply")
+        assert holding.details["holding"] is True
         assert audit("staff_message.sent")[0].details["holding"] is True
 
 
-def test_held_reply_answers_the_inquiry_only_when_released(http, agency):
+def test_held_holding_reply_meets_the_first_response_clock_only_when_released(http, agency):
     with time_machine.travel(at("2026-02-06T16:00:00-07:00"), tick=False) as traveller:
         client = new_client(http, agency["amal"], channel="sms")
         opened = at("2026-02-06T16:00:00-07:00")
@@ -225,10 +229,12 @@ def test_held_reply_answers_the_inquiry_only_when_released(http, agency):
         traveller.move_to(at(MONDAY_9) + timedelta(minutes=5))
         sweep()
         row = inquiry(inquiry_id)
-        assert row.status == "answered" and row.complex is True and row.answered_late is False
-        assert row.answered_at == at(MONDAY_9) + timedelta(minutes=5)
+        assert row.status == "open" and row.complex is True and row.first_response_late is False
+        assert row.first_response_at == at(MONDAY_9) + timedelta(minutes=5) and row.answered_at is None
         # Friday 16:00-17:00 and Monday 9:00-9:05 are the business time the client waited.
         assert row.first_response_business_seconds == 65 * 60
+        # Monday 9:05 + P5D is Saturday; Monday 16th is Family Day: the real answer is due Tuesday 17th.
+        assert row.due_at == at("2026-02-17T09:00:00-07:00")
 
 
 def test_late_reply_is_recorded_as_late(http, agency):

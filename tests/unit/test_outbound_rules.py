@@ -209,7 +209,7 @@ def test_parse_day_accepts_dates_and_iso_strings_only():
 def test_staff_message_parse():
     command = SendStaffMessage.parse({"body": "  Hello  ", "holding": True, "override_reason": " fire "})
     assert (command.body, command.holding, command.override_reason) == ("Hello", True, "fire")
-    assert SendStaffMessage.parse({"body": "x", "holding": None, "override_reason": ""}).override_reason is None
+    assert SendStaffMessage.parse({"body": "x", "holding": None, "override_reason": None}).override_reason is None
 
 
 @pytest.mark.parametrize(
@@ -222,6 +222,8 @@ def test_staff_message_parse():
         ({"body": "a\u0000b"}, "body"),
         ({"body": "a", "holding": 1}, "holding"),
         ({"body": "a", "override_reason": "r" * 501}, "override_reason"),
+        ({"body": "a", "override_reason": ""}, "override_reason"),  # SPEC §4.4: never a silent hold
+        ({"body": "a", "override_reason": " \t "}, "override_reason"),
     ],
 )
 def test_staff_message_parse_names_the_bad_field(payload, field):
