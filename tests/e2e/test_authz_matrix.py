@@ -137,7 +137,7 @@ def test_each_caller_gets_the_expected_status(http, agency, method, path):
 def _check_row(http: Any, agency: dict[str, Any], method: str, path: str, spec: dict[str, Any]) -> None:
     client = new_client(http, agency["amal"], phone="+15875550123")
     # The client writes in, so Calgary has a message, an open inquiry and audit events to leak.
-    r = inbound(http.client, whatsapp_form("+15875550123", "+15873550101", "Is my appointment still on?"))
+    r = inbound(http.client, whatsapp_form("+15875550123", "+15873550101", "Is my lease renewal still on?"))
     assert r.status_code == 200, r.body
     params = {"client_id": client["client_id"], "staff_id": "matrix-new", "number": "%2B15873550101",
               **spec["params"]}
@@ -160,7 +160,8 @@ def _check_row(http: Any, agency: dict[str, Any], method: str, path: str, spec: 
             assert set(r.json) == {"error"}, r.body
         if caller == "other_agency_admin":
             text = (r.body or b"").decode("utf-8", "replace")
-            leaked = [x for x in (client["client_id"], "+15875550123", "appointment") if x in text]
+            # "lease renewal": a phrase of the client's message that no policy template uses
+            leaked = [x for x in (client["client_id"], "+15875550123", "lease renewal") if x in text]
             assert not leaked, f"{method} {path} leaks {leaked} to another agency: {text[:300]}"
     assert not failures, f"{method} {path}:\n" + "\n".join(failures)
 
