@@ -120,9 +120,12 @@ def json_body() -> Any:
         raise InvalidInput("body", "is nested too deeply") from None
 
 
-def principal() -> Any:
+def principal(*, founding_staff_id: str | None = None) -> Any:
+    """The caller as their staff record says; 401 without a valid token, 403 without a record."""
     request = app.current_request
-    return bootstrap.container().verifier.principal(request.headers, request.context)
+    container = bootstrap.container()
+    claimed = container.verifier.principal(request.headers, request.context)
+    return container.authority.authorise(claimed, founding_staff_id=founding_staff_id)
 
 
 def created(body: Any) -> Response:
@@ -137,7 +140,7 @@ def created(body: Any) -> Response:
 def put_staff(staff_id: str) -> Any:
     from chalicelib.services.admin import PutStaff, staff_view
 
-    who = principal()
+    who = principal(founding_staff_id=unquote(staff_id))
     staff, is_new = bootstrap.container().admin.put_staff(who, PutStaff.parse(unquote(staff_id), json_body()))
     return created(staff_view(staff)) if is_new else staff_view(staff)
 

@@ -87,7 +87,14 @@ class Container:
     def admin(self) -> Any:
         from .services.admin import AdminService
 
-        return AdminService(self.store)
+        return AdminService(self.store, on_staff_change=self.absences.forget)
+
+    @cached_property
+    def authority(self) -> Any:
+        """Access comes from the staff records and the agency's policy, not the token (SPEC §4.3)."""
+        from .services.authority import Authority
+
+        return Authority(self.absences.directory, self.outbound_store, self.policies)
 
     @cached_property
     def clients(self) -> Any:
@@ -123,7 +130,14 @@ class Container:
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_score=self._record_survey_score,
             on_delivery_failed=self._delivery_failed,
+            on_crisis=self._crisis,
         )
+
+    def _crisis(self, *args: Any) -> Any:
+        from .adapters.inbound_store import InboundStore
+        from .services.crisis import CrisisAlerts
+
+        return CrisisAlerts(self.store, self.outbound_store, InboundStore().claim_once, self.gateway).alert(*args)
 
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.

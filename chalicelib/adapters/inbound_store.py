@@ -22,7 +22,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from ..domain.audit import AuditEvent
 from ..domain.inquiry import Inquiry
-from ..domain.messages import Direction, MediaRef, MediaStatus, Message, MessageKind
+from ..domain.messages import Button, Content, Direction, Location, MediaRef, MediaStatus, Message, MessageKind
 from ..domain.model import Channel, Client
 from . import models as m
 from .store import ClientChanges, ConcurrentUpdate, audit_item, client_from, condition_failed, contact_key, sort_key
@@ -121,6 +121,36 @@ def message_item(msg: Message) -> m.MessageModel:
         media=[_media_to(ref) for ref in msg.media],
         due_agency=MEDIA_DUE_PREFIX + msg.agency_id if pending else None,
         due_at=msg.at if pending else None,
+        **_content_to(msg.content),
+    )
+
+
+def _content_to(content: Content) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if content.location is not None:
+        loc = content.location
+        values["location"] = m.LocationMap(latitude=loc.latitude, longitude=loc.longitude,
+                                           address=loc.address, label=loc.label)
+    if content.button is not None:
+        values["button"] = m.ButtonMap(text=content.button.text, payload=content.button.payload)
+    if content.forwarded:
+        values["forwarded"] = True
+    if content.frequently_forwarded:
+        values["frequently_forwarded"] = True
+    if content.message_type:
+        values["message_type"] = content.message_type
+    return values
+
+
+def _content_from(item: m.MessageModel) -> Content:
+    loc = item.location
+    button = item.button
+    return Content(
+        location=Location(float(loc.latitude), float(loc.longitude), loc.address, loc.label) if loc else None,
+        button=Button(button.text, button.payload) if button else None,
+        forwarded=bool(item.forwarded),
+        frequently_forwarded=bool(item.frequently_forwarded),
+        message_type=item.message_type,
     )
 
 
@@ -156,6 +186,7 @@ def message_from(item: m.MessageModel) -> Message:
         sk=item.sk,
         version=item.version or 0,
         send_at=item.send_at,
+        content=_content_from(item),
     )
 
 

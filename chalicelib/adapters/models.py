@@ -105,6 +105,7 @@ class StaffModel(_Base):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     absences = ListAttribute(of=AbsenceMap, default=list)
+    active = BooleanAttribute(null=True)  # False: deactivated, no access (missing on old items: active)
 
 
 # --- work numbers ------------------------------------------------------------------------------
@@ -257,6 +258,18 @@ class MediaMap(MapAttribute):
     size = NumberAttribute(null=True)
 
 
+class LocationMap(MapAttribute):
+    latitude = NumberAttribute()
+    longitude = NumberAttribute()
+    address = UnicodeAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+
+
+class ButtonMap(MapAttribute):
+    text = UnicodeAttribute(null=True)
+    payload = UnicodeAttribute(null=True)
+
+
 class MessagesBySid(GlobalSecondaryIndex):
     Meta = _index_meta("by_sid", KeysOnlyProjection())
     twilio_sid = UnicodeAttribute(hash_key=True)
@@ -279,7 +292,7 @@ class MessageModel(_Base):
     message_id = UnicodeAttribute()
     agency_id = UnicodeAttribute()
     direction = UnicodeAttribute()  # inbound | outbound
-    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | intake
+    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | notice | post
     body = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
@@ -298,6 +311,12 @@ class MessageModel(_Base):
     error_code = UnicodeAttribute(null=True)
     due_agency = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    # What a client message carries beyond body and media (SPEC §4.4); erased with the body.
+    location = LocationMap(null=True)
+    button = ButtonMap(null=True)
+    forwarded = BooleanAttribute(null=True)
+    frequently_forwarded = BooleanAttribute(null=True)
+    message_type = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_sid = MessagesBySid()

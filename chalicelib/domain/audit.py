@@ -40,6 +40,7 @@ class AuditType(enum.Enum):
     INQUIRY_BREACHED = "inquiry.breached"
     ESCALATED = "inquiry.escalated"
     REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
+    CRISIS_ALERTED = "inquiry.crisis_alerted"  # SPEC §5.9: the on-call person was told at once
     FOLLOWUP_SENT = "followup.sent"
     FOLLOWUP_SKIPPED = "followup.skipped"
     SURVEY_SCORED = "survey.scored"

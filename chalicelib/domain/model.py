@@ -43,6 +43,8 @@ class Principal:
     staff_id: str
     agency_id: str
     roles: frozenset[Role]
+    # True only while an admin-group token creates its own record in an agency without staff.
+    founding: bool = False
 
     @property
     def role(self) -> Role:
@@ -69,6 +71,7 @@ class Staff:
     role: Role
     name: str
     created_at: datetime
+    active: bool = True  # a deactivated member keeps their record (and history) but has no access
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ logs a phone number or a body; refused messages leave only their reason in the a
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,17 @@ from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput
 from ..domain.inquiry import Inquiry, InquiryStatus
-from ..domain.messages import FAILED_STATUSES, Direction, MediaRef, Message, MessageKind, status_advances
+from ..domain.messages import (
+    FAILED_STATUSES,
+    Button,
+    Content,
+    Direction,
+    Location,
+    MediaRef,
+    Message,
+    MessageKind,
+    status_advances,
+)
 from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
 from ..domain.validation import e164
@@ -54,6 +65,7 @@ class InboundForm:
     opt_out_type: str | None
     media: tuple[tuple[str, str], ...]  # (url, content type)
     from_short_code: bool = False  # ``sender`` is then the short code itself, not a phone number
+    content: Content = field(default_factory=Content)  # location, button, forwarded flags (SPEC §4.4)
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> InboundForm:
@@ -87,7 +99,56 @@ class InboundForm:
             content_type = form.get(f"MediaContentType{i}", "application/octet-stream")[:100]
             media.append((url[:2000], content_type))
         opt_out_type = (form.get("OptOutType") or "").strip().upper() or None
-        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media), from_short_code=short_code)
+        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media), from_short_code=short_code,
+                   content=parse_content(form))
+
+
+MAX_FIELD = 1000  # address, label, button text or payload: Twilio's are far shorter
+
+
+def _short_text(form: Mapping[str, str], name: str) -> str | None:
+    value = form.get(name)
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_FIELD or "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise InvalidInput(name, f"must be text of at most {MAX_FIELD} characters")
+    return value.strip()
+
+
+def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float:
+    try:
+        value = float(form.get(name, ""))
+    except ValueError:
+        raise InvalidInput(name, "must be a number") from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise InvalidInput(name, f"must be between -{limit:g} and {limit:g}")
+    return value
+
+
+def parse_content(form: Mapping[str, str]) -> Content:
+    """The location share, the button pressed and the forwarding flags of a WhatsApp message.
+
+    Twilio sends a location as ``Latitude``/``Longitude`` (with ``Address`` and ``Label`` when the
+    client picked a place) and no body; a quick reply as ``ButtonText``/``ButtonPayload``.
+    """
+    location = None
+    if form.get("Latitude") or form.get("Longitude"):
+        location = Location(
+            latitude=_coordinate(form, "Latitude", 90.0),
+            longitude=_coordinate(form, "Longitude", 180.0),
+            address=_short_text(form, "Address"),
+            label=_short_text(form, "Label"),
+        )
+    text, payload = _short_text(form, "ButtonText"), _short_text(form, "ButtonPayload")
+    button = Button(text=text, payload=payload) if text or payload else None
+    message_type = (form.get("MessageType") or "").strip().lower()[:40] or None
+    return Content(
+        location=location,
+        button=button,
+        forwarded=(form.get("Forwarded") or "").strip().lower() == "true",
+        frequently_forwarded=(form.get("FrequentlyForwarded") or "").strip().lower() == "true",
+        message_type=message_type if message_type and re.fullmatch(r"[a-z_]+", message_type) else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -182,7 +243,7 @@ class AbsenceCovers:
     def __call__(self, client: Any, at: datetime) -> rules.Cover | None:
         from ..domain.absence import absence_on, local_day
 
-        names, absences = self._directory(client.agency_id)
+        names, absences = self._directory(client.agency_id)[:2]
         day = local_day(at, self._policies.get(client.agency_id).calendar.zone())
         absence = absence_on(absences.get(client.case_manager_id, ()), day)
         if absence is None or absence.cover_id == client.case_manager_id:
@@ -207,7 +268,10 @@ class InboundService:
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_score: Callable[[Any, int, datetime], Any] | None = None,
         on_delivery_failed: Callable[..., Any] | None = None,
+        on_crisis: Callable[..., Any] | None = None,
     ) -> None:
+        # SPEC §5.9: after a crisis message is filed, the on-call person is alerted (services.crisis).
+        self.on_crisis = on_crisis
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
         # service reopens what it answered and tells its author.
         self.on_delivery_failed = on_delivery_failed
@@ -231,7 +295,10 @@ class InboundService:
         at = utcnow()
         if form.from_short_code:
             return self._ignore_short_code(form, number, at)
-        policy: Policy = self.policies.get(number.agency_id)
+        try:
+            policy: Policy = self.policies.get(number.agency_id)
+        except KeyError:
+            return self._refuse_unconfigured(form, number, at)
 
         def attempt() -> Outcome:
             try:
@@ -253,7 +320,8 @@ class InboundService:
         if client is not None and client.channel is not form.channel:
             client, snapshot = None, None
 
-        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media))
+        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media),
+                                has_substance=form.content.has_substance())
         state = None
         if snapshot is not None:
             state = rules.FileState(snapshot.client, snapshot.last_auto_reply_period,
@@ -283,7 +351,7 @@ class InboundService:
                 assert decision.due_at is not None
                 holder = decision.clock_holder or client.case_manager_id
                 inquiry = Inquiry(new_id("inq"), agency, client.client_id, holder, InquiryStatus.OPEN,
-                                  opened_at=at, due_at=decision.due_at)
+                                  opened_at=at, due_at=decision.due_at, crisis=decision.crisis)
                 filing.open_inquiry = inquiry
                 inquiry_id = inquiry.inquiry_id
                 changes["open_inquiry_id"] = inquiry_id
@@ -299,6 +367,7 @@ class InboundService:
                 from_number=number.number, twilio_sid=form.message_sid,
                 inquiry_id=inquiry_id if decision.inquiry is not rules.InquiryStep.NONE else None,
                 media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in form.media),
+                content=form.content,
             )
             filing.messages.append(inbound_msg)
             if decision.inquiry is rules.InquiryStep.JOIN:
@@ -339,6 +408,12 @@ class InboundService:
         self.store.commit(filing)
         if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
             self.on_score(client, decision.score, at)
+        if decision.crisis and client is not None and self.on_crisis is not None:
+            inquiry_of_message = inbound_msg.inquiry_id if inbound_msg is not None else None
+            try:
+                self.on_crisis(client, inquiry_of_message, decision.reply_period or at.isoformat(), policy, at)
+            except Exception as err:  # filed and answered already; the alert is retried by nobody: log it
+                log.error("crisis alert failed: %s", type(err).__name__)
 
         if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
@@ -346,6 +421,22 @@ class InboundService:
         if inbound_msg is None:
             refused = decision.refusal.value if decision.refusal is not None else "not_filed"
         return Outcome(reply=reply_text, filed=inbound_msg is not None, refusal=refused)
+
+    def _refuse_unconfigured(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
+        """The number's agency has no policy here (its file was removed): no rules to file by.
+
+        Acknowledged (a 500 would only make Twilio retry into the same gap) and audited once per
+        MessageSid, with neither body nor number, so the operator sees what was turned away.
+        """
+        log.error("inbound message for a work number whose agency has no policy; refused")
+        if not self.store.claim_once(f"unconfigured#{form.message_sid}", at, timedelta(days=2)):
+            return Outcome(duplicate=True)
+        self.records.append_audit([AuditEvent(
+            agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
+            staff_id=number.staff_id,
+            details={"channel": form.channel.value, "reason": rules.Refusal.AGENCY_NOT_CONFIGURED.value},
+        )])
+        return Outcome(refusal=rules.Refusal.AGENCY_NOT_CONFIGURED.value)
 
     def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
