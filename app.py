@@ -637,6 +637,22 @@ def get_me() -> Any:
     return _console_service().me(principal())
 
 
+@staff_route("/inbox", ["GET"])
+@handled
+def get_inbox() -> Any:
+    """Clients waiting for an answer, soonest due first, with their clocks (one Query per case manager)."""
+    from chalicelib.adapters.inbox_store import waiting_of
+    from chalicelib.domain.clock import utcnow
+    from chalicelib.services.inbox import InboxService, inbox_view
+
+    who = principal()
+    c = bootstrap.container()
+    _ = c.store  # configures the models for this stage
+    now = utcnow()
+    items, names = InboxService(waiting_of, c.absences, c.policies).inbox(who, now)
+    return inbox_view(items, names, who, now, _zone(who.agency_id))
+
+
 @app.route("/dev/staff", methods=["GET"])
 @handled
 def dev_staff() -> Any:

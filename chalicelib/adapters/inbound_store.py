@@ -61,9 +61,11 @@ class InboundFiling:
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins
 # (a burst's messages are milliseconds apart, and nothing is decided from the exact value).
-UNGUARDED = frozenset({"last_inbound_at"})
+# The inbox's preview of the last message is one of those too.
+UNGUARDED = frozenset({"last_inbound_at", "last_inbound_preview"})
 # Attributes decided from the value read: written only while they still hold that value.
-GUARDED = frozenset({"last_auto_reply_period", "last_survey_scored_at", "open_inquiry_id", "open_inquiry_due_at"})
+GUARDED = frozenset({"last_auto_reply_period", "last_survey_scored_at", "open_inquiry_id", "open_inquiry_due_at",
+                     "open_inquiry_opened_at"})
 
 
 def _still(attr: Any, value: Any) -> Any:

@@ -328,6 +328,9 @@ class FileRightsStore:
             "followup_agency": None,
             "checkin_agency": None,
             "survey_agency": None,
+            # the inbox's copy of the last client message, and the file's place in the inbox
+            "last_inbound_preview": None,
+            "open_inquiry_due_at": None,
         }
         contact = m.ContactModel(contact_key=contact_key(client.agency_id, client.channel, client.phone))
         try:

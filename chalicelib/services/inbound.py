@@ -23,6 +23,7 @@ from ..domain import inbound as rules
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput
+from ..domain.inbox import preview_of
 from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.messages import (
     FAILED_STATUSES,
@@ -356,6 +357,7 @@ class InboundService:
                 inquiry_id = inquiry.inquiry_id
                 changes["open_inquiry_id"] = inquiry_id
                 changes["open_inquiry_due_at"] = decision.due_at
+                changes["open_inquiry_opened_at"] = at
                 filing.events.append(AuditEvent(
                     agency_id=agency, type=AuditType.INQUIRY_OPENED, at=at, actor="client", client_id=cid,
                     staff_id=holder, details={"inquiry_id": inquiry_id, "due_at": decision.due_at},
@@ -370,6 +372,7 @@ class InboundService:
                 content=form.content,
             )
             filing.messages.append(inbound_msg)
+            changes["last_inbound_preview"] = preview_of(form.body, len(form.media))  # the inbox's line
             if decision.inquiry is rules.InquiryStep.JOIN:
                 filing.joined_inquiry_id = inquiry_id
             filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
