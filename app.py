@@ -132,6 +132,69 @@ def created(body: Any) -> Response:
     return Response(body=body, status_code=201, headers={"Content-Type": "application/json"})
 
 
+# --- errors Chalice answers itself ----------------------------------------------------------------
+
+# Chalice refuses some requests before a view runs (415 for a body that is not the route's content
+# type, 405 for a method the path lacks) and answers them {"Code", "Message"}, quoting a request
+# header. Rewritten here into the documented shape with fixed texts.
+CHALICE_ERRORS = {
+    "UnsupportedMediaType": ("unsupported_media_type", "send a JSON body with Content-Type: application/json "
+                             "(Twilio's webhooks: application/x-www-form-urlencoded)"),
+    "MethodNotAllowedError": ("method_not_allowed", "this path does not take that method"),
+    "BadRequestError": ("bad_request", "the request could not be read"),
+    "BadRequest": ("bad_request", "the request could not be read"),
+    "NotFoundError": ("not_found", "not found"),
+    "UnauthorizedError": ("unauthenticated", "missing, invalid or expired token"),
+    "ForbiddenError": ("forbidden", "access denied"),
+    "ConflictError": ("conflict", "conflict"),
+    "TooManyRequestsError": ("too_many_requests", "too many requests; please retry later"),
+}
+
+
+def documented_error(response: Response) -> Response:
+    """``response`` itself, or Chalice's own error answer in our shape (never its message text)."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "error" in body or "Code" not in body:
+        return response
+    code, message = CHALICE_ERRORS.get(str(body.get("Code")), ("internal" if response.status_code >= 500 else
+                                                                "refused", "the request was refused"))
+    if response.status_code >= 500:
+        message = "internal error, nothing was lost; please retry"
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    headers["Content-Type"] = "application/json"
+    return Response(body={"error": {"code": code, "message": message}}, status_code=response.status_code,
+                    headers=headers)
+
+
+@app.middleware("http")
+def errors_in_the_documented_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    try:
+        return documented_error(get_response(event))
+    except Exception as err:  # what escaped a view: Chalice would answer with its own shape
+        log.error("unhandled error outside a view: %s", type(err).__name__)
+        return Response(body={"error": {"code": "internal", "message": "internal error, nothing was lost; please retry"}},
+                        status_code=500, headers={"Content-Type": "application/json"})
+
+
+# A path no route has: Chalice's local gateway (``make run``, the tests) and API Gateway would answer
+# 403 "Missing Authentication Token", or, with an Authorization header, a message quoting the
+# bearer token. These catch-all routes (up to ``UNKNOWN_ROUTE_DEPTH`` segments, deeper than any real
+# route) answer 404 in our shape instead; in AWS the gateway responses in infra/resources.yaml
+# cover whatever API Gateway refuses before a route is matched.
+UNKNOWN_ROUTE_DEPTH = 12
+UNKNOWN_ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def unknown_route(**_segments: str) -> Response:
+    return error_response(NotFound("no such route or method; see the staff API table in the README",
+                                   code="no_such_route"))
+
+
+for _depth in range(UNKNOWN_ROUTE_DEPTH + 1):
+    _path = "/" + "/".join(f"{{unknown{i}}}" for i in range(_depth))
+    app.route(_path, methods=UNKNOWN_ROUTE_METHODS, content_types=["*/*"])(unknown_route)
+
+
 # --- administration ----------------------------------------------------------------------------
 
 

@@ -221,7 +221,9 @@ class Container:
     def conduct(self) -> Any:
         from .services.conduct import ConductService
 
-        return ConductService(self.store, self.policies)
+        # Notices are filed with the change and sent like any outbound message (SPEC §5.5).
+        return ConductService(self.store, self.policies, notices=self.outbound_store,
+                              send_now=lambda client_id, sk, now: self.messaging.release(client_id, sk, now))
 
     @cached_property
     def report_reads(self) -> Any:

@@ -264,7 +264,7 @@ class OutboundStore:
             message_id=message.message_id,
             agency_id=message.agency_id,
             direction="outbound",
-            kind="staff",
+            kind=message.kind,
             body=message.body,
             at=message.at,
             status=message.status.value,

@@ -331,6 +331,9 @@ def decide(
             reply = _reply(ReplyKind.INTAKE, "opted_out", policy, language) if whatsapp else None
         elif keyword is Keyword.HELP:
             reply = _reply(ReplyKind.INTAKE, "help", policy, language)
+        elif refusal in (Refusal.FILE_CLOSED, Refusal.FILE_SUSPENDED):
+            # They have a file: asking them to come and open one would be wrong (SPEC §5.3).
+            reply = _reply(ReplyKind.INTAKE, "service_ended", policy, language)
         else:
             reply = _reply(ReplyKind.INTAKE, "intake", policy, language)
         return Decision(file=False, refusal=refusal, keyword=keyword, reply=reply)

@@ -26,6 +26,7 @@ class MessageKind(enum.Enum):
     FOLLOWUP = "followup"
     CHECKIN = "checkin"
     SURVEY = "survey"
+    NOTICE = "notice"  # the conduct policy's notices (SPEC §5.5)
 
 
 class MediaStatus(enum.Enum):

@@ -456,7 +456,8 @@ class InboundService:
     def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
                              at: datetime, client_id: str | None, staff_id: str) -> str | None:
         """Answer a refused sender at most once per ``intake_reply_interval`` (a keyed hash, no number)."""
-        window = policy.intake_reply_interval
+        # service_ended (a closed or suspended file) at most once a day (SPEC §5.3); intake by policy.
+        window = timedelta(days=1) if reply.template == "service_ended" else policy.intake_reply_interval
         bucket = int(at.timestamp() // max(window.total_seconds(), 60))
         key = f"intake#{rules.sender_key(self.rate_secret, agency, form.sender)}#{reply.template}#{bucket}"
         if not self.store.claim_once(key, at, window + timedelta(hours=1)):

@@ -376,3 +376,58 @@ def test_tigrinya_client_is_answered_in_english_with_an_english_date(http, agenc
         reply = text_in(http, "ሰላም").body.decode()
         assert "We will answer you from Wednesday at 9:00 a.m. If this is an emergency" in reply
         assert not any("\u1200" <= ch <= "\u137f" for ch in reply)  # no Ge'ez script anywhere
+
+
+# --- 5. conduct notices tell the client; a closed file's messages get service_ended -------------
+
+
+def notices(http, who, client_id: str) -> list[dict]:
+    return [m for m in messages_of(http, who, client_id) if m["kind"] == "notice"]
+
+
+def test_warnings_and_a_conduct_closure_tell_the_client_and_their_next_message_gets_service_ended(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="sms", language="fr")["client_id"]
+        assert http.call("POST", f"/clients/{client}/warnings", agency["amal"], {"reason": "insults"}).status_code == 201
+    with local("2026-12-01T10:05"):
+        # Calgary: the second warning reaches conduct.warnings_before_meeting (2): come in person.
+        assert http.call("POST", f"/clients/{client}/warnings", agency["amal"], {"reason": "again"}).status_code == 201
+    with local("2026-12-01T10:10"):
+        r = http.call("PUT", f"/clients/{client}/status", agency["amal"],
+                      {"status": "closed", "reason": "third incident", "conduct": True})
+        assert r.status_code == 200, r.body
+        sent = notices(http, agency["amal"], client)
+        assert [n["status"] for n in sent] == ["sent", "sent", "sent"]
+        assert sent[0]["body"].startswith("Un rappel de Centre for Newcomers")  # conduct_reminder, in French
+        assert "rencontrer en personne" in sent[1]["body"]  # conduct_meeting
+        assert "ne vous offre plus" in sent[2]["body"]  # service_ended
+        assert [s["body"] for s in outbox()] == [n["body"] for n in sent]
+        r = http.call("GET", "/audit?from=2026-12-01&to=2026-12-01", agency["supervisor"])
+        filed = [e for e in r.json["events"] if e["type"] == "message.filed" and e["details"].get("kind") == "notice"]
+        assert [e["details"]["template"] for e in filed] == ["conduct_reminder", "conduct_meeting", "service_ended"]
+    with local("2026-12-01T15:00"):
+        reply = text_in(http, "Pourquoi?").body.decode()
+        assert "ne vous offre plus" in reply and "ouvrir votre dossier" not in reply
+        assert "<Message>" not in text_in(http, "Allô?").body.decode()  # once a day
+        assert messages_of(http, agency["amal"], client)[-1]["kind"] == "notice"  # nothing filed
+    with local("2026-12-02T15:30"):
+        assert "ne vous offre plus" in text_in(http, "Bonjour").body.decode()
+
+
+def test_a_warning_written_after_hours_is_told_at_the_next_opening(http, agency):
+    with local("2026-12-04T19:00"):  # Friday evening
+        client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        http.call("POST", f"/clients/{client}/warnings", agency["amal"], {"reason": "spam"})
+        [notice] = notices(http, agency["amal"], client)
+        assert notice["status"] == "queued" and outbox() == []
+    with local("2026-12-07T09:00"):
+        sweep()
+        [notice] = notices(http, agency["amal"], client)
+        assert notice["status"] == "sent" and outbox()[0]["body"].startswith("A reminder from Centre for Newcomers")
+
+
+def test_closing_a_file_for_another_reason_sends_no_notice(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        http.call("PUT", f"/clients/{client}/status", agency["amal"], {"status": "closed", "reason": "moved away"})
+        assert notices(http, agency["amal"], client) == [] and outbox() == []
