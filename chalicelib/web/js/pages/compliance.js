@@ -57,6 +57,13 @@ function totals(body) {
   }));
 }
 
+// Sizes go through the CSSOM: the console's Content-Security-Policy refuses inline style attributes.
+function sized(cls, property, pct) {
+  const el = h("span", { class: cls });
+  el.style[property] = `${pct}%`;
+  return el;
+}
+
 function onTimeChart(body) {
   return h("figure", { class: "chart" },
     h("figcaption", {}, t("dash.chart_on_time")),
@@ -64,13 +71,13 @@ function onTimeChart(body) {
       const pct = w.on_time_rate === null ? 0 : Math.round(w.on_time_rate * 100);
       return h("li", {},
         h("span", { class: "bar-label" }, w.name),
-        h("span", { class: "bar-track", "aria-hidden": "true" }, h("span", { class: "bar", style: `width:${pct}%` })),
+        h("span", { class: "bar-track", "aria-hidden": "true" }, sized("bar", "width", pct)),
         h("a", { class: "bar-value", href: consoleHref(w.links.answered_on_time) },
           w.on_time_rate === null ? t("dash.no_inquiries") : t("dash.rate_of", { rate: percent(w.on_time_rate), on_time: w.answered_on_time, n: w.inquiries })));
     })));
 }
 
-function weeksChart(body, zone) {
+function weeksChart(body) {
   const max = Math.max(1, ...body.breaches_by_week.map((w) => w.breaches));
   const fmt = new Intl.DateTimeFormat(language() === "fr" ? "fr-CA" : "en-CA", { month: "short", day: "numeric", timeZone: "UTC" });
   return h("figure", { class: "chart" },
@@ -81,7 +88,7 @@ function weeksChart(body, zone) {
         h("a", { href: consoleHref(w.link), "aria-label": t("dash.breaches_in", { n: w.breaches, week: label }) },
           h("span", { class: "col-value" }, String(w.breaches)),
           h("span", { class: "col-track", "aria-hidden": "true" },
-            h("span", { class: "col", style: `height:${Math.round((w.breaches / max) * 100)}%` })),
+            sized("col", "height", Math.round((w.breaches / max) * 100))),
           h("span", { class: "col-label" }, label)));
     })));
 }
@@ -95,22 +102,22 @@ function pressureChart(body) {
   const p = body.after_hours;
   const max = Math.max(1, ...p.cells.map((c) => c.messages));
   const days = weekdayNames();
-  const byDay = days.map((_, d) => p.cells.filter((c) => c.weekday === d));
   const level = (n) => (n === 0 ? 0 : Math.min(4, 1 + Math.floor((n / max) * 3.999)));
+  const head = h("tr", {}, h("th", { scope: "col" }, h("span", { class: "sr" }, t("dash.day"))),
+    [...Array(24).keys()].map((hour) => h("th", { scope: "col" }, String(hour))));
+  const rows = days.map((name, d) => h("tr", {}, h("th", { scope: "row" }, name),
+    p.cells.filter((c) => c.weekday === d).map((c) => h("td", {
+      class: `l${level(c.messages)}${c.open_minutes ? " open" : ""}`,
+      title: t("dash.cell", { day: name, hour: c.hour, n: c.messages, closed: c.after_hours }),
+    }, c.messages ? String(c.messages) : ""))));
+  const grid = h("table", { class: "heat", "aria-label": t("dash.chart_pressure") }, h("thead", {}, head), h("tbody", {}, rows));
+  const legend = h("p", { class: "legend" }, h("span", { class: "key open" }), " ", t("dash.legend_open"), " · ",
+    h("span", { class: "key l4" }), " ", t("dash.legend_busy"));
   return h("figure", { class: "chart" },
     h("figcaption", {}, t("dash.chart_pressure")),
     h("p", {}, h("a", { href: consoleHref(p.link) }, t("dash.pressure_summary", { n: p.messages, closed: p.after_hours }))),
-    h("div", { class: "scroll" },
-      h("table", { class: "heat", "aria-label": t("dash.chart_pressure") },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, h("span", { class: "sr" }, t("dash.day"))),
-          [...Array(24).keys()].map((hr) => h("th", { scope: "col" }, String(hr))))),
-        h("tbody", {}, byDay.map((cells, d) => h("tr", {}, h("th", { scope: "row" }, days[d]),
-          cells.map((c) => h("td", {
-            class: `l${level(c.messages)}${c.open_minutes ? " open" : ""}`,
-            title: t("dash.cell", { day: days[d], hour: c.hour, n: c.messages, closed: c.after_hours }),
-          }, c.messages ? String(c.messages) : "")))))),
-    h("p", { class: "legend" }, h("span", { class: "key open" }), " ", t("dash.legend_open"), " · ",
-      h("span", { class: "key l4" }), " ", t("dash.legend_busy")));
+    h("div", { class: "scroll" }, grid),
+    legend);
 }
 
 export async function render(view, ctx) {
