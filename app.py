@@ -524,6 +524,40 @@ def get_usage_report() -> Any:
     return _report("usage", bootstrap.container().reports.usage(who, app.current_request.query_params))
 
 
+@staff_route("/clients/{client_id}/referrals", ["POST"])
+@handled
+def post_referral(client_id: str) -> Any:
+    from chalicelib.services.referrals import RecordReferral
+    from chalicelib.views import referral_view
+
+    who = principal()
+    client, referral = bootstrap.container().referrals.record(who, unquote(client_id), RecordReferral.parse(json_body()))
+    return created({"client_id": client.client_id, **referral_view(referral, _zone(client.agency_id))})
+
+
+# --- information posts (issue 16, SPEC §5.8) ----------------------------------------------------
+
+
+@staff_route("/posts", ["POST"])
+@handled
+def create_post() -> Any:
+    from chalicelib.services.posts import CreatePost, post_view
+
+    who = principal()
+    post = bootstrap.container().posts.create(who, CreatePost.parse(json_body()))
+    return Response(body=post_view(post, _zone(who.agency_id)), status_code=202,
+                    headers={"Content-Type": "application/json"})
+
+
+@staff_route("/posts/{post_id}", ["GET"])
+@handled
+def get_post(post_id: str) -> Any:
+    from chalicelib.services.posts import post_view
+
+    who = principal()
+    return post_view(bootstrap.container().posts.get(who, unquote(post_id)), _zone(who.agency_id))
+
+
 @staff_route("/clients/{client_id}/export", ["GET"])
 @handled
 def export_client(client_id: str) -> Any:
@@ -677,6 +711,53 @@ def erase_expired(event: Any) -> Any:
 
 
 JOBS["erase_expired"] = _erase_expired_files
+
+
+def _roll_up_reports() -> Any:
+    summary = bootstrap.container().rollup.run()
+    return summary if summary.get("days") else None
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def roll_up_reports(event: Any) -> Any:
+    """Hourly: roll the days that are over up into the report counters (one item per agency and day)."""
+    return _roll_up_reports()
+
+
+JOBS["roll_up_reports"] = _roll_up_reports
+
+
+# Information posts (issue 16): every minute the due posts are handed out, to the posts queue when
+# one is configured (``post_worker`` sends each batch), else inline.
+POSTS_QUEUE = os.environ.get("CMDM_POSTS_QUEUE", "cmdm-local-posts")
+
+
+def _send_posts() -> Any:
+    summary = bootstrap.container().posts.run()
+    return summary or None
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def send_posts(event: Any) -> Any:
+    return _send_posts()
+
+
+@app.on_sqs_message(queue=POSTS_QUEUE, batch_size=1)
+def post_worker(event: Any) -> dict[str, int]:
+    """One queued batch of a post's recipients (the same code as the inline path)."""
+    totals: dict[str, int] = {}
+    for record in event:
+        try:
+            body = json.loads(record.body)
+        except (TypeError, ValueError):
+            body = None
+        for key, count in bootstrap.container().posts.process_batch(body).items():
+            totals[key] = totals.get(key, 0) + count
+    log.info("post_worker: %s", totals)  # counts only
+    return totals
+
+
+JOBS["send_posts"] = _send_posts
 
 
 # --- the staff console (issue 14, SPEC §4.6): static files from chalicelib/web/ ---------------------

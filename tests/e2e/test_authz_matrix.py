@@ -64,6 +64,11 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/clients/{client_id}/status"): row(401, 404, 403, 403, OK_OR_FORBIDDEN, OK,
                                                 body={"status": "suspended", "reason": "matrix"}),
     ("POST", "/clients/{client_id}/warnings"): row(401, 404, 403, 403, OK, OK, body={"reason": "matrix"}),
+    # Issue 16: referrals (the case manager only), posts (workers to their caseload, admins to the agency).
+    ("POST", "/clients/{client_id}/referrals"): row(401, 404, 403, 403, OK, 403, body={
+        "to": "Legal clinic", "service": "tenancy", "client_consented": True}),
+    ("POST", "/posts"): row(401, OK, OK, 403, OK, OK, body={"body": "Job fair on Thursday"}),
+    ("GET", "/posts/{post_id}"): row(401, 404, 404, 404, 404, 404, params={"post_id": "post_not_there"}),
     ("GET", "/followups"): row(401, OK_OR_FORBIDDEN, OK, OK_OR_FORBIDDEN, OK, OK_OR_FORBIDDEN),
     ("GET", "/notifications"): row(401, OK, OK, OK, OK, OK),
     # The case manager records their own absence, covered by the other worker.
