@@ -159,7 +159,7 @@ def test_a_supervisor_downloads_the_table7_csv_and_the_audit_csv(console, server
     page.goto(server.console("#/usage?from=2027-03-01&to=2027-03-31"))
     table = page.get_by_role("table", name="Table 7: usage statistics")
     expect(table).to_be_visible()
-    expect(table.get_by_role("row", name=re.compile("Private messages"))).to_be_visible()
+    expect(table.get_by_role("row", name=re.compile("^Number of private messages private_messages"))).to_be_visible()
     console.screenshot("usage-table7")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download Table 7 (CSV)").click()
@@ -168,7 +168,8 @@ def test_a_supervisor_downloads_the_table7_csv_and_the_audit_csv(console, server
     sheet = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
     labels = {row[0]: row for row in sheet}
     assert sheet[0][0] == "Reporting Period" and sheet[0][-1].startswith("Total")
-    assert labels["Private messages"][-1] == str(3 + 3)  # 3 client messages in, 3 staff messages out
+    assert labels["Number of private messages from clients"][-1] == "3"
+    assert labels["Number of private messages"][-1] == str(3 + 3)  # and 3 staff messages reached the client
     page.goto(server.console("#/audit?from=2027-03-01&to=2027-03-07&type=boundary.override"))
     events = page.get_by_role("table", name="Audit events")
     expect(events.locator("tbody tr")).to_have_count(1)
