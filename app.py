@@ -120,9 +120,12 @@ def json_body() -> Any:
         raise InvalidInput("body", "is nested too deeply") from None
 
 
-def principal() -> Any:
+def principal(*, founding_staff_id: str | None = None) -> Any:
+    """The caller as their staff record says; 401 without a valid token, 403 without a record."""
     request = app.current_request
-    return bootstrap.container().verifier.principal(request.headers, request.context)
+    container = bootstrap.container()
+    claimed = container.verifier.principal(request.headers, request.context)
+    return container.authority.authorise(claimed, founding_staff_id=founding_staff_id)
 
 
 def created(body: Any) -> Response:
@@ -137,7 +140,7 @@ def created(body: Any) -> Response:
 def put_staff(staff_id: str) -> Any:
     from chalicelib.services.admin import PutStaff, staff_view
 
-    who = principal()
+    who = principal(founding_staff_id=unquote(staff_id))
     staff, is_new = bootstrap.container().admin.put_staff(who, PutStaff.parse(unquote(staff_id), json_body()))
     return created(staff_view(staff)) if is_new else staff_view(staff)
 
@@ -246,13 +249,18 @@ def twilio_form(path: str) -> dict[str, str]:
     return form
 
 
-def twiml(reply: str | None) -> Response:
+def twiml(reply: str | None, outcome: Any = None) -> Response:
     from twilio.twiml.messaging_response import MessagingResponse
 
     response = MessagingResponse()
     if reply:
         response.message(reply)
-    return Response(body=str(response), status_code=200, headers={"Content-Type": "text/xml"})
+    headers = {"Content-Type": "text/xml"}
+    if outcome is not None:  # what happened, for the simulator and operators: no content, no number
+        headers["X-CMDM-Outcome"] = outcome.label
+        if outcome.refusal:
+            headers["X-CMDM-Reason"] = outcome.refusal
+    return Response(body=str(response), status_code=200, headers=headers)
 
 
 @app.route("/webhooks/twilio/messages", methods=["POST"], content_types=FORM)
@@ -262,7 +270,7 @@ def twilio_message() -> Any:
 
     form = InboundForm.parse(twilio_form("/webhooks/twilio/messages"))
     outcome = bootstrap.container().inbound.receive(form)
-    return twiml(outcome.reply)
+    return twiml(outcome.reply, outcome)
 
 
 @app.route("/webhooks/twilio/status", methods=["POST"], content_types=FORM)
@@ -564,6 +572,22 @@ def _console_service() -> Any:
 def get_me() -> Any:
     """The caller's staff record: the console shows the pages of the role the agency gave them."""
     return _console_service().me(principal())
+
+
+@staff_route("/inbox", ["GET"])
+@handled
+def get_inbox() -> Any:
+    """Clients waiting for an answer, soonest due first, with their clocks (one Query per case manager)."""
+    from chalicelib.adapters.inbox_store import waiting_of
+    from chalicelib.domain.clock import utcnow
+    from chalicelib.services.inbox import InboxService, inbox_view
+
+    who = principal()
+    c = bootstrap.container()
+    _ = c.store  # configures the models for this stage
+    now = utcnow()
+    items, names = InboxService(waiting_of, c.absences, c.policies).inbox(who, now)
+    return inbox_view(items, names, who, now, _zone(who.agency_id))
 
 
 @app.route("/dev/staff", methods=["GET"])

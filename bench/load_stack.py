@@ -4,8 +4,8 @@ moto's ``TransactWriteItems`` deep-copies every table a transaction touches (onc
 can roll back; with thousands of items each webhook would spend seconds copying, and the load test
 would measure moto rather than CMDM. ``cheap_transaction_rollback`` keeps the same all-or-nothing
 behaviour by saving only the items the transaction names and putting them back if it is cancelled.
-The dev server's listen backlog is also deepened (see ``deeper_listen_queue``). Nothing else
-differs from ``make run`` (same tables, seed, server and job loop).
+Nothing else differs from ``make run`` (same tables, seed, server, job loop, moto isolation lock
+and listen backlog: see ``chalicelib/local.py``).
 
     python -m bench.load_stack   # with CMDM_PORT / CMDM_MOTO_PORT / CMDM_JOB_INTERVAL set
 """
@@ -95,18 +95,9 @@ def cheap_transaction_rollback() -> Callable[[], None]:
     return undo
 
 
-def deeper_listen_queue() -> None:
-    """Chalice's dev server keeps socketserver's listen backlog of 5; 20 clients connecting at once
-    overflow it and the kernel resets connections. A deeper queue is a property of the harness."""
-    from chalice.local import ThreadedHTTPServer
-
-    ThreadedHTTPServer.request_queue_size = 512
-
-
 def main() -> int:
     cheap_transaction_rollback()
-    deeper_listen_queue()
-    from chalicelib import local
+    from chalicelib import local  # which isolates moto's operations and deepens the listen queue
 
     return local.main()
 

@@ -87,7 +87,14 @@ class Container:
     def admin(self) -> Any:
         from .services.admin import AdminService
 
-        return AdminService(self.store)
+        return AdminService(self.store, on_staff_change=self.absences.forget)
+
+    @cached_property
+    def authority(self) -> Any:
+        """Access comes from the staff records and the agency's policy, not the token (SPEC §4.3)."""
+        from .services.authority import Authority
+
+        return Authority(self.absences.directory, self.outbound_store, self.policies)
 
     @cached_property
     def clients(self) -> Any:
@@ -123,7 +130,14 @@ class Container:
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_score=self._record_survey_score,
             on_delivery_failed=self._delivery_failed,
+            on_crisis=self._crisis,
         )
+
+    def _crisis(self, *args: Any) -> Any:
+        from .adapters.inbound_store import InboundStore
+        from .services.crisis import CrisisAlerts
+
+        return CrisisAlerts(self.store, self.outbound_store, InboundStore().claim_once, self.gateway).alert(*args)
 
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
@@ -207,7 +221,9 @@ class Container:
     def conduct(self) -> Any:
         from .services.conduct import ConductService
 
-        return ConductService(self.store, self.policies)
+        # Notices are filed with the change and sent like any outbound message (SPEC §5.5).
+        return ConductService(self.store, self.policies, notices=self.outbound_store,
+                              send_now=lambda client_id, sk, now: self.messaging.release(client_id, sk, now))
 
     @cached_property
     def report_reads(self) -> Any:

@@ -154,17 +154,36 @@ def build_twilio_form(sender: str, to: str, body: str, whatsapp: bool, sid: str 
     return form
 
 
-def _phone_screen(twiml: str) -> str:
-    """What the client's phone shows back: the automatic reply in the TwiML, if any."""
+OUTCOME_TEXT = {
+    "filed": "filed in the client's file for the case manager",
+    "duplicate": "already received (same MessageSid): nothing changed, nothing new sent",
+    "refused": "NOT filed",
+    "ignored": "NOT filed: no agency has registered this work number",
+}
+
+
+def _phone_screen(twiml: str, outcome: str | None = None, reason: str | None = None) -> str:
+    """What happened to the message (the server's ``X-CMDM-Outcome``) and what the phone shows back."""
     import xml.etree.ElementTree as ET
 
+    lines = []
+    if outcome is not None:
+        text = OUTCOME_TEXT.get(outcome, outcome)
+        lines.append(f"message: {text}" + (f" ({reason.replace('_', ' ')})" if outcome == "refused" and reason else ""))
     try:
         replies = [el.text or "" for el in ET.fromstring(twiml).iter("Message")]
     except ET.ParseError:
-        return twiml
-    if not replies:
-        return "(no automatic reply; the message is in the file for the case manager)"
-    return "\n".join(f"reply on the phone: {text}" for text in replies)
+        return "\n".join([*lines, twiml])
+    lines += [f"reply on the phone: {text}" for text in replies] or ["(no automatic reply)"]
+    return "\n".join(lines)
+
+
+def default_server(env: dict[str, str] | None = None) -> str:
+    """The server ``make run`` started: CMDM_PORT on loopback (the same variable ``make run`` reads)."""
+    import os
+
+    env = dict(os.environ) if env is None else env
+    return f"http://127.0.0.1:{env.get('CMDM_PORT') or '8000'}"
 
 
 def _phone(args: argparse.Namespace) -> int:
@@ -175,10 +194,15 @@ def _phone(args: argparse.Namespace) -> int:
         print("TWILIO_AUTH_TOKEN must be set to sign the simulated webhook", file=sys.stderr)
         return 2
     path = "/webhooks/twilio/messages"
+    server = (args.server or default_server()).rstrip("/")
     form = build_twilio_form(args.sender, args.to, " ".join(args.body), args.whatsapp, args.sid)
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(settings.public_url + path, form)
+    for i, (url, content_type) in enumerate(args.media or []):
+        form[f"MediaUrl{i}"], form[f"MediaContentType{i}"] = url, content_type
+    form["NumMedia"] = str(len(args.media or []))
+    # Twilio signs the URL it posts to; so does the simulator (a local server checks its own URL).
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(server + path, form)
     request = urllib.request.Request(
-        args.server.rstrip("/") + path,
+        server + path,
         data=urllib.parse.urlencode(form).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
         method="POST",
@@ -186,12 +210,17 @@ def _phone(args: argparse.Namespace) -> int:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             print(f"HTTP {response.status}")
-            print(_phone_screen(response.read().decode()))
+            outcome = response.headers.get("X-CMDM-Outcome")
+            print(_phone_screen(response.read().decode(), outcome, response.headers.get("X-CMDM-Reason")))
     except urllib.error.HTTPError as err:
         print(f"HTTP {err.code}")
-        print(err.read().decode())
+        print(f"message: NOT filed; the server refused the request: {err.read().decode()[:500]}")
         return 1
-    return 0
+    except urllib.error.URLError as err:
+        print(f"no server answered at {server} ({err.reason}); is `make run` running there "
+              "(CMDM_PORT, or --server)?", file=sys.stderr)
+        return 1
+    return 0 if outcome in ("filed", "duplicate", None) else 3
 
 
 def parser() -> argparse.ArgumentParser:
@@ -214,7 +243,9 @@ def parser() -> argparse.ArgumentParser:
     phone.add_argument("--to", default=DEMO_NUMBERS[0][0])
     phone.add_argument("--whatsapp", action="store_true", help="send as WhatsApp (whatsapp: prefix)")
     phone.add_argument("--sid", help="reuse a MessageSid (to see a replay ignored)")
-    phone.add_argument("--server", default="http://127.0.0.1:8000")
+    phone.add_argument("--server", help="the server's base URL (default: http://127.0.0.1:$CMDM_PORT, port 8000)")
+    phone.add_argument("--media", nargs=2, action="append", metavar=("URL", "CONTENT_TYPE"),
+                       help="attach media, as Twilio does (repeatable); see `make run`'s media stand-in")
     phone.add_argument("body", nargs="+")
     phone.set_defaults(func=_phone)
     numbers = sub.add_parser("numbers", help="Twilio work numbers of a deployment")

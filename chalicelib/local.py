@@ -4,6 +4,13 @@ Starts moto's server as the embedded DynamoDB and S3 on loopback, creates the ta
 demo agency from ``policies/``, prints staff tokens and a simulated client message, runs the
 scheduled jobs on a timer, and serves the API on http://127.0.0.1:8000 with Chalice's local
 server. Ctrl-C stops everything; the data lives in memory and is gone afterwards.
+
+Two properties of the emulators are fixed here, because the README promises exactly-once filing on
+this stack too: moto applies a ``TransactWriteItems`` item by item with no isolation (two deliveries
+of one ``MessageSid`` both pass the claim's condition), so every item read and write of moto's
+DynamoDB runs under one lock (``isolate_moto_dynamodb``), as DynamoDB's serializable transactions
+promise; and Chalice's dev server keeps a listen backlog of 5, which a burst of webhooks overflows
+(``deeper_listen_queue``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from .config import LOCAL_DEFAULTS, PROJECT_ROOT
 
@@ -49,6 +58,46 @@ def _start_embedded_aws() -> str:
     return f"http://{API_HOST}:{port}"
 
 
+# moto's DynamoDB operations that read or write items; each runs whole under the lock.
+_ITEM_OPERATIONS = ("get_item", "query", "scan", "put_item", "update_item", "delete_item",
+                    "transact_write_items", "batch_get_item", "batch_write_item", "transact_get_items")
+
+
+def isolate_moto_dynamodb() -> Callable[[], None]:
+    """Serialise moto's item operations in this process; returns the function that undoes it."""
+    import functools
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    originals = {name: getattr(DynamoDBBackend, name) for name in _ITEM_OPERATIONS}
+
+    def locked(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return run
+
+    for name, method in originals.items():
+        setattr(DynamoDBBackend, name, locked(method))
+
+    def undo() -> None:
+        for name, method in originals.items():
+            setattr(DynamoDBBackend, name, method)
+
+    return undo
+
+
+def deeper_listen_queue() -> None:
+    """Chalice's dev server keeps socketserver's listen backlog of 5; a burst of webhooks (WhatsApp
+    sends one per photo) overflows it and the kernel resets connections."""
+    from chalice.local import ThreadedHTTPServer
+
+    ThreadedHTTPServer.request_queue_size = 512
+
+
 def _job_loop(stop: threading.Event) -> None:
     """Run the scheduled functions the way EventBridge would, every JOB_INTERVAL_SECONDS."""
     import app as application
@@ -67,6 +116,8 @@ def _job_loop(stop: threading.Event) -> None:
 def main() -> int:
     for key, value in LOCAL_ENV.items():
         os.environ.setdefault(key, value)
+    isolate_moto_dynamodb()
+    deeper_listen_queue()
     os.environ["DYNAMODB_ENDPOINT"] = _start_embedded_aws()
 
     from chalice.config import Config

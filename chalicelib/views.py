@@ -98,4 +98,24 @@ def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> di
     }
     if getattr(msg, "send_at", None) is not None:
         view["send_at"] = iso(msg.send_at, zone)
+    content = getattr(msg, "content", None)
+    if content is not None:
+        view.update(content_view(content))
+    return view
+
+
+def content_view(content: Any) -> dict[str, Any]:
+    """What a client message carries beyond its body (SPEC §4.4); only what is there is shown."""
+    view: dict[str, Any] = {}
+    if content.location is not None:
+        loc = content.location
+        view["location"] = {"latitude": loc.latitude, "longitude": loc.longitude,
+                            "address": loc.address, "label": loc.label}
+    if content.button is not None:
+        view["button"] = {"text": content.button.text, "payload": content.button.payload}
+    if content.forwarded or content.frequently_forwarded:
+        view["forwarded"] = content.forwarded
+        view["frequently_forwarded"] = content.frequently_forwarded
+    if content.message_type:
+        view["message_type"] = content.message_type
     return view

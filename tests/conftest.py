@@ -129,10 +129,27 @@ def http(api: Any) -> Http:
     return Http(api)
 
 
+def found_agency(http: Http, agency_id: str, admin_id: str) -> dict[str, str]:
+    """An agency's first staff record: its admin creates it with an admin-group token (SPEC §4.3)."""
+    admin = auth(admin_id, "admin", agency_id)
+    r = http.call("PUT", f"/staff/{admin_id}", admin, {"role": "admin", "name": admin_id.title()})
+    assert r.status_code in (200, 201), r.body
+    return admin
+
+
 @pytest.fixture
 def agency(http: Http) -> dict[str, Any]:
-    """A Calgary agency with an admin, a supervisor, two workers and their numbers."""
-    admin = auth("admin-lee", "admin")
+    """A Calgary agency with an admin, a supervisor, two workers and their numbers; Halifax and
+    Ottawa each with an admin (``admin-h``, ``admin-x``; Halifax also a worker ``w-h``), the other
+    agencies of the isolation tests.
+
+    Access comes from staff records, not tokens (SPEC §4.3): every token the tests use belongs to a
+    recorded member, so a 403 or 404 is about the rule under test, never a missing record.
+    """
+    admin = found_agency(http, "calgary-cfn", "admin-lee")
+    halifax = found_agency(http, "halifax-isans", "admin-h")
+    assert http.call("PUT", "/staff/w-h", halifax, {"role": "worker", "name": "W"}).status_code in (200, 201)
+    found_agency(http, "ottawa-ociso", "admin-x")
     for staff_id, role in (("admin-lee", "admin"), ("sup-maria", "supervisor"), ("amal", "worker"), ("jean", "worker")):
         r = http.call("PUT", f"/staff/{staff_id}", admin, {"role": role, "name": staff_id.title()})
         assert r.status_code in (200, 201), r.body
@@ -173,3 +190,13 @@ def per_item_transaction_rollback(aws: None) -> Iterator[None]:
     undo = cheap_transaction_rollback()
     yield
     undo()
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[Any]:
+    """``make run``'s own stack in a subprocess on free ports (tests/local_stack.py), one per test process."""
+    from tests.local_stack import LocalStack
+
+    running = LocalStack().start()
+    yield running
+    running.stop()

@@ -22,7 +22,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from ..domain.audit import AuditEvent
 from ..domain.inquiry import Inquiry
-from ..domain.messages import Direction, MediaRef, MediaStatus, Message, MessageKind
+from ..domain.messages import Button, Content, Direction, Location, MediaRef, MediaStatus, Message, MessageKind
 from ..domain.model import Channel, Client
 from . import models as m
 from .store import ClientChanges, ConcurrentUpdate, audit_item, client_from, condition_failed, contact_key, sort_key
@@ -53,6 +53,54 @@ class InboundFiling:
     messages: list[Message] = field(default_factory=list)
     open_inquiry: Inquiry | None = None
     events: list[AuditEvent] = field(default_factory=list)
+    # What the decision read, so the write can be conditioned on exactly that (``filing_condition``).
+    read_auto_reply_period: str | None = None
+    read_survey_scored_at: datetime | None = None
+    joined_inquiry_id: str | None = None  # the open inquiry the message joins, which must still be open
+
+
+# Client attributes a filing writes without a condition: instants of activity, last writer wins
+# (a burst's messages are milliseconds apart, and nothing is decided from the exact value).
+# The inbox's preview of the last message is one of those too.
+UNGUARDED = frozenset({"last_inbound_at", "last_inbound_preview"})
+# Attributes decided from the value read: written only while they still hold that value.
+GUARDED = frozenset({"last_auto_reply_period", "last_survey_scored_at", "open_inquiry_id", "open_inquiry_due_at",
+                     "open_inquiry_opened_at"})
+
+
+def _still(attr: Any, value: Any) -> Any:
+    return attr.does_not_exist() if value is None else attr == value
+
+
+def filing_condition(filing: InboundFiling) -> tuple[Any, bool]:
+    """The condition on the client item for one filing, and whether it also needs the version.
+
+    Filing a message must not conflict with filing another from the same client (WhatsApp sends a
+    webhook per photo), so the file's version is a condition only for changes decided from the
+    whole file (opt-out, opt-in). Otherwise the write holds only what the decision relied on: the
+    file is still active and consented as read (a concurrent closure or withdrawal wins), an
+    inquiry is opened only while none is open, a message joins an inquiry only while it is open, and
+    one automatic reply per period and one score per survey are each claimed by exactly one message.
+    """
+    client = filing.client
+    assert client is not None
+    changes = filing.client_changes
+    c = m.ClientModel
+    condition = (c.client_id.exists() & (c.status == client.status.value)
+                 & (c.consent.state == client.consent.state.value) & c.erased_at.does_not_exist())
+    if "open_inquiry_id" in changes:
+        condition &= _still(c.open_inquiry_id, client.open_inquiry_id)
+    elif filing.joined_inquiry_id is not None:
+        condition &= c.open_inquiry_id == filing.joined_inquiry_id
+    if "last_auto_reply_period" in changes:
+        condition &= _still(c.last_auto_reply_period, filing.read_auto_reply_period)
+    if "last_survey_scored_at" in changes:
+        condition &= _still(c.last_survey_scored_at, filing.read_survey_scored_at)
+    if "opted_out" not in changes:
+        still_opted = c.opted_out == client.opted_out
+        condition &= still_opted if client.opted_out else (still_opted | c.opted_out.does_not_exist())
+    versioned = any(name not in UNGUARDED and name not in GUARDED for name in changes)
+    return condition, versioned
 
 
 def message_item(msg: Message) -> m.MessageModel:
@@ -75,6 +123,36 @@ def message_item(msg: Message) -> m.MessageModel:
         media=[_media_to(ref) for ref in msg.media],
         due_agency=MEDIA_DUE_PREFIX + msg.agency_id if pending else None,
         due_at=msg.at if pending else None,
+        **_content_to(msg.content),
+    )
+
+
+def _content_to(content: Content) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if content.location is not None:
+        loc = content.location
+        values["location"] = m.LocationMap(latitude=loc.latitude, longitude=loc.longitude,
+                                           address=loc.address, label=loc.label)
+    if content.button is not None:
+        values["button"] = m.ButtonMap(text=content.button.text, payload=content.button.payload)
+    if content.forwarded:
+        values["forwarded"] = True
+    if content.frequently_forwarded:
+        values["frequently_forwarded"] = True
+    if content.message_type:
+        values["message_type"] = content.message_type
+    return values
+
+
+def _content_from(item: m.MessageModel) -> Content:
+    loc = item.location
+    button = item.button
+    return Content(
+        location=Location(float(loc.latitude), float(loc.longitude), loc.address, loc.label) if loc else None,
+        button=Button(button.text, button.payload) if button else None,
+        forwarded=bool(item.forwarded),
+        frequently_forwarded=bool(item.frequently_forwarded),
+        message_type=item.message_type,
     )
 
 
@@ -110,6 +188,7 @@ def message_from(item: m.MessageModel) -> Message:
         sk=item.sk,
         version=item.version or 0,
         send_at=item.send_at,
+        content=_content_from(item),
     )
 
 
@@ -168,8 +247,9 @@ class InboundStore:
         tx.save(claim, condition=m.ClaimModel.claim_key.does_not_exist())
         if filing.client is not None and filing.client_changes:
             proxy = m.ClientModel(client_id=filing.client.client_id, version=filing.client.version)
+            condition, versioned = filing_condition(filing)
             tx.update(proxy, actions=ClientChanges(dict(filing.client_changes)).actions(),
-                      condition=m.ClientModel.client_id.exists())
+                      condition=condition, add_version_condition=versioned)
         for msg in filing.messages:
             tx.save(message_item(msg), condition=m.MessageModel.sk.does_not_exist())
         if filing.open_inquiry is not None:

@@ -17,6 +17,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | clients due a monthly check-in                 | clients / checkins_due        | Query checkin_agency, next_checkin_at <= now (sparse) |
 | clients due a satisfaction survey              | clients / surveys_due         | Query survey_agency, next_survey_at <= now (sparse) |
 | closed files past retention (erase_expired)    | clients / closed_files        | Query agency_id, closed_at <= cutoff (sparse: only closed files carry closed_at) |
+| GET /inbox (clients waiting for an answer)     | clients / waiting             | Query agency_staff, open_inquiry_due_at asc (sparse: only files with an open inquiry carry open_inquiry_due_at; one Query per case manager) |
 | GET /clients/{id}/messages                     | messages                      | Query client_id (sk = at#id, oldest first) |
 | status callback -> outbound message            | messages / by_sid             | Query twilio_sid (sparse)             |
 | held / retrying outbound due now (sweep)       | messages / outbound_due       | Query due_agency, due_at <= now (sparse) |
@@ -105,6 +106,7 @@ class StaffModel(_Base):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     absences = ListAttribute(of=AbsenceMap, default=list)
+    active = BooleanAttribute(null=True)  # False: deactivated, no access (missing on old items: active)
 
 
 # --- work numbers ------------------------------------------------------------------------------
@@ -188,6 +190,18 @@ class ClientsClosed(GlobalSecondaryIndex):
     closed_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ClientsWaiting(GlobalSecondaryIndex):
+    # Sparse: a file is in this index only while it has an open inquiry (open_inquiry_due_at is
+    # set when the inquiry opens and removed when it is answered), soonest due first. It carries
+    # what the inbox shows, so the inbox is one Query per case manager however big the caseload.
+    Meta = _index_meta("waiting", IncludeProjection([
+        "case_manager_id", "name", "channel", "language", "status", "opted_out", "erased_at",
+        "open_inquiry_id", "open_inquiry_opened_at", "last_inbound_at", "last_inbound_preview",
+    ]))
+    agency_staff = UnicodeAttribute(hash_key=True)
+    open_inquiry_due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ClientModel(_Base):
     class Meta(_Base.Meta):
         base_name = "clients"
@@ -210,7 +224,9 @@ class ClientModel(_Base):
     opted_out_at = UTCDateTimeAttribute(null=True)
     open_inquiry_id = UnicodeAttribute(null=True)
     open_inquiry_due_at = UTCDateTimeAttribute(null=True)
+    open_inquiry_opened_at = UTCDateTimeAttribute(null=True)  # for the inbox's "waited"
     last_inbound_at = UTCDateTimeAttribute(null=True)
+    last_inbound_preview = UnicodeAttribute(null=True)  # the start of the last client message (inbox)
     last_outbound_at = UTCDateTimeAttribute(null=True)
     last_auto_reply_period = UnicodeAttribute(null=True)
     followup_agency = UnicodeAttribute(null=True)
@@ -232,6 +248,7 @@ class ClientModel(_Base):
     checkins_due = ClientsCheckinsDue()
     surveys_due = ClientsSurveysDue()
     closed_files = ClientsClosed()
+    waiting = ClientsWaiting()
 
 
 class ContactModel(_Base):
@@ -257,6 +274,18 @@ class MediaMap(MapAttribute):
     size = NumberAttribute(null=True)
 
 
+class LocationMap(MapAttribute):
+    latitude = NumberAttribute()
+    longitude = NumberAttribute()
+    address = UnicodeAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+
+
+class ButtonMap(MapAttribute):
+    text = UnicodeAttribute(null=True)
+    payload = UnicodeAttribute(null=True)
+
+
 class MessagesBySid(GlobalSecondaryIndex):
     Meta = _index_meta("by_sid", KeysOnlyProjection())
     twilio_sid = UnicodeAttribute(hash_key=True)
@@ -279,7 +308,7 @@ class MessageModel(_Base):
     message_id = UnicodeAttribute()
     agency_id = UnicodeAttribute()
     direction = UnicodeAttribute()  # inbound | outbound
-    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | intake
+    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | notice | post
     body = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
@@ -298,6 +327,12 @@ class MessageModel(_Base):
     error_code = UnicodeAttribute(null=True)
     due_agency = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    # What a client message carries beyond body and media (SPEC §4.4); erased with the body.
+    location = LocationMap(null=True)
+    button = ButtonMap(null=True)
+    forwarded = BooleanAttribute(null=True)
+    frequently_forwarded = BooleanAttribute(null=True)
+    message_type = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_sid = MessagesBySid()

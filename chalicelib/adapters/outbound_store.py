@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -108,6 +108,14 @@ def notification_from(item: m.NotificationModel) -> Notification:
 def _cancelled(err: TransactWriteError) -> bool:
     reasons = getattr(err, "cancellation_reasons", None) or []
     return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
+
+
+class StaffDirectory(NamedTuple):
+    """One agency's staff as the request paths need them: names, absences, roles of active members."""
+
+    names: dict[str, str]
+    absences: dict[str, list[Absence]]
+    roles: dict[str, Role]
 
 
 class OutboundStore:
@@ -256,7 +264,7 @@ class OutboundStore:
             message_id=message.message_id,
             agency_id=message.agency_id,
             direction="outbound",
-            kind="staff",
+            kind=message.kind,
             body=message.body,
             at=message.at,
             status=message.status.value,
@@ -527,16 +535,32 @@ class OutboundStore:
     # -- staff and absences ---------------------------------------------------------------------
 
     def staff_ids_with_role(self, agency_id: str, role: Role) -> list[str]:
-        return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role.value]
+        return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role.value and i.active is not False]
 
-    def staff_directory(self, agency_id: str) -> tuple[dict[str, str], dict[str, list[Absence]]]:
-        """Every staff member's name and absences, in one Query of the agency's staff (a handful of items)."""
+    def staff_directory(self, agency_id: str) -> StaffDirectory:
+        """Every staff member's name, absences and (when active) role, in one Query of the agency's
+        staff (a handful of items)."""
         names: dict[str, str] = {}
         absences: dict[str, list[Absence]] = {}
+        roles: dict[str, Role] = {}
         for item in m.StaffModel.query(agency_id):
             names[item.staff_id] = item.name
             absences[item.staff_id] = [absence_from(a) for a in (item.absences or [])]
-        return names, absences
+            if item.active is not False:
+                roles[item.staff_id] = Role(item.role)
+        return StaffDirectory(names, absences, roles)
+
+    def staff_role(self, agency_id: str, staff_id: str) -> Role | None:
+        """One member's role if their record exists and is active (a consistent GetItem)."""
+        try:
+            item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Role(item.role) if item.active is not False else None
+
+    def agency_has_staff(self, agency_id: str) -> bool:
+        """Whether any staff record exists in the agency (a consistent Query of one item)."""
+        return any(True for _ in m.StaffModel.query(agency_id, limit=1, consistent_read=True))
 
     def absences_of(self, agency_id: str, staff_id: str) -> list[Absence]:
         try:

@@ -206,7 +206,16 @@ def message_record(item: m.MessageModel) -> dict[str, Any]:
         "send_at": item.send_at,
         "sent_at": item.sent_at,
         "media": [_media_view(x) for x in (item.media or [])],
+        **_content_record(item),
     }
+
+
+def _content_record(item: m.MessageModel) -> dict[str, Any]:
+    """Location, button and forwarding flags of a client message, as GET messages shows them."""
+    from ..views import content_view
+    from .inbound_store import _content_from
+
+    return content_view(_content_from(item))
 
 
 class S3Media:
@@ -304,6 +313,9 @@ class FileRightsStore:
             "followup_agency": None,
             "checkin_agency": None,
             "survey_agency": None,
+            # the inbox's copy of the last client message, and the file's place in the inbox
+            "last_inbound_preview": None,
+            "open_inquiry_due_at": None,
         }
         contact = m.ContactModel(contact_key=contact_key(client.agency_id, client.channel, client.phone))
         try:
@@ -330,9 +342,12 @@ class FileRightsStore:
         the sparse ``outbound_due`` keys would let the sweep or the media copy pick it up again.
         """
         for _attempt in range(3):
-            if item.body is None and not item.media and item.due_agency is None:
+            if (item.body is None and not item.media and item.due_agency is None
+                    and item.location is None and item.button is None):
                 return
-            actions = [m.MessageModel.body.remove(), m.MessageModel.media.set([])]
+            # A shared location or a pressed button is the client's words too (SPEC §5.7).
+            actions = [m.MessageModel.body.remove(), m.MessageModel.media.set([]),
+                       m.MessageModel.location.remove(), m.MessageModel.button.remove()]
             if item.due_agency is not None:
                 actions += [m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()]
             try:

@@ -147,6 +147,7 @@ def staff_from(item: m.StaffModel) -> Staff:
         role=Role(item.role),
         name=item.name,
         created_at=item.created_at,
+        active=item.active is not False,
     )
 
 
@@ -249,6 +250,7 @@ class DynamoStore:
             created_at=staff.created_at,
             updated_at=now,
             absences=absences,
+            active=staff.active,
         )
         with self.transaction() as tx:
             tx.save(item)

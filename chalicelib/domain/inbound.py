@@ -15,10 +15,15 @@ Rules, in the order they apply:
 2. The consent gate: a file, active, with consent on record for the channel, not opted out.
    Anything else is refused: the body is stored nowhere, only the reason is audited, and the
    sender gets the policy's intake text (rate-limited per sender by the service).
+   The policy's own opt-out words per language (``keywords.stop``, e.g. Arabic "توقف") count as
+   STOP too, on both channels (Twilio knows only the English ones).
 3. A reply of 1–5 (any script's decimal digits, e.g. Arabic-Indic ٣) within the policy's
    survey reply window after a survey, not yet scored, is a satisfaction score: filed with the
    score, no inquiry.
-4. Otherwise the message opens an inquiry (or joins the open one). While the agency is closed
+4. A message with nothing in it (no text, media, location or button) is filed and opens nothing.
+5. Otherwise the message opens an inquiry (or joins the open one). While closed, a message with
+   one of the policy's crisis words (``keywords.crisis``) is answered with the ``crisis`` text
+   (the emergency line first), every time, and marks the inquiry crisis (SPEC §5.9). While the agency is closed
    the client gets one automatic reply per closed period; during an absence of the case manager
    (``Cover``) one absence reply per ``Cover.reply_key``. Automatic replies never answer
    an inquiry.
@@ -83,6 +88,7 @@ class Refusal(enum.Enum):
     FILE_CLOSED = "file_closed"
     FILE_ERASED = "file_erased"
     CHANNEL_NOT_PROVISIONED = "channel_not_provisioned"
+    AGENCY_NOT_CONFIGURED = "agency_not_configured"  # the number's agency has no policy file here
     SHORT_CODE_SENDER = "short_code_sender"  # a service's short code, not a person: acknowledged, ignored
 
 
@@ -118,6 +124,33 @@ def classify_keyword(body: str | None, opt_out_type: str | None = None) -> tuple
     if word in HELP_WORDS:
         return Keyword.HELP, OptSource.KEYWORD
     return None, None
+
+
+def _folded(text: str | None) -> str:
+    return unicodedata.normalize("NFC", text or "").strip().casefold()
+
+
+def is_policy_stop_word(body: str | None, policy: Policy) -> bool:
+    """Whether the whole message is one of the policy's opt-out words (``keywords.stop``), any language.
+
+    Matched like Twilio's keywords: the whole message, trimmed, in any case ("توقف", "arrêt").
+    """
+    text = _folded(body)
+    if not text or len(text) > 40:
+        return False
+    return any(text == _folded(word) for words in policy.stop_words.values() for word in words)
+
+
+def has_crisis_word(body: str | None, policy: Policy) -> bool:
+    """Whether the message contains one of the policy's crisis words (``keywords.crisis``), any language.
+
+    Any language's words count, whatever the client's language: a missed crisis costs more than
+    a false alarm, which the on-call person simply reads.
+    """
+    text = _folded(body)
+    if not text:
+        return False
+    return any(_folded(word) and _folded(word) in text for words in policy.crisis_words.values() for word in words)
 
 
 def parse_score(body: str | None) -> int | None:
@@ -170,6 +203,12 @@ class Arrival:
     at: datetime
     opt_out_type: str | None = None
     num_media: int = 0
+    has_substance: bool = False  # a location share or a pressed button: something said without a body
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to answer: no text, no media, no location, no button (e.g. an unsupported type)."""
+        return not (self.body or "").strip() and self.num_media == 0 and not self.has_substance
 
 
 @dataclass(frozen=True)
@@ -193,6 +232,7 @@ class Decision:
     reply: Reply | None = None
     reply_period: str | None = None  # new last_auto_reply_period when an automatic reply is due
     client_changes: Mapping[str, object] = field(default_factory=dict)
+    crisis: bool = False  # received while closed with a crisis word (SPEC §5.9): alert the on-call person
 
 
 def refusal_of(client: Client | None, channel: Channel) -> Refusal | None:
@@ -239,6 +279,8 @@ def decide(
 ) -> Decision:
     """What to file, change and reply for one inbound message (see the module docstring)."""
     keyword, source = classify_keyword(arrival.body, arrival.opt_out_type)
+    if keyword is None and is_policy_stop_word(arrival.body, policy):
+        keyword, source = Keyword.STOP, OptSource.KEYWORD
     client = state.client if state is not None else None
     language = _language(policy, state)
     whatsapp = arrival.channel is Channel.WHATSAPP
@@ -289,6 +331,9 @@ def decide(
             reply = _reply(ReplyKind.INTAKE, "opted_out", policy, language) if whatsapp else None
         elif keyword is Keyword.HELP:
             reply = _reply(ReplyKind.INTAKE, "help", policy, language)
+        elif refusal in (Refusal.FILE_CLOSED, Refusal.FILE_SUSPENDED):
+            # They have a file: asking them to come and open one would be wrong (SPEC §5.3).
+            reply = _reply(ReplyKind.INTAKE, "service_ended", policy, language)
         else:
             reply = _reply(ReplyKind.INTAKE, "intake", policy, language)
         return Decision(file=False, refusal=refusal, keyword=keyword, reply=reply)
@@ -310,6 +355,13 @@ def decide(
             client_changes=changes,
         )
 
+    if arrival.empty:
+        # Filed (nothing a client sends is dropped), but there is nothing to answer: no clock, no reply.
+        return Decision(file=True, client_changes=changes)
+
+    closed_since = policy.calendar.closed_period_start(arrival.at)
+    crisis = closed_since is not None and has_crisis_word(arrival.body, policy)
+
     if client.open_inquiry_id:
         step, holder, due = InquiryStep.JOIN, None, None
     else:
@@ -317,12 +369,18 @@ def decide(
         holder = cover.staff_id if cover is not None else client.case_manager_id
         due = response_deadline(arrival.at, policy.calendar, policy.response_target, policy.clock)
 
-    reply, period = _automatic_reply(arrival, state, policy, language, cover)
+    if crisis and closed_since is not None:
+        # The emergency line first, every time; it also stands for this closed period's reply.
+        reply = _reply(ReplyKind.AUTO_REPLY, "crisis", policy, language,
+                       next_open=_next_open_text(policy, arrival.at, policy.template_language("crisis", language)))
+        period: str | None = closed_since.isoformat()
+    else:
+        reply, period = _automatic_reply(arrival, state, policy, language, cover)
     if period is not None:
         changes["last_auto_reply_period"] = period
     return Decision(
         file=True, inquiry=step, clock_holder=holder, due_at=due, reply=reply, reply_period=period,
-        client_changes=changes,
+        client_changes=changes, crisis=crisis,
     )
 
 
@@ -381,6 +439,8 @@ __all__ = [
     "ReplyKind",
     "classify_keyword",
     "decide",
+    "has_crisis_word",
+    "is_policy_stop_word",
     "no_cover",
     "parse_score",
     "refusal_of",

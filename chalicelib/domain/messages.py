@@ -26,6 +26,7 @@ class MessageKind(enum.Enum):
     FOLLOWUP = "followup"
     CHECKIN = "checkin"
     SURVEY = "survey"
+    NOTICE = "notice"  # the conduct policy's notices (SPEC §5.5)
 
 
 class MediaStatus(enum.Enum):
@@ -78,6 +79,41 @@ class MediaRef:
 
 
 @dataclass(frozen=True)
+class Location:
+    """A WhatsApp location share (Twilio ``Latitude``/``Longitude``/``Address``/``Label``)."""
+
+    latitude: float
+    longitude: float
+    address: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A quick-reply or template button the client pressed (``ButtonText``/``ButtonPayload``)."""
+
+    text: str | None = None
+    payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a client message carries beyond its body and media: nothing the client sent is dropped."""
+
+    location: Location | None = None
+    button: Button | None = None
+    forwarded: bool = False
+    frequently_forwarded: bool = False
+    message_type: str | None = None  # Twilio's WhatsApp MessageType: text, audio, location, button, ...
+
+    def has_substance(self) -> bool:
+        """Whether it says anything on its own (a location or a button), without body or media."""
+        return self.location is not None or (
+            self.button is not None and bool((self.button.text or "").strip() or (self.button.payload or "").strip())
+        )
+
+
+@dataclass(frozen=True)
 class Message:
     message_id: str
     client_id: str
@@ -97,6 +133,7 @@ class Message:
     sk: str | None = None
     version: int = 0
     send_at: datetime | None = None  # a held staff message: when it goes out
+    content: Content = field(default_factory=Content)
 
     @property
     def media_pending(self) -> bool:

@@ -43,6 +43,8 @@ class Principal:
     staff_id: str
     agency_id: str
     roles: frozenset[Role]
+    # True only while an admin-group token creates its own record in an agency without staff.
+    founding: bool = False
 
     @property
     def role(self) -> Role:
@@ -69,6 +71,7 @@ class Staff:
     role: Role
     name: str
     created_at: datetime
+    active: bool = True  # a deactivated member keeps their record (and history) but has no access
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,13 @@ class Client:
     def status_erased(self) -> bool:
         return self.erased_at is not None
 
-    def messaging_refusal(self) -> str | None:
-        """Why this file may not exchange messages now, or None when it may (CMDM §2, SPEC §5.3)."""
-        if self.status is not ClientStatus.ACTIVE:
+    def messaging_refusal(self, *, notice: bool = False) -> str | None:
+        """Why this file may not exchange messages now, or None when it may (CMDM §2, SPEC §5.3).
+
+        ``notice``: a conduct notice (SPEC §5.5), which also reaches a file just suspended or closed
+        under the conduct policy (it says so); consent and opt-out still hold.
+        """
+        if self.status is not ClientStatus.ACTIVE and not notice:
             return f"client file is {self.status.value}"
         if not self.consent.covers(self.channel):
             if self.consent.state is ConsentState.WITHDRAWN:

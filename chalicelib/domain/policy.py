@@ -90,6 +90,15 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 )
             }
         ),
+        "crisis": MappingProxyType(
+            {
+                "en": (
+                    "If you or someone else is in danger, call {emergency_line} now. "
+                    "Our office is closed, and we have told the person on call at {agency_name}. "
+                    "We will also answer you from {next_open}."
+                )
+            }
+        ),
         "service_ended": MappingProxyType(
             {
                 "en": (

@@ -61,15 +61,16 @@ class AbsenceService:
     # through this container clears them at once.
     CACHE_SECONDS = 60.0
 
-    def __init__(self, store: Any, outbound: Any, policies: Any) -> None:
+    def __init__(self, store: Any, outbound: Any, policies: Any, clock: Any = time.monotonic) -> None:
         self._store = store
         self._outbound = outbound
         self._policies = policies
+        self._clock = clock
         self._cache: dict[str, tuple[float, tuple[Mapping[str, str], Mapping[str, Any]]]] = {}
 
     def directory(self, agency_id: str) -> tuple[Mapping[str, str], Mapping[str, Any]]:
         """(names by staff id, absences by staff id) of one agency: one Query, then cached."""
-        now = time.monotonic()
+        now = self._clock()
         hit = self._cache.get(agency_id)
         if hit is not None and now - hit[0] < self.CACHE_SECONDS:
             return hit[1]
@@ -79,6 +80,10 @@ class AbsenceService:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+    def forget(self, agency_id: str) -> None:
+        """Read the agency's staff afresh next time (a staff record changed in this container)."""
+        self._cache.pop(agency_id, None)
 
     def _today(self, agency_id: str, at: datetime | None = None) -> date:
         return local_day(at or utcnow(), self._policies.get(agency_id).calendar.zone())

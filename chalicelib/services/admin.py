@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +20,19 @@ class PutStaff:
     staff_id: str
     role: Role
     name: str
+    active: bool = True
 
     @classmethod
     def parse(cls, staff_id: str, payload: Any) -> PutStaff:
         body = v.require_object(payload)
+        active = body.get("active", True)
+        if not isinstance(active, bool):
+            raise InvalidInput("active", "must be true or false")
         return cls(
             staff_id=v.identifier(staff_id, "staff_id"),
             role=v.role(body.get("role")),
             name=v.text(body, "name") or "",
+            active=active,
         )
 
 
@@ -48,11 +53,17 @@ class PutNumber:
 
 
 class AdminService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, on_staff_change: Callable[[str], None] | None = None) -> None:
         self._store = store
+        # Forget cached staff records of the agency (the access checks read them), see bootstrap.
+        self._on_staff_change = on_staff_change or (lambda agency_id: None)
 
     def put_staff(self, principal: Principal, command: PutStaff) -> tuple[Staff, bool]:
         require_admin(principal)
+        if principal.founding and (command.role is not Role.ADMIN or not command.active):
+            raise InvalidInput("role", "the first staff record of an agency is its own active admin")
+        if command.staff_id == principal.staff_id and (command.role is not Role.ADMIN or not command.active):
+            raise InvalidInput("role", "an admin may not demote or deactivate themself; ask another admin")
         now = utcnow()
         existing = self._store.get_staff(principal.agency_id, command.staff_id)
         staff = Staff(
@@ -61,6 +72,7 @@ class AdminService:
             role=command.role,
             name=command.name,
             created_at=existing.created_at if existing else now,
+            active=command.active,
         )
         event = AuditEvent(
             agency_id=principal.agency_id,
@@ -68,9 +80,11 @@ class AdminService:
             at=now,
             actor=principal.staff_id,
             staff_id=command.staff_id,
-            details={"role": command.role, "created": existing is None},
+            details={"role": command.role, "created": existing is None, "active": command.active,
+                     "founding": principal.founding},
         )
         self._store.put_staff(staff, now, event)
+        self._on_staff_change(principal.agency_id)
         return staff, existing is None
 
     def put_number(self, principal: Principal, command: PutNumber) -> WorkNumber:
@@ -78,6 +92,8 @@ class AdminService:
         staff = self._store.get_staff(principal.agency_id, command.staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")
+        if not staff.active:
+            raise InvalidInput("staff_id", "this staff member is deactivated")
         if staff.role is not Role.WORKER:
             raise InvalidInput("staff_id", "work numbers are assigned to workers")
         now = utcnow()
@@ -109,6 +125,7 @@ def staff_view(staff: Staff) -> Mapping[str, Any]:
         "staff_id": staff.staff_id,
         "role": staff.role.value,
         "name": staff.name,
+        "active": staff.active,
         "created_at": staff.created_at.isoformat(),
     }
 

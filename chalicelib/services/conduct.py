@@ -7,25 +7,38 @@ once the file has the policy's ``conduct.warnings_before_meeting`` warnings it i
 active again (audit ``CLIENT_STATUS`` with ``conduct`` telling whether it was under the conduct
 policy, which the usage report counts as "removed"). A file that is not active leaves the follow-up
 indexes at once, so no automated message reaches it; an active one re-enters them.
+
+Each step tells the client (SPEC §5.5), in their language, as a message of kind ``notice`` filed
+with the change: ``conduct_reminder`` for a warning, ``conduct_meeting`` for the warning that
+reaches the threshold, ``service_ended`` when the file is suspended or closed under the conduct
+policy. It goes at once while the agency is open, else at the next opening (the sweep sends it).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ..adapters.store import sort_key
 from ..domain import followups as rules
 from ..domain import validation as v
-from ..domain.audit import AuditEvent, AuditType
+from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, InvalidInput
+from ..domain.messages import MessageKind
 from ..domain.model import Client, ClientStatus, Principal
+from ..domain.outbound import MessageStatus, StaffMessage
 from .access import manageable_client
 
 ATTEMPTS = 3
 MAX_REASON = 500
+CONDUCT_REMINDER = "conduct_reminder"
+CONDUCT_MEETING = "conduct_meeting"
+SERVICE_ENDED = "service_ended"
+log = logging.getLogger("cmdm.conduct")
 
 
 @dataclass(frozen=True)
@@ -60,18 +73,27 @@ class ChangeStatus:
 
 class ConductService:
     def __init__(self, store: Any, policies: Any,
-                 covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+                 covering_for: Callable[[Principal], frozenset[str]] | None = None,
+                 notices: Any = None, send_now: Callable[[str, str, datetime], str] | None = None) -> None:
         self._store = store
         self._policies = policies
         self._covering_for = covering_for or (lambda principal: frozenset())
+        # Where conduct notices are filed (OutboundStore) and how a due one is sent (the sweep's release).
+        self._notices = notices
+        self._send_now = send_now
 
     def _load(self, principal: Principal, client_id: str) -> Client:
         client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
         return manageable_client(principal, client, covering=self._covering_for(principal))
 
     def _apply(self, principal: Principal, client_id: str,
-               change: Callable[[Client, datetime], tuple[dict[str, Any], AuditEvent] | None]) -> Client:
-        """Read, decide, write with the file's version; re-read and decide again if it moved."""
+               change: Callable[[Client, datetime], tuple[dict[str, Any], AuditEvent] | None],
+               notice_for: Callable[[Client, dict[str, Any]], str | None] = lambda client, changes: None) -> Client:
+        """Read, decide, write with the file's version; re-read and decide again if it moved.
+
+        ``notice_for`` names the template the client is told with (SPEC §5.5), filed in the same
+        transaction as the change and sent at once when open (held until the next opening if not).
+        """
         from ..adapters.store import ConcurrentUpdate
 
         for _ in range(ATTEMPTS):
@@ -81,13 +103,49 @@ class ConductService:
             if decided is None:
                 return client
             changes, event = decided
+            template = notice_for(client, changes) if self._notices is not None else None
+            notice = self._notice(client, template, now) if template else None
             try:
-                self._store.update_client(client, changes, [event])
+                if notice is None:
+                    self._store.update_client(client, changes, [event])
+                else:
+                    self._file_notice(client, changes, event, notice)
             except ConcurrentUpdate:
                 continue
+            if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
+                try:
+                    self._send_now(notice.client_id, notice.sk, now)
+                except Exception as err:  # filed and due: the sweep sends it; nothing is lost
+                    log.error("conduct notice not sent at once: %s", type(err).__name__)
             known = {k: val for k, val in changes.items() if hasattr(client, k)}
             return replace(client, version=client.version + 1, **known)
         raise Conflict("the client file is being changed by someone else; please retry", code="concurrent_update")
+
+    def _notice(self, client: Client, template: str, now: datetime) -> StaffMessage | None:
+        """The notice message, in the client's language; None when the client may not be messaged."""
+        if client.messaging_refusal(notice=True) is not None:
+            return None
+        policy = self._policies.get(client.agency_id)
+        calendar = policy.calendar
+        send_at = now if calendar.is_open(now) else calendar.next_opening(now)
+        message_id = new_id("msg")
+        return StaffMessage(
+            client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
+            agency_id=client.agency_id, staff_id=client.case_manager_id, channel=client.channel,
+            body=policy.render(template, client.language), status=MessageStatus.QUEUED, at=now,
+            template=None, send_at=None, due_at=send_at, kind=MessageKind.NOTICE.value,
+        )
+
+    def _file_notice(self, client: Client, changes: dict[str, Any], event: AuditEvent,
+                     notice: StaffMessage) -> None:
+        filed = AuditEvent(
+            agency_id=client.agency_id, type=AuditType.MESSAGE_FILED, at=event.at, actor="system",
+            client_id=client.client_id, staff_id=client.case_manager_id,
+            details={"direction": "outbound", "kind": MessageKind.NOTICE.value, "channel": client.channel.value,
+                     "message_id": notice.message_id, "template": event.details.get("notice")},
+        )
+        self._notices.file_staff_message(notice, from_number=None, client=client, client_changes=changes,
+                                         events=[event, filed])
 
     def warn(self, principal: Principal, client_id: str, command: Warn) -> Client:
         def change(client: Client, now: datetime) -> tuple[dict[str, Any], AuditEvent]:
@@ -103,11 +161,15 @@ class ConductService:
                 actor=principal.staff_id,
                 client_id=client.client_id,
                 staff_id=client.case_manager_id,
-                details={"reason": command.reason, "warnings": warnings, "flagged_for_meeting": flagged},
+                details={"reason": command.reason, "warnings": warnings, "flagged_for_meeting": flagged,
+                         "notice": _warning_notice(warnings, policy.warnings_before_meeting)},
             )
             return {"warnings": warnings, "flagged_for_meeting": flagged}, event
 
-        return self._apply(principal, client_id, change)
+        def notice(client: Client, changes: dict[str, Any]) -> str:
+            return _warning_notice(int(changes["warnings"]), self._policies.get(client.agency_id).warnings_before_meeting)
+
+        return self._apply(principal, client_id, change, notice)
 
     def change_status(self, principal: Principal, client_id: str, command: ChangeStatus) -> Client:
         def change(client: Client, now: datetime) -> tuple[dict[str, Any], AuditEvent] | None:
@@ -132,8 +194,17 @@ class ConductService:
                 client_id=client.client_id,
                 staff_id=client.case_manager_id,
                 details={"status": command.status.value, "previous": client.status.value,
-                         "reason": command.reason, "conduct": command.conduct},
+                         "reason": command.reason, "conduct": command.conduct,
+                         "notice": SERVICE_ENDED if command.conduct else None},
             )
             return changes, event
 
-        return self._apply(principal, client_id, change)
+        def notice(client: Client, changes: dict[str, Any]) -> str | None:
+            return SERVICE_ENDED if command.conduct else None  # only conduct ends are the client's to hear
+
+        return self._apply(principal, client_id, change, notice)
+
+
+def _warning_notice(warnings: int, threshold: int) -> str:
+    """The warning that reaches the threshold asks the client to come in; earlier ones remind."""
+    return CONDUCT_MEETING if warnings >= threshold else CONDUCT_REMINDER

@@ -8,11 +8,12 @@ logs a phone number or a body; refused messages leave only their reason in the a
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,23 @@ from ..domain import inbound as rules
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput
+from ..domain.inbox import preview_of
 from ..domain.inquiry import Inquiry, InquiryStatus
-from ..domain.messages import FAILED_STATUSES, Direction, MediaRef, Message, MessageKind, status_advances
+from ..domain.messages import (
+    FAILED_STATUSES,
+    Button,
+    Content,
+    Direction,
+    Location,
+    MediaRef,
+    Message,
+    MessageKind,
+    status_advances,
+)
 from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
 from ..domain.validation import e164
+from .retry import retry_on_conflict
 
 log = logging.getLogger("cmdm.inbound")
 
@@ -53,6 +66,7 @@ class InboundForm:
     opt_out_type: str | None
     media: tuple[tuple[str, str], ...]  # (url, content type)
     from_short_code: bool = False  # ``sender`` is then the short code itself, not a phone number
+    content: Content = field(default_factory=Content)  # location, button, forwarded flags (SPEC §4.4)
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> InboundForm:
@@ -86,7 +100,56 @@ class InboundForm:
             content_type = form.get(f"MediaContentType{i}", "application/octet-stream")[:100]
             media.append((url[:2000], content_type))
         opt_out_type = (form.get("OptOutType") or "").strip().upper() or None
-        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media), from_short_code=short_code)
+        return cls(sid, sender, to, channel, body, opt_out_type, tuple(media), from_short_code=short_code,
+                   content=parse_content(form))
+
+
+MAX_FIELD = 1000  # address, label, button text or payload: Twilio's are far shorter
+
+
+def _short_text(form: Mapping[str, str], name: str) -> str | None:
+    value = form.get(name)
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_FIELD or "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise InvalidInput(name, f"must be text of at most {MAX_FIELD} characters")
+    return value.strip()
+
+
+def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float:
+    try:
+        value = float(form.get(name, ""))
+    except ValueError:
+        raise InvalidInput(name, "must be a number") from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise InvalidInput(name, f"must be between -{limit:g} and {limit:g}")
+    return value
+
+
+def parse_content(form: Mapping[str, str]) -> Content:
+    """The location share, the button pressed and the forwarding flags of a WhatsApp message.
+
+    Twilio sends a location as ``Latitude``/``Longitude`` (with ``Address`` and ``Label`` when the
+    client picked a place) and no body; a quick reply as ``ButtonText``/``ButtonPayload``.
+    """
+    location = None
+    if form.get("Latitude") or form.get("Longitude"):
+        location = Location(
+            latitude=_coordinate(form, "Latitude", 90.0),
+            longitude=_coordinate(form, "Longitude", 180.0),
+            address=_short_text(form, "Address"),
+            label=_short_text(form, "Label"),
+        )
+    text, payload = _short_text(form, "ButtonText"), _short_text(form, "ButtonPayload")
+    button = Button(text=text, payload=payload) if text or payload else None
+    message_type = (form.get("MessageType") or "").strip().lower()[:40] or None
+    return Content(
+        location=location,
+        button=button,
+        forwarded=(form.get("Forwarded") or "").strip().lower() == "true",
+        frequently_forwarded=(form.get("FrequentlyForwarded") or "").strip().lower() == "true",
+        message_type=message_type if message_type and re.fullmatch(r"[a-z_]+", message_type) else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +179,17 @@ class Outcome:
     reply: str | None = None
     duplicate: bool = False
     filed: bool = False
+    refusal: str | None = None  # why a message was not filed (a ``Refusal`` value), never content
+    ignored: bool = False  # sent to a number nobody registered
+
+    @property
+    def label(self) -> str:
+        """What happened, in one word (the webhook's ``X-CMDM-Outcome`` header, read by ``cli phone``)."""
+        if self.ignored:
+            return "ignored"
+        if self.duplicate:
+            return "duplicate"
+        return "filed" if self.filed else "refused"
 
 
 def _is_whatsapp(value: str) -> bool:
@@ -170,7 +244,7 @@ class AbsenceCovers:
     def __call__(self, client: Any, at: datetime) -> rules.Cover | None:
         from ..domain.absence import absence_on, local_day
 
-        names, absences = self._directory(client.agency_id)
+        names, absences = self._directory(client.agency_id)[:2]
         day = local_day(at, self._policies.get(client.agency_id).calendar.zone())
         absence = absence_on(absences.get(client.case_manager_id, ()), day)
         if absence is None or absence.cover_id == client.case_manager_id:
@@ -195,7 +269,10 @@ class InboundService:
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_score: Callable[[Any, int, datetime], Any] | None = None,
         on_delivery_failed: Callable[..., Any] | None = None,
+        on_crisis: Callable[..., Any] | None = None,
     ) -> None:
+        # SPEC §5.9: after a crisis message is filed, the on-call person is alerted (services.crisis).
+        self.on_crisis = on_crisis
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
         # service reopens what it answered and tells its author.
         self.on_delivery_failed = on_delivery_failed
@@ -215,19 +292,24 @@ class InboundService:
         if number is None:
             # A number Twilio points at us but nobody registered: nothing to file it under.
             log.warning("inbound message for an unregistered work number; ignored")
-            return Outcome()
+            return Outcome(ignored=True)
         at = utcnow()
         if form.from_short_code:
             return self._ignore_short_code(form, number, at)
-        policy: Policy = self.policies.get(number.agency_id)
-        for _attempt in range(5):
+        try:
+            policy: Policy = self.policies.get(number.agency_id)
+        except KeyError:
+            return self._refuse_unconfigured(form, number, at)
+
+        def attempt() -> Outcome:
             try:
                 return self._receive_once(form, number, policy, at)
             except Duplicate:
                 return Outcome(duplicate=True)
-            except ConcurrentUpdate:
-                continue  # the file moved under us (two messages at once): read it again
-        raise ConcurrentUpdate(form.message_sid)
+
+        # A conflict means the file moved under us (another message opened the inquiry, claimed
+        # the automatic reply, or the file was closed): read it again and decide again.
+        return retry_on_conflict(attempt)
 
     def _receive_once(self, form: InboundForm, number: WorkNumber, policy: Policy, at: datetime) -> Outcome:
         agency = number.agency_id
@@ -239,7 +321,8 @@ class InboundService:
         if client is not None and client.channel is not form.channel:
             client, snapshot = None, None
 
-        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media))
+        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media),
+                                has_substance=form.content.has_substance())
         state = None
         if snapshot is not None:
             state = rules.FileState(snapshot.client, snapshot.last_auto_reply_period,
@@ -251,6 +334,9 @@ class InboundService:
             decision = rules.decide(arrival, state, policy, cover=cover)
 
         filing = InboundFiling(message_sid=form.message_sid, at=at, client=client)
+        if snapshot is not None and client is not None:
+            filing.read_auto_reply_period = snapshot.last_auto_reply_period
+            filing.read_survey_scored_at = snapshot.last_survey_scored_at
         staff_id = client.case_manager_id if client is not None else number.staff_id
         cid = client.client_id if client is not None else None
 
@@ -266,11 +352,12 @@ class InboundService:
                 assert decision.due_at is not None
                 holder = decision.clock_holder or client.case_manager_id
                 inquiry = Inquiry(new_id("inq"), agency, client.client_id, holder, InquiryStatus.OPEN,
-                                  opened_at=at, due_at=decision.due_at)
+                                  opened_at=at, due_at=decision.due_at, crisis=decision.crisis)
                 filing.open_inquiry = inquiry
                 inquiry_id = inquiry.inquiry_id
                 changes["open_inquiry_id"] = inquiry_id
                 changes["open_inquiry_due_at"] = decision.due_at
+                changes["open_inquiry_opened_at"] = at
                 filing.events.append(AuditEvent(
                     agency_id=agency, type=AuditType.INQUIRY_OPENED, at=at, actor="client", client_id=cid,
                     staff_id=holder, details={"inquiry_id": inquiry_id, "due_at": decision.due_at},
@@ -282,8 +369,12 @@ class InboundService:
                 from_number=number.number, twilio_sid=form.message_sid,
                 inquiry_id=inquiry_id if decision.inquiry is not rules.InquiryStep.NONE else None,
                 media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in form.media),
+                content=form.content,
             )
             filing.messages.append(inbound_msg)
+            changes["last_inbound_preview"] = preview_of(form.body, len(form.media))  # the inbox's line
+            if decision.inquiry is rules.InquiryStep.JOIN:
+                filing.joined_inquiry_id = inquiry_id
             filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
                                        message_id=inbound_msg.message_id, media=len(form.media)))
             if decision.score is not None:
@@ -320,10 +411,35 @@ class InboundService:
         self.store.commit(filing)
         if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
             self.on_score(client, decision.score, at)
+        if decision.crisis and client is not None and self.on_crisis is not None:
+            inquiry_of_message = inbound_msg.inquiry_id if inbound_msg is not None else None
+            try:
+                self.on_crisis(client, inquiry_of_message, decision.reply_period or at.isoformat(), policy, at)
+            except Exception as err:  # filed and answered already; the alert is retried by nobody: log it
+                log.error("crisis alert failed: %s", type(err).__name__)
 
         if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
             reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
-        return Outcome(reply=reply_text, filed=inbound_msg is not None)
+        refused = None
+        if inbound_msg is None:
+            refused = decision.refusal.value if decision.refusal is not None else "not_filed"
+        return Outcome(reply=reply_text, filed=inbound_msg is not None, refusal=refused)
+
+    def _refuse_unconfigured(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
+        """The number's agency has no policy here (its file was removed): no rules to file by.
+
+        Acknowledged (a 500 would only make Twilio retry into the same gap) and audited once per
+        MessageSid, with neither body nor number, so the operator sees what was turned away.
+        """
+        log.error("inbound message for a work number whose agency has no policy; refused")
+        if not self.store.claim_once(f"unconfigured#{form.message_sid}", at, timedelta(days=2)):
+            return Outcome(duplicate=True)
+        self.records.append_audit([AuditEvent(
+            agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
+            staff_id=number.staff_id,
+            details={"channel": form.channel.value, "reason": rules.Refusal.AGENCY_NOT_CONFIGURED.value},
+        )])
+        return Outcome(refusal=rules.Refusal.AGENCY_NOT_CONFIGURED.value)
 
     def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
@@ -335,12 +451,13 @@ class InboundService:
             staff_id=number.staff_id,
             details={"channel": form.channel.value, "reason": rules.Refusal.SHORT_CODE_SENDER.value},
         )])
-        return Outcome()
+        return Outcome(refusal=rules.Refusal.SHORT_CODE_SENDER.value)
 
     def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
                              at: datetime, client_id: str | None, staff_id: str) -> str | None:
         """Answer a refused sender at most once per ``intake_reply_interval`` (a keyed hash, no number)."""
-        window = policy.intake_reply_interval
+        # service_ended (a closed or suspended file) at most once a day (SPEC §5.3); intake by policy.
+        window = timedelta(days=1) if reply.template == "service_ended" else policy.intake_reply_interval
         bucket = int(at.timestamp() // max(window.total_seconds(), 60))
         key = f"intake#{rules.sender_key(self.rate_secret, agency, form.sender)}#{reply.template}#{bucket}"
         if not self.store.claim_once(key, at, window + timedelta(hours=1)):

@@ -256,7 +256,8 @@ class MessagingService:
             self._outbound.reschedule(message, policy.calendar.next_opening(now))
             return "rescheduled"
         client = self._store.get_client(client_id)
-        refusal = "client file erased" if client is None or client.status_erased() else client.messaging_refusal()
+        refusal = ("client file erased" if client is None or client.status_erased()
+                   else client.messaging_refusal(notice=message.kind == "notice"))
         from_number = None
         template = message.template
         problem = None

@@ -9,6 +9,7 @@ No Chromium on the machine fails the run with a message saying how to install on
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ LOCAL_SECRET = "browser-tests-secret-0123456789abcdef"
 LOCAL_TWILIO_TOKEN = "browser-tests-twilio-token"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
+_PHONES = itertools.count(1)
 PHONE = {"width": 390, "height": 844}
 
 
@@ -116,6 +118,20 @@ class Server:
         status, reply = self._call(self.base + path, "POST", form=form, headers={"X-Twilio-Signature": signature})
         assert status == 200, reply
         return reply
+
+    def new_client(self, name: str, *, language: str = "ar", channel: str = "whatsapp", manager: str = "amal",
+                   consent: bool = True) -> dict[str, Any]:
+        """A consented client of ``manager`` with a number of its own, through the staff API."""
+        phone = f"+1587557{next(_PHONES):04d}"
+        status, client = self.api("POST", "/clients", "admin-lee", {
+            "case_manager_id": manager, "phone": phone, "channel": channel, "language": language, "name": name})
+        assert status == 201, client
+        if consent:
+            status, client = self.api("PUT", f"/clients/{client['client_id']}/consent", "admin-lee", {
+                "form_version": "CFN-CMDM-2026", "signed_at": "2026-01-05T10:00:00-07:00",
+                "channels": [channel], "circle_of_care": ["settlement team"]})
+            assert status == 200, client
+        return {**client, "phone": phone}
 
     # -- the test-only control port (tests/browser/serve.py) -------------------------------------
     def travel(self, when: str | None = None, to: str | None = None) -> str:

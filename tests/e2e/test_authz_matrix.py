@@ -79,6 +79,8 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # A notification is only ever its recipient's: everyone else's id is simply not found.
     ("PUT", "/notifications/{notification_id}/read"): row(
         401, 404, 404, 404, 404, 404, params={"notification_id": "nt_not_yours"}),
+    # The console's inbox: each caller's own waiting clients; no staff record in Calgary, no access.
+    ("GET", "/inbox"): row(401, 403, OK, OK, OK, OK),
     # Only the caller's own record; a token without a staff record in its agency has no access.
     ("GET", "/me"): row(401, 403, OK, OK, OK, OK),
     # The local/test sign-in list (404 in aws, tests/integration/test_console_signin.py).

@@ -15,6 +15,7 @@ import time_machine
 import app as application
 from chalicelib import bootstrap
 from tests.conftest import new_client
+from tests.storage_dump import every_stored_text
 from tests.twilio_helpers import inbound, post, sms_form, status_form, whatsapp_form
 
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -255,3 +256,178 @@ def test_empty_override_reason_is_refused_and_nothing_is_held(http, agency, reas
         r = http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "Hi", "override_reason": reason})
         assert r.status_code == 400 and r.json["error"]["field"] == "override_reason", r.body
         assert messages_of(http, agency["amal"], client) == []
+
+
+# --- 7. a crisis after hours reaches the on-call person at once ----------------------------------
+
+
+def test_crisis_after_hours_gives_the_emergency_line_first_and_alerts_the_on_call_supervisor(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="en")["client_id"]
+    with local("2026-12-01T22:40"):
+        reply = text_in(http, "My husband says he will kill me tonight", channel="whatsapp").body.decode()
+        text = reply.split("<Message>")[1]
+        assert text.startswith("If you or someone else is in danger, call 911 now.")
+        assert "Wednesday at 9:00 a.m." in text
+        [inquiry] = open_inquiries(http, agency["supervisor"])
+        assert inquiry["crisis"] is True and inquiry["client_id"] == client
+        [alert] = notifications(http, agency["supervisor"], "crisis")  # Calgary's on_call is sup-maria
+        assert alert["inquiry_id"] == inquiry["id"] and "kill" not in alert["message"]
+        [sms] = [s for s in outbox() if s["to"] == "+14035550190"]  # the policy's on_call_number
+        assert sms["channel"] == "sms" and FATIMA not in sms["body"] and "kill" not in sms["body"]
+        # A second message in the same night: the emergency line again, but one alert only.
+        again = text_in(http, "Please, he will kill me", channel="whatsapp").body.decode()
+        assert "call 911 now" in again
+        assert len(notifications(http, agency["supervisor"], "crisis")) == 1
+        # The worker's own boundaries hold: their reply tonight is still held until 9:00.
+        r = http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "Call 911 please"})
+        assert r.status_code == 202 and r.json["status"] == "held"
+
+
+def test_ordinary_after_hours_message_gets_the_ordinary_reply_and_no_alert(http, agency):
+    with local("2026-12-01T10:00"):
+        new_client(http, agency["amal"], channel="whatsapp", language="en")
+    with local("2026-12-01T22:40"):
+        reply = text_in(http, "When is my appointment?", channel="whatsapp").body.decode()
+        assert "Our office is closed now" in reply
+        assert notifications(http, agency["supervisor"], "crisis") == []
+        assert open_inquiries(http, agency["supervisor"])[0]["crisis"] is False
+
+
+# --- 8. every field a client sends is kept and shown; empty messages open nothing ----------------
+
+
+def test_location_share_is_kept_and_shown_and_opens_an_inquiry(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="en")["client_id"]
+        text_in(http, "", channel="whatsapp", MessageType="location", Latitude="51.0447", Longitude="-114.0719",
+                Address="1000 5 Ave SW, Calgary, AB", Label="Landlord office")
+        [shared] = messages_of(http, agency["amal"], client)
+        assert shared["location"] == {"latitude": 51.0447, "longitude": -114.0719,
+                                      "address": "1000 5 Ave SW, Calgary, AB", "label": "Landlord office"}
+        assert shared["inquiry_id"] is not None and len(open_inquiries(http, agency["amal"])) == 1
+        export = http.call("GET", f"/clients/{client}/export", agency["amal"]).json
+        assert export["messages"][0]["location"]["label"] == "Landlord office"
+        # Erasure removes the place as it removes bodies (SPEC §5.7).
+        http.call("PUT", f"/clients/{client}/status", agency["amal"], {"status": "closed", "reason": "moved"})
+        assert http.call("DELETE", f"/clients/{client}", agency["admin"]).status_code == 200
+        dump = every_stored_text()
+        assert "1000 5 Ave SW" not in dump and "Landlord office" not in dump and "51.0447" not in dump
+
+
+def test_location_without_a_place_name_has_null_address_and_label(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="en")["client_id"]
+        text_in(http, "", channel="whatsapp", MessageType="location", Latitude="51.0447", Longitude="-114.0719")
+        [shared] = messages_of(http, agency["amal"], client)
+        assert shared["location"] == {"latitude": 51.0447, "longitude": -114.0719, "address": None, "label": None}
+
+
+def test_button_payload_and_forwarded_flags_are_kept(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="en")["client_id"]
+        text_in(http, "", channel="whatsapp", MessageType="interactive", ButtonPayload="appt_cancel", ButtonText="")
+    with local("2026-12-01T10:01"):
+        text_in(http, "Forwarded: rent increase notice", channel="whatsapp", Forwarded="true",
+                FrequentlyForwarded="true")
+        pressed, forwarded = messages_of(http, agency["amal"], client)
+        assert pressed["button"] == {"text": None, "payload": "appt_cancel"} and pressed["inquiry_id"]
+        assert forwarded["forwarded"] is True and forwarded["frequently_forwarded"] is True
+
+
+def test_bad_coordinates_are_refused_and_nothing_is_filed(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="en")["client_id"]
+        form = whatsapp_form(FATIMA, AMAL_NUMBER, "", Latitude="north", Longitude="-114")
+        assert inbound(http.client, form).status_code == 400
+        assert messages_of(http, agency["amal"], client) == []
+
+
+def test_empty_message_is_filed_but_opens_no_inquiry_and_gets_no_reply(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="en")["client_id"]
+    with local("2026-12-01T20:00"):
+        reply = text_in(http, "", channel="whatsapp", MessageType="unsupported").body.decode()
+        assert "<Message>" not in reply
+        [filed] = messages_of(http, agency["amal"], client)
+        assert filed["inquiry_id"] is None and filed["message_type"] == "unsupported"
+        assert open_inquiries(http, agency["amal"]) == []
+
+
+# --- 9. localized opt-out words; languages without templates are answered wholly in English ------
+
+
+def test_arabic_stop_word_opts_out_instead_of_opening_an_inquiry(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="whatsapp", language="ar")["client_id"]
+        reply = text_in(http, " توقف ", channel="whatsapp").body.decode()
+        assert "START" in reply  # the Arabic opted_out text says how to start again
+        assert open_inquiries(http, agency["amal"]) == []
+        got = file_of(http, agency["amal"], client)
+        assert got["opted_out"] is True and got["can_message"] is False
+        r = http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "مرحبا"})
+        assert r.status_code == 409
+
+
+def test_tigrinya_client_is_answered_in_english_with_an_english_date(http, agency):
+    with local("2026-12-01T10:00"):
+        new_client(http, agency["amal"], channel="sms", language="ti")
+    with local("2026-12-01T19:00"):
+        reply = text_in(http, "ሰላም").body.decode()
+        assert "We will answer you from Wednesday at 9:00 a.m. If this is an emergency" in reply
+        assert not any("\u1200" <= ch <= "\u137f" for ch in reply)  # no Ge'ez script anywhere
+
+
+# --- 5. conduct notices tell the client; a closed file's messages get service_ended -------------
+
+
+def notices(http, who, client_id: str) -> list[dict]:
+    return [m for m in messages_of(http, who, client_id) if m["kind"] == "notice"]
+
+
+def test_warnings_and_a_conduct_closure_tell_the_client_and_their_next_message_gets_service_ended(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="sms", language="fr")["client_id"]
+        assert http.call("POST", f"/clients/{client}/warnings", agency["amal"], {"reason": "insults"}).status_code == 201
+    with local("2026-12-01T10:05"):
+        # Calgary: the second warning reaches conduct.warnings_before_meeting (2): come in person.
+        assert http.call("POST", f"/clients/{client}/warnings", agency["amal"], {"reason": "again"}).status_code == 201
+    with local("2026-12-01T10:10"):
+        r = http.call("PUT", f"/clients/{client}/status", agency["amal"],
+                      {"status": "closed", "reason": "third incident", "conduct": True})
+        assert r.status_code == 200, r.body
+        sent = notices(http, agency["amal"], client)
+        assert [n["status"] for n in sent] == ["sent", "sent", "sent"]
+        assert sent[0]["body"].startswith("Un rappel de Centre for Newcomers")  # conduct_reminder, in French
+        assert "rencontrer en personne" in sent[1]["body"]  # conduct_meeting
+        assert "ne vous offre plus" in sent[2]["body"]  # service_ended
+        assert [s["body"] for s in outbox()] == [n["body"] for n in sent]
+        r = http.call("GET", "/audit?from=2026-12-01&to=2026-12-01", agency["supervisor"])
+        filed = [e for e in r.json["events"] if e["type"] == "message.filed" and e["details"].get("kind") == "notice"]
+        assert [e["details"]["template"] for e in filed] == ["conduct_reminder", "conduct_meeting", "service_ended"]
+    with local("2026-12-01T15:00"):
+        reply = text_in(http, "Pourquoi?").body.decode()
+        assert "ne vous offre plus" in reply and "ouvrir votre dossier" not in reply
+        assert "<Message>" not in text_in(http, "Allô?").body.decode()  # once a day
+        assert messages_of(http, agency["amal"], client)[-1]["kind"] == "notice"  # nothing filed
+    with local("2026-12-02T15:30"):
+        assert "ne vous offre plus" in text_in(http, "Bonjour").body.decode()
+
+
+def test_a_warning_written_after_hours_is_told_at_the_next_opening(http, agency):
+    with local("2026-12-04T19:00"):  # Friday evening
+        client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        http.call("POST", f"/clients/{client}/warnings", agency["amal"], {"reason": "spam"})
+        [notice] = notices(http, agency["amal"], client)
+        assert notice["status"] == "queued" and outbox() == []
+    with local("2026-12-07T09:00"):
+        sweep()
+        [notice] = notices(http, agency["amal"], client)
+        assert notice["status"] == "sent" and outbox()[0]["body"].startswith("A reminder from Centre for Newcomers")
+
+
+def test_closing_a_file_for_another_reason_sends_no_notice(http, agency):
+    with local("2026-12-01T10:00"):
+        client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        http.call("PUT", f"/clients/{client}/status", agency["amal"], {"status": "closed", "reason": "moved away"})
+        assert notices(http, agency["amal"], client) == [] and outbox() == []

@@ -35,8 +35,8 @@ def test_warnings_are_counted_and_the_policys_number_flags_the_file_for_a_meetin
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
     assert r.json["warnings"] == 2 and r.json["flagged_for_meeting"] is True
     assert sorted(audit("client.warned"), key=lambda a: a["warnings"]) == [
-        {"reason": "off-topic messages", "warnings": 1, "flagged_for_meeting": False},
-        {"reason": "offensive language", "warnings": 2, "flagged_for_meeting": True},
+        {"reason": "off-topic messages", "warnings": 1, "flagged_for_meeting": False, "notice": "conduct_reminder"},
+        {"reason": "offensive language", "warnings": 2, "flagged_for_meeting": True, "notice": "conduct_meeting"},
     ]
 
 
@@ -63,10 +63,15 @@ def test_closing_a_file_under_the_conduct_policy_records_it_and_stops_follow_ups
     assert body["status_reason"] == "third warning ignored" and body["can_message"] is False
     assert body["next_followup_at"] is None and body["next_checkin_at"] is None
     assert audit("client.status_changed") == [
-        {"status": "closed", "previous": "active", "reason": "third warning ignored", "conduct": True}]
+        {"status": "closed", "previous": "active", "reason": "third warning ignored", "conduct": True,
+         "notice": "service_ended"}]
+    # The closure itself tells the client (service_ended, SPEC §5.5); nothing automated follows.
+    assert [s["body"][:30] for s in bootstrap.container().gateway.sent] == [
+        m.MessageModel.query(client["client_id"]).next().body[:30]]
+    sent_before = len(bootstrap.container().gateway.sent)
     with time_machine.travel(local("2026-11-23T10:05"), tick=False):
         application.run_job("run_followups")
-    assert bootstrap.container().gateway.sent == []
+    assert len(bootstrap.container().gateway.sent) == sent_before
     # Closed files take no warnings.
     r = http.call("POST", f"/clients/{client['client_id']}/warnings", agency["amal"], {"reason": "x"})
     assert r.status_code == 409

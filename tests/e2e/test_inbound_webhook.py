@@ -343,7 +343,7 @@ def test_messages_are_visible_to_the_case_manager_supervisors_and_admins_only(
     assert http.call("GET", path, agency["supervisor"]).status_code == 200
     assert http.call("GET", path, agency["admin"]).status_code == 200
     assert http.call("GET", path, agency["jean"]).status_code == 403
-    assert http.call("GET", path, auth("admin-x", "admin", "halifax-isans")).status_code == 404
+    assert http.call("GET", path, auth("admin-h", "admin", "halifax-isans")).status_code == 404
     assert http.call("GET", path, None).status_code == 401
 
 

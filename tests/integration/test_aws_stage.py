@@ -136,6 +136,9 @@ def invoke(event: dict[str, Any]) -> tuple[int, Any]:
 
 
 def test_staff_api_in_the_aws_stage_acts_on_the_cognito_claims(aws_stage: None) -> None:
+    found = ("PUT", "/staff/{staff_id}", "/staff/admin-lee", {"staff_id": "admin-lee"}, {"role": "admin", "name": "Lee"})
+    status, body = invoke(proxy_event(*found, cognito_claims("admin-lee", "admin")))
+    assert status == 201, body  # the agency's first record: its admin's own (SPEC §4.3)
     put = ("PUT", "/staff/{staff_id}", "/staff/jean", {"staff_id": "jean"}, {"role": "worker", "name": "Jean"})
     status, body = invoke(proxy_event(*put, cognito_claims("admin-lee", "admin")))
     assert status == 201, body

@@ -268,7 +268,9 @@ def test_a_file_that_never_stops_moving_gives_up_with_500_and_leaves_nothing_beh
         inbound(api, sms_form(STRANGER, AMAL_NUMBER, "warm"))
         before = all_items()
         tap = DynamoTap()
-        for nth in range(1, 6):  # every attempt loses on the file's version
+        from chalicelib.services.retry import ATTEMPTS
+
+        for nth in range(1, ATTEMPTS + 1):  # every attempt loses on the file's version
             tap.fail(nth, "TransactionCanceledException", match=matching("TransactWriteItems"),
                      reasons=["None", "ConditionalCheckFailed"])
         with tap:

@@ -1,8 +1,58 @@
-// The Inbox: every client of the worker (and of colleagues they cover) waiting for an answer.
+// The Inbox (SPEC §4.6): a list named `Inbox`, one item per client waiting for an answer,
+// soonest due first, each item named with the client's name. Data: GET /inbox, whose clocks the
+// server computed. Polled every 10 s while the page is open, keeping keyboard focus in place.
 
-import { h } from "../dom.js";
+import { api } from "../api.js";
+import { clear, clientText, h } from "../dom.js";
+import { channelName, clockText, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 
-export async function render(view) {
-  view.append(h("h1", { id: "inbox-title" }, t("nav.inbox")), h("ul", { class: "inbox", "aria-label": t("nav.inbox") }));
+export const POLL_MS = 10_000;
+
+function item(entry, me) {
+  const id = entry.client_id;
+  const details = [channelName(entry.channel), languageName(entry.language)];
+  if (entry.covering) details.push(t("inbox.covering", { name: entry.case_manager_name }));
+  else if (me.role !== "worker") details.push(entry.case_manager_name);
+  if (entry.opted_out) details.push(t("inbox.opted_out"));
+  return h("li", { class: entry.overdue ? "overdue" : null, "aria-labelledby": `in-name-${id} in-clock-${id}`, dataset: { clientId: id } },
+    h("a", { href: `#/clients/${encodeURIComponent(id)}`, class: "inbox-row" },
+      h("span", { class: "inbox-head" },
+        clientText("span", entry.name, { class: "name", id: `in-name-${id}`, lang: entry.language }),
+        h("span", { class: "clock", id: `in-clock-${id}` }, clockText(entry))),
+      h("span", { class: "meta" }, details.join(" · ")),
+      entry.last_message === null || entry.last_message === undefined
+        ? null
+        : clientText("span", entry.last_message || t("inbox.media_only"), { class: "preview", lang: entry.language }),
+      h("span", { class: "due" }, t("inbox.due", { time: localTime(entry.due_at, me.timezone) }))));
+}
+
+export async function render(view, ctx) {
+  const count = h("p", { class: "count", "aria-live": "polite" });
+  const list = h("ul", { class: "inbox", "aria-label": t("nav.inbox") });
+  view.append(h("h1", {}, t("nav.inbox")), count, list);
+
+  async function refresh() {
+    const data = await api.get("/inbox", { signal: ctx.signal });
+    const focused = document.activeElement && list.contains(document.activeElement)
+      ? document.activeElement.closest("li")?.dataset.clientId : null;
+    clear(list);
+    for (const entry of data.items) list.append(item(entry, ctx.me));
+    count.textContent = data.items.length ? t("inbox.count", { n: data.items.length }) : t("inbox.empty");
+    if (focused) list.querySelector(`li[data-client-id="${CSS.escape(focused)}"] a`)?.focus();
+  }
+
+  await refresh();
+  const poll = async () => {
+    if (ctx.signal.aborted) return;
+    try {
+      await refresh();
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      ctx.notify(err.message, "error");
+    }
+    if (!ctx.signal.aborted) timer = setTimeout(poll, POLL_MS);
+  };
+  let timer = setTimeout(poll, POLL_MS);
+  ctx.signal.addEventListener("abort", () => clearTimeout(timer));
 }
