@@ -128,7 +128,6 @@ class Container:
             rate_secret=self.twilio_credentials[1].encode(),
             records=store,
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
-            on_score=self._record_survey_score,
             on_delivery_failed=self._delivery_failed,
             on_crisis=self._crisis,
         )
@@ -142,12 +141,6 @@ class Container:
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
         return self.messaging.delivery_failed(*args)
-
-    def _record_survey_score(self, client: Any, score: int, at: Any) -> None:
-        from .adapters.followup_store import FollowupStore
-
-        FollowupStore(self.store).record_score(client.agency_id, client.case_manager_id, client.client_id,
-                                               client.last_survey_at, score, at)
 
     @cached_property
     def media_bucket(self) -> Any:
@@ -235,8 +228,42 @@ class Container:
     @cached_property
     def reports(self) -> Any:
         from .services.reports import ReportService
+        from .services.usage_rollup import UsageReports
 
-        return ReportService(self.report_reads, self.policies)
+        return ReportService(self.report_reads, self.policies, UsageReports(self.rollups))
+
+    @cached_property
+    def posts(self) -> Any:
+        """Information posts (issue 16); fan out through SQS when a posts queue is set."""
+        from .adapters.posts_store import PostsFanout, PostsStore
+        from .services.posts import PostService
+
+        fanout = None
+        if self.settings.posts_queue_url or (self.settings.is_aws and self.settings.posts_queue):
+            fanout = PostsFanout(self.settings.posts_queue_url, self.settings.region,
+                                 queue_name=self.settings.posts_queue)
+        return PostService(self.store, PostsStore(self.store), self.policies, self.gateway,
+                           status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
+                           fanout=fanout, per_second=self.settings.posts_per_second)
+
+    @cached_property
+    def referrals(self) -> Any:
+        from .services.referrals import ReferralService
+
+        return ReferralService(self.store, covering_for=self.absences.covering_for)
+
+    @cached_property
+    def rollups(self) -> Any:
+        from .adapters.rollups_store import RollupStore
+
+        _ = self.store  # configures the tables
+        return RollupStore()
+
+    @cached_property
+    def rollup(self) -> Any:
+        from .services.usage_rollup import RollupService
+
+        return RollupService(self.rollups, self.policies)
 
     @cached_property
     def data_rights(self) -> Any:
