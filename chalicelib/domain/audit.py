@@ -46,6 +46,7 @@ class AuditType(enum.Enum):
     SURVEY_SCORED = "survey.scored"
     ABSENCE_RECORDED = "staff.absence_recorded"
     MEDIA_STORED = "media.stored"
+    MEDIA_FAILED = "media.failed"
     REFERRAL_RECORDED = "referral.recorded"
     POST_CREATED = "post.created"
 

@@ -86,6 +86,23 @@ def iso(at: datetime | None, zone: ZoneInfo) -> str | None:
     return at.astimezone(zone).isoformat() if at is not None else None
 
 
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)", re.ASCII)
+
+
+def local_details(value: Any, zone: ZoneInfo) -> Any:
+    """Audit details with every stored instant (kept in UTC) written in the agency's offset."""
+    if isinstance(value, dict):
+        return {k: local_details(v, zone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [local_details(v, zone) for v in value]
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value).astimezone(zone).isoformat()
+        except ValueError:
+            return value
+    return value
+
+
 def audit_view(event: r.AuditRecord, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "id": event.event_id,
@@ -94,7 +111,7 @@ def audit_view(event: r.AuditRecord, zone: ZoneInfo) -> dict[str, Any]:
         "actor": event.actor,
         "staff_id": event.staff_id,
         "client_id": event.client_id,
-        "details": dict(event.details),
+        "details": local_details(dict(event.details), zone),
     }
 
 
