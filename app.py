@@ -377,7 +377,7 @@ def post_staff_message(client_id: str) -> Any:
     from chalicelib.services.messaging import SendStaffMessage, send_view
 
     who = principal()
-    command = SendStaffMessage.parse(json_body())
+    command = SendStaffMessage.parse(json_body(), app.current_request.headers.get("idempotency-key"))
     outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
     body = send_view(outcome, _zone(outcome.message.agency_id))
     status = 202 if outcome.status == "held" else 201
