@@ -273,6 +273,13 @@ class Container:
         media = S3Media(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
         return DataRightsService(self.store, FileRightsStore(self.store, media), self.report_reads, self.policies)
 
+    @cached_property
+    def supervision(self) -> Any:
+        from .adapters.supervision_store import SupervisionStore
+        from .services.supervision import SupervisionService
+
+        return SupervisionService(self.report_reads, SupervisionStore(self.store), self.policies)
+
 
 _lock = threading.Lock()
 _container: Container | None = None
