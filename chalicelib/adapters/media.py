@@ -159,9 +159,6 @@ class MediaBucket:
         except (BotoCoreError, ClientError):
             raise MediaUnavailable("could not store media in the bucket") from None
 
-    def delete(self, key: str) -> None:
-        self._client().delete_object(Bucket=self.bucket, Key=key)
-
     def link(self, key: str, seconds: int = 900) -> str:
         """A short-lived link staff can open; signing is local, no call to S3."""
         return self._client().generate_presigned_url(
