@@ -39,6 +39,7 @@ class AuditType(enum.Enum):
     INQUIRY_REOPENED = "inquiry.reopened"  # the message that answered it was not delivered (§5.2)
     INQUIRY_BREACHED = "inquiry.breached"
     ESCALATED = "inquiry.escalated"
+    REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
     CRISIS_ALERTED = "inquiry.crisis_alerted"  # SPEC §5.9: the on-call person was told at once
     FOLLOWUP_SENT = "followup.sent"
     FOLLOWUP_SKIPPED = "followup.skipped"
