@@ -25,7 +25,16 @@ from ..domain.inquiry import Inquiry
 from ..domain.messages import Button, Content, Direction, Location, MediaRef, MediaStatus, Message, MessageKind
 from ..domain.model import Channel, Client
 from . import models as m
-from .store import ClientChanges, ConcurrentUpdate, audit_item, client_from, condition_failed, contact_key, sort_key
+from .store import (
+    ClientChanges,
+    ConcurrentUpdate,
+    audit_item,
+    client_from,
+    condition_failed,
+    contact_key,
+    sort_key,
+    with_ended_at,
+)
 
 CLAIM_TTL = timedelta(days=30)  # Twilio retries for hours at most; a month is plenty
 MEDIA_DUE_PREFIX = "media#"  # outbound_due hash key for messages whose media is still on Twilio
@@ -248,7 +257,8 @@ class InboundStore:
         if filing.client is not None and filing.client_changes:
             proxy = m.ClientModel(client_id=filing.client.client_id, version=filing.client.version)
             condition, versioned = filing_condition(filing)
-            tx.update(proxy, actions=ClientChanges(dict(filing.client_changes)).actions(),
+            changes = with_ended_at(filing.client, dict(filing.client_changes))  # STOP ends it (§5.7)
+            tx.update(proxy, actions=ClientChanges(changes).actions(),
                       condition=condition, add_version_condition=versioned)
         for msg in filing.messages:
             tx.save(message_item(msg), condition=m.MessageModel.sk.does_not_exist())
