@@ -132,6 +132,69 @@ def created(body: Any) -> Response:
     return Response(body=body, status_code=201, headers={"Content-Type": "application/json"})
 
 
+# --- errors Chalice answers itself ----------------------------------------------------------------
+
+# Chalice refuses some requests before a view runs (415 for a body that is not the route's content
+# type, 405 for a method the path lacks) and answers them {"Code", "Message"}, quoting a request
+# header. Rewritten here into the documented shape with fixed texts.
+CHALICE_ERRORS = {
+    "UnsupportedMediaType": ("unsupported_media_type", "send a JSON body with Content-Type: application/json "
+                             "(Twilio's webhooks: application/x-www-form-urlencoded)"),
+    "MethodNotAllowedError": ("method_not_allowed", "this path does not take that method"),
+    "BadRequestError": ("bad_request", "the request could not be read"),
+    "BadRequest": ("bad_request", "the request could not be read"),
+    "NotFoundError": ("not_found", "not found"),
+    "UnauthorizedError": ("unauthenticated", "missing, invalid or expired token"),
+    "ForbiddenError": ("forbidden", "access denied"),
+    "ConflictError": ("conflict", "conflict"),
+    "TooManyRequestsError": ("too_many_requests", "too many requests; please retry later"),
+}
+
+
+def documented_error(response: Response) -> Response:
+    """``response`` itself, or Chalice's own error answer in our shape (never its message text)."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "error" in body or "Code" not in body:
+        return response
+    code, message = CHALICE_ERRORS.get(str(body.get("Code")), ("internal" if response.status_code >= 500 else
+                                                                "refused", "the request was refused"))
+    if response.status_code >= 500:
+        message = "internal error, nothing was lost; please retry"
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    headers["Content-Type"] = "application/json"
+    return Response(body={"error": {"code": code, "message": message}}, status_code=response.status_code,
+                    headers=headers)
+
+
+@app.middleware("http")
+def errors_in_the_documented_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    try:
+        return documented_error(get_response(event))
+    except Exception as err:  # what escaped a view: Chalice would answer with its own shape
+        log.error("unhandled error outside a view: %s", type(err).__name__)
+        return Response(body={"error": {"code": "internal", "message": "internal error, nothing was lost; please retry"}},
+                        status_code=500, headers={"Content-Type": "application/json"})
+
+
+# A path no route has: Chalice's local gateway (``make run``, the tests) and API Gateway would answer
+# 403 "Missing Authentication Token", or, with an Authorization header, a message quoting the
+# bearer token. These catch-all routes (up to ``UNKNOWN_ROUTE_DEPTH`` segments, deeper than any real
+# route) answer 404 in our shape instead; in AWS the gateway responses in infra/resources.yaml
+# cover whatever API Gateway refuses before a route is matched.
+UNKNOWN_ROUTE_DEPTH = 12
+UNKNOWN_ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def unknown_route(**_segments: str) -> Response:
+    return error_response(NotFound("no such route or method; see the staff API table in the README",
+                                   code="no_such_route"))
+
+
+for _depth in range(UNKNOWN_ROUTE_DEPTH + 1):
+    _path = "/" + "/".join(f"{{unknown{i}}}" for i in range(_depth))
+    app.route(_path, methods=UNKNOWN_ROUTE_METHODS, content_types=["*/*"])(unknown_route)
+
+
 # --- administration ----------------------------------------------------------------------------
 
 
@@ -457,6 +520,40 @@ def get_usage_report() -> Any:
     return _report("usage", bootstrap.container().reports.usage(who, app.current_request.query_params))
 
 
+@staff_route("/clients/{client_id}/referrals", ["POST"])
+@handled
+def post_referral(client_id: str) -> Any:
+    from chalicelib.services.referrals import RecordReferral
+    from chalicelib.views import referral_view
+
+    who = principal()
+    client, referral = bootstrap.container().referrals.record(who, unquote(client_id), RecordReferral.parse(json_body()))
+    return created({"client_id": client.client_id, **referral_view(referral, _zone(client.agency_id))})
+
+
+# --- information posts (issue 16, SPEC §5.8) ----------------------------------------------------
+
+
+@staff_route("/posts", ["POST"])
+@handled
+def create_post() -> Any:
+    from chalicelib.services.posts import CreatePost, post_view
+
+    who = principal()
+    post = bootstrap.container().posts.create(who, CreatePost.parse(json_body()))
+    return Response(body=post_view(post, _zone(who.agency_id)), status_code=202,
+                    headers={"Content-Type": "application/json"})
+
+
+@staff_route("/posts/{post_id}", ["GET"])
+@handled
+def get_post(post_id: str) -> Any:
+    from chalicelib.services.posts import post_view
+
+    who = principal()
+    return post_view(bootstrap.container().posts.get(who, unquote(post_id)), _zone(who.agency_id))
+
+
 @staff_route("/clients/{client_id}/export", ["GET"])
 @handled
 def export_client(client_id: str) -> Any:
@@ -551,6 +648,53 @@ def erase_expired(event: Any) -> Any:
 
 
 JOBS["erase_expired"] = _erase_expired_files
+
+
+def _roll_up_reports() -> Any:
+    summary = bootstrap.container().rollup.run()
+    return summary if summary.get("days") else None
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def roll_up_reports(event: Any) -> Any:
+    """Hourly: roll the days that are over up into the report counters (one item per agency and day)."""
+    return _roll_up_reports()
+
+
+JOBS["roll_up_reports"] = _roll_up_reports
+
+
+# Information posts (issue 16): every minute the due posts are handed out, to the posts queue when
+# one is configured (``post_worker`` sends each batch), else inline.
+POSTS_QUEUE = os.environ.get("CMDM_POSTS_QUEUE", "cmdm-local-posts")
+
+
+def _send_posts() -> Any:
+    summary = bootstrap.container().posts.run()
+    return summary or None
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def send_posts(event: Any) -> Any:
+    return _send_posts()
+
+
+@app.on_sqs_message(queue=POSTS_QUEUE, batch_size=1)
+def post_worker(event: Any) -> dict[str, int]:
+    """One queued batch of a post's recipients (the same code as the inline path)."""
+    totals: dict[str, int] = {}
+    for record in event:
+        try:
+            body = json.loads(record.body)
+        except (TypeError, ValueError):
+            body = None
+        for key, count in bootstrap.container().posts.process_batch(body).items():
+            totals[key] = totals.get(key, 0) + count
+    log.info("post_worker: %s", totals)  # counts only
+    return totals
+
+
+JOBS["send_posts"] = _send_posts
 
 
 # --- the staff console (issue 14, SPEC §4.6): static files from chalicelib/web/ ---------------------

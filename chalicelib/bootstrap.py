@@ -235,8 +235,42 @@ class Container:
     @cached_property
     def reports(self) -> Any:
         from .services.reports import ReportService
+        from .services.usage_rollup import UsageReports
 
-        return ReportService(self.report_reads, self.policies)
+        return ReportService(self.report_reads, self.policies, UsageReports(self.rollups))
+
+    @cached_property
+    def posts(self) -> Any:
+        """Information posts (issue 16); fan out through SQS when a posts queue is set."""
+        from .adapters.posts_store import PostsFanout, PostsStore
+        from .services.posts import PostService
+
+        fanout = None
+        if self.settings.posts_queue_url or (self.settings.is_aws and self.settings.posts_queue):
+            fanout = PostsFanout(self.settings.posts_queue_url, self.settings.region,
+                                 queue_name=self.settings.posts_queue)
+        return PostService(self.store, PostsStore(self.store), self.policies, self.gateway,
+                           status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
+                           fanout=fanout, per_second=self.settings.posts_per_second)
+
+    @cached_property
+    def referrals(self) -> Any:
+        from .services.referrals import ReferralService
+
+        return ReferralService(self.store, covering_for=self.absences.covering_for)
+
+    @cached_property
+    def rollups(self) -> Any:
+        from .adapters.rollups_store import RollupStore
+
+        _ = self.store  # configures the tables
+        return RollupStore()
+
+    @cached_property
+    def rollup(self) -> Any:
+        from .services.usage_rollup import RollupService
+
+        return RollupService(self.rollups, self.policies)
 
     @cached_property
     def data_rights(self) -> Any:

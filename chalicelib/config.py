@@ -43,6 +43,10 @@ class Settings:
     # SQS; without one (local, test) it handles them inline through the same code.
     followup_queue_url: str | None = None
     followup_queue: str | None = None
+    # Information posts (issue 16): the same arrangement, on their own queue.
+    posts_queue_url: str | None = None
+    posts_queue: str | None = None
+    posts_per_second: int = 10
 
     @property
     def is_aws(self) -> bool:
@@ -77,4 +81,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         twilio_api_base=env.get("CMDM_TWILIO_API_BASE") or None,
         followup_queue_url=env.get("CMDM_FOLLOWUP_QUEUE_URL") or None,
         followup_queue=env.get("CMDM_FOLLOWUP_QUEUE") or None,
+        posts_queue_url=env.get("CMDM_POSTS_QUEUE_URL") or None,
+        posts_queue=env.get("CMDM_POSTS_QUEUE") or None,
+        posts_per_second=_positive_int(env.get("CMDM_POSTS_PER_SECOND"), 10),
     )
+
+
+def _positive_int(text: str | None, default: int) -> int:
+    if text is None or not text.strip():
+        return default
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError("CMDM_POSTS_PER_SECOND must be a whole number of at least 1")
+    return int(text)

@@ -56,6 +56,7 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
             "signed_at": iso(consent.signed_at, zone),
             "channels": sorted(c.value for c in consent.channels),
             "circle_of_care": list(consent.circle_of_care),
+            "posts": consent.posts,
             "withdrawn_at": iso(consent.withdrawn_at, zone),
             "withdrawn_reason": consent.withdrawn_reason,
         },
@@ -72,6 +73,18 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
         "warnings": client.warnings,
         "flagged_for_meeting": client.flagged_for_meeting,
         "last_inbound_at": iso(client.last_inbound_at, zone),
+        "referrals": [referral_view(r, zone) for r in client.referrals],
+    }
+
+
+def referral_view(referral: Any, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    return {
+        "referral_id": referral.referral_id,
+        "at": iso(referral.at, zone),
+        "by": referral.by,
+        "to": referral.to,
+        "service": referral.service,
+        "note": referral.note,
     }
 
 

@@ -90,6 +90,10 @@ def followup_queue_name(stage: str) -> str:
     return f"{APP_NAME}-{stage}-followups"
 
 
+def posts_queue_name(stage: str) -> str:
+    return f"{APP_NAME}-{stage}-posts"
+
+
 def table_logical_id(base_name: str) -> str:
     return "".join(part.capitalize() for part in base_name.replace("-", "_").split("_")) + "Table"
 
@@ -243,6 +247,8 @@ def build_policy(stage: str) -> dict[str, Any]:
              "Resource": [_arn("secretsmanager", f"secret:{secret_name(stage)}-??????")]},
             {"Sid": "FollowupQueue", "Effect": "Allow", "Action": SQS_ACTIONS,
              "Resource": [_arn("sqs", followup_queue_name(stage))]},
+            {"Sid": "PostsQueue", "Effect": "Allow", "Action": SQS_ACTIONS,
+             "Resource": [_arn("sqs", posts_queue_name(stage))]},
             {"Sid": "OwnLogs", "Effect": "Allow", "Action": LOG_ACTIONS,
              "Resource": [_arn("logs", log_groups), _arn("logs", log_groups + ":*")]},
         ],

@@ -56,6 +56,7 @@ BUNDLE_NAME = "policies_bundle"
 COGNITO_PLACEHOLDER = "arn:aws:cognito-idp:ca-central-1:000000000000:userpool/ca-central-1_CMDMPackagingPlaceholder"
 USER_POOL = "StaffUserPool"
 FOLLOWUP_QUEUE = "FollowupQueue"
+POSTS_QUEUE = "PostsQueue"
 ALARM_TOPIC = "AlarmTopic"
 # Lambda's python3.11 runtime: Amazon Linux 2 (glibc 2.26), x86_64 (Chalice's default architecture).
 LAMBDA_PYTHON = (3, 11)
@@ -342,7 +343,7 @@ def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
             }
         ]
     }
-    queue_name = generate.followup_queue_name(stage)
+    queues = {generate.followup_queue_name(stage): FOLLOWUP_QUEUE, generate.posts_queue_name(stage): POSTS_QUEUE}
     resources = template["Resources"]
     _fix_log_group_names(resources)
     for resource in resources.values():
@@ -353,10 +354,10 @@ def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
         for event in (resources[name]["Properties"].get("Events") or {}).values():
             props = event.get("Properties", {})
             queue = props.get("Queue")
-            if event.get("Type") == "SQS" and isinstance(queue, dict) and str(queue.get("Fn::Sub", "")).endswith(
-                f":{queue_name}"
-            ):
-                props["Queue"] = {"Fn::GetAtt": [FOLLOWUP_QUEUE, "Arn"]}
+            if event.get("Type") == "SQS" and isinstance(queue, dict):
+                for queue_name, logical_id in queues.items():
+                    if str(queue.get("Fn::Sub", "")).endswith(f":{queue_name}"):
+                        props["Queue"] = {"Fn::GetAtt": [logical_id, "Arn"]}
         resources[f"{name}ErrorsAlarm"] = {
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {

@@ -34,6 +34,10 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | GET /notifications                             | notifications                 | Query recipient (agency#staff)        |
 | GET /followups                                 | followups                     | Query agency_staff                    |
 | usage report counters                          | counters                      | Query counter_key, day range          |
+| GET /posts/{id} (progress)                     | posts                         | GetItem post_id                       |
+| posts waiting for the opening or a retry       | posts / posts_due             | Query due_agency, due_at <= now (sparse) |
+| a post's recipients still to send              | post_deliveries               | Query post_id (status filtered)       |
+| one recipient's delivery (exactly once)        | post_deliveries               | GetItem post_id, client_id; conditional update on version |
 
 Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` applies them.
 """
@@ -141,10 +145,20 @@ class ConsentMap(MapAttribute):
     signed_at = UTCDateTimeAttribute(null=True)
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     circle_of_care = ListAttribute(of=UnicodeAttribute, default=list)
+    posts = BooleanAttribute(null=True)  # agrees to information posts (SPEC §5.8); absent = no
     recorded_at = UTCDateTimeAttribute(null=True)
     recorded_by = UnicodeAttribute(null=True)
     withdrawn_at = UTCDateTimeAttribute(null=True)
     withdrawn_reason = UnicodeAttribute(null=True)
+
+
+class ReferralMap(MapAttribute):
+    referral_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute(null=True)
+    to = UnicodeAttribute(null=True)  # removed by erasure
+    service = UnicodeAttribute(null=True)  # removed by erasure
+    note = UnicodeAttribute(null=True)  # removed by erasure
 
 
 class ClientsByCaseManager(GlobalSecondaryIndex):
@@ -250,6 +264,7 @@ class ClientModel(_Base):
     flagged_for_meeting = BooleanAttribute(default=False)
     erased_at = UTCDateTimeAttribute(null=True)
     ended_at = UTCDateTimeAttribute(null=True)  # present only while in ended_files
+    referrals = ListAttribute(of=ReferralMap, null=True)  # SPEC §5.8; part of the file
     version = VersionAttribute()
 
     by_case_manager = ClientsByCaseManager()
@@ -362,6 +377,7 @@ class ClaimModel(_Base):
     claim_key = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute()
     ref = UnicodeAttribute(null=True)
+    count = NumberAttribute(null=True)  # sending-rate buckets (posts): sends taken in one second
     expires_at = TTLAttribute(null=True)
 
 
@@ -491,6 +507,55 @@ class FollowupModel(_Base):
     score = NumberAttribute(null=True)
 
 
+class PostsDue(GlobalSecondaryIndex):
+    # Sparse: a post is here while recipients wait (not yet sent, or retrying after a 429); the
+    # ``send_posts`` job Queries due_agency, due_at <= now.
+    Meta = _index_meta("posts_due", KeysOnlyProjection())
+    due_agency = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PostModel(_Base):
+    """An information post (SPEC §5.8) and its progress, counted in the same writes as each delivery."""
+
+    class Meta(_Base.Meta):
+        base_name = "posts"
+
+    post_id = UnicodeAttribute(hash_key=True)
+    agency_id = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+    scope = UnicodeAttribute()  # caseload | agency
+    body = UnicodeAttribute(null=True)
+    languages = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UTCDateTimeAttribute()
+    send_at = UTCDateTimeAttribute()
+    recipients = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    due_agency = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+
+    posts_due = PostsDue()
+
+
+class PostDeliveryModel(_Base):
+    """One recipient of a post: moves pending/queued -> sending -> sent | failed | skipped, once."""
+
+    class Meta(_Base.Meta):
+        base_name = "post_deliveries"
+
+    post_id = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute(default="pending")
+    attempts = NumberAttribute(default=0)
+    retry_at = UTCDateTimeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    message_sk = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
 class CounterModel(_Base):
     """Pre-aggregated daily counters for reports, bumped with atomic ADD in the same writes."""
 
@@ -514,6 +579,8 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     NotificationModel,
     FollowupModel,
     CounterModel,
+    PostModel,
+    PostDeliveryModel,
 )
 
 _connection_settings: dict[str, Any] = {"region": "ca-central-1", "host": None}

@@ -30,7 +30,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from ..domain.audit import AuditEvent
 from ..domain.inquiry import InquiryStatus
-from ..domain.model import Client, ClientStatus
+from ..domain.model import Client, ClientStatus, Referral
 from ..domain.reporting import AuditRecord, InquiryFact
 from . import models as m
 from .store import ConcurrentUpdate, DynamoStore, agency_staff, client_from, contact_key, inquiry_from
@@ -316,6 +316,8 @@ class FileRightsStore:
             "ended_at": None,  # out of the ended_files index: nothing left to erase
             "consent": replace(client.consent, circle_of_care=(), withdrawn_reason=None),
             "status_reason": None,
+            # Referrals stay countable (id and instant); where, what and why go (SPEC §5.7).
+            "referrals": tuple(Referral(referral_id=r.referral_id, at=r.at) for r in client.referrals) or None,
             "followup_agency": None,
             "checkin_agency": None,
             "survey_agency": None,

@@ -25,6 +25,7 @@ from ..domain.model import (
     ClientStatus,
     Consent,
     ConsentState,
+    Referral,
     Role,
     Staff,
     WorkNumber,
@@ -90,6 +91,7 @@ def _consent_from(item: m.ConsentMap | None) -> Consent:
         signed_at=item.signed_at,
         channels=frozenset(Channel(c) for c in (item.channels or [])),
         circle_of_care=tuple(item.circle_of_care or ()),
+        posts=bool(item.posts),
         recorded_at=item.recorded_at,
         recorded_by=item.recorded_by,
         withdrawn_at=item.withdrawn_at,
@@ -104,6 +106,7 @@ def _consent_to(consent: Consent) -> m.ConsentMap:
         signed_at=consent.signed_at,
         channels=sorted(c.value for c in consent.channels),
         circle_of_care=list(consent.circle_of_care),
+        posts=consent.posts,
         recorded_at=consent.recorded_at,
         recorded_by=consent.recorded_by,
         withdrawn_at=consent.withdrawn_at,
@@ -136,6 +139,10 @@ def client_from(item: m.ClientModel) -> Client:
         flagged_for_meeting=bool(item.flagged_for_meeting),
         status_reason=item.status_reason,
         closed_at=item.closed_at,
+        referrals=tuple(
+            Referral(referral_id=r.referral_id, at=r.at, by=r.by, to=r.to, service=r.service, note=r.note)
+            for r in (item.referrals or [])
+        ),
         version=item.version or 0,
         opted_out_at=item.opted_out_at,
     )
@@ -218,6 +225,9 @@ class ClientChanges:
             attr = getattr(m.ClientModel, name)
             if isinstance(value, Consent):
                 value = _consent_to(value)
+            elif name == "referrals" and value is not None:
+                value = [m.ReferralMap(referral_id=r.referral_id, at=r.at, by=r.by, to=r.to, service=r.service,
+                                       note=r.note) for r in value]
             elif isinstance(value, enum.Enum):
                 value = value.value
             acts.append(attr.remove() if value is None else attr.set(value))

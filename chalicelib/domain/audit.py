@@ -45,6 +45,8 @@ class AuditType(enum.Enum):
     SURVEY_SCORED = "survey.scored"
     ABSENCE_RECORDED = "staff.absence_recorded"
     MEDIA_STORED = "media.stored"
+    REFERRAL_RECORDED = "referral.recorded"
+    POST_CREATED = "post.created"
 
 
 def new_id(prefix: str) -> str:

@@ -27,6 +27,7 @@ class MessageKind(enum.Enum):
     CHECKIN = "checkin"
     SURVEY = "survey"
     NOTICE = "notice"  # the conduct policy's notices (SPEC §5.5)
+    POST = "post"  # an information post (SPEC §5.8)
 
 
 class MediaStatus(enum.Enum):

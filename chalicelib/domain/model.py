@@ -91,6 +91,7 @@ class Consent:
     signed_at: datetime | None = None
     channels: frozenset[Channel] = frozenset()
     circle_of_care: tuple[str, ...] = ()
+    posts: bool = False  # the client agrees to receive information posts (SPEC §5.8)
     recorded_at: datetime | None = None
     recorded_by: str | None = None
     withdrawn_at: datetime | None = None
@@ -101,6 +102,21 @@ class Consent:
 
     def withdraw(self, at: datetime, reason: str) -> Consent:
         return replace(self, state=ConsentState.WITHDRAWN, withdrawn_at=at, withdrawn_reason=reason)
+
+
+@dataclass(frozen=True)
+class Referral:
+    """The client was referred to another agency or service, with their permission to share (§5.8).
+
+    Erasure keeps only the id and the instant (an anonymous count), never where or why.
+    """
+
+    referral_id: str
+    at: datetime
+    by: str | None = None
+    to: str | None = None
+    service: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,7 @@ class Client:
     flagged_for_meeting: bool = False
     status_reason: str | None = None
     closed_at: datetime | None = None
+    referrals: tuple[Referral, ...] = ()
     version: int = 0
     opted_out_at: datetime | None = None
 

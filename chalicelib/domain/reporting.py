@@ -18,23 +18,13 @@ Definitions (SPEC §5.6, the DMSI toolkit's usage-statistics template):
   ``staff_id``: ``STAFF_MESSAGE_HELD``, ``OVERRIDE``, ``AUTO_REPLY_SENT``, and holding replies
   (``STAFF_MESSAGE_SENT`` / ``STAFF_MESSAGE_RELEASED`` / ``INQUIRY_ANSWERED`` with ``holding``
   true; one reply recorded by several events counts once, see ``holding_reply_events``).
-* Usage: ``active_clients`` is the membership at the end of the period (files created before
-  its end that had not been closed, had not withdrawn consent and were not erased by then);
-  ``new_clients`` files created in it; ``clients_left`` distinct clients who withdrew consent or
-  whose file was closed in it, other than for conduct; ``clients_removed`` distinct clients whose
-  file was closed under the conduct policy in it (the two are disjoint, as in the template);
-  ``inquiries`` opened in it; ``inquiries_answered`` distinct inquiries answered in it;
-  ``messages_in``/``messages_out`` ``MESSAGE_FILED`` events by direction; ``followups``
-  ``FOLLOWUP_SENT`` events (follow-ups, check-ins and surveys sent); ``survey_responses`` and
-  ``survey_mean_score`` from ``SURVEY_SCORED`` (mean rounded to two decimals, null when none);
-  ``clients_with_consent`` (an addition to the template, for consent coverage) the members at
-  the end of the period whose signed consent was on record by then.
+* Usage figures are defined in ``domain/usage.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -43,7 +33,6 @@ from zoneinfo import ZoneInfo
 from .audit import AuditType
 from .errors import InvalidInput
 from .inquiry import InquiryStatus
-from .model import Client, ConsentState
 from .validation import day_in_range
 
 MAX_PERIOD_DAYS = 366
@@ -91,9 +80,16 @@ def _day(params: Mapping[str, Any], name: str) -> date:
     return day_in_range(day, name)
 
 
-def parse_period(params: Mapping[str, Any] | None, zone: ZoneInfo, max_days: int = MAX_PERIOD_DAYS) -> Period:
-    """``from`` and ``to`` query parameters as a period; each problem names its field."""
+def parse_period(params: Mapping[str, Any] | None, zone: ZoneInfo, max_days: int = MAX_PERIOD_DAYS,
+                 today: date | None = None) -> Period:
+    """``from`` and ``to`` query parameters as a period; each problem names its field.
+
+    Given ``today`` (agency-local), a request with neither ``from`` nor ``to`` covers the current
+    month to date (SPEC §4.4).
+    """
     params = params or {}
+    if today is not None and params.get("from") in (None, "") and params.get("to") in (None, ""):
+        return period_of(today.replace(day=1), today, zone)
     first = _day(params, "from")
     last = _day(params, "to")
     if last < first:
@@ -306,124 +302,3 @@ def compliance(
 
     rows = tuple((staff_id, tallies[staff_id].figures()) for staff_id in sorted(tallies))
     return ComplianceReport(period=period, workers=rows, totals=total.figures())
-
-
-# --- usage -----------------------------------------------------------------------------------
-
-
-USAGE_FIELDS: tuple[str, ...] = (
-    "active_clients",
-    "new_clients",
-    "clients_left",
-    "clients_removed",
-    "inquiries",
-    "inquiries_answered",
-    "messages_in",
-    "messages_out",
-    "followups",
-    "survey_responses",
-    "survey_mean_score",
-    "clients_with_consent",
-)
-
-
-@dataclass(frozen=True)
-class UsageFigures:
-    active_clients: int = 0
-    new_clients: int = 0
-    clients_left: int = 0
-    clients_removed: int = 0
-    inquiries: int = 0
-    inquiries_answered: int = 0
-    messages_in: int = 0
-    messages_out: int = 0
-    followups: int = 0
-    survey_responses: int = 0
-    survey_mean_score: float | None = None
-    clients_with_consent: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in USAGE_FIELDS}
-
-
-def _member_at_end(client: Client, end: datetime) -> bool:
-    if client.created_at >= end:
-        return False
-    for gone in (client.closed_at, client.consent.withdrawn_at, client.erased_at):
-        if gone is not None and gone < end:
-            return False
-    return True
-
-
-def _consented_at_end(client: Client, end: datetime) -> bool:
-    consent = client.consent
-    if consent.state is ConsentState.NONE:
-        return False
-    recorded = consent.recorded_at or consent.signed_at
-    return recorded is not None and recorded < end
-
-
-def usage(
-    period: Period,
-    clients: Iterable[Client],
-    inquiries: Iterable[InquiryFact],
-    events: Iterable[AuditRecord],
-) -> UsageFigures:
-    """The toolkit's usage statistics for ``period`` (see the module docstring)."""
-    clients = list(clients)
-    members = [c for c in clients if _member_at_end(c, period.end)]
-    active = len(members)
-    consented = sum(_consented_at_end(c, period.end) for c in members)
-    new = sum(period.contains(c.created_at) for c in clients)
-    opened = sum(period.contains(i.opened_at) for i in inquiries)
-
-    left: set[str] = set()
-    removed: set[str] = set()
-    answered: set[str] = set()
-    messages_in = messages_out = followups = 0
-    scores: list[float] = []
-    for event in events:
-        if not period.contains(event.at):
-            continue
-        details = event.details
-        if event.is_(AuditType.CONSENT_WITHDRAWN) and event.client_id:
-            left.add(event.client_id)
-        elif event.is_(AuditType.CLIENT_STATUS) and event.client_id and details.get("status") == "closed":
-            (removed if _truthy(details.get("conduct")) else left).add(event.client_id)
-        elif event.is_(AuditType.INQUIRY_ANSWERED):
-            answered.add(str(details.get("inquiry_id") or event.event_id))
-        elif event.is_(AuditType.MESSAGE_FILED):
-            direction = details.get("direction")
-            messages_in += direction == "inbound"
-            messages_out += direction == "outbound"
-        elif event.is_(AuditType.FOLLOWUP_SENT):
-            followups += 1
-        elif event.is_(AuditType.SURVEY_SCORED):
-            score = details.get("score")
-            if isinstance(score, (int, float)) and not isinstance(score, bool):
-                scores.append(float(score))
-    left -= removed
-    return UsageFigures(
-        active_clients=active,
-        new_clients=new,
-        clients_left=len(left),
-        clients_removed=len(removed),
-        inquiries=opened,
-        inquiries_answered=len(answered),
-        messages_in=messages_in,
-        messages_out=messages_out,
-        followups=followups,
-        survey_responses=len(scores),
-        survey_mean_score=round(sum(scores) / len(scores), 2) if scores else None,
-        clients_with_consent=consented,
-    )
-
-
-def usage_by_month(
-    period: Period,
-    zone: ZoneInfo,
-    clients: Sequence[Client],
-    inquiries: Sequence[InquiryFact],
-    events: Sequence[AuditRecord],
-) -> list[tuple[Period, UsageFigures]]:
-    return [(month, usage(month, clients, inquiries, events)) for month in month_periods(period, zone)]

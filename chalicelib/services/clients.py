@@ -57,10 +57,16 @@ class GiveConsent:
     signed_at: datetime
     channels: frozenset[Channel]
     circle_of_care: tuple[str, ...]
+    posts: bool = False
 
     @classmethod
     def parse(cls, payload: Any) -> GiveConsent:
         body = v.require_object(payload)
+        posts = body.get("posts", False)
+        if posts is None:
+            posts = False
+        if not isinstance(posts, bool):
+            raise InvalidInput("posts", "must be true or false")
         signed_at = v.instant(body.get("signed_at"), "signed_at")
         if signed_at > utcnow():
             raise InvalidInput("signed_at", "must not be in the future")
@@ -69,6 +75,7 @@ class GiveConsent:
             signed_at=signed_at,
             channels=v.channels(body.get("channels")),
             circle_of_care=v.string_list(body.get("circle_of_care"), "circle_of_care"),
+            posts=posts,
         )
 
 
@@ -211,6 +218,7 @@ class ClientService:
             signed_at=command.signed_at,
             channels=command.channels,
             circle_of_care=command.circle_of_care,
+            posts=command.posts,
             recorded_at=now,
             recorded_by=principal.staff_id,
         )
@@ -225,6 +233,9 @@ class ClientService:
                 "form_version": command.form_version,
                 "channels": sorted(c.value for c in command.channels),
                 "circle_of_care": list(command.circle_of_care),
+                "posts": command.posts,
+                # Consent on record for the first time: a new client for the usage report (§5.6).
+                "first": client.consent.state is ConsentState.NONE,
             },
         )
         changes: dict[str, Any] = {"consent": consent, **self._schedule(replace(client, consent=consent), now)}

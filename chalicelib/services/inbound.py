@@ -376,7 +376,8 @@ class InboundService:
             if decision.inquiry is rules.InquiryStep.JOIN:
                 filing.joined_inquiry_id = inquiry_id
             filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
-                                       message_id=inbound_msg.message_id, media=len(form.media)))
+                                       message_id=inbound_msg.message_id, media=len(form.media),
+                                       keyword=decision.keyword.value if decision.keyword else None))
             if decision.score is not None:
                 filing.events.append(event(AuditType.SURVEY_SCORED, score=decision.score))
         elif decision.refusal is not None or not decision.file:

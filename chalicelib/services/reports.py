@@ -14,19 +14,13 @@ Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
   ``by_agency_opened`` index (counts, on-time, breaches, first-response percentiles), plus one
   audit query over the period (held messages, overrides, automatic and holding replies); the
   agency's workers from the staff table (``Query agency_id``) so idle workers show with zeros.
-* ``GET /reports/usage`` — the agency's files from the clients table's ``by_agency`` index
-  (``created_at`` before the period's end: membership and new files), inquiries from
-  ``by_agency_opened``, and one audit query over the period for everything else. With
-  ``period=month`` the same facts are split by agency-local calendar month in memory, so a
-  year's report still costs three queries.
+* ``GET /reports/usage`` — the daily roll-ups of ``services/usage_rollup.py`` (one Query of the
+  ``counters`` table over the period) plus the raw audit events of the days not rolled up yet;
+  definitions in ``domain/usage.py``. ``layout=table7`` with ``Accept: text/csv`` gives the
+  toolkit's sheet (``table7_csv``).
 
-Reads are paged by DynamoDB and bounded by the period (at most 366 days). The pre-aggregated
-``counters`` table stays unused: these keyed range reads cannot drift from the audit trail and are
-cheap at agency scale. Cost grows with the audit events in the period (every ``MESSAGE_FILED`` is
-one): by estimate (not measured), a few hundred thousand, a year of a large agency, would approach
-API Gateway's 29 s limit. Past that, roll closed days up into ``counters`` (an audit-table stream,
-or a daily job that re-counts a trailing window, since some events are written after the instant
-they are dated, e.g. a held message's release) and read the raw trail only for the recent days.
+Reads are paged by DynamoDB and bounded by the period (at most 366 days). The compliance report
+still reads the period's inquiries and audit events: its cost grows with the events in the period.
 
 Figures are defined in ``chalicelib/domain/reporting.py``. Instants are written with the
 agency's offset; ``Accept: text/csv`` gives the same figures as CSV (``to_csv``).
@@ -44,7 +38,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain import reporting as r
+from ..domain import usage as u
 from ..domain import validation as v
+from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.model import Principal
 from .access import require_supervision
@@ -93,9 +89,10 @@ def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
 
 
 class ReportService:
-    def __init__(self, reads: Any, policies: Any) -> None:
+    def __init__(self, reads: Any, policies: Any, usage_reports: Any = None) -> None:
         self._reads = reads
         self._policies = policies
+        self._usage = usage_reports
 
     def _policy(self, principal: Principal) -> Any:
         try:
@@ -106,7 +103,8 @@ class ReportService:
     def _period(self, principal: Principal, params: Mapping[str, Any] | None) -> tuple[r.Period, Any]:
         require_supervision(principal)
         policy = self._policy(principal)
-        return r.parse_period(params, policy.calendar.zone()), policy
+        zone = policy.calendar.zone()
+        return r.parse_period(params, zone, today=utcnow().astimezone(zone).date()), policy
 
     # -- audit ------------------------------------------------------------------------------
 
@@ -162,27 +160,29 @@ class ReportService:
     # -- usage ------------------------------------------------------------------------------
 
     def usage(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The funder statistics of SPEC §5.6 (``domain/usage.py``), from daily roll-ups and today's events."""
         period, policy = self._period(principal, params)
-        split = (params or {}).get("period")
+        params = params or {}
+        split = params.get("period")
         if split not in (None, ""):
             v.one_of(split, "period", ("month",))
+        layout = params.get("layout")
+        if layout not in (None, ""):
+            v.one_of(layout, "layout", ("table7",))
         zone = policy.calendar.zone()
-        agency = principal.agency_id
-        clients = self._reads.clients_created_before(agency, period.end)
-        inquiries = self._reads.inquiries_opened(agency, period.start, period.end)
-        events = list(self._reads.audit_between(agency, period.start, period.end))
+        totals, months = self._usage.figures(principal.agency_id, period, zone, split=split == "month" or bool(layout))
         body: dict[str, Any] = {
             "from": period.first_day.isoformat(),
             "to": period.last_day.isoformat(),
-            "totals": r.usage(period, clients, inquiries, events).as_dict(),
-            "months": [],
-        }
-        if split == "month":
-            body["months"] = [
+            "totals": totals.as_dict(),
+            "months": [
                 {"month": month.first_day.strftime("%Y-%m"), "from": month.first_day.isoformat(),
                  "to": month.last_day.isoformat(), **figures.as_dict()}
-                for month, figures in r.usage_by_month(period, zone, clients, inquiries, events)
-            ]
+                for month, figures in months
+            ],
+        }
+        if layout:
+            body["layout"] = layout
         return body
 
 
@@ -243,10 +243,28 @@ def compliance_csv(body: Mapping[str, Any]) -> str:
 
 
 def usage_csv(body: Mapping[str, Any]) -> str:
-    """One row per month (when split) and a last ``total`` row."""
-    rows = [[m["month"], m["from"], m["to"], *(m[f] for f in r.USAGE_FIELDS)] for m in body.get("months", [])]
-    rows.append(["total", body["from"], body["to"], *(body["totals"][f] for f in r.USAGE_FIELDS)])
-    return _write(["period", "from", "to", *r.USAGE_FIELDS], rows)
+    """One row per month (when split) and a last ``total`` row; ``layout=table7`` turns it round."""
+    if body.get("layout") == "table7":
+        return table7_csv(body)
+    rows = [[m["month"], m["from"], m["to"], *(m[f] for f in u.USAGE_FIELDS)] for m in body.get("months", [])]
+    rows.append(["total", body["from"], body["to"], *(body["totals"][f] for f in u.USAGE_FIELDS)])
+    return _write(["period", "from", "to", *u.USAGE_FIELDS], rows)
+
+
+def table7_csv(body: Mapping[str, Any]) -> str:
+    """The toolkit's Table 7: a row per statistic with its label, a column per month and a total.
+
+    The first two rows are the template's own: the reporting periods' dates, then "Usage" over
+    the counts. Each statistic row carries its field name in the second column, so a program can
+    read the sheet as well as a person.
+    """
+    months = body.get("months", [])
+    header = ["Reporting Period", "statistic", *(f"{m['from']} to {m['to']}" for m in months),
+              f"Total {body['from']} to {body['to']}"]
+    rows: list[list[Any]] = [["Usage", "", *(f"# in {m['month']}" for m in months), "# in the whole period"]]
+    for name, label in u.TABLE7_ROWS:
+        rows.append([label, name, *(m[name] for m in months), body["totals"][name]])
+    return _write(header, rows)
 
 
 CSV_WRITERS = {"audit": audit_csv, "compliance": compliance_csv, "usage": usage_csv}

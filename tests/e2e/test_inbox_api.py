@@ -82,10 +82,13 @@ def test_a_worker_sees_only_their_own_and_covered_colleagues_waiting_clients(htt
         items = http.call("GET", "/inbox", agency["amal"]).json["items"]
         supervisor = http.call("GET", "/inbox", agency["supervisor"]).json["items"]
         stranger = http.call("GET", "/inbox", auth("admin-h", "admin", "halifax-isans"))
+        ghost = http.call("GET", "/inbox", auth("ghost", "admin"))
     assert {i["client_id"]: i["covering"] for i in items} == {mine["client_id"]: False, jeans["client_id"]: True}
     assert [i["case_manager_name"] for i in items if i["covering"]] == ["Jean"]
     assert {i["client_id"] for i in supervisor} == {mine["client_id"], jeans["client_id"]}
-    assert stranger.status_code == 403 and "Fatima" not in stranger.body.decode()
+    assert stranger.status_code == 200 and stranger.json["items"] == []  # Halifax's own inbox: empty
+    assert "Fatima" not in stranger.body.decode()
+    assert ghost.status_code == 403 and "Fatima" not in ghost.body.decode()  # no staff record, no access
 
 
 def _inbox_round_trips(http: Any, who: dict[str, str]) -> tuple[int, int]:

@@ -95,7 +95,7 @@ def test_audit_of_one_worker_uses_their_events_only(http, agency):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ("", "from"),
+        ("?to=2026-03-02", "from"),
         ("?from=2026-03-02", "to"),
         ("?from=yesterday&to=2026-03-02", "from"),
         ("?from=2026-03-02&to=2026-02-30", "to"),
@@ -258,62 +258,109 @@ def test_compliance_as_csv_has_a_row_per_worker_and_a_total(http, agency):
 def test_usage_report_matches_the_hand_counted_quarter_and_splits_by_month(http, agency):
     store = bootstrap.container().store
     with time_machine.travel(utc(2026, 1, 12, 17), tick=False):
-        a = new_client(http, agency["amal"], phone="+15875550201")
-        b = new_client(http, agency["amal"], phone="+15875550202")
+        a = new_client(http, agency["amal"], phone="+15875550201")["client_id"]
+        b = new_client(http, agency["amal"], phone="+15875550202")["client_id"]
     with time_machine.travel(utc(2026, 2, 3, 17), tick=False):
-        c = new_client(http, agency["jean"], phone="+15875550203", manager="jean")
-        d = new_client(http, agency["amal"], phone="+15875550204")
+        c = new_client(http, agency["jean"], phone="+15875550203", manager="jean")["client_id"]
+        d = new_client(http, agency["amal"], phone="+15875550204")["client_id"]
     with time_machine.travel(utc(2026, 2, 20, 17), tick=False):
-        r = http.call("DELETE", f"/clients/{b['client_id']}/consent", agency["amal"], {"reason": "moved away"})
+        r = http.call("DELETE", f"/clients/{b}/consent", agency["amal"], {"reason": "moved away"})
         assert r.status_code == 200
     with time_machine.travel(utc(2026, 3, 10, 17), tick=False):
-        e = new_client(http, agency["amal"], phone="+15875550205")
-    # d is removed under the conduct policy on 5 March (issue 5's status change, simulated here).
+        new_client(http, agency["amal"], phone="+15875550205")
+    # d is removed under the conduct policy on 5 March.
     closed_at = utc(2026, 3, 5, 17)
     event = AuditEvent(agency_id=AGENCY, type=AuditType.CLIENT_STATUS, at=closed_at, actor="admin-lee",
-                       client_id=d["client_id"], staff_id="amal", details={"status": "closed", "conduct": True})
-    store.update_client(store.get_client(d["client_id"]), closing_changes(closed_at), [event])
-    seed_inquiry("q1", utc(2026, 1, 20, 17), client=a["client_id"])
-    seed_inquiry("q2", utc(2026, 2, 21, 17), client=c["client_id"], staff="jean")
-    seed_inquiry("q3", utc(2026, 3, 2, 17), client=a["client_id"], status="open")
-    seed_event(AuditType.INQUIRY_ANSWERED, utc(2026, 1, 20, 18), inquiry_id="q1")
-    seed_event(AuditType.INQUIRY_ANSWERED, utc(2026, 2, 21, 18), staff="jean", inquiry_id="q2")
-    for at, direction in ((utc(2026, 1, 20, 17), "inbound"), (utc(2026, 1, 20, 18), "outbound"),
-                          (utc(2026, 2, 21, 17), "inbound"), (utc(2026, 2, 21, 18), "outbound"),
-                          (utc(2026, 3, 2, 17), "inbound"), (utc(2026, 3, 2, 18), "inbound")):
-        seed_event(AuditType.MESSAGE_FILED, at, direction=direction, kind="client", channel="whatsapp")
-    seed_event(AuditType.FOLLOWUP_SENT, utc(2026, 2, 10, 17), kind="followup")
-    seed_event(AuditType.FOLLOWUP_SENT, utc(2026, 3, 2, 17), kind="checkin")
-    seed_event(AuditType.SURVEY_SCORED, utc(2026, 3, 3, 17), client=a["client_id"], score=5)
-    seed_event(AuditType.SURVEY_SCORED, utc(2026, 3, 3, 18), client=c["client_id"], staff="jean", score=2)
-    seed_event(AuditType.MESSAGE_FILED, utc(2026, 4, 1, 7), direction="inbound")  # 1 April local: outside
+                       client_id=d, staff_id="amal", details={"status": "closed", "conduct": True})
+    store.update_client(store.get_client(d), closing_changes(closed_at), [event])
+    for iid, at, cid, staff in (("q1", utc(2026, 1, 20, 17), a, "amal"), ("q2", utc(2026, 2, 21, 17), c, "jean"),
+                                ("q3", utc(2026, 3, 2, 17), a, "amal")):
+        seed_event(AuditType.INQUIRY_OPENED, at, staff=staff, client=cid, inquiry_id=iid)
+        seed_event(AuditType.MESSAGE_FILED, at, staff=staff, client=cid, direction="inbound", kind="client")
+    seed_event(AuditType.MESSAGE_FILED, utc(2026, 3, 2, 18), client=a, direction="inbound", kind="client")
+    seed_event(AuditType.MESSAGE_FILED, utc(2026, 3, 2, 19), client=a, direction="inbound", kind="client",
+               keyword="help")  # a keyword: a participant's message, but not a private message
+    seed_event(AuditType.INQUIRY_ANSWERED, utc(2026, 1, 20, 18), client=a, inquiry_id="q1")
+    seed_event(AuditType.INQUIRY_ANSWERED, utc(2026, 2, 21, 18), staff="jean", client=c, inquiry_id="q2")
+    seed_event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 2, 18), client=a, inquiry_id="q3", holding=True)
+    seed_event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 1, 20, 18), client=a, message_id="m1")
+    seed_event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 2, 21, 18), staff="jean", client=c, message_id="m2")
+    seed_event(AuditType.STAFF_MESSAGE_SENT, utc(2026, 3, 2, 18), client=a, message_id="m3", holding=True)
+    seed_event(AuditType.STAFF_MESSAGE_FAILED, utc(2026, 3, 2, 19), client=a, message_id="m3")
+    seed_event(AuditType.FOLLOWUP_SENT, utc(2026, 2, 10, 17), client=a, kind="followup")
+    seed_event(AuditType.FOLLOWUP_SENT, utc(2026, 3, 2, 17), client=c, staff="jean", kind="checkin")
+    seed_event(AuditType.SURVEY_SCORED, utc(2026, 3, 3, 17), client=a, score=5)
+    seed_event(AuditType.SURVEY_SCORED, utc(2026, 3, 3, 18), client=c, staff="jean", score=2)
+    seed_event(AuditType.MESSAGE_FILED, utc(2026, 4, 1, 7), client=a, direction="inbound")  # 1 April local
 
-    r = http.call("GET", "/reports/usage?from=2026-01-01&to=2026-03-31&period=month", agency["supervisor"])
-    assert r.status_code == 200, r.body
-    body = r.json
-    assert body["totals"] == {
-        "active_clients": 3, "new_clients": 5, "clients_left": 1, "clients_removed": 1, "inquiries": 3,
-        "inquiries_answered": 2, "messages_in": 4, "messages_out": 2, "followups": 2, "survey_responses": 2,
-        "survey_mean_score": 3.5, "clients_with_consent": 3,
+    expected = {
+        "active_clients": 3,  # a, c and e: b withdrew, d was removed
+        "new_clients": 5,  # a to e each gave consent for the first time
+        "clients_left": 1,  # b
+        "clients_removed": 1,  # d
+        "participants": 2,  # a and c sent messages
+        "inquiries": 3,  # q1, q2, q3
+        "inquiries_answered": 2,  # q1, q2 (q3 had a holding reply only)
+        "messages_in": 4,  # four client messages; the HELP keyword is not counted
+        "messages_out": 2,  # m1, m2 (m3 failed)
+        "automatic_messages": 2,  # the follow-up and the check-in
+        "private_messages": 6,  # 4 + 2
+        "posts": 0,
+        "referrals": 0,
+        "followups": 2,
+        "survey_responses": 2,
+        "survey_mean_score": 3.5,  # (5 + 2) / 2
     }
-    months = {mo["month"]: mo for mo in body["months"]}
-    assert list(months) == ["2026-01", "2026-02", "2026-03"]
-    assert (months["2026-01"]["active_clients"], months["2026-01"]["new_clients"]) == (2, 2)
-    assert months["2026-01"]["clients_with_consent"] == 2
-    assert (months["2026-02"]["active_clients"], months["2026-02"]["clients_left"]) == (3, 1)
-    assert (months["2026-03"]["active_clients"], months["2026-03"]["clients_removed"]) == (3, 1)
-    assert months["2026-03"]["survey_mean_score"] == 3.5 and months["2026-01"]["survey_mean_score"] is None
-    assert sum(mo["messages_in"] for mo in months.values()) == body["totals"]["messages_in"]
-    assert e["client_id"]
+    url = "/reports/usage?from=2026-01-01&to=2026-03-31&period=month"
+    with time_machine.travel(utc(2026, 4, 10, 17), tick=False):
+        r = http.call("GET", url, agency["supervisor"])
+        assert r.status_code == 200, r.body
+        raw = r.json
+        assert app  # the same figures once the days are rolled up
+        from app import run_job
 
-    r = get(http, "/reports/usage?from=2026-01-01&to=2026-03-31&period=month", agency["admin"], "text/csv")
-    table = rows(r)
-    assert [row["period"] for row in table] == ["2026-01", "2026-02", "2026-03", "total"]
-    assert table[-1]["new_clients"] == "5" and table[0]["survey_mean_score"] == ""
+        assert run_job("roll_up_reports")["days"] == 20 + 28 + 31 + 9  # 12 January (first event) to 9 April
+        rolled = http.call("GET", url, agency["supervisor"]).json
+    for body in (raw, rolled):
+        assert body["totals"] == expected
+        months = {mo["month"]: mo for mo in body["months"]}
+        assert list(months) == ["2026-01", "2026-02", "2026-03"]
+        assert (months["2026-01"]["active_clients"], months["2026-01"]["new_clients"]) == (2, 2)  # a, b
+        assert (months["2026-02"]["active_clients"], months["2026-02"]["clients_left"]) == (3, 1)  # a, c, d; b
+        assert (months["2026-03"]["active_clients"], months["2026-03"]["clients_removed"]) == (3, 1)  # a, c, e; d
+        assert [mo["participants"] for mo in months.values()] == [1, 1, 1]  # a in January and March, c in February
+        assert months["2026-03"]["survey_mean_score"] == 3.5 and months["2026-01"]["survey_mean_score"] is None
+        assert sum(mo["messages_in"] for mo in months.values()) == body["totals"]["messages_in"]
+    assert raw == rolled
+
+    with time_machine.travel(utc(2026, 4, 10, 17), tick=False):
+        r = get(http, "/reports/usage?from=2026-01-01&to=2026-03-31&period=month", agency["admin"], "text/csv")
+        table = rows(r)
+        assert [row["period"] for row in table] == ["2026-01", "2026-02", "2026-03", "total"]
+        assert table[-1]["new_clients"] == "5" and table[0]["survey_mean_score"] == ""
+        r = get(http, "/reports/usage?from=2026-01-01&to=2026-03-31&layout=table7", agency["admin"], "text/csv")
+    sheet = list(csv.reader(io.StringIO(r.body.decode("utf-8"))))
+    assert sheet[0] == ["Reporting Period", "statistic", "2026-01-01 to 2026-01-31", "2026-02-01 to 2026-02-28",
+                        "2026-03-01 to 2026-03-31", "Total 2026-01-01 to 2026-03-31"]
+    by_label = {row[0]: row[1:] for row in sheet[1:]}
+    assert by_label["Total number of users"] == ["active_clients", "2", "3", "3", "3"]
+    assert by_label["Number of users who left the group"] == ["clients_left", "0", "1", "0", "1"]
+    assert by_label["Number of private messages"] == ["private_messages", "2", "2", "2", "6"]
+    assert by_label["Number of posts (e.g., job postings, workshops, information)"][0] == "posts"
+
+
+def test_reports_without_a_period_cover_the_current_month_to_date(http, agency):
+    with time_machine.travel(utc(2026, 5, 14, 17), tick=False):
+        for path in ("/reports/usage", "/reports/compliance", "/audit"):
+            r = http.call("GET", path, agency["supervisor"])
+            assert r.status_code == 200, r.body
+            assert (r.json["from"], r.json["to"]) == ("2026-05-01", "2026-05-14")
 
 
 def test_usage_without_a_split_has_no_months_and_refuses_other_splits(http, agency):
     r = http.call("GET", "/reports/usage?from=2026-01-01&to=2026-01-31", agency["supervisor"])
     assert r.status_code == 200 and r.json["months"] == [] and r.json["totals"]["active_clients"] == 0
+    r = http.call("GET", "/reports/usage?from=2026-01-01&to=2026-01-31&layout=grid", agency["supervisor"])
+    assert r.status_code == 400 and r.json["error"]["field"] == "layout"
     r = http.call("GET", "/reports/usage?from=2026-01-01&to=2026-01-31&period=week", agency["supervisor"])
     assert r.status_code == 400 and r.json["error"]["field"] == "period"

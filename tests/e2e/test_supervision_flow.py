@@ -104,9 +104,15 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
 
     r = http.call("GET", "/reports/usage?from=2026-11-01&to=2026-11-30", sup)
     assert r.json["totals"] == {
-        "active_clients": 2, "new_clients": 2, "clients_left": 0, "clients_removed": 0, "inquiries": 3,
-        "inquiries_answered": 2, "messages_in": 3, "messages_out": 4, "followups": 0, "survey_responses": 0,
-        "survey_mean_score": None, "clients_with_consent": 2,
+        "active_clients": 2, "new_clients": 2, "clients_left": 0, "clients_removed": 0,  # Fatima, Joseph
+        "participants": 2,  # both texted
+        "inquiries": 3,  # A, B, C
+        "inquiries_answered": 2,  # A (by the override, not the holding reply) and B (released); C breached
+        "messages_in": 3,  # A, B, C
+        "messages_out": 3,  # the holding reply, jean's released message, the override
+        "automatic_messages": 1,  # Joseph's after-hours reply
+        "private_messages": 6, "posts": 0, "referrals": 0, "followups": 0, "survey_responses": 0,
+        "survey_mean_score": None,
     }
 
     r = http.call("GET", "/audit?from=2026-11-16&to=2026-11-20&staff_id=jean", sup)
@@ -135,7 +141,10 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
     assert JOSEPH in dump and BODIES["b"] in dump  # the other file is untouched
 
     r = http.call("GET", "/reports/usage?from=2026-11-01&to=2026-11-30", sup)
-    assert (r.json["totals"]["new_clients"], r.json["totals"]["clients_left"]) == (2, 1)
+    # Closed because she moved away (not at her request through consent or STOP, not for conduct):
+    # not "left"; she is no longer a member, and the counts survive her erasure.
+    totals = r.json["totals"]
+    assert (totals["new_clients"], totals["clients_left"], totals["active_clients"], totals["messages_in"]) == (2, 0, 1, 3)
     assert (r.json["totals"]["active_clients"], r.json["totals"]["messages_in"]) == (1, 3)
     r = http.call("GET", "/reports/compliance?from=2026-11-16&to=2026-11-20", sup)
     assert r.json["totals"]["inquiries"] == 3  # the erased file's inquiries still count

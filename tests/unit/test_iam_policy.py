@@ -23,12 +23,12 @@ DATA_RESOURCE = {
     "dynamodb": r"table/cmdm-{stage}-[a-z_]+(/index/\*)?",
     "s3": r"cmdm-{stage}-media-123456789012(/\*)?",
     "secretsmanager": r"secret:cmdm/{stage}/twilio-\?{{6}}",
-    "sqs": r"cmdm-{stage}-followups",
+    "sqs": r"cmdm-{stage}-(followups|posts)",
 }
 DATA_SERVICES = tuple(DATA_RESOURCE)
 # Variables the template supplies per stage (SAM Globals); a function-level value would win.
 CLOUDFORMATION_VARIABLES = ("CMDM_TWILIO_SECRET_ID", "CMDM_COGNITO_POOL_ARN", "CMDM_PUBLIC_URL", "CMDM_MEDIA_BUCKET",
-                            "CMDM_FOLLOWUP_QUEUE_URL")
+                            "CMDM_FOLLOWUP_QUEUE_URL", "CMDM_POSTS_QUEUE_URL")
 LAMBDA_RESERVED = ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
@@ -127,9 +127,9 @@ def test_policy_names_the_bucket_secret_queue_and_own_logs(stage: str) -> None:
     assert allowed(stage, "s3:GetObject") == [f"arn:${{AWS::Partition}}:s3:::{bucket}/*"]
     assert allowed(stage, "s3:ListBucket") == [f"arn:${{AWS::Partition}}:s3:::{bucket}"]
     assert allowed(stage, "secretsmanager:GetSecretValue") == [arn("secretsmanager", f"secret:cmdm/{stage}/twilio-??????")]
-    queue = arn("sqs", f"cmdm-{stage}-followups")
+    queues = [arn("sqs", f"cmdm-{stage}-followups"), arn("sqs", f"cmdm-{stage}-posts")]
     for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
-        assert allowed(stage, action) == [queue]
+        assert sorted(allowed(stage, action)) == queues
     logs = allowed(stage, "logs:PutLogEvents")
     assert logs and all(r.startswith(arn("logs", "log-group:/aws/lambda/${AWS::StackName}-")) for r in logs)
     assert not allowed(stage, "logs:CreateLogGroup")  # the stack creates log groups with a retention

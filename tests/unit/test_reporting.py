@@ -11,7 +11,6 @@ from chalicelib.domain import reporting as r
 from chalicelib.domain.audit import AuditType
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.inquiry import InquiryStatus
-from chalicelib.domain.model import Channel, Client, ClientStatus, Consent, ConsentState
 
 EDMONTON = ZoneInfo("America/Edmonton")
 
@@ -28,15 +27,6 @@ def event(audit_type: AuditType, at: datetime, staff: str | None = "amal", clien
 def inquiry(iid: str, opened: datetime, staff: str = "amal", status=InquiryStatus.ANSWERED, late=False,
             breached=False, minutes: float | None = 30.0) -> r.InquiryFact:
     return r.InquiryFact(iid, "c1", staff, opened, status, late, breached, minutes)
-
-
-def client(cid: str, created: datetime, closed: datetime | None = None, withdrawn: datetime | None = None,
-           consented: datetime | None = None):
-    consent = Consent(state=ConsentState.WITHDRAWN, withdrawn_at=withdrawn) if withdrawn else Consent()
-    if consented:
-        consent = Consent(state=ConsentState.GIVEN, recorded_at=consented, signed_at=consented)
-    return Client(cid, "calgary-cfn", "amal", "", Channel.SMS, "en", "", ClientStatus.ACTIVE, created,
-                  consent=consent, closed_at=closed)
 
 
 # --- periods -------------------------------------------------------------------------------------
@@ -166,75 +156,3 @@ def test_a_holding_reply_recorded_by_several_events_counts_once():
     assert [(e.type, e.client_id) for e in counted] == [
         ("staff_message.sent", "c1"), ("staff_message.released", "c2"), ("staff_message.sent", "c2"),
         ("inquiry.answered", "c3")]
-
-
-# --- usage ---------------------------------------------------------------------------------------
-
-
-def test_usage_counts_follow_the_toolkit_template():
-    clients = [
-        client("a", utc(2026, 1, 10), consented=utc(2026, 1, 11)),
-        client("b", utc(2026, 3, 3, 17), consented=utc(2026, 3, 9)),  # new; consent recorded after the period
-        client("c", utc(2026, 1, 10), closed=utc(2026, 3, 4, 17)),  # left in the period
-        client("d", utc(2026, 1, 10), withdrawn=utc(2026, 3, 4, 18)),  # withdrew in the period
-        client("e", utc(2026, 1, 10), closed=utc(2026, 3, 5, 17)),  # removed for conduct
-        client("f", utc(2026, 1, 10), closed=utc(2026, 3, 20)),  # closed after the period: still a member
-    ]
-    events = [
-        event(AuditType.CLIENT_STATUS, utc(2026, 3, 4, 17), client="c", status="closed", conduct=False),
-        event(AuditType.CONSENT_WITHDRAWN, utc(2026, 3, 4, 18), client="d"),
-        event(AuditType.CLIENT_STATUS, utc(2026, 3, 5, 17), client="e", status="closed", conduct=True),
-        event(AuditType.CLIENT_STATUS, utc(2026, 3, 5, 17), client="a", status="suspended", conduct=True),
-        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 18), inquiry_id="i1"),
-        event(AuditType.INQUIRY_ANSWERED, utc(2026, 3, 3, 19), inquiry_id="i1", late=True),  # same inquiry
-        event(AuditType.MESSAGE_FILED, utc(2026, 3, 3, 17), direction="inbound", kind="client"),
-        event(AuditType.MESSAGE_FILED, utc(2026, 3, 3, 18), direction="inbound", kind="client"),
-        event(AuditType.MESSAGE_FILED, utc(2026, 3, 3, 19), direction="outbound", kind="staff"),
-        event(AuditType.FOLLOWUP_SENT, utc(2026, 3, 4, 17), kind="followup"),
-        event(AuditType.SURVEY_SCORED, utc(2026, 3, 4, 17), score=4),
-        event(AuditType.SURVEY_SCORED, utc(2026, 3, 4, 18), score=5),
-        event(AuditType.SURVEY_SCORED, utc(2026, 3, 4, 19), score=5),
-        event(AuditType.MESSAGE_FILED, utc(2026, 3, 9, 17), direction="inbound"),  # after the period
-    ]
-    inquiries = [inquiry("i1", utc(2026, 3, 3, 17)), inquiry("i0", utc(2026, 2, 27))]
-    figures = r.usage(MARCH, clients, inquiries, events)
-    assert figures.as_dict() == {
-        "active_clients": 3,
-        "new_clients": 1,
-        "clients_left": 2,
-        "clients_removed": 1,
-        "inquiries": 1,
-        "inquiries_answered": 1,
-        "messages_in": 2,
-        "messages_out": 1,
-        "followups": 1,
-        "survey_responses": 3,
-        "survey_mean_score": 4.67,
-        "clients_with_consent": 1,
-    }
-
-
-def test_a_client_who_withdrew_and_was_then_removed_counts_as_removed_only():
-    events = [
-        event(AuditType.CONSENT_WITHDRAWN, utc(2026, 3, 3, 17), client="x"),
-        event(AuditType.CLIENT_STATUS, utc(2026, 3, 3, 18), client="x", status="closed", conduct=True),
-    ]
-    figures = r.usage(MARCH, [], [], events)
-    assert (figures.clients_left, figures.clients_removed) == (0, 1)
-
-
-def test_usage_by_month_splits_every_figure():
-    period = r.parse_period({"from": "2026-01-01", "to": "2026-02-28"}, EDMONTON)
-    clients = [client("a", utc(2026, 1, 10)), client("b", utc(2026, 2, 10))]
-    events = [
-        event(AuditType.MESSAGE_FILED, utc(2026, 1, 31, 12), direction="inbound"),
-        # 1 February 05:00 UTC is still 31 January in Edmonton.
-        event(AuditType.MESSAGE_FILED, utc(2026, 2, 1, 5), direction="inbound"),
-        event(AuditType.MESSAGE_FILED, utc(2026, 2, 1, 8), direction="inbound"),
-    ]
-    months = r.usage_by_month(period, EDMONTON, clients, [], events)
-    assert [(m.first_day.month, f.new_clients, f.active_clients, f.messages_in) for m, f in months] == [
-        (1, 1, 1, 2),
-        (2, 1, 2, 1),
-    ]
-    assert r.usage(period, clients, [], events).survey_mean_score is None

@@ -1,0 +1,90 @@
+"""Daily report roll-ups in the ``counters`` table, and the audit reads they are made from.
+
+| what                                        | table / index     | key                                        |
+|---------------------------------------------|-------------------|--------------------------------------------|
+| usage roll-ups of an agency over a period   | counters          | Query ``<agency>#usage``, day between      |
+| the latest usage roll-up on or before a day | counters          | Query ``<agency>#usage``, day <=, newest 1 |
+| compliance roll-ups over a period           | counters          | Query ``<agency>#compliance``, day between |
+| an agency's first audit event               | audit             | Query agency_id, oldest 1                  |
+| one file's audit history (membership)       | audit / by_client | Query client_id, sk < bound                |
+
+A roll-up is written once, with ``attribute_not_exists``: a second run of the job for the same
+day finds it there and moves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from ..domain.reporting import AuditRecord
+from . import models as m
+from .reports_store import _bound, audit_record
+from .store import condition_failed
+
+USAGE = "usage"
+COMPLIANCE = "compliance"
+
+
+def _key(agency_id: str, kind: str) -> str:
+    return f"{agency_id}#{kind}"
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class RollupStore:
+    """Reads and writes of the daily roll-ups; every read a keyed Query."""
+
+    def days(self, agency_id: str, kind: str, first: date, last: date) -> dict[date, dict[str, Any]]:
+        items = m.CounterModel.query(
+            _key(agency_id, kind), m.CounterModel.day.between(first.isoformat(), last.isoformat())
+        )
+        return {date.fromisoformat(i.day): _plain(i.counts) for i in items}
+
+    def latest(self, agency_id: str, kind: str, on_or_before: date) -> tuple[date, dict[str, Any]] | None:
+        items = m.CounterModel.query(
+            _key(agency_id, kind), m.CounterModel.day <= on_or_before.isoformat(), scan_index_forward=False, limit=1
+        )
+        for item in items:
+            return date.fromisoformat(item.day), _plain(item.counts)
+        return None
+
+    def save(self, agency_id: str, kind: str, day: date, counts: Mapping[str, Any]) -> bool:
+        """Write one day's roll-up; False when it was already there."""
+        item = m.CounterModel(counter_key=_key(agency_id, kind), day=day.isoformat(),
+                              counts={k: v for k, v in counts.items() if v is not None})
+        try:
+            item.save(condition=m.CounterModel.day.does_not_exist())
+        except PutError as err:
+            if condition_failed(err):
+                return False
+            raise
+        return True
+
+    def first_event_at(self, agency_id: str) -> datetime | None:
+        for item in m.AuditModel.query(agency_id, limit=1):
+            return item.at
+        return None
+
+    def events(self, agency_id: str, start: datetime, end: datetime) -> Iterator[AuditRecord]:
+        """The agency's audit events with ``start <= at < end``, oldest first."""
+        query = m.AuditModel.query(agency_id, m.AuditModel.sk.between(_bound(start), _bound(end)))
+        for item in query:
+            if item.at < end:
+                yield audit_record(item)
+
+    def history(self, client_id: str, before: datetime) -> list[AuditRecord]:
+        """One file's audit events before ``before`` (its membership is replayed from them)."""
+        query = m.AuditModel.by_client.query(client_id, m.AuditModel.sk < _bound(before))
+        return [audit_record(i) for i in query]
