@@ -377,7 +377,7 @@ def post_staff_message(client_id: str) -> Any:
     from chalicelib.services.messaging import SendStaffMessage, send_view
 
     who = principal()
-    command = SendStaffMessage.parse(json_body())
+    command = SendStaffMessage.parse(json_body(), app.current_request.headers.get("idempotency-key"))
     outcome = bootstrap.container().messaging.send(who, unquote(client_id), command)
     body = send_view(outcome, _zone(outcome.message.agency_id))
     status = 202 if outcome.status == "held" else 201
@@ -401,7 +401,10 @@ def list_inquiries() -> Any:
 
     who = principal()
     params = app.current_request.query_params or {}
-    found = bootstrap.container().messaging.inquiries(who, params.get("status", "open"))
+    if params.get("from") or params.get("to"):  # the inquiries behind a dashboard figure (issue 15)
+        found = bootstrap.container().supervision.inquiries_in_period(who, params)
+    else:
+        found = bootstrap.container().messaging.inquiries(who, params.get("status", "open"))
     zone = _zone(who.agency_id)
     return {"inquiries": [inquiry_view(i, zone) for i in found]}
 
@@ -416,7 +419,8 @@ def list_notifications() -> Any:
     unread = params.get("unread", "").lower() in ("1", "true", "yes")
     found = bootstrap.container().messaging.notifications(who, unread_only=unread)
     zone = _zone(who.agency_id)
-    return {"notifications": [notification_view(n, zone) for n in found]}
+    # ``unread``: how many of them are unread, for the console's badge
+    return {"notifications": [notification_view(n, zone) for n in found], "unread": sum(1 for n in found if not n.read)}
 
 
 @staff_route("/notifications/{notification_id}/read", ["PUT"])
@@ -566,6 +570,65 @@ def export_client(client_id: str) -> Any:
 def erase_client(client_id: str) -> Any:
     who = principal()
     return bootstrap.container().data_rights.erase(who, client_id)
+
+
+# --- the supervisor's and administrator's console (issue 15) --------------------------------------
+
+
+@staff_route("/reports/dashboard", ["GET"])
+@handled
+def get_dashboard() -> Any:
+    """The compliance figures per worker with the links behind them, and the charts' series."""
+    who = principal()
+    return bootstrap.container().supervision.dashboard(who, app.current_request.query_params)
+
+
+@staff_route("/reviews", ["GET"])
+@handled
+def list_reviews() -> Any:
+    """Overrides and breaches of a period, each with whether (and by whom) it was reviewed."""
+    who = principal()
+    return bootstrap.container().supervision.reviews(who, app.current_request.query_params)
+
+
+@staff_route("/reviews/{review_id}", ["PUT"])
+@handled
+def put_review(review_id: str) -> Any:
+    from chalicelib.services.supervision import Review
+
+    who = principal()
+    return bootstrap.container().supervision.review(who, unquote(review_id), Review.parse(json_body()))
+
+
+@staff_route("/staff", ["GET"])
+@handled
+def list_staff() -> Any:
+    who = principal()
+    return bootstrap.container().supervision.staff(who)
+
+
+@staff_route("/numbers", ["GET"])
+@handled
+def list_numbers() -> Any:
+    who = principal()
+    return bootstrap.container().supervision.numbers(who)
+
+
+@staff_route("/numbers/{number}/reassignment", ["GET"])
+@handled
+def preview_reassignment(number: str) -> Any:
+    """What PUT /numbers/{number} would move, before it happens."""
+    who = principal()
+    params = app.current_request.query_params or {}
+    return bootstrap.container().supervision.reassignment_preview(who, unquote(number), params)
+
+
+@staff_route("/policy", ["GET"])
+@handled
+def get_policy() -> Any:
+    """The agency policy as a client would read it now (read-only)."""
+    who = principal()
+    return bootstrap.container().supervision.policy_view(who)
 
 
 # --- scheduled jobs ----------------------------------------------------------------------------

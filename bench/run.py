@@ -442,14 +442,46 @@ def write_results(text: str, start: str = START, end: str = END) -> None:
     RESULTS.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
+GROUPS = {"cold": ("cold start",), "inbound": ("inbound webhook",), "staff": ("staff API",),
+          "followups": ("follow-up run", "reports")}
+
+
+def merge_rows(current: str, rows: list[Row], groups: list[str]) -> str:
+    """The recorded table with the rows of ``groups`` replaced by ``rows`` and the others kept.
+
+    For re-measuring some cases (``--only``) without a full run: the heading says which rows are
+    newer than the rest.
+    """
+    cases = {case for group in groups for case in GROUPS[group]}
+    block = current.split(START, 1)[1].split(END, 1)[0] if START in current else ""
+    heading = next((line for line in block.splitlines() if line.startswith("Measured ")), "")
+    kept: list[Row] = []
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and cells[0] not in ("case", "---") and cells[0] not in cases:
+            kept.append(Row(*cells))
+    group_of = {case: index for index, cases_of in enumerate(GROUPS.values()) for case in cases_of}
+    merged = sorted(rows + kept, key=lambda r: group_of.get(r.case, len(GROUPS)))  # stable within a group
+    note = f"Rows of {', '.join(sorted(cases))} re-measured {machine()}; the others as recorded before."
+    if heading:
+        note = f"{heading}\n\n{note}"
+    return f"{note}\n\n{table(merged)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="webhook calls per handler (default 300)")
     parser.add_argument("--imports", type=int, default=5, help="fresh interpreters per import timing")
     parser.add_argument("--clients", type=int, default=50, help="client files the webhooks rotate over")
     parser.add_argument("--followup-sizes", default="10,1000,10000")
+    parser.add_argument("--only", default="", help="comma-separated cases to measure: " + ",".join(GROUPS)
+                        + " (default all); with --write the other recorded rows are kept")
     parser.add_argument("--write", action="store_true", help="record the table in bench/RESULTS.md")
     args = parser.parse_args(argv)
+    groups = [g for g in args.only.split(",") if g] or list(GROUPS)
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
 
     sys.path.insert(0, str(ROOT))
     import logging
@@ -457,16 +489,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     from bench import world as w
 
-    rows = bench_cold_start(args.imports)
+    rows = bench_cold_start(args.imports) if "cold" in groups else []
     started = w.start(clients=args.clients)
     try:
-        rows += bench_first_request(started, args.imports)
-        rows += bench_inbound(started, args.calls)
-        rows += bench_staff_api(started, args.calls)
-        rows += bench_followups(started, [int(s) for s in args.followup_sizes.split(",") if s])
+        if "cold" in groups:
+            rows += bench_first_request(started, args.imports)
+        if "inbound" in groups:
+            rows += bench_inbound(started, args.calls)
+        if "staff" in groups:
+            rows += bench_staff_api(started, args.calls)
+        if "followups" in groups:
+            rows += bench_followups(started, [int(s) for s in args.followup_sizes.split(",") if s])
     finally:
         started.close()
-    text = f"Measured {machine()}.\n\n{table(rows)}"
+    if len(groups) == len(GROUPS):
+        text = f"Measured {machine()}.\n\n{table(rows)}"
+    else:
+        text = merge_rows(RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "", rows, groups)
     print(text)
     if args.write:
         write_results(text)

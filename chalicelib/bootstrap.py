@@ -128,7 +128,6 @@ class Container:
             rate_secret=self.twilio_credentials[1].encode(),
             records=store,
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
-            on_score=self._record_survey_score,
             on_delivery_failed=self._delivery_failed,
             on_crisis=self._crisis,
         )
@@ -142,12 +141,6 @@ class Container:
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
         return self.messaging.delivery_failed(*args)
-
-    def _record_survey_score(self, client: Any, score: int, at: Any) -> None:
-        from .adapters.followup_store import FollowupStore
-
-        FollowupStore(self.store).record_score(client.agency_id, client.case_manager_id, client.client_id,
-                                               client.last_survey_at, score, at)
 
     @cached_property
     def media_bucket(self) -> Any:
@@ -279,6 +272,13 @@ class Container:
 
         media = S3Media(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
         return DataRightsService(self.store, FileRightsStore(self.store, media), self.report_reads, self.policies)
+
+    @cached_property
+    def supervision(self) -> Any:
+        from .adapters.supervision_store import SupervisionStore
+        from .services.supervision import SupervisionService
+
+        return SupervisionService(self.report_reads, SupervisionStore(self.store), self.policies)
 
 
 _lock = threading.Lock()

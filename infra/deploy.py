@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact-bucket", help="default cmdm-artifacts-<account>-<region>")
     parser.add_argument("--build", type=Path, help="package folder (default build/<stage>)")
     parser.add_argument("--skip-package", action="store_true", help="deploy what build/<stage> holds")
-    parser.add_argument("--online", action="store_true", help="package with wheels Chalice downloads (not from .venv)")
+    parser.add_argument("--online", action="store_true", help="fetch the Lambda runtime's wheels again (make package ONLINE=1)")
     args = parser.parse_args(argv)
     try:
         return deploy(args)

@@ -16,16 +16,20 @@ wheels from the package index), so instead this builds a *staging copy* of the p
    Lambda there is no ``policies/`` folder and the service reads the compiled file, importing
    neither jsonschema nor holidays: ``chalicelib/adapters/policy_bundle.py``). An invalid file
    stops the build;
-4. ``vendor/``: the runtime dependencies (the closure of ``requirements.txt``) copied from the
-   installed ``.venv``, after checking each compiled wheel was built for Lambda's platform
-   (CPython 3.11, x86_64, glibc <= 2.26). The staging copy has no ``requirements.txt``, so
-   Chalice downloads nothing and zips ``vendor/`` as it is. ``--online`` instead lets Chalice
-   fetch the wheels with pip (when the .venv is on macOS or Windows, say);
+4. ``vendor/``: the runtime dependencies (the closure of ``requirements.txt``, at the versions the
+   .venv tested) installed from wheels built for Lambda's runtime (``LAMBDA_RUNTIME``: CPython 3.13,
+   manylinux x86_64), fetched with ``pip download --python-version 3.13 --platform
+   manylinux2014_x86_64 --only-binary=:all:`` into ``build/lambda-wheels/`` on the first build (the
+   one step that needs the package index; later builds run offline). The staging copy has no
+   ``requirements.txt``, so Chalice downloads nothing and zips ``vendor/`` as it is. When this
+   machine has a CPython 3.13, the finished zip is unpacked and ``app`` and every vendored module
+   are imported with it, alone (``-S``), so a wheel for the wrong ABI stops the build;
 5. ``chalice package --stage STAGE --merge-template build/template.yaml OUT``. Importing
    ``app.py`` there needs ``CMDM_COGNITO_POOL_ARN`` so the staff routes get the Cognito
    authorizer; the pool does not exist yet, so a placeholder ARN is used and replaced in step 6;
 6. finish the template: the placeholder becomes ``!GetAtt StaffUserPool.Arn``, the ``Stage``
-   parameter is pinned to this stage (its policy names this stage's tables), SQS event sources on
+   parameter is pinned to this stage (its policy names this stage's tables), every function's
+   ``Runtime`` is ``LAMBDA_RUNTIME`` (Chalice would name the Python that ran it), SQS event sources on
    the follow-up queue reference the queue resource (so it exists first), and every Lambda
    function gets an errors alarm;
 7. ``cfn-lint`` on the merge template and on the packaged template.
@@ -58,10 +62,18 @@ USER_POOL = "StaffUserPool"
 FOLLOWUP_QUEUE = "FollowupQueue"
 POSTS_QUEUE = "PostsQueue"
 ALARM_TOPIC = "AlarmTopic"
-# Lambda's python3.11 runtime: Amazon Linux 2 (glibc 2.26), x86_64 (Chalice's default architecture).
-LAMBDA_PYTHON = (3, 11)
-LAMBDA_GLIBC = (2, 26)
+# Lambda's python3.13 runtime: Amazon Linux 2023 (glibc 2.34), x86_64 (Chalice's default architecture).
+# AWS deprecates it on 2029-06-30 and blocks creating functions with it from 2029-07-31 (the dates
+# cfn-lint checks, rule E2531/E2533: tests/integration/test_package.py compares them). The wheels are
+# fetched for that Python and platform with pip, whatever Python runs the build.
+LAMBDA_PYTHON = (3, 13)
+LAMBDA_RUNTIME = f"python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}"
+RUNTIME_DEPRECATED = "2029-06-30"
+RUNTIME_CREATE_BLOCKED = "2029-07-31"
+LAMBDA_GLIBC = (2, 34)
 LAMBDA_MACHINE = "x86_64"
+PIP_PLATFORM = "manylinux2014_x86_64"
+WHEEL_CACHE = ROOT / "build" / "lambda-wheels" / f"cp{LAMBDA_PYTHON[0]}{LAMBDA_PYTHON[1]}"
 LAMBDA_MARKERS = {
     "python_version": f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}",
     "python_full_version": f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}.0",
@@ -232,24 +244,110 @@ def check_lambda_compatible(dist: Any) -> None:
     )
 
 
-def vendor_dependencies(requirements: Path, vendor: Path) -> list[str]:
-    """Copy the runtime closure of ``requirements`` from the installed .venv into ``vendor``."""
-    names = []
+def _pip_target_args() -> list[str]:
+    major, minor = LAMBDA_PYTHON
+    return ["--python-version", f"{major}.{minor}", "--platform", PIP_PLATFORM, "--implementation", "cp",
+            "--abi", f"cp{major}{minor}", "--only-binary=:all:"]
+
+
+def _constraints(requirements: Path, folder: Path) -> Path:
+    """The versions the test suite ran with (the .venv's runtime closure), so the zip ships the same."""
+    pins = [f"{dist.metadata['Name']}=={dist.version}" for dist in runtime_distributions(requirements)]
+    path = folder / "constraints.txt"
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return path
+
+
+def _pip(*args: str, offline: bool) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if offline:
+        env.update(PIP_NO_INDEX="1", PIP_INDEX_URL="http://127.0.0.1:9/simple")
+    return subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--quiet"],
+                          env=env, capture_output=True, text=True)
+
+
+def fetch_wheels(requirements: Path, cache: Path = WHEEL_CACHE, refresh: bool = False) -> Path:
+    """Lambda's wheels (CPython LAMBDA_PYTHON, manylinux x86_64) for ``requirements``, in ``cache``.
+
+    Downloaded once with pip from the package index (``--python-version``, ``--platform``,
+    ``--only-binary=:all:``); later builds find everything in the cache and need no network.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    constraints = _constraints(requirements, cache.parent)
+    common = ["download", "-r", str(requirements), "-c", str(constraints), "--dest", str(cache), *_pip_target_args()]
+    if not refresh and _pip(*common, "--no-index", "--find-links", str(cache), offline=True).returncode == 0:
+        return cache
+    result = _pip(*common, offline=False)
+    if result.returncode != 0:
+        raise PackageError(
+            f"pip could not fetch {LAMBDA_RUNTIME} wheels for requirements.txt (is the package index reachable? "
+            f"the first build needs it, later ones use {cache}):\n{result.stderr[-2000:]}"
+        )
+    return cache
+
+
+def vendor_dependencies(requirements: Path, vendor: Path, cache: Path = WHEEL_CACHE) -> list[str]:
+    """Install the Lambda wheels of ``requirements`` from the cache into ``vendor`` (no network)."""
     vendor.mkdir(parents=True, exist_ok=True)
-    for dist in runtime_distributions(requirements):
+    constraints = _constraints(requirements, cache.parent)
+    result = _pip("install", "-r", str(requirements), "-c", str(constraints), "--no-index", "--find-links", str(cache),
+                  "--target", str(vendor), "--no-compile", *_pip_target_args(), offline=True)
+    if result.returncode != 0:
+        raise PackageError(f"installing the {LAMBDA_RUNTIME} wheels into vendor/ failed:\n{result.stderr[-2000:]}")
+    shutil.rmtree(vendor / "bin", ignore_errors=True)  # console scripts: Lambda runs none
+    names = []
+    for dist in sorted(metadata.distributions(path=[str(vendor)]), key=lambda d: _canonical(d.metadata["Name"])):
         check_lambda_compatible(dist)
-        for file in dist.files or []:
-            relative = str(file)
-            if relative.startswith("..") or "__pycache__" in file.parts or relative.endswith(".pyc"):
-                continue  # console scripts and byte code
-            origin = Path(dist.locate_file(file))
-            if not origin.is_file():
-                continue
-            target = vendor / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(origin, target)
         names.append(f"{dist.metadata['Name']}=={dist.version}")
     return names
+
+
+# --- 4b. the zip's imports under the runtime's own Python, where this machine has one ----------------
+
+
+def runtime_interpreter() -> str | None:
+    """A CPython LAMBDA_PYTHON on this machine (PATH, pyenv, the usual prefixes), or None."""
+    import glob
+
+    name = f"python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}"
+    candidates = [shutil.which(name), f"/usr/bin/{name}", f"/usr/local/bin/{name}",
+                  *sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}*"
+                                        / "bin" / name)))]
+    for candidate in candidates:
+        if not candidate or not Path(candidate).exists():
+            continue
+        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}":
+            return candidate
+    return None
+
+
+IMPORT_PROBE = """
+import importlib, json, platform, sys
+import app
+from chalicelib import bootstrap
+names = sys.argv[1].split(",")
+for name in names:
+    importlib.import_module(name)
+print(json.dumps({"python": platform.python_version(), "modules": names, "app_routes": len(app.app.routes)}))
+"""
+
+
+def check_imports(task: Path, interpreter: str) -> dict[str, Any]:
+    """Import ``app`` and every vendored top-level module with the runtime's Python and only ``task``."""
+    vendor_modules = set()
+    for dist in metadata.distributions(path=[str(task)]):
+        top = dist.read_text("top_level.txt")
+        names = top.split() if top else [str(f).split("/")[0] for f in dist.files or [] if str(f).endswith("__init__.py")]
+        vendor_modules.update(n for n in names if n.isidentifier() and not n.startswith("_"))
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1",
+           "CMDM_STAGE": "aws", "CMDM_COGNITO_POOL_ARN": COGNITO_PLACEHOLDER, "AWS_DEFAULT_REGION": "ca-central-1"}
+    result = subprocess.run([interpreter, "-S", "-c", IMPORT_PROBE, ",".join(sorted(vendor_modules))], cwd=task,
+                            env=env, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise PackageError(f"the zip does not import under {LAMBDA_RUNTIME} ({interpreter}):\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 # --- 5. chalice package ------------------------------------------------------------------------------
@@ -332,6 +430,13 @@ def _fix_log_group_names(resources: dict[str, Any]) -> None:
 def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
     """Everything ``--merge-template`` cannot express (see the module docstring, step 4)."""
     template, replaced = _replace(template, COGNITO_PLACEHOLDER, {"Fn::GetAtt": [USER_POOL, "Arn"]})
+    # Chalice names the runtime after the Python that ran it; the zip is built for LAMBDA_RUNTIME.
+    function_globals = template.get("Globals", {}).get("Function", {})
+    if "Runtime" in function_globals:
+        function_globals["Runtime"] = LAMBDA_RUNTIME
+    for resource in template["Resources"].values():
+        if resource.get("Type") in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            resource.setdefault("Properties", {})["Runtime"] = LAMBDA_RUNTIME
     if not replaced:
         raise PackageError("the staff routes carry no Cognito authorizer (was CMDM_COGNITO_POOL_ARN read at import?)")
     template["Parameters"]["Stage"]["Default"] = stage
@@ -416,11 +521,8 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
     bundle = project / "chalicelib" / BUNDLE_NAME
     agencies = bundle_policies(source / "policies", bundle)
     compiled = json.loads((bundle / COMPILED_FILENAME).read_text(encoding="utf-8"))
-    if online:
-        shutil.copy2(source / "requirements.txt", project / "requirements.txt")
-        vendored: list[str] = []
-    else:
-        vendored = vendor_dependencies(source / "requirements.txt", project / "vendor")
+    cache = fetch_wheels(source / "requirements.txt", refresh=online)
+    vendored = vendor_dependencies(source / "requirements.txt", project / "vendor", cache)
     template_path = run_chalice_package(stage, project, merge_template, out)
     template = generate.load_yaml(template_path.read_text(encoding="utf-8"))
     template = finish_template(template, stage)
@@ -428,6 +530,15 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
     if lint:
         cfn_lint(merge_template, template_path)
     zip_path = out / "deployment.zip"
+    imports: dict[str, Any] | None = None
+    interpreter = runtime_interpreter()
+    if interpreter is not None:
+        import tempfile
+        import zipfile
+
+        with tempfile.TemporaryDirectory(prefix="cmdm-lambda-task-") as task, zipfile.ZipFile(zip_path) as zipped:
+            zipped.extractall(task)
+            imports = check_imports(Path(task), interpreter)
     summary = {
         "stage": stage,
         "template": str(template_path),
@@ -437,6 +548,9 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
         "holiday_years": compiled["holiday_years"],
         "functions": _function_names(template),
         "vendored": vendored,
+        "runtime": LAMBDA_RUNTIME,
+        "runtime_deprecated": RUNTIME_DEPRECATED,
+        "imports_checked_with": imports["python"] if imports else None,
         "linted": lint,
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -449,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="prod", choices=generate.STAGES)
     parser.add_argument("--out", type=Path, help="output folder (default build/<stage>)")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
-    parser.add_argument("--online", action="store_true", help="let Chalice download Lambda wheels with pip")
+    parser.add_argument("--online", action="store_true",
+                        help=f"fetch the {LAMBDA_RUNTIME} wheels again even if build/lambda-wheels has them")
     args = parser.parse_args(argv)
     out = (args.out or ROOT / "build" / args.stage).resolve()
     try:
@@ -458,11 +573,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make package: {err}", file=sys.stderr)
         return 1
     size_mb = summary["zip_bytes"] / 1_000_000
-    deps = f"{len(summary['vendored'])} packages from .venv" if summary["vendored"] else "downloaded by Chalice"
+    deps = f"{len(summary['vendored'])} packages, {LAMBDA_RUNTIME} wheels for {PIP_PLATFORM}"
+    checked = summary["imports_checked_with"]
+    imports = (f"imports checked with CPython {checked}" if checked else
+               f"imports NOT checked: no {LAMBDA_RUNTIME} interpreter on this machine")
     print(f"packaged stage {summary['stage']} in {summary['seconds']} s")
     print(f"  template  {summary['template']}  (cfn-lint {'clean' if summary['linted'] else 'skipped'})")
     print(f"  code      {summary['zip']}  ({size_mb:.1f} MB; dependencies: {deps})")
     print(f"  functions {', '.join(summary['functions'])}")
+    print(f"  runtime   {LAMBDA_RUNTIME} (AWS deprecates it on {RUNTIME_DEPRECATED}); {imports}")
     first, last = summary["holiday_years"]
     print(
         f"  policies  {', '.join(summary['agencies'])} (validated and compiled with their holidays for "

@@ -23,7 +23,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from ..domain.audit import AuditEvent
 from ..domain.model import Channel, Client
 from . import models as m
-from .store import DynamoStore, agency_staff, audit_item, sort_key
+from .store import DynamoStore, agency_staff, audit_item, condition_failed, sort_key
 
 #: How long a once-only claim is kept. Periods are at most a calendar month (check-ins); a claim
 #: only has to outlive every run that could see the same period again.
@@ -232,8 +232,10 @@ class FollowupStore:
         try:
             item.update(actions=[m.FollowupModel.score.set(score), m.FollowupModel.replied_at.set(replied_at)],
                         condition=m.FollowupModel.sk.exists())
-        except UpdateError:
-            return False
+        except UpdateError as err:
+            if condition_failed(err):
+                return False
+            raise  # a throttle is not "no such row": never drop a score silently
         return True
 
     def last_inbound(self, client_ids: Iterable[str]) -> dict[str, datetime | None]:

@@ -28,6 +28,7 @@ from . import models as m
 from .store import (
     ClientChanges,
     ConcurrentUpdate,
+    agency_staff,
     audit_item,
     client_from,
     condition_failed,
@@ -66,6 +67,10 @@ class InboundFiling:
     read_auto_reply_period: str | None = None
     read_survey_scored_at: datetime | None = None
     joined_inquiry_id: str | None = None  # the open inquiry the message joins, which must still be open
+    # A survey score for the survey's follow-up row (its key: agency#staff, sort key), written in
+    # the same transaction so that a throttle never files the reply and drops the score.
+    survey_row: tuple[str, str] | None = None
+    score: int | None = None
 
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins
@@ -264,11 +269,24 @@ class InboundStore:
             tx.save(message_item(msg), condition=m.MessageModel.sk.does_not_exist())
         if filing.open_inquiry is not None:
             tx.save(inquiry_item(filing.open_inquiry), condition=m.InquiryModel.inquiry_id.does_not_exist())
+        if filing.survey_row is not None and filing.score is not None:
+            row = m.FollowupModel(agency_staff=filing.survey_row[0], sk=filing.survey_row[1])
+            tx.update(row, actions=[m.FollowupModel.score.set(filing.score), m.FollowupModel.replied_at.set(filing.at)],
+                      condition=m.FollowupModel.sk.exists())
         # A message joining an open inquiry carries its inquiry_id; the inquiry item itself is not
         # touched, which keeps its version (and the staff side's answer) free of inbound races.
         for event in filing.events:
             tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
         tx.run(filing.message_sid)
+
+    def survey_row(self, agency_id: str, staff_id: str, client_id: str, survey_at: datetime) -> tuple[str, str] | None:
+        """The key of the follow-up row of the survey sent at ``survey_at``, if there is one (GetItem)."""
+        key = (agency_staff(agency_id, staff_id), sort_key(survey_at, client_id))
+        try:
+            m.FollowupModel.get(*key, consistent_read=True, attributes_to_get=["sk"])
+        except DoesNotExist:
+            return None
+        return key
 
     # -- rate limits ----------------------------------------------------------------------------
 

@@ -8,16 +8,43 @@ stand-in) are ever contacted, whatever URL a form carries.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-TWILIO_MEDIA_HOSTS = ("api.twilio.com", "media.twiliocdn.com", "mms.twiliocdn.com")
 MAX_MEDIA_BYTES = 20 * 1024 * 1024  # WhatsApp caps media at 16 MB
 
 
 class MediaUnavailable(Exception):
     """Twilio (or S3) could not be reached or refused; try again later."""
+
+
+class MediaRejected(MediaUnavailable):
+    """Not a media resource of this account's message: never fetched, never tried again."""
+
+
+def media_resource(url: str, account_sid: str, message_sid: str | None) -> bool:
+    """Whether ``url`` is Twilio's media resource of ``message_sid`` in our account and nothing else:
+    ``https://api.twilio.com/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME…`` (no query).
+
+    The copier sends the account's credentials to that URL, so any other path on Twilio's API
+    (``…/Messages.json``, another account, another message) is refused.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.hostname != "api.twilio.com" or parts.port is not None:
+        return False
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return False
+    match = _MEDIA_PATH.fullmatch(parts.path)
+    if match is None or match["account"] != account_sid:
+        return False
+    return message_sid is None or match["message"] == message_sid
+
+
+_MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/Messages/(?P<message>(MM|SM)[0-9a-f]{32})"
+    r"/Media/ME[0-9a-f]{32}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -36,20 +63,21 @@ class TwilioMedia:
         self._timeout = timeout
         self._client: Any = None
 
-    def _target(self, url: str) -> str:
+    def _target(self, url: str, message_sid: str | None = None) -> str:
         parts = urlsplit(url)
-        if parts.hostname not in TWILIO_MEDIA_HOSTS:
-            raise MediaUnavailable("media URL is not at Twilio")
+        if not media_resource(url, self._sid, message_sid):
+            raise MediaRejected("media URL is not a media resource of this message at Twilio")
         if self._api_base:  # tests and the local stand-in
             base = urlsplit(self._api_base)
             return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
         return urlunsplit(("https", parts.netloc, parts.path, parts.query, ""))
 
-    def download(self, url: str) -> Fetched:
+    def download(self, url: str, message_sid: str | None = None) -> Fetched:
         import requests
 
+        target = self._target(url, message_sid)  # MediaRejected before any connection
         try:
-            response = requests.get(self._target(url), auth=self._auth, timeout=self._timeout, stream=True)
+            response = requests.get(target, auth=self._auth, timeout=self._timeout, stream=True)
         except requests.RequestException:
             raise MediaUnavailable("media download failed") from None
         with response:
@@ -117,9 +145,6 @@ class MediaBucket:
                                       ServerSideEncryption="AES256")
         except (BotoCoreError, ClientError):
             raise MediaUnavailable("could not store media in the bucket") from None
-
-    def delete(self, key: str) -> None:
-        self._client().delete_object(Bucket=self.bucket, Key=key)
 
     def link(self, key: str, seconds: int = 900) -> str:
         """A short-lived link staff can open; signing is local, no call to S3."""

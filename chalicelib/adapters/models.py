@@ -133,6 +133,9 @@ class NumberModel(_Base):
     agency_staff = UnicodeAttribute()
     channels = UnicodeSetAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Workers whose clients a re-assignment has still to move (written with the number, removed once
+    # every client has moved): a failed move is finished by the retry, never left half done.
+    moving_from = UnicodeSetAttribute(null=True)
     by_staff = NumbersByStaff()
 
 

@@ -467,7 +467,8 @@ class OutboundStore:
 
     def open_inquiries_due(self, agency_id: str, now: datetime) -> Iterator[Inquiry]:
         key = agency_status(agency_id, InquiryStatus.OPEN.value)
-        for item in m.InquiryModel.by_agency_status.query(key, m.InquiryModel.due_at <= now):
+        # Strictly before now: at exactly due_at the inquiry is still on time (domain.inquiry.past_due).
+        for item in m.InquiryModel.by_agency_status.query(key, m.InquiryModel.due_at < now):
             yield inquiry_from(item)
 
     def record_breach(

@@ -29,6 +29,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from ..domain.audit import AuditEvent
+from ..domain.dashboard import matches_filters
 from ..domain.inquiry import InquiryStatus
 from ..domain.model import Client, ClientStatus, Referral
 from ..domain.reporting import AuditRecord, InquiryFact
@@ -94,6 +95,11 @@ def _inquiry_fact(item: m.InquiryModel, minutes: Callable[[datetime, datetime], 
     )
 
 
+def _types_filter(types: frozenset[str] | None) -> Any:
+    """GET /audit?type=: filtered by DynamoDB (each page is still read, and paid for, in full)."""
+    return m.AuditModel.type.is_in(*sorted(types)) if types else None
+
+
 class ReportsStore:
     """Read side of supervision: the facts reports and the audit view are computed from."""
 
@@ -120,6 +126,8 @@ class ReportsStore:
         client_id: str | None = None,
         after: str | None = None,
         limit: int = 1000,
+        types: frozenset[str] | None = None,
+        holding: bool | None = None,
     ) -> tuple[list[AuditRecord], str | None]:
         """Up to ``limit`` events with ``start <= at < end`` after the cursor ``after``, oldest first.
 
@@ -136,14 +144,19 @@ class ReportsStore:
         if client_id:
             # The index is keyed by client only: the filter keeps another agency's events out of the
             # page itself, so neither they nor the cursor (their time and event id) ever leave.
+            condition = m.AuditModel.agency_id == agency_id
+            if types:
+                condition = condition & m.AuditModel.type.is_in(*sorted(types))
             query = m.AuditModel.by_client.query(client_id, m.AuditModel.sk.between(low, high), limit=limit + 1,
-                                                 filter_condition=m.AuditModel.agency_id == agency_id)
+                                                 filter_condition=condition)
         elif staff_id:
             query = m.AuditModel.by_staff.query(
-                agency_staff(agency_id, staff_id), m.AuditModel.sk.between(low, high), limit=limit + 1
+                agency_staff(agency_id, staff_id), m.AuditModel.sk.between(low, high), limit=limit + 1,
+                filter_condition=_types_filter(types),
             )
         else:
-            query = m.AuditModel.query(agency_id, m.AuditModel.sk.between(low, high), limit=limit + 1)
+            query = m.AuditModel.query(agency_id, m.AuditModel.sk.between(low, high), limit=limit + 1,
+                                       filter_condition=_types_filter(types))
         items = list(query)
         more = len(items) > limit
         items = items[:limit]
@@ -152,6 +165,8 @@ class ReportsStore:
             for i in items
             if i.agency_id == agency_id and (not staff_id or i.agency_staff == agency_staff(agency_id, staff_id))
         ]
+        if holding is not None:  # a detail, filtered here: the page may be shorter than ``limit``
+            events = [e for e in events if matches_filters(e, None, holding)]
         return events, (items[-1].sk if more else None)
 
     def audit_of_client(self, client_id: str) -> list[AuditRecord]:

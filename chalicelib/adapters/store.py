@@ -165,6 +165,7 @@ def number_from(item: m.NumberModel) -> WorkNumber:
         agency_id=item.agency_id,
         staff_id=item.staff_id,
         channels=frozenset(Channel(c) for c in item.channels),
+        moving_from=frozenset(item.moving_from or ()),
     )
 
 
@@ -305,6 +306,7 @@ class DynamoStore:
             agency_staff=agency_staff(number.agency_id, number.staff_id),
             channels={c.value for c in number.channels},
             updated_at=now,
+            moving_from=set(number.moving_from) or None,
         )
         # A number belongs to one agency: only create it, or overwrite our own agency's.
         condition = m.NumberModel.number.does_not_exist() | (m.NumberModel.agency_id == number.agency_id)
@@ -318,6 +320,18 @@ class DynamoStore:
                 # Say no more than "not yours": whose it is, or that it is anyone's, is not this agency's business.
                 raise Conflict("this agency may not use this number", code="number_unavailable") from None
             raise
+
+    def moved_all(self, number: WorkNumber) -> None:
+        """Every client of ``number.moving_from`` has moved: the re-assignment is complete."""
+        try:
+            m.NumberModel(number=number.number).update(
+                actions=[m.NumberModel.moving_from.remove()],
+                condition=(m.NumberModel.staff_id == number.staff_id) & (m.NumberModel.agency_id == number.agency_id),
+            )
+        except UpdateError as err:
+            if not condition_failed(err):
+                raise
+            # Re-assigned again meanwhile: that request carries the pending move on.
 
     # -- clients --------------------------------------------------------------------------------
 
@@ -430,7 +444,11 @@ class DynamoStore:
         now: datetime,
         actor: str,
     ) -> int:
-        """Give the clients a re-assigned number serves, and their open clocks, to the new worker."""
+        """Give the clients a re-assigned number serves, and their open clocks, to the new worker.
+
+        Each client moves in its own transaction; clients already moved are no longer found under
+        ``from_staff``, so running the move again after a failure finishes it (``WorkNumber.moving_from``).
+        """
         moved = 0
         for item in m.ClientModel.by_case_manager.query(agency_staff(agency_id, from_staff)):
             if Channel(item.channel) not in channels:
@@ -452,24 +470,34 @@ class DynamoStore:
                     "inquiry_id": inquiry.inquiry_id if moves_clock and inquiry else None,
                 },
             )
-            with self.transaction() as tx:
-                self.update_client(
-                    client,
-                    {"case_manager_id": to_staff, "agency_staff": agency_staff(agency_id, to_staff)},
-                    [event],
-                    tx=tx,
-                )
-                if moves_clock and inquiry is not None:
-                    tx.update(
-                        m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
-                        actions=[
-                            m.InquiryModel.staff_id.set(to_staff),
-                            m.InquiryModel.staff_status.set(f"{agency_id}#{to_staff}#{inquiry.status.value}"),
-                        ],
-                        condition=m.InquiryModel.status == inquiry.status.value,
-                    )
+            try:
+                self._move_one(client, inquiry if moves_clock else None, agency_id, to_staff, event)
+            except TransactWriteError as err:
+                if any(self._cancelled_by_condition(err)):
+                    raise ConcurrentUpdate(client.client_id) from None  # the caller re-runs the move
+                raise
             moved += 1
         return moved
+
+    def _move_one(self, client: Client, inquiry: Inquiry | None, agency_id: str, to_staff: str,
+                  event: AuditEvent) -> None:
+        """One client, its open clock and its audit event, in one transaction."""
+        with self.transaction() as tx:
+            self.update_client(
+                client,
+                {"case_manager_id": to_staff, "agency_staff": agency_staff(agency_id, to_staff)},
+                [event],
+                tx=tx,
+            )
+            if inquiry is not None:
+                tx.update(
+                    m.InquiryModel(inquiry_id=inquiry.inquiry_id, version=inquiry.version),
+                    actions=[
+                        m.InquiryModel.staff_id.set(to_staff),
+                        m.InquiryModel.staff_status.set(f"{agency_id}#{to_staff}#{inquiry.status.value}"),
+                    ],
+                    condition=m.InquiryModel.status == inquiry.status.value,
+                )
 
 
 __all__ = [

@@ -39,12 +39,14 @@ class AuditType(enum.Enum):
     INQUIRY_REOPENED = "inquiry.reopened"  # the message that answered it was not delivered (§5.2)
     INQUIRY_BREACHED = "inquiry.breached"
     ESCALATED = "inquiry.escalated"
+    REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
     CRISIS_ALERTED = "inquiry.crisis_alerted"  # SPEC §5.9: the on-call person was told at once
     FOLLOWUP_SENT = "followup.sent"
     FOLLOWUP_SKIPPED = "followup.skipped"
     SURVEY_SCORED = "survey.scored"
     ABSENCE_RECORDED = "staff.absence_recorded"
     MEDIA_STORED = "media.stored"
+    MEDIA_FAILED = "media.failed"
     REFERRAL_RECORDED = "referral.recorded"
     POST_CREATED = "post.created"
 

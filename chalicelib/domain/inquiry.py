@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
+def past_due(due_at: datetime, at: datetime) -> bool:
+    """The one rule for the response clock's edge: ``due_at`` is the last on-time instant.
+
+    An answer at exactly ``due_at`` is on time, and the sweep breaches an inquiry only once the
+    clock has gone past it. The answer path and the sweep both ask this function.
+    """
+    return at > due_at
+
+
 class InquiryStatus(enum.Enum):
     OPEN = "open"
     ANSWERED = "answered"

@@ -34,6 +34,7 @@ class MediaStatus(enum.Enum):
     PENDING = "pending"  # still only on Twilio
     COPIED = "copied"  # in our bucket; Twilio's copy not deleted yet
     STORED = "stored"  # in our bucket only
+    FAILED = "failed"  # never reached our bucket: not a Twilio media resource, or every attempt failed
 
 
 # Twilio's delivery statuses in the order they progress; a late callback never moves a message back.
@@ -138,4 +139,4 @@ class Message:
 
     @property
     def media_pending(self) -> bool:
-        return any(ref.status is not MediaStatus.STORED for ref in self.media)
+        return any(ref.status not in (MediaStatus.STORED, MediaStatus.FAILED) for ref in self.media)

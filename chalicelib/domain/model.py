@@ -80,6 +80,7 @@ class WorkNumber:
     agency_id: str
     staff_id: str
     channels: frozenset[Channel]
+    moving_from: frozenset[str] = frozenset()  # workers whose clients are still to move to staff_id
 
 
 @dataclass(frozen=True)

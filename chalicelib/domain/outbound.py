@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .business_time import BusinessCalendar, ClockMode, response_deadline
-from .inquiry import Inquiry, InquiryStatus
+from .inquiry import Inquiry, InquiryStatus, past_due
 from .model import Channel
 
 __all__ = [
@@ -185,7 +185,7 @@ def answer_inquiry(
     if holding and not first:
         return None
     waited = calendar.business_time_between(inquiry.opened_at, at)
-    late = inquiry.status is InquiryStatus.BREACHED or at > inquiry.due_at
+    late = inquiry.status is InquiryStatus.BREACHED or past_due(inquiry.due_at, at)
     return Answer(
         inquiry_id=inquiry.inquiry_id,
         answered_at=at,
@@ -258,4 +258,4 @@ def reopen_after_failure(inquiry: Inquiry, message_id: str, calendar: BusinessCa
 
 def breach_due(inquiry: Inquiry, now: datetime) -> bool:
     """An open inquiry past its due instant is breached (once: only ``open`` ones qualify)."""
-    return inquiry.status is InquiryStatus.OPEN and inquiry.due_at <= now
+    return inquiry.status is InquiryStatus.OPEN and past_due(inquiry.due_at, now)

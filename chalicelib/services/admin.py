@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..domain import validation as v
@@ -13,6 +13,7 @@ from ..domain.errors import InvalidInput, NotFound
 from ..domain.model import Principal, Role, Staff, WorkNumber
 from .access import require_admin
 from .ports import Store
+from .retry import retry_on_conflict
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,22 @@ class AdminService:
             raise InvalidInput("staff_id", "work numbers are assigned to workers")
         now = utcnow()
         previous = self._store.get_number(command.number)
+        ours = previous is not None and previous.agency_id == principal.agency_id
+        moved_from = previous.staff_id if previous is not None and ours else None
+        reassigned = moved_from is not None and moved_from != command.staff_id
+        # Whose clients must move to the new holder: the previous holder's, and any move an earlier
+        # request wrote but did not finish (a throttle mid-way); recorded with the number itself.
+        pending = set(previous.moving_from) if previous is not None and ours else set()
+        if reassigned and moved_from is not None:
+            pending.add(moved_from)
+        pending.discard(command.staff_id)
         number = WorkNumber(
             number=command.number,
             agency_id=principal.agency_id,
             staff_id=command.staff_id,
             channels=command.channels,
+            moving_from=frozenset(pending),
         )
-        moved_from = previous.staff_id if previous and previous.agency_id == principal.agency_id else None
-        reassigned = moved_from is not None and moved_from != command.staff_id
         event = AuditEvent(
             agency_id=principal.agency_id,
             type=AuditType.NUMBER_REASSIGNED if reassigned else AuditType.NUMBER_ASSIGNED,
@@ -115,8 +124,12 @@ class AdminService:
             details={"channels": sorted(c.value for c in command.channels), "from_staff": moved_from},
         )
         self._store.put_number(number, now, [event])
-        if reassigned:
-            self._store.move_clients(principal.agency_id, moved_from, command.staff_id, command.channels, now, principal.staff_id)
+        if number.moving_from:
+            for from_staff in sorted(number.moving_from):
+                retry_on_conflict(lambda f=from_staff: self._store.move_clients(
+                    principal.agency_id, f, command.staff_id, command.channels, now, principal.staff_id))
+            self._store.moved_all(number)
+            number = replace(number, moving_from=frozenset())
         return number
 
 

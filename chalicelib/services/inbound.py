@@ -267,7 +267,6 @@ class InboundService:
         rate_secret: bytes,
         records: Any,
         cover_lookup: rules.CoverLookup = rules.no_cover,
-        on_score: Callable[[Any, int, datetime], Any] | None = None,
         on_delivery_failed: Callable[..., Any] | None = None,
         on_crisis: Callable[..., Any] | None = None,
     ) -> None:
@@ -276,8 +275,6 @@ class InboundService:
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
         # service reopens what it answered and tells its author.
         self.on_delivery_failed = on_delivery_failed
-        # Puts a survey score on the worker's follow-up list too (a derived view, after the commit).
-        self.on_score = on_score
         self.store = store
         self.records = records  # the general repository (audit, client updates)
         self.numbers = numbers
@@ -380,6 +377,10 @@ class InboundService:
                                        keyword=decision.keyword.value if decision.keyword else None))
             if decision.score is not None:
                 filing.events.append(event(AuditType.SURVEY_SCORED, score=decision.score))
+                if client.last_survey_at is not None:  # the worker's follow-up list shows it too
+                    filing.survey_row = self.store.survey_row(agency, client.case_manager_id, client.client_id,
+                                                              client.last_survey_at)
+                    filing.score = decision.score
         elif decision.refusal is not None or not decision.file:
             reason = decision.refusal.value if decision.refusal is not None else "not_filed"
             filing.events.append(event(AuditType.MESSAGE_REFUSED, reason=reason,
@@ -410,8 +411,6 @@ class InboundService:
             filing.client_changes = changes
 
         self.store.commit(filing)
-        if decision.score is not None and client is not None and client.last_survey_at and self.on_score:
-            self.on_score(client, decision.score, at)
         if decision.crisis and client is not None and self.on_crisis is not None:
             inquiry_of_message = inbound_msg.inquiry_id if inbound_msg is not None else None
             try:

@@ -3,7 +3,9 @@
 Inbound messages with media are filed at once with their media ``pending`` and sit in a sparse
 queue (``outbound_due`` under ``media#<agency>``). ``copy_media`` works that queue: download,
 store (SSE), record, delete at Twilio. A failure leaves the item for a later run with a growing
-pause; nothing is ever dropped, because Twilio keeps its copy until we delete it.
+pause, up to ``MAX_ATTEMPTS`` downloads; then the item is shown as ``failed`` (Twilio keeps its copy,
+which erasure still deletes). A URL that is not Twilio's media resource of that very message is
+never fetched: the item fails at once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters.media import MediaUnavailable
+from ..adapters.media import MediaRejected, MediaUnavailable
 from ..adapters.store import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
@@ -22,6 +24,8 @@ from ..domain.messages import MediaRef, MediaStatus, Message
 log = logging.getLogger("cmdm.media")
 
 MAX_PAUSE = timedelta(hours=6)
+# Downloads tried before an item is shown as failed: 1+2+4+…+64 minutes, about two hours of pauses.
+MAX_ATTEMPTS = 8
 
 
 def backoff(attempts: int) -> timedelta:
@@ -57,20 +61,37 @@ class MediaService:
         refs = list(msg.media)
         copied = 0
         failed = False
+        gave_up = 0
         for i, ref in enumerate(refs):
-            if ref.status is MediaStatus.STORED:
+            if ref.status in (MediaStatus.STORED, MediaStatus.FAILED):
                 continue
             try:
                 refs[i] = self._advance(msg, i, ref)
                 if ref.status is MediaStatus.PENDING:
                     copied += 1
+            except MediaRejected as err:
+                # Forged or foreign: forget the URL (it is not Twilio's media) and never try it again.
+                refs[i] = replace(ref, status=MediaStatus.FAILED, twilio_url=None, attempts=ref.attempts + 1)
+                gave_up += 1
+                log.warning("media refused: %s", err)
             except MediaUnavailable as err:
                 refs[i] = replace(ref, attempts=ref.attempts + 1)
-                failed = True
-                log.warning("media copy will be retried: %s", err)
-        done = all(r.status is MediaStatus.STORED for r in refs)
+                if refs[i].status is MediaStatus.PENDING and refs[i].attempts >= MAX_ATTEMPTS:
+                    refs[i] = replace(refs[i], status=MediaStatus.FAILED)
+                    gave_up += 1
+                    log.warning("media copy failed %d times; shown as failed: %s", MAX_ATTEMPTS, err)
+                else:
+                    failed = True
+                    log.warning("media copy will be retried: %s", err)
+        done = all(r.status in (MediaStatus.STORED, MediaStatus.FAILED) for r in refs)
         next_try = None if done else now + backoff(max(r.attempts for r in refs) if failed else 1)
         self.store.save_media(msg, refs, next_try)
+        if gave_up:
+            self.records.append_audit([AuditEvent(
+                agency_id=msg.agency_id, type=AuditType.MEDIA_FAILED, at=now, actor="system",
+                client_id=msg.client_id, staff_id=msg.staff_id,
+                details={"message_id": msg.message_id, "items": gave_up},
+            )])
         if copied:
             self.records.append_audit([AuditEvent(
                 agency_id=msg.agency_id, type=AuditType.MEDIA_STORED, at=now, actor="system",
@@ -83,7 +104,7 @@ class MediaService:
         if ref.status is MediaStatus.PENDING:
             if not ref.twilio_url:
                 raise MediaUnavailable("media has no Twilio URL")
-            fetched = self.twilio.download(ref.twilio_url)
+            fetched = self.twilio.download(ref.twilio_url, message_sid=msg.twilio_sid)
             key = media_key(msg, index)
             self.bucket.put(key, fetched.data, fetched.content_type or ref.content_type)
             ref = replace(ref, s3_key=key, status=MediaStatus.COPIED, size=len(fetched.data))

@@ -12,11 +12,15 @@ for an immediate send, created it) to ``sending``, a conditional write on its ve
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from pynamodb.exceptions import PynamoDBException
 
 from ..adapters.outbound_store import Notification
 from ..adapters.store import ConcurrentUpdate, sort_key
@@ -40,12 +44,15 @@ from ..domain.outbound import (
     whatsapp_window_open,
 )
 from ..domain.policy import Policy
+from .retry import retry_on_conflict
 
 log = logging.getLogger("cmdm.messaging")
 
 MAX_OVERRIDE_REASON = 500
 LIST_LIMIT = 500
 WRITE_ATTEMPTS = 3
+SENT_WRITE_ATTEMPTS = 6
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 INQUIRY_STATUSES = tuple(s.value for s in InquiryStatus)
 
 
@@ -54,9 +61,14 @@ class SendStaffMessage:
     body: str
     holding: bool = False
     override_reason: str | None = None
+    # The caller's key for this one message (``Idempotency-Key`` header): a retry with the same key
+    # answers the message already written and never sends it again.
+    idempotency_key: str | None = None
 
     @classmethod
-    def parse(cls, payload: Any) -> SendStaffMessage:
+    def parse(cls, payload: Any, idempotency_key: str | None = None) -> SendStaffMessage:
+        if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+            raise InvalidInput("Idempotency-Key", "must be 1-100 letters, digits or . _ : -")
         body = v.require_object(payload)
         holding = body.get("holding", False)
         if holding is None:
@@ -69,6 +81,7 @@ class SendStaffMessage:
             # Present means "send now, it is an emergency": an empty reason is an error, never a hold.
             override_reason=v.text(body, "override_reason", required=body.get("override_reason") is not None,
                                    max_len=MAX_OVERRIDE_REASON),
+            idempotency_key=idempotency_key,
         )
 
 
@@ -122,8 +135,14 @@ class MessagingService:
         now = utcnow()
         plan = plan_send(now, policy.calendar, command.override_reason)
         from_number = self._work_number(client)
-        template = self._template_for(client, policy, plan.send_at)
         message_id = new_id("msg")
+        if command.idempotency_key is not None:
+            key = f"{client.agency_id}|{principal.staff_id}|{client.client_id}|{command.idempotency_key}"
+            message_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
+            earlier = self._outbound.find_message(client.client_id, message_id)
+            if earlier is not None:  # a retry: answer what the first request did, send nothing
+                return self._replayed(earlier)
+        template = self._template_for(client, policy, plan.send_at)
         message = StaffMessage(
             client_id=client.client_id,
             sk=sort_key(now, message_id),
@@ -194,6 +213,18 @@ class MessagingService:
             template=template,
             error_code=code,
         )
+
+    @staticmethod
+    def _replayed(message: StaffMessage) -> SendOutcome:
+        status = message.status
+        if status is MessageStatus.HELD:
+            shown = MessageStatus.HELD.value
+        elif status in (MessageStatus.FAILED, MessageStatus.QUEUED, MessageStatus.CANCELLED):
+            shown = status.value
+        else:
+            shown = "sent"  # sending, sent, delivered...: it is out (or going), never again
+        return SendOutcome(message=message, status=shown, override=message.override_reason is not None,
+                           inquiry_answered=None, template=message.template)
 
     # -- DELETE /clients/{id}/messages/{message_id} ----------------------------------------------
 
@@ -321,10 +352,16 @@ class MessagingService:
     def _record_sent(self, message: StaffMessage, sid: str, template: str | None, now: datetime, *,
                      from_hold: bool) -> None:
         if not from_hold:
+            # Twilio has the message: whatever happens to this write, the answer is "sent" (a 500
+            # would invite a second copy). A throttle is retried with backoff.
             try:
-                self._outbound.mark_sent(message, sid=sid, now=now, template=template)
+                retry_on_conflict(lambda: self._outbound.mark_sent(message, sid=sid, now=now, template=template),
+                                  attempts=SENT_WRITE_ATTEMPTS, also=(PynamoDBException,))
             except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
                 log.warning("staff message %s was sent after its lease ran out", message.message_id)
+            except PynamoDBException as err:
+                log.error("staff message %s was sent but its status could not be recorded: %s",
+                          message.message_id, type(err).__name__)
             return
         # A held message answers, now that it has gone out, the inquiry that was open when it was
         # written, if that one is still waiting (SPEC §5.2): never one the client opened since.

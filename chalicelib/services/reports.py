@@ -58,8 +58,49 @@ def _limit(value: Any) -> int:
     return int(value)
 
 
+_AUDIT_TYPE = re.compile(r"[a-z_]{1,40}\.[a-z_]{1,40}", re.ASCII)
+
+
+def _audit_filters(params: Mapping[str, Any]) -> tuple[frozenset[str] | None, bool | None]:
+    """``type`` (one or more event types, comma-separated) and ``holding`` (true/false) of GET /audit.
+
+    They select the events behind a dashboard figure; a filtered page may hold fewer than
+    ``limit`` events and still have a ``next`` page.
+    """
+    raw = params.get("type") or None
+    types = None
+    if raw is not None:
+        names = [t.strip() for t in str(raw).split(",") if t.strip()]
+        if not names or len(names) > 10 or not all(_AUDIT_TYPE.fullmatch(t) for t in names):
+            raise InvalidInput("type", "must be one or more audit event types, comma-separated (e.g. boundary.override)")
+        types = frozenset(names)
+    holding = params.get("holding")
+    if holding in (None, ""):
+        return types, None
+    if holding not in ("true", "false"):
+        raise InvalidInput("holding", "must be true or false")
+    return types, holding == "true"
+
+
 def iso(at: datetime | None, zone: ZoneInfo) -> str | None:
     return at.astimezone(zone).isoformat() if at is not None else None
+
+
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)", re.ASCII)
+
+
+def local_details(value: Any, zone: ZoneInfo) -> Any:
+    """Audit details with every stored instant (kept in UTC) written in the agency's offset."""
+    if isinstance(value, dict):
+        return {k: local_details(v, zone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [local_details(v, zone) for v in value]
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value).astimezone(zone).isoformat()
+        except ValueError:
+            return value
+    return value
 
 
 def audit_view(event: r.AuditRecord, zone: ZoneInfo) -> dict[str, Any]:
@@ -70,7 +111,7 @@ def audit_view(event: r.AuditRecord, zone: ZoneInfo) -> dict[str, Any]:
         "actor": event.actor,
         "staff_id": event.staff_id,
         "client_id": event.client_id,
-        "details": dict(event.details),
+        "details": local_details(dict(event.details), zone),
     }
 
 
@@ -123,15 +164,17 @@ class ReportService:
         if after is not None and not _CURSOR.fullmatch(after):
             raise InvalidInput("after", "must be the 'next' value of a previous page")
         zone = policy.calendar.zone()
+        types, holding = _audit_filters(params)
         events, cursor = self._reads.audit_page(
             principal.agency_id, period.start, period.end, staff_id=staff_id, client_id=client_id,
-            after=after, limit=limit,
+            after=after, limit=limit, types=types, holding=holding,
         )
         return {
             "from": period.first_day.isoformat(),
             "to": period.last_day.isoformat(),
             "staff_id": staff_id,
             "client_id": client_id,
+            "type": ",".join(sorted(types)) if types else None,
             "events": [audit_view(e, zone) for e in events],
             "next": cursor,
         }

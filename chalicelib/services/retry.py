@@ -33,14 +33,18 @@ def retry_on_conflict(
     operation: Callable[[], T],
     *,
     attempts: int = ATTEMPTS,
+    also: tuple[type[BaseException], ...] = (),
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
 ) -> T:
-    """Run ``operation`` until it does not raise ``ConcurrentUpdate``, at most ``attempts`` times."""
+    """Run ``operation`` until it does not raise ``ConcurrentUpdate`` (or one of ``also``), at most
+    ``attempts`` times. ``also`` is for the few writes that must not be given up on a throttle,
+    such as recording that Twilio accepted a message."""
+    retried = (ConcurrentUpdate, *also)
     for attempt in range(1, attempts + 1):
         try:
             return operation()
-        except ConcurrentUpdate:
+        except retried:
             if attempt == attempts:
                 raise
             sleep(backoff(attempt, rng=rng))

@@ -89,6 +89,15 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # Only the caller's own record; a token without a staff record in its agency has no access.
     # Another agency's admin has a staff record of their own: /me shows it (nothing of Calgary's).
     ("GET", "/me"): row(401, OK, OK, OK, OK, OK),
+    # The supervisor's and administrator's console (issue 15).
+    ("GET", "/reports/dashboard"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    ("GET", "/reviews"): row(401, OK, 403, OK, 403, OK, query=PERIOD),
+    ("PUT", "/reviews/{review_id}"): row(401, 404, 403, 404, 403, 404, body={},
+                                         params={"review_id": "2026-03-02T17:00:00.000000Z%23ev_none"}),
+    ("GET", "/staff"): row(401, OK, 403, OK, 403, OK),
+    ("GET", "/numbers"): row(401, OK, 403, OK, 403, OK),
+    ("GET", "/numbers/{number}/reassignment"): row(401, 404, 403, 403, 403, OK, query="?staff_id=jean&channels=sms"),
+    ("GET", "/policy"): row(401, OK, 403, OK, 403, OK),
     # The local/test sign-in list (404 in aws, tests/integration/test_console_signin.py).
     ("GET", "/dev/staff"): row(200, 200, 200, 200, 200, 200),
     ("POST", "/dev/tokens"): row(201, 201, 201, 201, 201, 201, body={"agency_id": "calgary-cfn", "staff_id": "amal"}),
@@ -138,7 +147,7 @@ def test_each_caller_gets_the_expected_status(http, agency, method, path):
 def _check_row(http: Any, agency: dict[str, Any], method: str, path: str, spec: dict[str, Any]) -> None:
     client = new_client(http, agency["amal"], phone="+15875550123")
     # The client writes in, so Calgary has a message, an open inquiry and audit events to leak.
-    r = inbound(http.client, whatsapp_form("+15875550123", "+15873550101", "Is my appointment still on?"))
+    r = inbound(http.client, whatsapp_form("+15875550123", "+15873550101", "Is my lease renewal still on?"))
     assert r.status_code == 200, r.body
     params = {"client_id": client["client_id"], "staff_id": "matrix-new", "number": "%2B15873550101",
               **spec["params"]}
@@ -161,7 +170,8 @@ def _check_row(http: Any, agency: dict[str, Any], method: str, path: str, spec: 
             assert set(r.json) == {"error"}, r.body
         if caller == "other_agency_admin":
             text = (r.body or b"").decode("utf-8", "replace")
-            leaked = [x for x in (client["client_id"], "+15875550123", "appointment") if x in text]
+            # "lease renewal": a phrase of the client's message that no policy template uses
+            leaked = [x for x in (client["client_id"], "+15875550123", "lease renewal") if x in text]
             assert not leaked, f"{method} {path} leaks {leaked} to another agency: {text[:300]}"
     assert not failures, f"{method} {path}:\n" + "\n".join(failures)
 

@@ -149,4 +149,63 @@ def test_media_url_outside_twilio_is_never_fetched(api: Any, http: Any, agency: 
         assert run_job("copy_media") == 0
     assert twilio.downloads == 0
     (msg,) = http.call("GET", f"/clients/{fatima['client_id']}/messages", agency["amal"]).json["messages"]
-    assert msg["media"][0]["status"] == "pending"
+    assert msg["media"][0]["status"] == "failed"  # never fetched, and not waiting for ever (issue 11 item 13)
+
+
+@pytest.mark.parametrize("forged", [
+    "https://api.twilio.com/2010-04-01/Accounts/{account}/Messages.json",
+    "https://api.twilio.com/2010-04-01/Accounts/{account}/Calls.json",
+    "https://api.twilio.com/2010-04-01/Accounts/{account}/Messages/{sid}/Media/ME{me}?PageSize=1000",
+    "https://api.twilio.com/2010-04-01/Accounts/AC{other}/Messages/{sid}/Media/ME{me}",
+    "https://api.twilio.com/2010-04-01/Accounts/{account}/Messages/MM{other}/Media/ME{me}",
+    "https://api.twilio.com/2010-04-01/Accounts/{account}/Messages/{sid}/Media/ME{me}/../../../../Messages.json",
+    "http://api.twilio.com/2010-04-01/Accounts/{account}/Messages/{sid}/Media/ME{me}",
+    "https://api.twilio.com:8443/2010-04-01/Accounts/{account}/Messages/{sid}/Media/ME{me}",
+    "https://user:pw@api.twilio.com/2010-04-01/Accounts/{account}/Messages/{sid}/Media/ME{me}",
+    "https://media.twiliocdn.com/{account}/anything",
+])
+def test_only_twilios_media_resource_of_that_very_message_is_fetched(
+    api: Any, http: Any, agency: Any, twilio: FakeTwilio, forged: str
+) -> None:
+    from app import run_job
+
+    with at("2026-11-20T10:00"):
+        fatima = new_client(http, agency["amal"])
+    sid = new_sid("MM")
+    form = voice_note_form(sid)
+    form["MediaUrl0"] = forged.format(account=ACCOUNT, sid=sid, me="a" * 32, other="b" * 32)
+    with at("2026-11-23T10:00"):
+        assert inbound(api, form).status_code == 200
+        assert run_job("copy_media") == 0
+    with at("2026-11-24T10:00"):
+        assert run_job("copy_media") == 0  # out of the queue: not tried again
+    assert twilio.downloads == 0 and twilio.deleted == []
+    (msg,) = http.call("GET", f"/clients/{fatima['client_id']}/messages", agency["amal"]).json["messages"]
+    assert msg["media"][0]["status"] == "failed" and "url" not in msg["media"][0]
+    s3 = boto3.client("s3", region_name="ca-central-1")
+    assert s3.list_objects_v2(Bucket="cmdm-test-media").get("Contents") is None
+
+
+def test_a_download_that_keeps_failing_gives_up_after_a_bounded_number_of_attempts(
+    api: Any, http: Any, agency: Any, twilio: FakeTwilio
+) -> None:
+    from datetime import timedelta
+
+    from app import run_job
+    from chalicelib.adapters import models as m
+    from chalicelib.services.media import MAX_ATTEMPTS
+
+    with at("2026-11-20T10:00"):
+        fatima = new_client(http, agency["amal"])
+    twilio.fail_downloads = 10_000
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=EDMONTON)
+    with time_machine.travel(start, tick=False):
+        assert inbound(api, voice_note_form(new_sid("MM"))).status_code == 200
+    for hour in range(0, 24 * 3):  # three days of hourly runs (and the pauses between tries)
+        with time_machine.travel(start + timedelta(hours=hour), tick=False):
+            for _ in range(3):
+                run_job("copy_media")
+    assert twilio.downloads == MAX_ATTEMPTS
+    (msg,) = http.call("GET", f"/clients/{fatima['client_id']}/messages", agency["amal"]).json["messages"]
+    assert msg["media"][0]["status"] == "failed"
+    assert [i.type for i in m.AuditModel.scan() if i.type.startswith("media.")] == ["media.failed"]

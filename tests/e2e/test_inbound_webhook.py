@@ -404,3 +404,36 @@ def test_reply_of_four_after_a_survey_is_scored_not_opened_as_an_inquiry(api: An
     with at("2026-11-18T11:05"):  # a second digit is an ordinary message
         inbound(api, sms_form(JOSEPH, AMAL_NUMBER, "5"))
     assert http.call("GET", f"/clients/{client['client_id']}", agency["amal"]).json["open_inquiry"] is not None
+
+
+def test_survey_score_survives_a_throttled_follow_up_row_write(api: Any, http: Any, agency: Any) -> None:
+    """The score is written with the reply, or not at all: Twilio's retry then files both, once."""
+    from app import run_job
+    from chalicelib.adapters import models as m
+    from tests.fault_helpers import DynamoTap, all_items
+
+    with at("2026-11-16T09:30"):
+        client = new_client(http, agency["amal"], phone=JOSEPH, channel="sms", language="en")
+    item = m.ClientModel.get(client["client_id"])
+    item.update(actions=[m.ClientModel.next_survey_at.set(datetime(2026, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC"))),
+                         m.ClientModel.last_inbound_at.set(datetime(2026, 11, 17, 23, 0, tzinfo=ZoneInfo("UTC")))])
+    with at("2026-11-18T10:30"):
+        run_job("run_followups")
+    form = sms_form(JOSEPH, AMAL_NUMBER, "4")
+    # The follow-up row's write, wherever it happens, is throttled (after botocore's own retries).
+    def writes_followups(call: Any) -> bool:
+        return call.is_write and any(t.endswith("followups") for t in call.tables)
+
+    with at("2026-11-18T11:00"):
+        before = all_items()
+        with DynamoTap().fail(1, "ProvisionedThroughputExceededException", match=writes_followups) as tap:
+            first = inbound(api, form)
+        assert tap.fired
+        if first.status_code == 500:
+            assert all_items() == before  # nothing half-written: no reply filed without its score
+        retried = inbound(api, form)  # Twilio's fallback retry of the same delivery
+    assert retried.status_code == 200
+    rows = http.call("GET", "/followups", agency["amal"]).json["followups"]
+    survey = [r for r in rows if r["kind"] == "survey"]
+    assert survey and survey[0]["score"] == 4 and survey[0]["replied"] is True
+    assert audit_types(client["client_id"]).count("survey.scored") == 1

@@ -14,6 +14,21 @@ FRIDAY_EVENING = "2026-02-06T18:30:00-07:00"
 MONDAY_9 = "2026-02-09T09:00:00-07:00"
 
 
+def test_a_sweep_at_exactly_the_due_time_breaches_nothing_and_one_a_moment_later_does(http, agency):
+    """The sweep's side of the clock-edge rule (domain.inquiry.past_due): due_at is still on time."""
+    with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False) as traveller:
+        client = new_client(http, agency["amal"], channel="sms")
+        opened = at("2026-02-10T10:00:00-07:00")
+        due = opened + timedelta(hours=24)
+        inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=due)
+        traveller.move_to(due)
+        assert "breached" not in sweep()
+        assert inquiry(inquiry_id).status == "open"
+        traveller.move_to(due + timedelta(seconds=1))
+        assert sweep().get("breached") == 1
+        assert inquiry(inquiry_id).status == "breached"
+
+
 def test_breach_is_recorded_once_and_escalated_to_every_supervisor(http, agency):
     http.call("PUT", "/staff/sup-omar", agency["admin"], {"role": "supervisor", "name": "Omar"})
     with time_machine.travel(at("2026-02-10T10:00:00-07:00"), tick=False) as traveller:

@@ -1,8 +1,10 @@
 """``make package`` builds a deployable, linted template and a self-contained zip offline (issue 7).
 
-The package is built once per test process (about ten seconds) with pip pointed at a closed port,
-so a download attempt would fail the build. The zip is then unpacked and imported by a Python
-that sees only the zip's contents (``-S``: no .venv), in the ``aws`` stage, the way Lambda runs it.
+Lambda's wheels are fetched once into build/lambda-wheels (the only step that may need the
+package index); the package is then built once per test process with pip pointed at a closed
+port, so a download attempt would fail the build. The zip is unpacked and imported by the
+runtime's own Python (CPython 3.13, when this machine has one) seeing only the zip's contents
+(``-S``: no .venv), in the ``aws`` stage, the way Lambda runs it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ POOL_ARN = "arn:aws:cognito-idp:ca-central-1:123456789012:userpool/ca-central-1_
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("package") / STAGE
+    # The one step that may use the package index: Lambda's wheels, once, into build/lambda-wheels.
+    package.fetch_wheels(ROOT / "requirements.txt")
     with pytest.MonkeyPatch.context() as mp:
         # No package index reachable: the build must not need one.
         mp.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
@@ -74,7 +77,10 @@ print(json.dumps({
         "CMDM_TWILIO_SECRET_ID": f"cmdm/{STAGE}/twilio",
         "AWS_DEFAULT_REGION": "ca-central-1",
     }
-    result = subprocess.run([sys.executable, "-S", "-c", probe], cwd=task, env=env, capture_output=True, text=True,
+    interpreter = package.runtime_interpreter()
+    if interpreter is None:
+        pytest.skip(f"no {package.LAMBDA_RUNTIME} interpreter on this machine to import the zip with")
+    result = subprocess.run([interpreter, "-S", "-c", probe], cwd=task, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
     return {"task": task, **json.loads(result.stdout.strip().splitlines()[-1])}
@@ -185,14 +191,15 @@ def test_cfn_lint_really_runs(tmp_path: Path) -> None:
     [
         ("py3-none-any", True),
         ("py2.py3-none-any", True),
-        ("cp311-cp311-manylinux2014_x86_64", True),
-        ("cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", True),
+        ("cp313-cp313-manylinux2014_x86_64", True),
+        ("cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64", True),
         ("cp38-abi3-manylinux_2_17_x86_64", True),
-        ("cp311-cp311-manylinux_2_28_x86_64", False),  # newer glibc than Amazon Linux 2
-        ("cp312-cp312-manylinux2014_x86_64", False),
-        ("cp311-cp311-macosx_11_0_arm64", False),
-        ("cp311-cp311-linux_x86_64", False),  # built on this machine, for this machine
-        ("cp311-cp311-manylinux2014_aarch64", False),
+        ("cp313-cp313-manylinux_2_34_x86_64", True),  # Amazon Linux 2023's glibc
+        ("cp313-cp313-manylinux_2_39_x86_64", False),  # newer glibc than Amazon Linux 2023
+        ("cp311-cp311-manylinux2014_x86_64", False),  # the runtime this project left (deprecated 2027-06-30)
+        ("cp313-cp313-macosx_11_0_arm64", False),
+        ("cp313-cp313-linux_x86_64", False),  # built on this machine, for this machine
+        ("cp313-cp313-manylinux2014_aarch64", False),
     ],
 )
 def test_only_wheels_built_for_lambda_are_vendored(tag: str, runs: bool) -> None:
@@ -211,3 +218,45 @@ def test_the_zip_carries_the_staff_console_and_its_pages_need_no_token(built: di
     routes = lambda_view["routes"]
     assert set(routes["/console/{name}"].values()) == {None}  # the sign-in page must load signed out
     assert set(routes["/me"].values()) == {"cmdm-staff"}
+
+
+# -- issue 11, item 18: a runtime that is still supported when the guide is followed -----------------
+
+
+def test_every_function_runs_on_the_packaged_runtime(built: dict[str, Any]) -> None:
+    resources = built["template"]["Resources"]
+    runtimes = {name: resources[name]["Properties"].get("Runtime") for name in built["summary"]["functions"]}
+    globals_runtime = built["template"].get("Globals", {}).get("Function", {}).get("Runtime")
+    assert set(runtimes.values()) | ({globals_runtime} - {None}) == {package.LAMBDA_RUNTIME}
+    assert package.LAMBDA_PYTHON >= (3, 12)
+
+
+def test_the_zip_imports_under_the_runtimes_own_python(built: dict[str, Any], lambda_view: dict[str, Any]) -> None:
+    checked = built["summary"]["imports_checked_with"]
+    assert checked is not None and checked.startswith("{}.{}.".format(*package.LAMBDA_PYTHON))
+    # Compiled wheels in the zip were built for that ABI (their C extensions loaded in the probe).
+    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
+        extensions = [n for n in zipped.namelist() if n.endswith(".so")]
+    tag = "cpython-{}{}-x86_64-linux-gnu.so".format(*package.LAMBDA_PYTHON)
+    assert extensions and all(n.endswith(tag) or ".abi3." in n or "cpython" not in n for n in extensions)
+
+
+def test_the_runtime_support_dates_are_cfn_lints_own(built: dict[str, Any]) -> None:
+    import cfnlint
+
+    lifecycle = json.loads((Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs"
+                            / "LmbdRuntimeLifecycle.json").read_text(encoding="utf-8"))[package.LAMBDA_RUNTIME]
+    assert lifecycle["deprecated"] == package.RUNTIME_DEPRECATED
+    assert lifecycle["create-block"] == package.RUNTIME_CREATE_BLOCKED
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert package.LAMBDA_RUNTIME in readme and package.RUNTIME_DEPRECATED in readme
+
+
+def test_the_packaged_template_lints_clean_with_the_clock_in_2028(built: dict[str, Any]) -> None:
+    """cfn-lint's runtime rules read today's date; in 2028 they must still find nothing (none silenced)."""
+    import time_machine
+    from cfnlint.api import lint_file
+
+    with time_machine.travel("2028-03-01T12:00:00Z", tick=False):
+        matches = lint_file(Path(built["summary"]["template"]), {"regions": ["ca-central-1"]})
+    assert [str(m) for m in matches] == []

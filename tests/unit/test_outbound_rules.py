@@ -123,6 +123,19 @@ def test_answer_to_a_breached_inquiry_is_late_even_if_due_moved():
     assert answer is not None and answer.late
 
 
+def test_an_answer_at_exactly_the_due_time_is_on_time_and_the_sweep_agrees_it_is_no_breach():
+    """One rule for the clock's edge (issue 11 item 19): ``due_at`` is the last on-time instant."""
+    open_one = inquiry("2026-02-10T09:00", "2026-02-11T09:00")
+    due = local("2026-02-11T09:00")
+    answer = answer_inquiry(open_one, due, "amal", CAL, holding=False)
+    assert answer is not None and not answer.late
+    assert not breach_due(open_one, due)
+    just_after = due + timedelta(microseconds=1)
+    late = answer_inquiry(open_one, just_after, "amal", CAL, holding=False)
+    assert late is not None and late.late
+    assert breach_due(open_one, just_after)
+
+
 def test_answered_inquiry_needs_no_answer():
     done = inquiry("2026-02-10T09:00", "2026-02-11T09:00", InquiryStatus.ANSWERED)
     assert answer_inquiry(done, local("2026-02-10T10:00"), "amal", CAL, holding=False) is None
@@ -131,7 +144,8 @@ def test_answered_inquiry_needs_no_answer():
 def test_breach_only_for_open_inquiries_past_due():
     open_one = inquiry("2026-02-10T09:00", "2026-02-11T09:00")
     assert not breach_due(open_one, local("2026-02-11T08:59"))
-    assert breach_due(open_one, local("2026-02-11T09:00"))
+    assert not breach_due(open_one, local("2026-02-11T09:00"))  # the due instant itself is still on time
+    assert breach_due(open_one, local("2026-02-11T09:00") + timedelta(microseconds=1))
     breached = inquiry("2026-02-10T09:00", "2026-02-11T09:00", InquiryStatus.BREACHED)
     assert not breach_due(breached, local("2026-02-12T09:00"))
 

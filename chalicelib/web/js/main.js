@@ -20,6 +20,10 @@ export function notify(message, kind = "info") {
 function navItems(role) {
   const items = [{ path: "/inbox", label: t("nav.inbox") }];
   if (role === "supervisor" || role === "admin") items.push({ path: "/compliance", label: t("nav.compliance") });
+  // Issue 15: overrides and breaches to review (with the unread-notifications badge) and set-up.
+  if (role === "supervisor" || role === "admin") {
+    items.push({ path: "/reviews", label: t("sup.reviews"), badge: true }, { path: "/setup/staff", label: t("nav.setup") });
+  }
   return items;
 }
 
@@ -34,10 +38,24 @@ function renderShell() {
   who.textContent = state.me ? t("shell.signed_in_as", { name: state.me.name, role: t("role." + state.me.role) }) : "";
   agency.textContent = state.me ? state.me.agency_name : "";
   if (!state.me) return;
-  const path = currentPath();
+  const path = currentPath().split("?")[0];
   for (const item of navItems(state.me.role)) {
     const current = path === item.path || (item.path === "/inbox" && path.startsWith("/clients/"));
-    links.append(h("li", {}, h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, item.label)));
+    const link = h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, item.label);
+    links.append(h("li", {}, link));
+    if (item.badge) showBadge(link);
+  }
+}
+
+// Unread notifications (breaches, overrides, failed deliveries, crises) as a badge (issue 15).
+async function showBadge(link) {
+  try {
+    const { unread } = await api.get("/notifications", { query: { unread: "true" } });
+    if (unread && link.isConnected) {
+      link.append(" ", h("span", { class: "badge" }, String(unread), h("span", { class: "sr" }, " " + t("sup.unread"))));
+    }
+  } catch {
+    // the badge is a hint: the page itself shows any error
   }
 }
 
@@ -62,6 +80,7 @@ async function route() {
   if (("#" + path) !== location.hash) history.replaceState(null, "", "#" + path);
   let found = match(path);
   if (!found || (found.route.roles && !found.route.roles.includes(state.me.role))) {
+    if (found) notify(t("error.not_for_role"), "error");  // issue 15: say why, then show the Inbox
     found = match("/inbox");
     history.replaceState(null, "", "#/inbox");
   }

@@ -9,6 +9,15 @@ export const ROUTES = [
   { pattern: /^\/clients\/([^/]+)\/file$/, page: "file", params: ["clientId"] },
   // Issue 15 (supervisor console) fills pages/compliance.js; the route and nav link are here.
   { pattern: /^\/compliance$/, page: "compliance", roles: ["supervisor", "admin"] },
+  // Issue 15: the other supervision and set-up pages (a page's own query follows "?").
+  { pattern: /^\/reviews$/, page: "reviews", roles: ["supervisor", "admin"] },
+  { pattern: /^\/usage$/, page: "usage", roles: ["supervisor", "admin"] },
+  { pattern: /^\/audit$/, page: "audit", roles: ["supervisor", "admin"] },
+  { pattern: /^\/inquiries$/, page: "inquiries", roles: ["supervisor", "admin"] },
+  { pattern: /^\/setup\/staff$/, page: "staff", roles: ["supervisor", "admin"] },
+  { pattern: /^\/setup\/numbers$/, page: "numbers", roles: ["supervisor", "admin"] },
+  { pattern: /^\/setup\/policy$/, page: "policy", roles: ["supervisor", "admin"] },
+  { pattern: /^\/setup\/intake$/, page: "intake", roles: ["admin"] },
 ];
 
 export function currentPath() {
@@ -17,8 +26,9 @@ export function currentPath() {
 }
 
 export function match(path) {
+  const bare = path.split("?")[0];  // "#/audit?staff_id=amal": the page reads its own query
   for (const route of ROUTES) {
-    const found = route.pattern.exec(path);
+    const found = route.pattern.exec(bare);
     if (found) {
       const params = {};
       (route.params || []).forEach((name, i) => (params[name] = decodeURIComponent(found[i + 1])));

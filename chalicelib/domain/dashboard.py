@@ -1,0 +1,199 @@
+"""The supervisor's dashboard as pure arithmetic: rates, weeks, the hour-of-week grid, reviews.
+
+The compliance report (``reporting.compliance``) gives the per-worker counts; this module adds
+what the console draws from the same facts, without another read:
+
+* ``on_time_rate``: answered on time / inquiries opened (None when the worker had none);
+* ``breaches_by_week``: ``INQUIRY_BREACHED`` events in the period by agency-local week
+  (Monday to Sunday, clipped to the period), so a breach counts in the week it happened;
+* ``hour_of_week``: client messages filed in the period by local weekday and hour, beside the
+  minutes of that hour the weekly opening hours cover (0-60), and how many of those messages
+  arrived while the agency was closed (its calendar, holidays included, decides).
+
+Reviews: an override or a breach is reviewed once, by a supervisor or an administrator; which
+events may be reviewed is decided here (``REVIEWABLE``) so the store and the service agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .audit import AuditType
+from .reporting import AuditRecord, ComplianceFigures, Period
+
+REVIEWABLE: Mapping[str, str] = {
+    AuditType.OVERRIDE.value: "override",
+    AuditType.INQUIRY_BREACHED.value: "breach",
+}
+REVIEW_KINDS: Mapping[str, str] = {kind: event_type for event_type, kind in REVIEWABLE.items()}
+
+
+# A review names the audit event by its place in the trail: "<fixed-width UTC>#<event id>".
+REVIEW_ID = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#[A-Za-z0-9_.@-]{1,64}", re.ASCII)
+
+
+def review_id(at: datetime, event_id: str) -> str:
+    return f"{at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event_id}"
+
+
+def review_key(agency_id: str, event_id: str) -> str:
+    """The once-only marker of a review (one per reviewed event)."""
+    return f"review#{agency_id}#{event_id}"
+
+
+def on_time_rate(figures: ComplianceFigures) -> float | None:
+    """Share of the inquiries opened in the period that were answered on time, 0..1."""
+    if not figures.inquiries:
+        return None
+    return round(figures.answered_on_time / figures.inquiries, 4)
+
+
+# --- weeks -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    first_day: date  # a Monday, or the period's first day
+    last_day: date  # a Sunday, or the period's last day
+    breaches: int
+    by_worker: Mapping[str, int]
+
+
+def weeks_of(period: Period) -> list[tuple[date, date]]:
+    """The agency-local weeks (Monday to Sunday) the period touches, clipped to it."""
+    out = []
+    first = period.first_day
+    while first <= period.last_day:
+        sunday = first + timedelta(days=6 - first.weekday())
+        last = min(sunday, period.last_day)
+        out.append((first, last))
+        first = last + timedelta(days=1)
+    return out
+
+
+def breaches_by_week(period: Period, zone: ZoneInfo, events: Iterable[AuditRecord]) -> list[Week]:
+    weeks = weeks_of(period)
+    counts: list[dict[str, int]] = [{} for _ in weeks]
+    totals = [0] * len(weeks)
+    for event in events:
+        if not event.is_(AuditType.INQUIRY_BREACHED) or not period.contains(event.at):
+            continue
+        day = event.at.astimezone(zone).date()
+        for i, (first, last) in enumerate(weeks):
+            if first <= day <= last:
+                totals[i] += 1
+                staff = event.staff_id or ""
+                counts[i][staff] = counts[i].get(staff, 0) + 1
+                break
+    return [Week(first, last, totals[i], dict(sorted(counts[i].items()))) for i, (first, last) in enumerate(weeks)]
+
+
+# --- the hour-of-week grid --------------------------------------------------------------------
+
+
+def _open_minutes(intervals: Iterable[tuple[time, time]], hour: int) -> int:
+    """Minutes of local hour ``hour`` covered by a day's intervals (an end of 00:00 is midnight)."""
+    lo, hi = hour * 60, hour * 60 + 60
+    covered = 0
+    for start, end in intervals:
+        s = start.hour * 60 + start.minute
+        e = 24 * 60 if end == time(0, 0) else end.hour * 60 + end.minute
+        covered += max(0, min(hi, e) - max(lo, s))
+    return min(60, covered)
+
+
+@dataclass(frozen=True)
+class HourCell:
+    weekday: int  # 0 = Monday
+    hour: int  # 0..23, local
+    messages: int
+    after_hours: int  # of those, received while the agency was closed
+    open_minutes: int  # minutes of this hour inside the weekly opening hours
+
+
+@dataclass(frozen=True)
+class Pressure:
+    cells: tuple[HourCell, ...]  # 7 x 24, Monday 00h first
+    messages: int
+    after_hours: int
+
+
+def is_client_message(event: AuditRecord) -> bool:
+    details = event.details
+    return (event.is_(AuditType.MESSAGE_FILED) and details.get("direction") == "inbound"
+            and details.get("kind", "client") == "client")
+
+
+def hour_of_week(
+    period: Period,
+    zone: ZoneInfo,
+    weekly_hours: Mapping[int, Iterable[tuple[time, time]]],
+    is_open: Callable[[datetime], bool],
+    events: Iterable[AuditRecord],
+) -> Pressure:
+    """Client messages by local weekday and hour, against the weekly opening hours."""
+    messages = [[0] * 24 for _ in range(7)]
+    closed = [[0] * 24 for _ in range(7)]
+    for event in events:
+        if not is_client_message(event) or not period.contains(event.at):
+            continue
+        local = event.at.astimezone(zone)
+        messages[local.weekday()][local.hour] += 1
+        if not is_open(event.at):
+            closed[local.weekday()][local.hour] += 1
+    cells = tuple(
+        HourCell(day, hour, messages[day][hour], closed[day][hour], _open_minutes(weekly_hours.get(day, ()), hour))
+        for day in range(7)
+        for hour in range(24)
+    )
+    return Pressure(cells, sum(map(sum, messages)), sum(map(sum, closed)))
+
+
+# --- links: the query behind each figure ------------------------------------------------------
+
+# Which audit events stand behind each counter of the compliance report.
+FIGURE_EVENTS: Mapping[str, dict[str, str]] = {
+    "held_after_hours": {"type": AuditType.STAFF_MESSAGE_HELD.value},
+    "overrides": {"type": AuditType.OVERRIDE.value},
+    "auto_replies": {"type": AuditType.AUTO_REPLY_SENT.value},
+    "holding_replies": {"type": f"{AuditType.STAFF_MESSAGE_SENT.value},{AuditType.STAFF_MESSAGE_RELEASED.value}",
+                        "holding": "true"},
+}
+# Which inquiries stand behind the inquiry counters (GET /inquiries with a period).
+FIGURE_INQUIRIES: Mapping[str, dict[str, str]] = {
+    "inquiries": {},
+    "answered_on_time": {"on_time": "true"},
+    "breached": {"breached": "true"},
+    "first_response_p50_business_minutes": {"status": "answered"},
+    "first_response_p90_business_minutes": {"status": "answered"},
+}
+
+
+def figure_links(period: Period, staff_id: str | None) -> dict[str, dict[str, Any]]:
+    """For each figure, the API call (path and query) that lists what it counts."""
+    base: dict[str, str] = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
+    if staff_id:
+        base["staff_id"] = staff_id
+    links: dict[str, dict[str, Any]] = {}
+    for name, extra in FIGURE_INQUIRIES.items():
+        links[name] = {"path": "/inquiries", "query": {**base, **extra}}
+    for name, extra in FIGURE_EVENTS.items():
+        links[name] = {"path": "/audit", "query": {**base, **extra}}
+    return links
+
+
+def matches_filters(event: AuditRecord, types: frozenset[str] | None, holding: bool | None) -> bool:
+    """The ``type`` and ``holding`` filters of ``GET /audit``."""
+    if types is not None and event.type not in types:
+        return False
+    if holding is not None:
+        value = event.details.get("holding")
+        flag = value is True or (isinstance(value, str) and value.lower() == "true")
+        if flag is not holding:
+            return False
+    return True

@@ -1,0 +1,385 @@
+"""The supervisor's and administrator's console (issue 15): dashboard, reviews, set-up views.
+
+Everything here reads the agency of the caller only. Supervisors and administrators may read
+all of it (``require_supervision``); changing staff, numbers or client files stays with the
+existing admin routes, so supervisors remain read-only. Marking an override or a breach
+reviewed is the one thing a supervisor writes: it changes no file, and it is audited.
+
+Cost of the dashboard (``GET /reports/dashboard``): exactly the reads of the compliance report
+(``services/reports.py``: the inquiries opened in the period, one audit range over it, the
+agency's staff), plus nothing: the charts are computed from the same facts in memory
+(``domain/dashboard.py``). Its round trips grow with the bytes of those two ranges (DynamoDB
+returns at most 1 MB a page), that is with the agency's traffic in the period, not with the
+number of files; ``bench/dashboard.py`` measures them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ..domain import dashboard as d
+from ..domain import reporting as r
+from ..domain import validation as v
+from ..domain.audit import AuditEvent, AuditType
+from ..domain.clock import utcnow
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.i18n import format_next_open
+from ..domain.inquiry import InquiryStatus
+from ..domain.model import Channel, Principal, Role
+from .access import require_admin, require_supervision
+from .reports import _figures_view, iso
+
+MAX_LISTED = 2000  # inquiries or review items in one answer; the period narrows it further
+MAX_REVIEW_NOTE = 500
+PREVIEW_NAMES = 50
+
+
+def default_period(params: Mapping[str, Any] | None, zone: Any) -> dict[str, Any]:
+    """``from``/``to`` as given, else this month to date (agency-local), as SPEC §4.4 says."""
+    params = dict(params or {})
+    if not params.get("from") and not params.get("to"):
+        today = utcnow().astimezone(zone).date()
+        params["from"] = today.replace(day=1).isoformat()
+        params["to"] = today.isoformat()
+    return params
+
+
+def _flag(params: Mapping[str, Any], name: str) -> bool | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if value not in ("true", "false"):
+        raise InvalidInput(name, "must be true or false")
+    return value == "true"
+
+
+@dataclass(frozen=True)
+class Review:
+    note: str | None
+
+    @classmethod
+    def parse(cls, payload: Any) -> Review:
+        body = v.require_object(payload if payload is not None else {})
+        return cls(note=v.text(body, "note", required=False, max_len=MAX_REVIEW_NOTE) or None)
+
+
+class SupervisionService:
+    def __init__(self, reads: Any, store: Any, policies: Any) -> None:
+        self._reads = reads  # adapters.reports_store.ReportsStore: the compliance report's reads
+        self._store = store  # adapters.supervision_store.SupervisionStore
+        self._policies = policies
+
+    def _policy(self, principal: Principal) -> Any:
+        try:
+            return self._policies.get(principal.agency_id)
+        except KeyError:
+            raise NotFound("no policy is published for this agency") from None
+
+    def _period(self, principal: Principal, params: Mapping[str, Any] | None) -> tuple[r.Period, Any]:
+        require_supervision(principal)
+        policy = self._policy(principal)
+        zone = policy.calendar.zone()
+        return r.parse_period(default_period(params, zone), zone), policy
+
+    # -- the dashboard ------------------------------------------------------------------------------
+
+    def dashboard(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The compliance report's figures per worker, their links, and the charts' series."""
+        period, policy = self._period(principal, params)
+        calendar = policy.calendar
+        zone = calendar.zone()
+
+        def business_minutes(start: datetime, end: datetime) -> float:
+            return calendar.business_time_between(start, end).total_seconds() / 60
+
+        agency = principal.agency_id
+        inquiries = self._reads.inquiries_opened(agency, period.start, period.end, business_minutes)
+        events = list(self._reads.audit_between(agency, period.start, period.end))
+        staff = self._store.staff(agency)
+        workers = [s.staff_id for s, _active, _abs in staff if s.role is Role.WORKER]
+        names = {s.staff_id: s.name or s.staff_id for s, _active, _abs in staff}
+        report = r.compliance(period, inquiries, events, workers)
+        weeks = d.breaches_by_week(period, zone, events)
+        pressure = d.hour_of_week(period, zone, calendar.hours, calendar.is_open, events)
+
+        def row(staff_id: str | None, figures: r.ComplianceFigures) -> dict[str, Any]:
+            return {
+                **_figures_view(figures, zone),
+                "on_time_rate": d.on_time_rate(figures),
+                "links": d.figure_links(period, staff_id),
+            }
+
+        return {
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "timezone": policy.timezone,
+            "workers": [{"staff_id": sid, "name": names.get(sid, sid), **row(sid, f)} for sid, f in report.workers],
+            "totals": row(None, report.totals),
+            "breaches_by_week": [
+                {"from": w.first_day.isoformat(), "to": w.last_day.isoformat(), "breaches": w.breaches,
+                 "by_worker": dict(w.by_worker),
+                 "link": {"path": "/audit", "query": {"from": w.first_day.isoformat(), "to": w.last_day.isoformat(),
+                                                      "type": AuditType.INQUIRY_BREACHED.value}}}
+                for w in weeks
+            ],
+            "after_hours": {
+                "messages": pressure.messages,
+                "after_hours": pressure.after_hours,
+                "cells": [
+                    {"weekday": c.weekday, "hour": c.hour, "messages": c.messages, "after_hours": c.after_hours,
+                     "open_minutes": c.open_minutes}
+                    for c in pressure.cells
+                ],
+                "link": {"path": "/audit", "query": {"from": period.first_day.isoformat(),
+                                                     "to": period.last_day.isoformat(),
+                                                     "type": AuditType.MESSAGE_FILED.value}},
+            },
+        }
+
+    # -- GET /inquiries with a period ---------------------------------------------------------------
+
+    def inquiries_in_period(self, principal: Principal, params: Mapping[str, Any]) -> list[Any]:
+        """Inquiries opened in the period: what each inquiry figure of the dashboard counts.
+
+        ``staff_id`` (who holds the clock), ``status`` (now: open, answered, breached),
+        ``breached=true`` (past due at some point), ``on_time=true`` (answered on time) narrow it.
+        A worker may ask for their own only.
+        """
+        policy = self._policy(principal)
+        zone = policy.calendar.zone()
+        period = r.parse_period(default_period(params, zone), zone)
+        staff_id = params.get("staff_id") or None
+        if staff_id is not None:
+            staff_id = v.identifier(staff_id, "staff_id")
+        if not principal.sees_whole_agency():
+            if staff_id not in (None, principal.staff_id):
+                raise Forbidden("a worker sees their own inquiries only")
+            staff_id = principal.staff_id
+        status = params.get("status") or None
+        if status is not None:
+            status = v.one_of(status, "status", [s.value for s in InquiryStatus])
+        breached = _flag(params, "breached")
+        on_time = _flag(params, "on_time")
+        out = []
+        for inquiry, fact in self._store.inquiries_opened(principal.agency_id, period.start, period.end):
+            if staff_id and inquiry.staff_id != staff_id:
+                continue
+            if status and inquiry.status.value != status:
+                continue
+            if breached is not None and fact.breached is not breached:
+                continue
+            if on_time is not None and fact.answered_on_time is not on_time:
+                continue
+            out.append(inquiry)
+        return sorted(out, key=lambda i: (i.opened_at, i.inquiry_id))[:MAX_LISTED]
+
+    # -- overrides and breaches to review -----------------------------------------------------------
+
+    def reviews(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Every override (reason, who, when, the message) and breach (the file) of the period."""
+        period, policy = self._period(principal, params)
+        params = params or {}
+        zone = policy.calendar.zone()
+        kind = params.get("kind") or None
+        if kind is not None:
+            kind = v.one_of(kind, "kind", tuple(d.REVIEW_KINDS))
+        reviewed_filter = _flag(params, "reviewed")
+        types = [d.REVIEW_KINDS[kind]] if kind else list(d.REVIEWABLE)
+        events = self._store.audit_of_types(principal.agency_id, period.start, period.end, types)
+        events = sorted(events, key=lambda e: (e.at, e.event_id), reverse=True)[:MAX_LISTED]
+        done = self._store.reviews_of(principal.agency_id, [e.event_id for e in events])
+        clients = self._store.clients({e.client_id for e in events if e.client_id})
+        inquiry_ids = {str(e.details["inquiry_id"]) for e in events if e.details.get("inquiry_id")}
+        inquiries = self._store.inquiries(inquiry_ids)
+        message_keys = {}
+        for e in events:
+            if e.is_(AuditType.OVERRIDE) and e.client_id and e.details.get("message_id"):
+                message_keys[e.event_id] = (e.client_id, self._store.message_sk(e.client_id, str(e.details["message_id"]), e.at))
+        bodies = self._store.message_bodies(message_keys.values())
+        items = []
+        for e in events:
+            review = done.get(e.event_id)
+            if reviewed_filter is not None and (review is not None) is not reviewed_filter:
+                continue
+            client = clients.get(e.client_id or "")
+            item: dict[str, Any] = {
+                "id": sk_of(e),
+                "event_id": e.event_id,
+                "kind": d.REVIEWABLE[e.type],
+                "at": iso(e.at, zone),
+                "staff_id": e.staff_id,
+                "client_id": e.client_id,
+                "client_name": client.name if client and not client.status_erased() else None,
+                "reviewed": review is not None,
+                "reviewed_at": iso(review[0], zone) if review else None,
+                "reviewed_by": review[1] if review else None,
+            }
+            if e.is_(AuditType.OVERRIDE):
+                item["reason"] = e.details.get("reason")
+                item["message_id"] = e.details.get("message_id")
+                item["message"] = bodies.get(message_keys.get(e.event_id, ("", "")))
+            else:
+                inquiry = inquiries.get(str(e.details.get("inquiry_id") or ""))
+                item["inquiry_id"] = e.details.get("inquiry_id")
+                item["due_at"] = iso(inquiry.due_at, zone) if inquiry else e.details.get("due_at")
+                item["inquiry_status"] = inquiry.status.value if inquiry else None
+                item["answered_at"] = iso(inquiry.answered_at, zone) if inquiry else None
+            items.append(item)
+        return {
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "items": items,
+            "unreviewed": sum(1 for i in items if not i["reviewed"]),
+        }
+
+    def review(self, principal: Principal, review_id: str, command: Review) -> dict[str, Any]:
+        """Mark one override or breach reviewed, recorded in the audit trail (409 the second time)."""
+        require_supervision(principal)
+        policy = self._policy(principal)
+        if not isinstance(review_id, str) or not d.REVIEW_ID.fullmatch(review_id):
+            raise NotFound("no such override or breach")
+        event = self._store.audit_event(principal.agency_id, review_id)
+        if event is None or event.type not in d.REVIEWABLE:
+            raise NotFound("no such override or breach")
+        now = utcnow()
+        record = AuditEvent(
+            agency_id=principal.agency_id,
+            type=AuditType.REVIEWED,
+            at=now,
+            actor=principal.staff_id,
+            client_id=event.client_id,
+            staff_id=event.staff_id,
+            details={"event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "note": command.note},
+        )
+        self._store.record_review(principal.agency_id, event.event_id, principal.staff_id, now, record)
+        zone = policy.calendar.zone()
+        return {"id": review_id, "event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "reviewed": True,
+                "reviewed_at": iso(now, zone), "reviewed_by": principal.staff_id, "note": command.note}
+
+    # -- administration views -----------------------------------------------------------------------
+
+    def staff(self, principal: Principal) -> dict[str, Any]:
+        """The agency's staff with their numbers and absences (supervisors read, admins change)."""
+        require_supervision(principal)
+        staff = self._store.staff(principal.agency_id)
+        workers = [s.staff_id for s, _a, _abs in staff if s.role is Role.WORKER]
+        numbers: dict[str, list[Any]] = {}
+        for n in self._store.numbers_of(principal.agency_id, workers):
+            numbers.setdefault(n.staff_id, []).append(n)
+        return {"staff": [
+            {
+                "staff_id": s.staff_id,
+                "name": s.name,
+                "role": s.role.value,
+                "active": active,
+                "created_at": s.created_at.isoformat(),
+                "numbers": [{"number": n.number, "channels": sorted(c.value for c in n.channels)}
+                            for n in sorted(numbers.get(s.staff_id, []), key=lambda n: n.number)],
+                "absences": [{"absence_id": a.absence_id, "start": a.start.isoformat(), "end": a.end.isoformat(),
+                              "cover_id": a.cover_id, "note": a.note} for a in absences],
+            }
+            for s, active, absences in sorted(staff, key=lambda x: (x[0].role.value, x[0].name, x[0].staff_id))
+        ]}
+
+    def numbers(self, principal: Principal) -> dict[str, Any]:
+        require_supervision(principal)
+        staff = self._store.staff(principal.agency_id)
+        workers = [s.staff_id for s, _a, _abs in staff if s.role is Role.WORKER]
+        found = self._store.numbers_of(principal.agency_id, workers)
+        return {"numbers": [{"number": n.number, "staff_id": n.staff_id, "channels": sorted(c.value for c in n.channels)}
+                            for n in sorted(found, key=lambda n: n.number)]}
+
+    def reassignment_preview(self, principal: Principal, number: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``PUT /numbers/{number}`` would do, before it is done: whose clients move to whom."""
+        require_admin(principal)
+        number = v.e164(number, "number")
+        to_staff = v.identifier(params.get("staff_id"), "staff_id")
+        raw = params.get("channels")
+        channels = v.channels(raw.split(",") if isinstance(raw, str) and raw else None)
+        target = self._store.get_staff(principal.agency_id, to_staff)
+        if target is None:
+            raise NotFound("no such staff member in this agency")
+        if target.role is not Role.WORKER:
+            raise InvalidInput("staff_id", "work numbers are assigned to workers")
+        current = self._store.get_number(number)
+        if current is not None and current.agency_id != principal.agency_id:
+            # the same answer PUT /numbers gives: whose it is is not this agency's business
+            raise Conflict("this agency may not use this number", code="number_unavailable")
+        from_staff = current.staff_id if current is not None else None
+        moving: list[Any] = []
+        if from_staff and from_staff != to_staff:
+            moving = [c for c in self._store.clients_of(principal.agency_id, from_staff)
+                      if c.channel in channels and not c.status_erased()]
+        inquiries = self._store.inquiries(c.open_inquiry_id for c in moving if c.open_inquiry_id)
+        clocks = sum(1 for i in inquiries.values() if i.awaiting_answer and i.staff_id == from_staff)
+        return {
+            "number": number,
+            "from_staff": from_staff,
+            "to_staff": to_staff,
+            "channels": sorted(c.value for c in channels),
+            "change": "new" if current is None else ("same" if from_staff == to_staff else "reassign"),
+            "clients_moving": len(moving),
+            "open_clocks_moving": clocks,
+            "by_channel": {ch.value: sum(1 for c in moving if c.channel is ch) for ch in Channel},
+            "clients": [{"client_id": c.client_id, "name": c.name, "channel": c.channel.value}
+                        for c in sorted(moving, key=lambda c: (c.name, c.client_id))[:PREVIEW_NAMES]],
+        }
+
+    def policy_view(self, principal: Principal) -> dict[str, Any]:
+        """The agency policy as a client would meet it now: each template in each language.
+
+        ``{next_open}`` is written by the same domain function the after-hours reply uses, for
+        the opening the clock would start at if a message arrived now; placeholders that need a
+        client (their name, their worker) are shown as examples.
+        """
+        require_supervision(principal)
+        policy = self._policy(principal)
+        calendar = policy.calendar
+        now = utcnow()
+        opening = calendar.clock_start(now)
+        languages = list(dict.fromkeys([*policy.languages, "en"]))
+        next_open = {lang: format_next_open(opening, policy.timezone, lang, now=now) for lang in languages}
+        templates = []
+        for name in sorted(policy.templates):
+            texts = []
+            for lang in languages:
+                example = {"next_open": next_open[lang], "client_name": EXAMPLE_CLIENT, "case_manager": EXAMPLE_WORKER}
+                texts.append({"language": lang, "translated": policy.has_translation(name, lang),
+                              "text": policy.render(name, lang, **example)})
+            templates.append({"name": name, "texts": texts})
+        zone = calendar.zone()
+        return {
+            "agency_id": policy.agency_id,
+            "name": policy.name,
+            "timezone": policy.timezone,
+            "now": iso(now, zone),
+            "open_now": calendar.is_open(now),
+            "next_opening": iso(opening, zone),
+            "next_open_text": next_open,
+            "hours": {day: [[s.strftime("%H:%M"), "24:00" if e.hour == 0 and e.minute == 0 else e.strftime("%H:%M")]
+                            for s, e in calendar.hours.get(i, ())] for i, day in enumerate(WEEKDAYS)},
+            "holidays": {"country": calendar.holiday_country, "subdivision": calendar.holiday_subdivision,
+                         "this_year": sorted(x.isoformat() for x in calendar.holiday_dates(now.astimezone(zone).year))},
+            "closures": sorted(x.isoformat() for x in calendar.closures if x >= date(now.year, 1, 1)),
+            "response": {"target": _duration(policy.response_target), "clock": policy.clock.value},
+            "emergency_line": policy.emergency_line,
+            "languages": languages,
+            "templates": templates,
+        }
+
+
+EXAMPLE_CLIENT = "Fatima"
+EXAMPLE_WORKER = "Amal"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _duration(delta: Any) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"PT{hours}H" if hours <= 48 or hours % 24 else f"P{hours // 24}D"
+
+
+def sk_of(event: r.AuditRecord) -> str:
+    return d.review_id(event.at, event.event_id)

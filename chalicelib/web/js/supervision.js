@@ -1,0 +1,120 @@
+// What the supervisor's and administrator's pages share (issue 15): the query part of the page's
+// address ("#/audit?staff_id=amal"), the period form, links from API calls to console pages, and
+// CSV downloads. Nothing here decides a figure: every number comes from the API.
+
+import { ApiError, api, url } from "./api.js";
+import { idToken } from "./auth.js";
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+// The query of the current page: "#/audit?type=x" -> {type: "x"}.
+export function pageQuery() {
+  const hash = location.hash.replace(/^#/, "");
+  const at = hash.indexOf("?");
+  return Object.fromEntries(new URLSearchParams(at < 0 ? "" : hash.slice(at + 1)));
+}
+
+export function pageHref(page, query = {}) {
+  const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ""));
+  const text = search.toString();
+  return `#/${page}${text ? "?" + text : ""}`;
+}
+
+// An API link of the dashboard ({path, query}) as the console page that shows the same list.
+export function consoleHref(link) {
+  const page = link.path === "/inquiries" ? "inquiries" : "audit";
+  return pageHref(page, link.query);
+}
+
+// The period form: two date fields and a button; calls onChange({from, to}) when submitted.
+export function periodForm({ from, to, onChange, idPrefix = "period" }) {
+  const start = h("input", { type: "date", id: `${idPrefix}-from`, name: "from", value: from || "", required: true });
+  const end = h("input", { type: "date", id: `${idPrefix}-to`, name: "to", value: to || "", required: true });
+  const form = h("form", { class: "period", "aria-label": t("sup.period") },
+    h("div", { class: "field" }, h("label", { for: start.id }, t("sup.from")), start),
+    h("div", { class: "field" }, h("label", { for: end.id }, t("sup.to")), end),
+    h("button", { type: "submit", class: "primary" }, t("sup.show")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    onChange({ from: start.value, to: end.value });
+  });
+  return form;
+}
+
+// The in-page navigation between the supervision pages.
+export function subnav(current, me) {
+  const pages = [
+    ["compliance", t("nav.compliance")], ["reviews", t("sup.reviews")], ["usage", t("sup.usage")],
+    ["audit", t("sup.audit")], ["setup/staff", t("setup.staff")], ["setup/numbers", t("setup.numbers")],
+    ["setup/policy", t("setup.policy")],
+  ];
+  if (me.role === "admin") pages.splice(6, 0, ["setup/intake", t("setup.intake")]);
+  return h("nav", { class: "subnav", "aria-label": t("sup.pages") },
+    h("ul", {}, pages.map(([page, label]) => h("li", {},
+      h("a", { href: `#/${page}`, "aria-current": page === current ? "page" : null }, label)))));
+}
+
+function filename(response, fallback) {
+  const found = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  return found ? found[1] : fallback;
+}
+
+// GET a report as CSV with the signed-in token and hand it to the browser as a file download.
+export async function fetchCsv(path, query) {
+  const response = await fetch(url(path, query), {
+    headers: { Accept: "text/csv", Authorization: `Bearer ${idToken()}` }, cache: "no-store",
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    let error = {};
+    try {
+      error = JSON.parse(text).error || {};
+    } catch {
+      error = {};
+    }
+    throw new ApiError(response.status, error.code || "http_" + response.status,
+      error.message || t("error.unexpected", { status: response.status }), error.field || null);
+  }
+  return { text, response };
+}
+
+export async function downloadCsv(path, query, fallbackName) {
+  const { text, response } = await fetchCsv(path, query);
+  const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })),
+    download: filename(response, fallbackName), hidden: true });
+  document.body.append(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+}
+
+// A tiny CSV reader for the server's own CSV (RFC 4180 quoting), to show Table 7 as a table.
+export function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell); rows.push(row); row = []; cell = "";
+    } else cell += c;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+export function percent(rate) {
+  return rate === null || rate === undefined ? "—" : `${Math.round(rate * 100)} %`;
+}
+
+// This month to date in the agency's zone, as the server reckons it (its clock, not the browser's).
+export async function thisMonth(signal) {
+  const policy = await api.get("/policy", { signal });
+  const today = policy.now.slice(0, 10);
+  return { from: today.slice(0, 8) + "01", to: today };
+}
