@@ -267,11 +267,19 @@ class Container:
 
     @cached_property
     def data_rights(self) -> Any:
+        from .adapters.media import TwilioMedia
         from .adapters.reports_store import FileRightsStore, S3Media
         from .services.data_rights import DataRightsService
 
         media = S3Media(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
-        return DataRightsService(self.store, FileRightsStore(self.store, media), self.report_reads, self.policies)
+        # Twilio's side of erasure (pending media, bodies in its logs) wherever Twilio is reachable:
+        # the real one, or a stand-in (make run, tests); an outbox-only stage never reached Twilio.
+        twilio = None
+        if self.settings.outbound == "twilio" or self.settings.twilio_api_base:
+            sid, token = self.twilio_credentials
+            twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
+        return DataRightsService(self.store, FileRightsStore(self.store, media, twilio), self.report_reads,
+                                 self.policies)
 
     @cached_property
     def supervision(self) -> Any:

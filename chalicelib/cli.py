@@ -195,10 +195,14 @@ def _phone(args: argparse.Namespace) -> int:
         return 2
     path = "/webhooks/twilio/messages"
     server = (args.server or default_server()).rstrip("/")
-    form = build_twilio_form(args.sender, args.to, " ".join(args.body), args.whatsapp, args.sid)
-    for i, (url, content_type) in enumerate(args.media or []):
+    media = list(args.media or [])
+    sid = args.sid or (("MM" if args.media_file else "SM") + uuid.uuid4().hex)
+    for media_file in args.media_file or []:
+        media.append(_leave_at_twilio(settings, sid, media_file))
+    form = build_twilio_form(args.sender, args.to, " ".join(args.body), args.whatsapp, sid)
+    for i, (url, content_type) in enumerate(media):
         form[f"MediaUrl{i}"], form[f"MediaContentType{i}"] = url, content_type
-    form["NumMedia"] = str(len(args.media or []))
+    form["NumMedia"] = str(len(media))
     # Twilio signs the URL it posts to; so does the simulator (a local server checks its own URL).
     signature = RequestValidator(settings.twilio_auth_token).compute_signature(server + path, form)
     request = urllib.request.Request(
@@ -223,6 +227,23 @@ def _phone(args: argparse.Namespace) -> int:
     return 0 if outcome in ("filed", "duplicate", None) else 3
 
 
+def _leave_at_twilio(settings: object, message_sid: str, path: str) -> tuple[str, str]:
+    """Put a local file where ``make run``'s Twilio stand-in serves it; its MediaUrl and type."""
+    import mimetypes
+    from pathlib import Path
+
+    from .local import LOCAL_TWILIO_DIR
+    from .local_twilio import put_media
+
+    source = Path(path)
+    content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    media_sid = "ME" + uuid.uuid4().hex
+    put_media(LOCAL_TWILIO_DIR, message_sid, media_sid, source.read_bytes(), content_type)
+    account = getattr(settings, "twilio_account_sid", None) or "AC" + "0" * 32
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Messages/{message_sid}/Media/{media_sid}"
+    return url, content_type
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="CMDM operations")
     sub = p.add_subparsers(dest="command", required=True)
@@ -245,7 +266,9 @@ def parser() -> argparse.ArgumentParser:
     phone.add_argument("--sid", help="reuse a MessageSid (to see a replay ignored)")
     phone.add_argument("--server", help="the server's base URL (default: http://127.0.0.1:$CMDM_PORT, port 8000)")
     phone.add_argument("--media", nargs=2, action="append", metavar=("URL", "CONTENT_TYPE"),
-                       help="attach media, as Twilio does (repeatable); see `make run`'s media stand-in")
+                       help="attach a media URL, as Twilio does (repeatable)")
+    phone.add_argument("--media-file", action="append", metavar="FILE",
+                       help="attach a local photo or voice note through `make run`'s Twilio stand-in (repeatable)")
     phone.add_argument("body", nargs="+")
     phone.set_defaults(func=_phone)
     numbers = sub.add_parser("numbers", help="Twilio work numbers of a deployment")

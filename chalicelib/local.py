@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .config import LOCAL_DEFAULTS, PROJECT_ROOT
@@ -29,6 +30,8 @@ from .config import LOCAL_DEFAULTS, PROJECT_ROOT
 API_HOST = "127.0.0.1"
 API_PORT = int(os.environ.get("CMDM_PORT", "8000"))
 JOB_INTERVAL_SECONDS = int(os.environ.get("CMDM_JOB_INTERVAL", "60"))
+# Where the simulator leaves media "at Twilio" for the local stand-in (chalicelib/local_twilio.py).
+LOCAL_TWILIO_DIR = Path(os.environ.get("CMDM_LOCAL_TWILIO_DIR") or PROJECT_ROOT / ".local-twilio")
 LOCAL_ENV = {
     **LOCAL_DEFAULTS,
     "CMDM_STAGE": "local",
@@ -119,6 +122,12 @@ def main() -> int:
     isolate_moto_dynamodb()
     deeper_listen_queue()
     os.environ["DYNAMODB_ENDPOINT"] = _start_embedded_aws()
+    if os.environ.get("CMDM_OUTBOUND") == "outbox" and not os.environ.get("CMDM_TWILIO_API_BASE"):
+        # Nothing reaches Twilio from a laptop: media and redactions go to the local stand-in.
+        from .local_twilio import TwilioStandIn
+
+        stand_in = TwilioStandIn(LOCAL_TWILIO_DIR, os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"])
+        os.environ["CMDM_TWILIO_API_BASE"] = stand_in.start()
 
     from chalice.config import Config
     from chalice.local import create_local_server
@@ -140,6 +149,9 @@ def main() -> int:
         "\nPlay the client's phone in another terminal:\n"
         "  .venv/bin/python -m chalicelib.cli phone --whatsapp --from +15875550123 --to +15873550101 "
         '"Hello, I have a question about my rent"\n'
+        "Send a photo or a voice note (copied to the file's media by the next copy_media run):\n"
+        "  .venv/bin/python -m chalicelib.cli phone --whatsapp --from +15875550123 --media-file lease.jpg "
+        '"my lease"\n'
         "Look at the file as the case manager:\n"
         '  curl -H "Authorization: Bearer $(.venv/bin/python -m chalicelib.cli token amal)" '
         f"http://{API_HOST}:{API_PORT}/clients/<client_id>\n"

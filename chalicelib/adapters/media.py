@@ -108,6 +108,19 @@ class TwilioMedia:
         except OSError:
             raise MediaUnavailable("twilio unreachable for the media delete") from None
 
+    def redact(self, message_sid: str) -> None:
+        """Blank a message's body in Twilio's logs (POST Messages/{sid} Body=""); an unknown one is done."""
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            self._rest().api.v2010.accounts(self._sid).messages(message_sid).update(body="")
+        except TwilioRestException as err:
+            if err.status == 404:
+                return
+            raise MediaUnavailable(f"twilio answered {err.status} to the redaction") from None
+        except (TwilioException, OSError):
+            raise MediaUnavailable("twilio unreachable for the redaction") from None
+
     def _rest(self) -> Any:
         if self._client is None:
             from twilio.http.http_client import TwilioHttpClient

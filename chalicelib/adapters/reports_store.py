@@ -21,10 +21,12 @@ its status; the retention job finds closed files by nothing else.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
@@ -289,12 +291,19 @@ class S3Media:
             log.warning("old media versions are left for the bucket's lifecycle rule (%s)", code)
 
 
+# Audit events that carry what a person wrote about the client, and the keys holding it.
+FREE_TEXT_EVENTS = frozenset({"consent.given", "consent.withdrawn", "client.warned", "client.status_changed", "boundary.override"})
+FREE_TEXT_KEYS = frozenset({"reason", "note", "circle_of_care"})
+TWILIO_MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Messages/([A-Z]{2}[0-9a-f]{32})/Media/(ME[0-9a-f]{32})$")
+
+
 class FileRightsStore:
     """Export and erasure of one client file, and the files whose retention has run out."""
 
-    def __init__(self, store: DynamoStore, media: S3Media) -> None:
+    def __init__(self, store: DynamoStore, media: S3Media, twilio: Any = None) -> None:
         self._store = store
         self._media = media
+        self._twilio = twilio  # adapters.media.TwilioMedia: media still at Twilio, bodies in its logs
 
     def messages_of(self, client_id: str) -> list[dict[str, Any]]:
         return [message_record(i) for i in m.MessageModel.query(client_id)]
@@ -322,6 +331,12 @@ class FileRightsStore:
         """
         items = list(m.MessageModel.query(client.client_id, consistent_read=True))
         self._media.delete(x.s3_key for item in items for x in (item.media or []) if x.s3_key)
+        if self._twilio is not None:
+            self._erase_at_twilio(items)
+        for item in items:  # the MessageSid claims too (Twilio re-delivers for hours, not past a closure)
+            if item.twilio_sid:
+                m.ClaimModel(claim_key=f"sid#{item.twilio_sid}").delete()
+        self._erase_audit_text(client.client_id)
         for item in items:
             self._clear_message(item)
         changes = {
@@ -356,6 +371,33 @@ class FileRightsStore:
             raise
         return len(items)
 
+    def _erase_at_twilio(self, items: list[m.MessageModel]) -> None:
+        """Media still waiting at Twilio is deleted there, and every body is redacted in its logs.
+
+        Done before the references go, so a failure (Twilio unreachable) stops the erasure with
+        everything still known, and running it again finishes it.
+        """
+        for item in items:
+            for ref in item.media or []:
+                if ref.twilio_url and ref.status in (None, "pending", "copied", "failed"):
+                    # Only Twilio's media resource of this very message (never a forged URL).
+                    found = TWILIO_MEDIA_PATH.match(urlsplit(ref.twilio_url).path)
+                    if found and found.group(1) == item.twilio_sid:
+                        self._twilio.delete(found.group(1), found.group(2))
+            if item.twilio_sid:
+                self._twilio.redact(item.twilio_sid)
+
+    @staticmethod
+    def _erase_audit_text(client_id: str) -> None:
+        """Free text staff wrote about the client goes from its audit events (SPEC §5.7)."""
+        for key in m.AuditModel.by_client.query(client_id):
+            item = m.AuditModel.get(key.agency_id, key.sk)
+            details = dict(item.details.as_dict() if hasattr(item.details, "as_dict") else item.details or {})
+            if item.type not in FREE_TEXT_EVENTS or not FREE_TEXT_KEYS & details.keys():
+                continue
+            kept = {k: v for k, v in details.items() if k not in FREE_TEXT_KEYS}
+            item.update(actions=[m.AuditModel.details.set(kept)])
+
     @staticmethod
     def _clear_message(item: m.MessageModel) -> None:
         """Remove the body and the media references, and take the message out of every queue.
@@ -366,11 +408,14 @@ class FileRightsStore:
         """
         for _attempt in range(3):
             if (item.body is None and not item.media and item.due_agency is None
-                    and item.location is None and item.button is None):
+                    and item.location is None and item.button is None and item.twilio_sid is None
+                    and item.override_reason is None):
                 return
-            # A shared location or a pressed button is the client's words too (SPEC §5.7).
+            # A shared location or a pressed button is the client's words too (SPEC §5.7); the
+            # MessageSid (and with it the by_sid index entry) and an override reason go as well.
             actions = [m.MessageModel.body.remove(), m.MessageModel.media.set([]),
-                       m.MessageModel.location.remove(), m.MessageModel.button.remove()]
+                       m.MessageModel.location.remove(), m.MessageModel.button.remove(),
+                       m.MessageModel.twilio_sid.remove(), m.MessageModel.override_reason.remove()]
             if item.due_agency is not None:
                 actions += [m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()]
             try:

@@ -1,0 +1,123 @@
+"""``make run``'s stand-in for the parts of Twilio's REST API that media needs, on loopback.
+
+On a laptop no photo or voice note ever reaches Twilio, so ``copy_media`` would find nothing to
+copy and media would stay ``pending``. The simulator (``cli phone --media-file``) puts the file
+in a shared folder under the Twilio media resource it would have (``Messages/MM…/Media/ME…``);
+this server answers the same requests Twilio would, with the account's credentials checked:
+
+- ``GET  /2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}``: the file, with its content type;
+- ``DELETE /2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}.json``: gone (204), 404 after;
+- ``POST /2010-04-01/Accounts/{AC}/Messages/{MM}.json`` with ``Body=``: a redaction, answered as
+  Twilio answers it (the message resource, JSON).
+
+``make run`` points ``CMDM_TWILIO_API_BASE`` at it when messages go to the local outbox. Nothing
+here is deployed behaviour; it is never started in the ``aws`` stage.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})/Media/(ME[0-9a-f]{32})"
+                   r"(\.json)?$")
+MESSAGE = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})\.json$")
+
+
+def media_path(folder: Path, message_sid: str, media_sid: str) -> Path:
+    return folder / "media" / message_sid / media_sid
+
+
+def put_media(folder: Path, message_sid: str, media_sid: str, data: bytes, content_type: str) -> None:
+    """What Twilio holds for a message's media item (the simulator's side)."""
+    path = media_path(folder, message_sid, media_sid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.with_suffix(".type").write_text(content_type, encoding="utf-8")
+
+
+class TwilioStandIn:
+    """The HTTP server; ``start()`` returns its base URL (for ``CMDM_TWILIO_API_BASE``)."""
+
+    def __init__(self, folder: Path, account_sid: str, auth_token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.folder = folder
+        self.redacted: list[str] = []
+        expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # no paths (they carry message SIDs) in the console
+                return
+
+            def _answer(self, status: int, body: bytes = b"", content_type: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _authorised(self, account: str) -> bool:
+                if account != account_sid or self.headers.get("Authorization") != expected:
+                    self._answer(401, json.dumps({"code": 20003, "message": "Authenticate", "status": 401}).encode())
+                    return False
+                return True
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                match = MEDIA.match(self.path.split("?", 1)[0])
+                if not match or match.group(4):
+                    return self._answer(404, b"{}")
+                if not self._authorised(match.group(1)):
+                    return None
+                path = media_path(stand_in.folder, match.group(2), match.group(3))
+                if not path.exists():
+                    return self._answer(404, b"{}")
+                content_type = path.with_suffix(".type").read_text(encoding="utf-8")
+                return self._answer(200, path.read_bytes(), content_type)
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                match = MEDIA.match(self.path.split("?", 1)[0])
+                if not match:
+                    return self._answer(404, b"{}")
+                if not self._authorised(match.group(1)):
+                    return None
+                path = media_path(stand_in.folder, match.group(2), match.group(3))
+                if not path.exists():
+                    return self._answer(404, json.dumps({"code": 20404, "status": 404}).encode())
+                path.unlink()
+                path.with_suffix(".type").unlink(missing_ok=True)
+                return self._answer(204)
+
+            def do_POST(self) -> None:  # noqa: N802
+                match = MESSAGE.match(self.path.split("?", 1)[0])
+                if not match:
+                    return self._answer(404, b"{}")
+                if not self._authorised(match.group(1)):
+                    return None
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+                if form.get("Body") != [""]:
+                    return self._answer(400, json.dumps({"code": 21610, "message": "only redaction"}).encode())
+                stand_in.redacted.append(match.group(2))
+                return self._answer(200, json.dumps({"sid": match.group(2), "account_sid": match.group(1),
+                                                     "body": "", "status": "delivered"}).encode())
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> str:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.base_url
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
