@@ -3,7 +3,8 @@ closed month at 1,000 and 10,000 clients and at ten times the message volume.
 
     python -m bench.reports [--write]      # make bench-reports
 
-Each case is a fresh moto world: an agency whose clients consented in October, and in November
+Each case is a fresh moto world: an agency whose clients consented before November (October's
+last roll-up says so), and in November
 ``messages`` client messages per client (each opening an inquiry that a staff reply answers, so
 the audit trail holds four events per message). The roll-up job runs once on 2 December (its own
 cost is shown: it is the background work that makes the report cheap), then both reports are read
@@ -41,7 +42,13 @@ def seed(clients: int, messages: int) -> None:
     from chalicelib.adapters.store import audit_item
     from chalicelib.domain.audit import AuditEvent, AuditType
 
-    october = datetime(2026, 10, 20, 16, tzinfo=UTC)
+    # The job has been rolling the agency up all along: October's last roll-up says every client is a
+    # member (their consent is older). The month measured is November, rolled up by the job itself.
+    from chalicelib.adapters.rollups_store import USAGE, RollupStore
+    from chalicelib.domain.usage import UsageDay
+
+    RollupStore().save(AGENCY, USAGE, datetime(2026, 10, 31).date(),
+                       UsageDay(day=datetime(2026, 10, 31).date(), active_end=clients).to_item())
     with m.AuditModel.batch_write() as audit, m.InquiryModel.batch_write() as inquiries:
         for i in range(clients):
             cid, staff = f"cl_b{i:06d}", ("amal" if i % 2 else "jean")
@@ -50,7 +57,6 @@ def seed(clients: int, messages: int) -> None:
                 audit.save(audit_item(AuditEvent(agency_id=AGENCY, type=type_, at=at, actor=staff, client_id=cid,
                                                  staff_id=staff, details=details)))
 
-            event(AuditType.CONSENT_GIVEN, october + timedelta(seconds=i), first=True, channels=["sms"])
             for k in range(messages):
                 opened = datetime(2026, 11, 2 + (i + k) % 27, 16, tzinfo=UTC) + timedelta(seconds=i % 3600)
                 iid = f"inq_b{i:06d}_{k:02d}"
