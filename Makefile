@@ -33,6 +33,7 @@ lint: $(STAMP)
 # loopback (LOAD_ARGS="--messages 5000 --clients 500 --concurrency 20"), `profile` profiles the webhook.
 bench: $(STAMP)
 	$(PY) -m bench.run --write
+	$(PY) -m bench.console --write
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -n 2 -p no:logging tests/unit/test_fuzz_parsers.py \

@@ -394,6 +394,20 @@ def cancel_held_message(client_id: str, message_id: str) -> Any:
     return cancelled_view(message, _zone(message.agency_id))
 
 
+@staff_route("/clients/{client_id}/compose", ["GET"])
+@handled
+def compose_preview(client_id: str) -> Any:
+    """What a message written now would do (sent now, or held until the next opening; WhatsApp's
+    template outside its window), from the server's rules: the console shows it before Send."""
+    from chalicelib.services.messaging import compose_view
+
+    client_id = unquote(client_id)
+    who = principal()
+    language = (app.current_request.query_params or {}).get("lang", "en")
+    preview = bootstrap.container().messaging.compose(who, client_id, language if language in ("en", "fr") else "en")
+    return compose_view(preview, _zone(preview.client.agency_id))
+
+
 @staff_route("/inquiries", ["GET"])
 @handled
 def list_inquiries() -> Any:

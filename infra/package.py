@@ -32,7 +32,9 @@ wheels from the package index), so instead this builds a *staging copy* of the p
    ``Runtime`` is ``LAMBDA_RUNTIME`` (Chalice would name the Python that ran it), SQS event sources on
    the follow-up queue reference the queue resource (so it exists first), and every Lambda
    function gets an errors alarm;
-7. ``cfn-lint`` on the merge template and on the packaged template.
+7. ``cfn-lint`` on the packaged template, which holds every resource of the merge template. The
+   merge template alone is a fragment: its gateway responses name Chalice's ``RestAPI``, which only
+   the packaged template defines, so linting it alone reports references that do resolve once merged.
 
     python -m infra.package --stage prod [--out build/prod] [--no-lint] [--online]
 """
@@ -528,7 +530,7 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
     template = finish_template(template, stage)
     template_path.write_text(generate.dump_yaml(template), encoding="utf-8")
     if lint:
-        cfn_lint(merge_template, template_path)
+        cfn_lint(template_path)
     zip_path = out / "deployment.zip"
     imports: dict[str, Any] | None = None
     interpreter = runtime_interpreter()

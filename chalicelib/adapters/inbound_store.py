@@ -34,6 +34,7 @@ from .store import (
     condition_failed,
     contact_key,
     sort_key,
+    with_ended_at,
 )
 
 CLAIM_TTL = timedelta(days=30)  # Twilio retries for hours at most; a month is plenty
@@ -261,7 +262,8 @@ class InboundStore:
         if filing.client is not None and filing.client_changes:
             proxy = m.ClientModel(client_id=filing.client.client_id, version=filing.client.version)
             condition, versioned = filing_condition(filing)
-            tx.update(proxy, actions=ClientChanges(dict(filing.client_changes)).actions(),
+            changes = with_ended_at(filing.client, dict(filing.client_changes))  # STOP ends it (§5.7)
+            tx.update(proxy, actions=ClientChanges(changes).actions(),
                       condition=condition, add_version_condition=versioned)
         for msg in filing.messages:
             tx.save(message_item(msg), condition=m.MessageModel.sk.does_not_exist())

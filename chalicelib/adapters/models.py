@@ -17,6 +17,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | clients due a monthly check-in                 | clients / checkins_due        | Query checkin_agency, next_checkin_at <= now (sparse) |
 | clients due a satisfaction survey              | clients / surveys_due         | Query survey_agency, next_survey_at <= now (sparse) |
 | closed files past retention (erase_expired)    | clients / closed_files        | Query agency_id, closed_at <= cutoff (sparse: only closed files carry closed_at) |
+| ended files past retention (erase_expired)     | clients / ended_files         | Query agency_id, ended_at <= cutoff (sparse: closed, withdrawn or opted out) |
 | GET /inbox (clients waiting for an answer)     | clients / waiting             | Query agency_staff, open_inquiry_due_at asc (sparse: only files with an open inquiry carry open_inquiry_due_at; one Query per case manager) |
 | GET /clients/{id}/messages                     | messages                      | Query client_id (sk = at#id, oldest first) |
 | status callback -> outbound message            | messages / by_sid             | Query twilio_sid (sparse)             |
@@ -219,6 +220,14 @@ class ClientsWaiting(GlobalSecondaryIndex):
     open_inquiry_due_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ClientsEnded(GlobalSecondaryIndex):
+    # Sparse: a file is here while it carries ended_at, i.e. while it is closed, its consent is
+    # withdrawn or its client opted out (SPEC §5.7); store.with_ended_at keeps it current.
+    Meta = _index_meta("ended_files", IncludeProjection(["erased_at", "status"]))
+    agency_id = UnicodeAttribute(hash_key=True)
+    ended_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ClientModel(_Base):
     class Meta(_Base.Meta):
         base_name = "clients"
@@ -257,6 +266,7 @@ class ClientModel(_Base):
     warnings = NumberAttribute(default=0)
     flagged_for_meeting = BooleanAttribute(default=False)
     erased_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)  # present only while in ended_files
     referrals = ListAttribute(of=ReferralMap, null=True)  # SPEC §5.8; part of the file
     version = VersionAttribute()
 
@@ -266,6 +276,7 @@ class ClientModel(_Base):
     checkins_due = ClientsCheckinsDue()
     surveys_due = ClientsSurveysDue()
     closed_files = ClientsClosed()
+    ended_files = ClientsEnded()
     waiting = ClientsWaiting()
 
 

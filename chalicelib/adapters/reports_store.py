@@ -316,6 +316,11 @@ class FileRightsStore:
         items = m.ClientModel.closed_files.query(agency_id, m.ClientModel.closed_at <= cutoff)
         return [i.client_id for i in items if i.status == ClientStatus.CLOSED.value and i.erased_at is None]
 
+    def ended_before(self, agency_id: str, cutoff: datetime) -> list[str]:
+        """Ids of not yet erased files that ended (closed, withdrawn, opted out) at or before ``cutoff``."""
+        items = m.ClientModel.ended_files.query(agency_id, m.ClientModel.ended_at <= cutoff)
+        return [i.client_id for i in items if i.erased_at is None]
+
     def erase(self, client: Client, event: AuditEvent, now: datetime) -> int:
         """Remove bodies, media, the phone number and the name; keep an anonymous tombstone.
 
@@ -338,6 +343,7 @@ class FileRightsStore:
             "phone": None,
             "name": None,
             "erased_at": now,
+            "ended_at": None,  # out of the ended_files index: nothing left to erase
             "consent": replace(client.consent, circle_of_care=(), withdrawn_reason=None),
             "status_reason": None,
             # Referrals stay countable (id and instant); where, what and why go (SPEC §5.7).

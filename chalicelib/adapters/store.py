@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -144,6 +144,7 @@ def client_from(item: m.ClientModel) -> Client:
             for r in (item.referrals or [])
         ),
         version=item.version or 0,
+        opted_out_at=item.opted_out_at,
     )
 
 
@@ -194,6 +195,23 @@ def inquiry_from(item: m.InquiryModel) -> Inquiry:
         first_due_at=item.first_due_at,
         crisis=bool(item.crisis),
     )
+
+
+_ENDING_FIELDS = ("status", "closed_at", "consent", "opted_out", "opted_out_at")
+
+
+def with_ended_at(client: Client, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` plus the file's new ``ended_at`` when they touch what ends a file (SPEC §5.7).
+
+    Closing, withdrawing consent and STOP end a file for retention from that moment; re-opening,
+    consent given again and START take it back out of the ``ended_files`` index.
+    """
+    if "ended_at" in changes or not any(k in changes for k in _ENDING_FIELDS):
+        return changes
+    known = {k: v for k, v in changes.items() if k in _ENDING_FIELDS}
+    if isinstance(known.get("status"), str):
+        known["status"] = ClientStatus(known["status"])
+    return {**changes, "ended_at": replace(client, **known).ended_at}
 
 
 @dataclass
@@ -380,7 +398,7 @@ class DynamoStore:
         tx: TransactWrite | None = None,
     ) -> None:
         """Apply ``changes`` if the file is still at ``client.version``; else ConcurrentUpdate."""
-        actions = ClientChanges(changes).actions()
+        actions = ClientChanges(with_ended_at(client, changes)).actions()
         # PynamoDB adds "version = <read version>" as the condition and increments it.
         proxy = m.ClientModel(client_id=client.client_id, version=client.version)
         condition = m.ClientModel.client_id.exists()

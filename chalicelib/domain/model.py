@@ -148,6 +148,21 @@ class Client:
     closed_at: datetime | None = None
     referrals: tuple[Referral, ...] = ()
     version: int = 0
+    opted_out_at: datetime | None = None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the file ended, for retention (SPEC §5.7): closed, consent withdrawn, or STOP.
+
+        The earliest of those still in force; None while none is (consent given again, START).
+        """
+        moments = [
+            self.closed_at if self.status is ClientStatus.CLOSED else None,
+            self.consent.withdrawn_at if self.consent.state is ConsentState.WITHDRAWN else None,
+            self.opted_out_at if self.opted_out else None,
+        ]
+        present = [m for m in moments if m is not None]
+        return min(present) if present else None
 
     def status_erased(self) -> bool:
         return self.erased_at is not None

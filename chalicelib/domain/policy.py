@@ -72,6 +72,23 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             }
         ),
         "opted_in": MappingProxyType({"en": "Welcome back. You can message {agency_name} on this number again."}),
+        # The staff console's one-click holding reply (SPEC §5.2: a complex case, "I am working on it").
+        "holding_reply": MappingProxyType(
+            {
+                "en": (
+                    "Thank you for your message. Your question needs a little more time: I am working on it "
+                    "and will come back to you as soon as I can. {case_manager}, {agency_name}"
+                ),
+                "fr": (
+                    "Merci pour votre message. Votre question demande un peu plus de temps : je m'en occupe "
+                    "et je vous réponds dès que possible. {case_manager}, {agency_name}"
+                ),
+                "ar": (
+                    "شكرًا على رسالتك. سؤالك يحتاج إلى بعض الوقت: أنا أعمل عليه وسأرد عليك في أقرب وقت ممكن. "
+                    "{case_manager}، {agency_name}"
+                ),
+            }
+        ),
         "survey_thanks": MappingProxyType({"en": "Thank you for your answer. It helps us make our service better."}),
         # The conduct policy (SPEC §5.5) and closed files (§5.3).
         "conduct_reminder": MappingProxyType(

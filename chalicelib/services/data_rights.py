@@ -121,16 +121,14 @@ class DataRightsService:
         erased = failed = 0
         for policy in self._policies.all():
             cutoff = now - policy.closed_file_retention
-            for client_id in self._files.closed_before(policy.agency_id, cutoff):
+            ended = getattr(self._files, "ended_before", None)
+            candidates = dict.fromkeys(self._files.closed_before(policy.agency_id, cutoff))
+            if ended is not None:  # withdrawn and opted-out files end too (SPEC §5.7)
+                candidates.update(dict.fromkeys(ended(policy.agency_id, cutoff)))
+            for client_id in candidates:
                 client = self._store.get_client(client_id)
-                if (
-                    client is None
-                    or client.status is not ClientStatus.CLOSED
-                    or client.erased_at is not None
-                    or client.closed_at is None
-                    or client.closed_at > cutoff
-                ):
-                    continue
+                if client is None or client.erased_at is not None or client.ended_at is None or client.ended_at > cutoff:
+                    continue  # consent given again, re-opened or erased since the index was read
                 try:
                     self._erase(client, "system", "retention", now)
                     erased += 1

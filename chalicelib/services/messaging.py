@@ -29,11 +29,13 @@ from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.i18n import format_next_open
 from ..domain.inquiry import Inquiry, InquiryStatus
-from ..domain.model import Client, Principal, Role
+from ..domain.model import Channel, Client, Principal, Role
 from ..domain.outbound import (
     REOPEN_TEMPLATE,
     SEND_LEASE,
+    WHATSAPP_WINDOW,
     Answer,
     MessageStatus,
     StaffMessage,
@@ -93,6 +95,23 @@ class SendOutcome:
     inquiry_answered: str | None = None
     template: str | None = None
     error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ComposePreview:
+    """What a staff message written now would do (``MessagingService.compose``)."""
+
+    client: Client
+    now: datetime
+    open_now: bool
+    send_at: datetime
+    send_at_text: str
+    refusal: str | None
+    template: str | None
+    window_refusal: str | None
+    window_closes_at: datetime | None
+    holding_reply: str
+    holding_language: str
 
 
 class MessagingService:
@@ -212,6 +231,40 @@ class MessagingService:
             inquiry_answered=answer.inquiry_id if answer and answer.answers and status != "failed" else None,
             template=template,
             error_code=code,
+        )
+
+    # -- GET /clients/{id}/compose: what sending would do now (the console's composer) ------------
+
+    def compose(self, principal: Principal, client_id: str, language: str = "en") -> ComposePreview:
+        """What ``send`` would do if called now, from the same rules, changing nothing.
+
+        The console shows it before the worker presses Send ("sent now", or held and sent at the
+        next opening, or WhatsApp's approved template instead of the text), so the browser never
+        re-implements business time. ``language`` is the console's, for the written send time.
+        """
+        client = self._writable_client(principal, client_id)
+        policy = self._policies.get(client.agency_id)
+        now = utcnow()
+        refusal = client.messaging_refusal()
+        plan = plan_send(now, policy.calendar, None)
+        template, window_refusal = None, None
+        if refusal is None:
+            try:
+                template = self._template_for(client, policy, plan.send_at)
+            except Conflict as err:
+                window_refusal = err.message
+        manager = self._store.get_staff(client.agency_id, client.case_manager_id)
+        holding = policy.render("holding_reply", client.language, case_manager=manager.name if manager else "",
+                                agency_name=policy.name, client_name=client.name or "")
+        window_closes = None
+        if client.channel is Channel.WHATSAPP and client.last_inbound_at is not None:
+            window_closes = client.last_inbound_at + WHATSAPP_WINDOW
+        return ComposePreview(
+            client=client, now=now, open_now=plan.send_now, send_at=plan.send_at,
+            send_at_text=format_next_open(plan.send_at, policy.timezone, language, now=now),
+            refusal=f"cannot message this client: {refusal}" if refusal else None,
+            template=template, window_refusal=window_refusal, window_closes_at=window_closes,
+            holding_reply=holding, holding_language=policy.template_language("holding_reply", client.language),
         )
 
     @staticmethod
@@ -638,3 +691,25 @@ def notification_view(note: Notification, zone: Any) -> dict[str, Any]:
 
 
 __all__ = ["MessagingService", "SendOutcome", "SendStaffMessage", "cancelled_view", "notification_view", "send_view"]
+
+
+def compose_view(preview: ComposePreview, zone: Any) -> dict[str, Any]:
+    from ..views import iso
+
+    closed = not preview.open_now
+    return {
+        "client_id": preview.client.client_id,
+        "now": iso(preview.now, zone),
+        "can_send": preview.refusal is None and preview.window_refusal is None,
+        "refusal": preview.refusal or preview.window_refusal,
+        "open_now": preview.open_now,
+        # Without an override: sent now inside business hours, else held until send_at.
+        "outcome": "sent" if preview.open_now else MessageStatus.HELD.value,
+        "send_at": iso(preview.send_at, zone),
+        "send_at_text": preview.send_at_text,
+        "override_possible": closed,
+        "channel": preview.client.channel.value,
+        "whatsapp_window_closes_at": iso(preview.window_closes_at, zone),
+        "template": preview.template,
+        "holding_reply": {"body": preview.holding_reply, "language": preview.holding_language},
+    }

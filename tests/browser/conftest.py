@@ -39,7 +39,7 @@ _PHONES = itertools.count(1)
 PHONE = {"width": 390, "height": 844}
 
 
-def find_chromium() -> str:
+def find_chromium_or_none() -> str | None:
     """CMDM_CHROMIUM, else the first Chromium or Chrome on PATH (the Makefile installs one)."""
     explicit = os.environ.get("CMDM_CHROMIUM")
     if explicit:
@@ -48,6 +48,13 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
+    return None
+
+
+def find_chromium() -> str:
+    found = find_chromium_or_none()
+    if found:
+        return found
     pytest.fail("no Chromium or Chrome found for the browser tests: install one "
                 "(Debian/Ubuntu: `sudo apt-get install -y chromium`; `make test` does this when run as root "
                 "on Debian) or set CMDM_CHROMIUM to its path", pytrace=False)
@@ -133,6 +140,19 @@ class Server:
             assert status == 200, client
         return {**client, "phone": phone}
 
+    def delivery_status(self, sid: str, status: str, error_code: str | None = None) -> None:
+        """Twilio's status callback for an outbound message, signed as Twilio signs it."""
+        from twilio.request_validator import RequestValidator
+
+        form = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+                "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01"}
+        if error_code:
+            form["ErrorCode"] = error_code
+        path = "/webhooks/twilio/status"
+        signature = RequestValidator(LOCAL_TWILIO_TOKEN).compute_signature(self.base + path, form)
+        status_code, reply = self._call(self.base + path, "POST", form=form, headers={"X-Twilio-Signature": signature})
+        assert status_code == 200, reply
+
     # -- the test-only control port (tests/browser/serve.py) -------------------------------------
     def travel(self, when: str | None = None, to: str | None = None) -> str:
         status, body = self._call(self.control + "/travel", "POST", {"to": to} if to else {"when": when})
@@ -153,8 +173,8 @@ def chromium_path() -> str:
     return find_chromium()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def launch(log: Path) -> Server:
+    """Start the local stack (tests/browser/serve.py) on free ports and wait until it serves."""
     port, control = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CMDM_", "TWILIO_", "AWS_", "DYNAMODB_", "S3_"))}
@@ -168,7 +188,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "CMDM_POLICY_DIR": str(ROOT / "policies"),
         "PYTHONUNBUFFERED": "1",
     })
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "tests.browser.serve"], cwd=ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
@@ -176,23 +195,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     deadline = time.monotonic() + 90
     while True:
         if process.poll() is not None:
-            pytest.fail(f"the local server stopped while starting:\n{log.read_text()[-3000:]}", pytrace=False)
+            raise RuntimeError(f"the local server stopped while starting:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(srv.console(), timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return srv
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"the local server did not start in 90 s:\n{log.read_text()[-3000:]}", pytrace=False)
+            raise RuntimeError(f"the local server did not start in 90 s:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)  # waiting for a child process to listen, not for the clock
-    yield srv
-    process.terminate()
+
+
+def stop(srv: Server) -> None:
+    srv.process.terminate()
     try:
-        process.wait(timeout=10)
+        srv.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        srv.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    try:
+        srv = launch(tmp_path_factory.mktemp("server") / "server.log")
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    yield srv
+    stop(srv)
 
 
 @pytest.fixture(scope="session")

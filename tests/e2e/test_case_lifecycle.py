@@ -431,3 +431,34 @@ def test_closing_a_file_for_another_reason_sends_no_notice(http, agency):
         client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
         http.call("PUT", f"/clients/{client}/status", agency["amal"], {"status": "closed", "reason": "moved away"})
         assert notices(http, agency["amal"], client) == [] and outbox() == []
+
+
+# --- 6. withdrawn and STOP files are ended for retention ----------------------------------------
+
+
+def test_withdrawn_and_opted_out_files_are_erased_when_retention_runs_out(http, agency):
+    with local("2026-12-01T10:00"):
+        withdrawn = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
+        stopped = new_client(http, agency["amal"], phone="+15875550155", channel="whatsapp",
+                             language="en")["client_id"]
+        back = new_client(http, agency["amal"], phone="+15875550166", channel="sms", language="en")["client_id"]
+        active = new_client(http, agency["amal"], phone="+15875550177", channel="sms", language="en")["client_id"]
+        assert http.call("DELETE", f"/clients/{withdrawn}/consent", agency["amal"], {"reason": "moving"}).status_code == 200
+        form = whatsapp_form("+15875550155", AMAL_NUMBER, "STOP")
+        assert inbound(http.client, form).status_code == 200
+        assert http.call("DELETE", f"/clients/{back}/consent", agency["amal"], {"reason": "unsure"}).status_code == 200
+    with local("2026-12-08T10:00"):
+        # Consent given again: the file is no longer ended.
+        r = http.call("PUT", f"/clients/{back}/consent", agency["amal"], {
+            "form_version": "CFN-2026", "signed_at": "2026-12-08T09:00:00-07:00", "channels": ["sms"]})
+        assert r.status_code == 200, r.body
+    with local("2028-11-29T03:00"):  # P2Y (730 days) after the withdrawal has not quite passed
+        assert application.run_job("erase_expired") is None
+    with local("2029-06-01T03:00"):  # two and a half years later
+        assert application.run_job("erase_expired") == {"erased": 2, "failed": 0}
+        for cid in (withdrawn, stopped):
+            r = http.call("GET", f"/clients/{cid}", agency["admin"])
+            assert r.status_code == 404 or r.json.get("phone") in (None, ""), r.body
+        for cid in (back, active):
+            assert file_of(http, agency["admin"], cid)["phone"], cid
+        assert application.run_job("erase_expired") is None  # nothing erased twice

@@ -6,11 +6,12 @@ Calgary, November 2026 (UTC-7), Monday 16 to Friday 20:
 | local time   | what happens                                                         |
 |--------------|----------------------------------------------------------------------|
 | Mon 11:00    | Fatima (amal's client) texts: inquiry A opens, due Tue 11:00          |
-| Mon 11:30    | amal sends a holding reply: A answered on time, 30 business minutes   |
+| Mon 11:30    | amal sends a holding reply: A's first response (30 business minutes); |
+|              | A stays open, complex, due Mon 23 09:00 (11:30 + P5D is a Saturday)   |
 | Mon 20:00    | Joseph (jean's client) texts after hours: automatic reply; B opens    |
 | Mon 20:30    | jean answers: held until Tue 09:00                                    |
 | Tue 09:05    | sweep releases jean's message: B answered, 5 business minutes         |
-| Tue 21:00    | amal writes to Fatima with an emergency override                      |
+| Tue 21:00    | amal writes to Fatima with an emergency override: A answered, on time |
 | Wed 10:00    | Fatima texts again: C opens, due Thu 10:00                            |
 | Thu 10:05    | sweep: C breached                                                     |
 | Fri 12:00    | Fatima's file is closed (she moved away), then erased by an admin     |
@@ -86,20 +87,38 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
     r = http.call("GET", "/reports/compliance?from=2026-11-16&to=2026-11-20", sup)
     assert r.status_code == 200, r.body
     workers = {w["staff_id"]: w for w in r.json["workers"]}
+    # Recounted for issue 13's meaning of "answered" (SPEC §5.2): the holding reply no longer answers A.
     assert workers["amal"] == {
-        "staff_id": "amal", "inquiries": 2, "answered_on_time": 1, "breached": 1,
+        "staff_id": "amal",
+        "inquiries": 2,  # A and C, both opened this week on amal's clock
+        # A: the holding reply (Mon 11:30) only met the first-response clock and gave A until Mon 23
+        # 09:00; the override (Tue 21:00) answered it, on time. Without it A would still be open.
+        "answered_on_time": 1,
+        "breached": 1,  # C: opened Wed 10:00 (A was closed by then), unanswered at Thu 10:00
+        # A's first response is the holding reply, 30 business minutes after 11:00; C has none.
         "first_response_p50_business_minutes": 30.0, "first_response_p90_business_minutes": 30.0,
-        "held_after_hours": 0,
+        "held_after_hours": 0,  # amal's after-hours message went with an override, not held
         "overrides": [{"at": "2026-11-17T21:00:00-07:00", "client_id": fatima, "reason": "eviction tonight"}],
-        "auto_replies": 0, "holding_replies": 1,
+        "auto_replies": 0,  # Fatima never wrote while closed
+        "holding_replies": 1,  # Mon 11:30, counted once (its audit is inquiry.holding_reply, not answered)
     }
     assert workers["jean"] == {
-        "staff_id": "jean", "inquiries": 1, "answered_on_time": 1, "breached": 0,
-        "first_response_p50_business_minutes": 5.0, "first_response_p90_business_minutes": 5.0,
-        "held_after_hours": 1, "overrides": [], "auto_replies": 1, "holding_replies": 0,
+        "staff_id": "jean",
+        "inquiries": 1,  # B
+        # B: jean's message was written Mon 20:30 while B was open, so on release (Tue 09:05) it
+        # answers B; it was due Wed 09:00 (the clock starts Tue 09:00): on time.
+        "answered_on_time": 1,
+        "breached": 0,
+        "first_response_p50_business_minutes": 5.0, "first_response_p90_business_minutes": 5.0,  # 09:00-09:05
+        "held_after_hours": 1,  # Mon 20:30
+        "overrides": [],
+        "auto_replies": 1,  # Joseph's after-hours reply, Mon 20:00 (it answers nothing)
+        "holding_replies": 0,
     }
     totals = r.json["totals"]
+    # 3 inquiries (A, B, C); on time: A and B; breached: C.
     assert (totals["inquiries"], totals["answered_on_time"], totals["breached"]) == (3, 2, 1)
+    # First responses of the agency: 5 (B) and 30 (A) minutes: p50 5, p90 30 (nearest rank).
     assert (totals["first_response_p50_business_minutes"], totals["first_response_p90_business_minutes"]) == (5.0, 30.0)
 
     r = http.call("GET", "/reports/usage?from=2026-11-01&to=2026-11-30", sup)
@@ -119,6 +138,9 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
     types = [e["type"] for e in r.json["events"]]
     assert {"staff_message.held", "staff_message.released", "auto_reply.sent", "inquiry.answered"} <= set(types)
     assert r.json["events"] == sorted(r.json["events"], key=lambda e: e["at"]) and all(e["staff_id"] == "jean" for e in r.json["events"])
+    r = http.call("GET", "/audit?from=2026-11-16&to=2026-11-20&staff_id=amal", sup)
+    amal_types = [e["type"] for e in r.json["events"]]
+    assert amal_types.count("inquiry.holding_reply") == 1 and amal_types.count("inquiry.answered") == 1
 
     # Fatima moves away: her file is closed through the status endpoint, then erased.
     with local("2026-11-20T12:00"):

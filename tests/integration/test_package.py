@@ -88,12 +88,22 @@ print(json.dumps({
 
 def test_package_writes_a_linted_template_and_a_zip(built: dict[str, Any]) -> None:
     summary = built["summary"]
-    assert summary["linted"] is True  # cfn-lint ran on the merge template and on sam.yaml, and passed
+    assert summary["linted"] is True  # cfn-lint ran on sam.yaml (merge template included), and passed
     assert Path(summary["template"]).name == "sam.yaml"
     assert 1_000_000 < summary["zip_bytes"] < 50_000_000  # under Lambda's direct-upload limit too
     assert "APIHandler" in summary["functions"]
     assert {"pynamodb==6.1.0", "twilio==9.13.0"} <= set(summary["vendored"])
     assert not (built["out"] / "staging" / "requirements.txt").exists()  # so Chalice ran no pip download
+
+
+def test_gateway_responses_reach_the_api_chalice_defines(built: dict[str, Any]) -> None:
+    """API Gateway's own refusals use the error shape; they name Chalice's RestAPI, found once merged."""
+    resources = built["template"]["Resources"]
+    responses = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::GatewayResponse"]
+    assert len(responses) == 6
+    for response in responses:
+        target = response["Properties"]["RestApiId"]["Ref"]
+        assert resources[target]["Type"] == "AWS::Serverless::Api"
 
 
 def test_packaged_template_has_every_model_table_and_is_pinned_to_its_stage(built: dict[str, Any]) -> None:

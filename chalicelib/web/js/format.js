@@ -3,12 +3,19 @@
 
 import { duration, language, t } from "./i18n.js";
 
+// The API writes every instant in the agency's own offset (2026-12-14T09:00:00-07:00): the wall
+// clock in it is the server's, worked out with the server's time-zone rules. It is shown as it
+// is, never converted again with the browser's rules (which may disagree, e.g. a zone whose
+// daylight-saving law changed and a browser with older or newer data).
 export function localTime(iso, zone, options = {}) {
   if (!iso) return "";
+  const wall = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+  if (!wall) return iso;
+  const [, y, mo, d, hh, mm] = wall.map(Number);
   const formatter = new Intl.DateTimeFormat(language() === "fr" ? "fr-CA" : "en-CA", {
-    timeZone: zone, weekday: "long", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", ...options,
+    timeZone: "UTC", weekday: "long", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", ...options,
   });
-  return formatter.format(new Date(iso));
+  return formatter.format(new Date(Date.UTC(y, mo - 1, d, hh, mm)));
 }
 
 export function shortTime(iso, zone) {
