@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+import time_machine
 
 from tests.conftest import auth, new_client
 
@@ -15,17 +18,19 @@ def _halifax(http: Any) -> dict[str, str]:
 
 
 def test_the_audit_cursor_of_another_agencys_client_reveals_nothing(http: Any, agency: Any) -> None:
-    calgary_client = new_client(http, agency["amal"])  # created + consent: two events on its trail
-    halifax = _halifax(http)
-    own = http.call("GET", f"/audit?from=2026-01-01&to=2026-12-31&client_id={calgary_client['client_id']}&limit=1",
-                    agency["supervisor"])
-    assert own.status_code == 200 and len(own.json["events"]) == 1 and own.json["next"]  # the cursor works
-    r = http.call("GET", f"/audit?from=2026-01-01&to=2026-12-31&client_id={calgary_client['client_id']}&limit=1",
-                  halifax)
-    assert r.status_code == 200, r.body
-    assert r.json["events"] == [] and r.json["next"] is None
-    assert calgary_client["client_id"] in r.body.decode()  # only the caller's own query is echoed
-    assert own.json["next"].split("#")[-1] not in r.body.decode()
+    # The events are written at a fixed instant inside the queried year, whatever the machine's date.
+    with time_machine.travel(datetime(2026, 11, 17, 16, 0, tzinfo=UTC), tick=False):
+        calgary_client = new_client(http, agency["amal"])  # created + consent: two events on its trail
+        halifax = _halifax(http)
+        own = http.call("GET", f"/audit?from=2026-01-01&to=2026-12-31&client_id={calgary_client['client_id']}&limit=1",
+                        agency["supervisor"])
+        assert own.status_code == 200 and len(own.json["events"]) == 1 and own.json["next"]  # the cursor works
+        r = http.call("GET", f"/audit?from=2026-01-01&to=2026-12-31&client_id={calgary_client['client_id']}&limit=1",
+                      halifax)
+        assert r.status_code == 200, r.body
+        assert r.json["events"] == [] and r.json["next"] is None
+        assert calgary_client["client_id"] in r.body.decode()  # only the caller's own query is echoed
+        assert own.json["next"].split("#")[-1] not in r.body.decode()
 
 
 def test_a_number_of_another_agency_is_refused_without_saying_whose_it_is(http: Any, agency: Any) -> None:
