@@ -4,7 +4,7 @@ The browser tests drive the real local server, so its clock must be theirs, not 
 This wrapper starts ``time_machine`` (ticking) before the stack, then serves a control port on
 loopback that only the test process uses:
 
-    POST /travel {"to": ISO 8601} | {"when": "open"|"closed"}   move the server's clock
+    POST /travel {"to": ISO 8601} | {"when": "open"|"open_tomorrow_too"|"closed"}   move the server's clock
     POST /jobs/<name>                                             run a scheduled job now
     GET  /outbox                                                  what the local outbox "sent"
 
@@ -52,6 +52,13 @@ def travel_when(when: str) -> datetime:
     opening = calendar.next_opening(now if not calendar.is_open(now) else calendar.current_interval_end(now))
     if when == "open":
         return travel(opening + timedelta(hours=1))
+    if when == "open_tomorrow_too":
+        # A day whose same hour tomorrow is open too, so a 24-hour clock started now runs out
+        # tomorrow (not after a weekend or a holiday).
+        at = opening + timedelta(hours=1)
+        while not calendar.is_open(at + timedelta(hours=24)):
+            at = calendar.next_opening(calendar.current_interval_end(at)) + timedelta(hours=1)
+        return travel(at)
     closing = calendar.current_interval_end(opening + timedelta(minutes=1))
     return travel(closing + timedelta(hours=2))
 

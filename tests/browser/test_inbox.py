@@ -29,7 +29,7 @@ def test_a_simulated_client_message_appears_in_the_inbox_without_a_reload(consol
 
 
 def test_the_inbox_is_soonest_due_first_overdue_in_red_and_fits_a_phone(console, server):
-    server.travel("open")
+    server.travel("open_tomorrow_too")
     early, later = server.new_client("Oksana Petrenko", language="uk"), server.new_client("Hamid Karimi", language="fa")
     server.client_message(early["phone"], "Good morning, is the English class still on Thursday?")
     server.travel(to=_plus_hours(server, 25))  # Oksana's clock runs out first
