@@ -698,15 +698,21 @@ def run_followups(event: Any) -> dict[str, int]:
 @app.on_sqs_message(queue=FOLLOWUP_QUEUE, batch_size=1)
 def followup_worker(event: Any) -> dict[str, int]:
     """One queued batch of due clients of one agency (the same code as the inline run)."""
+    totals = _process_queued(event, bootstrap.container().followups.process_batch)
+    log.info("followup_worker: %s", totals)
+    return totals
+
+
+def _process_queued(event: Any, process: Callable[[Any], dict[str, int]]) -> dict[str, int]:
+    """Each SQS record's JSON body through ``process`` (``None`` for a body that is not JSON), counts summed."""
     totals: dict[str, int] = {}
     for record in event:
         try:
             body = json.loads(record.body)
         except (TypeError, ValueError):
             body = None
-        for key, count in bootstrap.container().followups.process_batch(body).items():
+        for key, count in process(body).items():
             totals[key] = totals.get(key, 0) + count
-    log.info("followup_worker: %s", totals)
     return totals
 
 
@@ -759,14 +765,7 @@ def send_posts(event: Any) -> Any:
 @app.on_sqs_message(queue=POSTS_QUEUE, batch_size=1)
 def post_worker(event: Any) -> dict[str, int]:
     """One queued batch of a post's recipients (the same code as the inline path)."""
-    totals: dict[str, int] = {}
-    for record in event:
-        try:
-            body = json.loads(record.body)
-        except (TypeError, ValueError):
-            body = None
-        for key, count in bootstrap.container().posts.process_batch(body).items():
-            totals[key] = totals.get(key, 0) + count
+    totals = _process_queued(event, bootstrap.container().posts.process_batch)
     log.info("post_worker: %s", totals)  # counts only
     return totals
 

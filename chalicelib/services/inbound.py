@@ -432,26 +432,23 @@ class InboundService:
         MessageSid, with neither body nor number, so the operator sees what was turned away.
         """
         log.error("inbound message for a work number whose agency has no policy; refused")
-        if not self.store.claim_once(f"unconfigured#{form.message_sid}", at, timedelta(days=2)):
-            return Outcome(duplicate=True)
-        self.records.append_audit([AuditEvent(
-            agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
-            staff_id=number.staff_id,
-            details={"channel": form.channel.value, "reason": rules.Refusal.AGENCY_NOT_CONFIGURED.value},
-        )])
-        return Outcome(refusal=rules.Refusal.AGENCY_NOT_CONFIGURED.value)
+        return self._refuse_once(form, number, at, "unconfigured", rules.Refusal.AGENCY_NOT_CONFIGURED)
 
     def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
         log.info("inbound message from a short code; ignored")
-        if not self.store.claim_once(f"short-code#{form.message_sid}", at, timedelta(days=2)):
+        return self._refuse_once(form, number, at, "short-code", rules.Refusal.SHORT_CODE_SENDER)
+
+    def _refuse_once(self, form: InboundForm, number: WorkNumber, at: datetime, claim: str,
+                     refusal: rules.Refusal) -> Outcome:
+        """A refusal filed with no file: one audit event per MessageSid, neither body nor number."""
+        if not self.store.claim_once(f"{claim}#{form.message_sid}", at, timedelta(days=2)):
             return Outcome(duplicate=True)
         self.records.append_audit([AuditEvent(
             agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
-            staff_id=number.staff_id,
-            details={"channel": form.channel.value, "reason": rules.Refusal.SHORT_CODE_SENDER.value},
+            staff_id=number.staff_id, details={"channel": form.channel.value, "reason": refusal.value},
         )])
-        return Outcome(refusal=rules.Refusal.SHORT_CODE_SENDER.value)
+        return Outcome(refusal=refusal.value)
 
     def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
                              at: datetime, client_id: str | None, staff_id: str) -> str | None:
