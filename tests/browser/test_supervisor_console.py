@@ -218,7 +218,7 @@ def test_an_admin_assigns_a_number_and_records_consent_and_the_worker_sees_the_c
     page.get_by_label("Case manager").select_option("jean")
     page.get_by_role("button", name="Create the file").click()
     consent = page.get_by_role("form", name="2. Signed consent of Samira Haddad")
-    consent.get_by_label("Signed on").fill("2027-03-01T10:00")
+    consent.get_by_label("Signed on").fill("2026-12-01T10:00")
     expect(consent.get_by_label("SMS")).to_be_checked()
     consent.get_by_label("Circle of care (one per line)").fill("settlement team\nLINC teacher")
     consent.get_by_label("Accepts information posts").check()
