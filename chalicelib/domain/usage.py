@@ -249,7 +249,9 @@ def day_facts(day: date, events: Iterable[AuditRecord], start: datetime, end: da
         elif kind == AuditType.INQUIRY_OPENED.value:
             counts["inquiries"] += 1
         elif kind == AuditType.INQUIRY_ANSWERED.value:
-            if not truthy(details.get("holding")):
+            # An answer whose send failed is taken back whatever the order of the two events (a
+            # failure reported in the same instant as the answer sorts either side of it).
+            if not truthy(details.get("holding")) and _message_id(event) not in failed:
                 answered[str(details.get("inquiry_id") or event.event_id)] = True
         elif kind == AuditType.MESSAGE_FILED.value:
             direction = details.get("direction")

@@ -66,6 +66,17 @@ def test_holding_replies_and_undone_answers_do_not_count_as_answered():
     assert day.inquiries_answered == 1
 
 
+def test_an_answer_that_failed_in_the_same_instant_is_not_answered_whichever_event_sorts_first():
+    when = at(2)
+    answer = ev(AuditType.INQUIRY_ANSWERED, when, inquiry_id="q", message_id="m1")
+    failure = ev(AuditType.STAFF_MESSAGE_FAILED, when, message_id="m1")
+    reopened = ev("inquiry.reopened", when, inquiry_id="q", answer_undone=True)
+    for order in ((answer, failure, reopened), (reopened, failure, answer), (failure, reopened, answer)):
+        renamed = [AuditRecord(event_id=f"tie{i}", type=e.type, at=e.at, actor=e.actor, client_id=e.client_id,
+                               details=e.details) for i, e in enumerate(order)]
+        assert facts(*renamed).inquiries_answered == 0, [e.type for e in order]
+
+
 def test_messages_out_are_staff_messages_that_went_out_and_did_not_fail():
     day = facts(
         ev(AuditType.MESSAGE_FILED, at(1), direction="outbound", kind="staff", message_id="held"),
