@@ -14,16 +14,16 @@ attempt that crashed, and files it now: never twice, never half.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from ..domain.audit import AuditEvent
+from ..domain.filing import ClientSnapshot, InboundFiling
 from ..domain.inquiry import Inquiry
 from ..domain.messages import Button, Content, Direction, Location, MediaRef, MediaStatus, Message, MessageKind
-from ..domain.model import Channel, Client
+from ..domain.model import Channel
 from . import models as m
 from .store import (
     ClientChanges,
@@ -43,34 +43,6 @@ MEDIA_DUE_PREFIX = "media#"  # outbound_due hash key for messages whose media is
 
 class Duplicate(Exception):
     """This ``MessageSid`` (or once-only key) was already handled."""
-
-
-@dataclass(frozen=True)
-class ClientSnapshot:
-    client: Client
-    last_auto_reply_period: str | None
-    last_survey_scored_at: datetime | None
-
-
-@dataclass
-class InboundFiling:
-    """Everything one delivery changes, written atomically by ``InboundStore.commit``."""
-
-    message_sid: str
-    at: datetime
-    client: Client | None = None
-    client_changes: dict[str, Any] = field(default_factory=dict)
-    messages: list[Message] = field(default_factory=list)
-    open_inquiry: Inquiry | None = None
-    events: list[AuditEvent] = field(default_factory=list)
-    # What the decision read, so the write can be conditioned on exactly that (``filing_condition``).
-    read_auto_reply_period: str | None = None
-    read_survey_scored_at: datetime | None = None
-    joined_inquiry_id: str | None = None  # the open inquiry the message joins, which must still be open
-    # A survey score for the survey's follow-up row (its key: agency#staff, sort key), written in
-    # the same transaction so that a throttle never files the reply and drops the score.
-    survey_row: tuple[str, str] | None = None
-    score: int | None = None
 
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins

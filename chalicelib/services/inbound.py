@@ -17,21 +17,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters.inbound_store import ClientSnapshot, Duplicate, InboundFiling, InboundStore
+from ..adapters.inbound_store import Duplicate, InboundStore
 from ..adapters.store import ConcurrentUpdate
 from ..domain import inbound as rules
-from ..domain.audit import AuditEvent, AuditType, new_id
+from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput
-from ..domain.inbox import preview_of
-from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.filing import ClientSnapshot, Delivery, plan_filing
 from ..domain.messages import (
     FAILED_STATUSES,
     Button,
     Content,
-    Direction,
     Location,
-    MediaRef,
     Message,
     MessageKind,
     status_advances,
@@ -318,97 +315,16 @@ class InboundService:
         if client is not None and client.channel is not form.channel:
             client, snapshot = None, None
 
-        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media),
-                                has_substance=form.content.has_substance())
-        state = None
-        if snapshot is not None:
-            state = rules.FileState(snapshot.client, snapshot.last_auto_reply_period,
-                                    snapshot.client.last_survey_at, snapshot.last_survey_scored_at)
-        if form.channel not in number.channels:
-            decision = rules.Decision(file=False, refusal=rules.Refusal.CHANNEL_NOT_PROVISIONED)
-        else:
-            cover = self.cover_lookup(client, at) if client is not None else None
-            decision = rules.decide(arrival, state, policy, cover=cover)
-
-        filing = InboundFiling(message_sid=form.message_sid, at=at, client=client)
-        if snapshot is not None and client is not None:
-            filing.read_auto_reply_period = snapshot.last_auto_reply_period
-            filing.read_survey_scored_at = snapshot.last_survey_scored_at
+        decision = self._decide(form, number, snapshot, policy, at)
+        delivery = Delivery(form.message_sid, form.channel, form.body, form.media, form.content)
+        plan = plan_filing(delivery, number, snapshot, decision, at)
+        filing, inbound_msg, reply_text = plan.filing, plan.message, plan.reply_text
+        if filing.score is not None and client is not None and client.last_survey_at is not None:
+            filing.survey_row = self.store.survey_row(agency, client.case_manager_id, client.client_id,
+                                                      client.last_survey_at)
         staff_id = client.case_manager_id if client is not None else number.staff_id
         cid = client.client_id if client is not None else None
-
-        def event(audit_type: AuditType, actor: str = "client", **details: Any) -> AuditEvent:
-            return AuditEvent(agency_id=agency, type=audit_type, at=at, actor=actor, client_id=cid,
-                              staff_id=staff_id, details={"channel": form.channel.value, **details})
-
-        changes: dict[str, Any] = dict(decision.client_changes)
-        inbound_msg: Message | None = None
-        if decision.file and client is not None:
-            inquiry_id = client.open_inquiry_id
-            if decision.inquiry is rules.InquiryStep.OPEN:
-                assert decision.due_at is not None
-                holder = decision.clock_holder or client.case_manager_id
-                inquiry = Inquiry(new_id("inq"), agency, client.client_id, holder, InquiryStatus.OPEN,
-                                  opened_at=at, due_at=decision.due_at, crisis=decision.crisis)
-                filing.open_inquiry = inquiry
-                inquiry_id = inquiry.inquiry_id
-                changes["open_inquiry_id"] = inquiry_id
-                changes["open_inquiry_due_at"] = decision.due_at
-                changes["open_inquiry_opened_at"] = at
-                filing.events.append(AuditEvent(
-                    agency_id=agency, type=AuditType.INQUIRY_OPENED, at=at, actor="client", client_id=cid,
-                    staff_id=holder, details={"inquiry_id": inquiry_id, "due_at": decision.due_at},
-                ))
-            inbound_msg = Message(
-                message_id=new_id("msg"), client_id=client.client_id, agency_id=agency,
-                direction=Direction.INBOUND, kind=MessageKind.CLIENT, body=form.body, at=at,
-                status="received", channel=form.channel, staff_id=client.case_manager_id,
-                from_number=number.number, twilio_sid=form.message_sid,
-                inquiry_id=inquiry_id if decision.inquiry is not rules.InquiryStep.NONE else None,
-                media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in form.media),
-                content=form.content,
-            )
-            filing.messages.append(inbound_msg)
-            changes["last_inbound_preview"] = preview_of(form.body, len(form.media))  # the inbox's line
-            if decision.inquiry is rules.InquiryStep.JOIN:
-                filing.joined_inquiry_id = inquiry_id
-            filing.events.append(event(AuditType.MESSAGE_FILED, direction="inbound", kind="client",
-                                       message_id=inbound_msg.message_id, media=len(form.media),
-                                       keyword=decision.keyword.value if decision.keyword else None))
-            if decision.score is not None:
-                filing.events.append(event(AuditType.SURVEY_SCORED, score=decision.score))
-                if client.last_survey_at is not None:  # the worker's follow-up list shows it too
-                    filing.survey_row = self.store.survey_row(agency, client.case_manager_id, client.client_id,
-                                                              client.last_survey_at)
-                    filing.score = decision.score
-        elif decision.refusal is not None or not decision.file:
-            reason = decision.refusal.value if decision.refusal is not None else "not_filed"
-            filing.events.append(event(AuditType.MESSAGE_REFUSED, reason=reason,
-                                       keyword=decision.keyword.value if decision.keyword else None))
-
-        if decision.opt_change is rules.OptChange.OPT_OUT:
-            filing.events.append(event(AuditType.OPTED_OUT, source=decision.opt_source))
-        elif decision.opt_change is rules.OptChange.OPT_IN:
-            filing.events.append(event(AuditType.OPTED_IN, source=decision.opt_source))
-
-        reply_text: str | None = None
         reply = decision.reply
-        if reply is not None and reply.kind is rules.ReplyKind.AUTO_REPLY and client is not None:
-            # An automatic reply to a file is part of it; it never answers the inquiry.
-            reply_msg = Message(
-                message_id=new_id("msg"), client_id=client.client_id, agency_id=agency,
-                direction=Direction.OUTBOUND, kind=MessageKind.AUTO_REPLY, body=reply.body,
-                at=at + timedelta(microseconds=1), status="sent", channel=form.channel,
-                staff_id=None, from_number=number.number,
-            )
-            filing.messages.append(reply_msg)
-            filing.events.append(event(AuditType.AUTO_REPLY_SENT, actor="system", template=reply.template,
-                                       message_id=reply_msg.message_id))
-            filing.events.append(event(AuditType.MESSAGE_FILED, actor="system", direction="outbound",
-                                       kind="auto_reply", message_id=reply_msg.message_id))
-            reply_text = reply.body
-        if client is not None and changes:  # a filed message always moves last_inbound_at
-            filing.client_changes = changes
 
         self.store.commit(filing)
         if decision.crisis and client is not None and self.on_crisis is not None:
@@ -424,6 +340,21 @@ class InboundService:
         if inbound_msg is None:
             refused = decision.refusal.value if decision.refusal is not None else "not_filed"
         return Outcome(reply=reply_text, filed=inbound_msg is not None, refusal=refused)
+
+    def _decide(self, form: InboundForm, number: WorkNumber, snapshot: ClientSnapshot | None, policy: Policy,
+                at: datetime) -> rules.Decision:
+        """The rules' decision on this delivery (``domain.inbound.decide``), the number's channels first."""
+        if form.channel not in number.channels:
+            return rules.Decision(file=False, refusal=rules.Refusal.CHANNEL_NOT_PROVISIONED)
+        arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media),
+                                has_substance=form.content.has_substance())
+        state = None
+        cover = None
+        if snapshot is not None:
+            state = rules.FileState(snapshot.client, snapshot.last_auto_reply_period,
+                                    snapshot.client.last_survey_at, snapshot.last_survey_scored_at)
+            cover = self.cover_lookup(snapshot.client, at)
+        return rules.decide(arrival, state, policy, cover=cover)
 
     def _refuse_unconfigured(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """The number's agency has no policy here (its file was removed): no rules to file by.
