@@ -191,16 +191,21 @@ class Container:
         return SweepService(self.outbound_store, self.messaging, self.policies)
 
 
+    def _queue(self, url: str | None, name: str | None) -> Any:
+        """The SQS queue a big job fans out through: by URL, or in AWS by the stack's queue name."""
+        if not (url or (self.settings.is_aws and name)):
+            return None  # local and test without a queue: the job does all the work itself
+        from .adapters.queues import SqsQueue
+
+        return SqsQueue(url, self.settings.region, queue_name=name)
+
     @cached_property
     def followups(self) -> Any:
         """Follow-ups, check-ins and surveys (issue 5); fans out through SQS when a queue is set."""
-        from .adapters.followup_store import FollowupStore, SqsFanout
+        from .adapters.followup_store import FollowupStore
         from .services.followups import FollowupService
 
-        fanout = None
-        if self.settings.followup_queue_url or (self.settings.is_aws and self.settings.followup_queue):
-            fanout = SqsFanout(self.settings.followup_queue_url, self.settings.region,
-                               queue_name=self.settings.followup_queue)
+        fanout = self._queue(self.settings.followup_queue_url, self.settings.followup_queue)
         return FollowupService(
             self.store,
             FollowupStore(self.store),
@@ -235,13 +240,10 @@ class Container:
     @cached_property
     def posts(self) -> Any:
         """Information posts (issue 16); fan out through SQS when a posts queue is set."""
-        from .adapters.posts_store import PostsFanout, PostsStore
+        from .adapters.posts_store import PostsStore
         from .services.posts import PostService
 
-        fanout = None
-        if self.settings.posts_queue_url or (self.settings.is_aws and self.settings.posts_queue):
-            fanout = PostsFanout(self.settings.posts_queue_url, self.settings.region,
-                                 queue_name=self.settings.posts_queue)
+        fanout = self._queue(self.settings.posts_queue_url, self.settings.posts_queue)
         return PostService(self.store, PostsStore(self.store), self.policies, self.gateway,
                            status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
                            fanout=fanout, per_second=self.settings.posts_per_second)

@@ -12,7 +12,6 @@ one period nor be sent without a trace in the file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -247,40 +246,3 @@ class FollowupStore:
             for item in m.ClientModel.batch_get(chunk, attributes_to_get=["client_id", "last_inbound_at"]):
                 found[item.client_id] = item.last_inbound_at
         return found
-
-
-class SqsFanout:
-    """Sends batches of due clients to the follow-up queue (``@app.on_sqs_message`` handles them)."""
-
-    def __init__(self, queue_url: str | None, region: str, queue_name: str | None = None,
-                 endpoint: str | None = None) -> None:
-        self._queue_url = queue_url
-        self._queue_name = queue_name
-        self._region = region
-        self._endpoint = endpoint
-        self._client: Any = None
-
-    def _sqs(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs", region_name=self._region, endpoint_url=self._endpoint)
-        return self._client
-
-    @property
-    def queue_url(self) -> str:
-        if self._queue_url is None:
-            self._queue_url = self._sqs().get_queue_url(QueueName=self._queue_name)["QueueUrl"]
-        return self._queue_url
-
-    def send(self, bodies: Sequence[dict[str, Any]]) -> int:
-        """Queue each body as one message (10 per SendMessageBatch call); returns how many."""
-        sent = 0
-        for start in range(0, len(bodies), 10):
-            chunk = bodies[start:start + 10]
-            entries = [{"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(chunk)]
-            response = self._sqs().send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"{len(response['Failed'])} follow-up batches were not queued")
-            sent += len(chunk)
-        return sent

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
@@ -156,40 +155,3 @@ class PostsStore:
                 return False
             raise
         return True
-
-
-class PostsFanout:
-    """Queues batches of a post's recipients, each delayed so a minute's sending is spread out."""
-
-    def __init__(self, queue_url: str | None, region: str, queue_name: str | None = None,
-                 endpoint: str | None = None) -> None:
-        self._queue_url = queue_url
-        self._queue_name = queue_name
-        self._region = region
-        self._endpoint = endpoint
-        self._client: Any = None
-
-    def _sqs(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs", region_name=self._region, endpoint_url=self._endpoint)
-        return self._client
-
-    @property
-    def queue_url(self) -> str:
-        if self._queue_url is None:
-            self._queue_url = self._sqs().get_queue_url(QueueName=self._queue_name)["QueueUrl"]
-        return self._queue_url
-
-    def send(self, bodies: Sequence[dict[str, Any]], delays: Sequence[int] | None = None) -> int:
-        import json
-
-        delays = list(delays or [0] * len(bodies))
-        for start in range(0, len(bodies), 10):  # SendMessageBatch takes at most 10 entries
-            entries = [{"Id": str(i), "MessageBody": json.dumps(body), "DelaySeconds": int(delays[start + i])}
-                       for i, body in enumerate(bodies[start:start + 10])]
-            response = self._sqs().send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"{len(response['Failed'])} post batches were not queued")
-        return len(bodies)
