@@ -94,7 +94,7 @@ class Container:
         """Access comes from the staff records and the agency's policy, not the token (SPEC §4.3)."""
         from .services.authority import Authority
 
-        return Authority(self.absences.directory, self.outbound_store, self.policies)
+        return Authority(self.absences.directory, self.store.staff, self.policies)
 
     @cached_property
     def clients(self) -> Any:
@@ -130,6 +130,7 @@ class Container:
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_delivery_failed=self._delivery_failed,
             on_crisis=self._crisis,
+            prefetch_staff=self.absences.prefetch,
         )
 
     def _crisis(self, *args: Any) -> Any:
@@ -169,7 +170,7 @@ class Container:
     def absences(self) -> Any:
         from .services.absences import AbsenceService
 
-        return AbsenceService(self.store, self.outbound_store, self.policies)
+        return AbsenceService(self.store, self.store.staff, self.policies)
 
     @cached_property
     def messaging(self) -> Any:
@@ -188,7 +189,7 @@ class Container:
     def sweep(self) -> Any:
         from .services.sweep import SweepService
 
-        return SweepService(self.outbound_store, self.messaging, self.policies)
+        return SweepService(self.outbound_store, self.store.staff, self.messaging, self.policies)
 
 
     def _queue(self, url: str | None, name: str | None) -> Any:

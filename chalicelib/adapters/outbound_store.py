@@ -1,4 +1,4 @@
-"""Storage for staff messages, response clocks, escalations and absences (issue 4).
+"""Storage for staff messages, response clocks, escalations and notifications (issue 4).
 
 Kept apart from ``store.py`` but built on it: the same models, the same audit items, the same
 "change and audit in one TransactWrite" rule. Every state change of a message or an inquiry is
@@ -10,20 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.absence import Absence, parse_day
 from ..domain.audit import AuditEvent, new_id
-from ..domain.errors import Conflict
 from ..domain.inquiry import Inquiry, InquiryStatus
-from ..domain.model import Channel, Client, Role
+from ..domain.model import Channel, Client
 from ..domain.outbound import Answer, MessageStatus, Reopening, StaffMessage
 from . import models as m
-from .store import ConcurrentUpdate, DynamoStore, agency_staff, audit_item, condition_failed, inquiry_from, sort_key
+from .store import (
+    ConcurrentUpdate,
+    DynamoStore,
+    agency_staff,
+    audit_item,
+    condition_failed,
+    inquiry_from,
+    sort_key,
+    transaction_cancelled,
+)
 
 AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
 MAX_ABSENCES = 100
@@ -105,19 +112,6 @@ def notification_from(item: m.NotificationModel) -> Notification:
     )
 
 
-def _cancelled(err: TransactWriteError) -> bool:
-    reasons = getattr(err, "cancellation_reasons", None) or []
-    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
-
-
-class StaffDirectory(NamedTuple):
-    """One agency's staff as the request paths need them: names, absences, roles of active members."""
-
-    names: dict[str, str]
-    absences: dict[str, list[Absence]]
-    roles: dict[str, Role]
-
-
 class OutboundStore:
     """Repository of the outbound feature; ``store`` provides transactions and client updates."""
 
@@ -132,7 +126,7 @@ class OutboundStore:
             with self._store.transaction() as tx:
                 body(tx)
         except TransactWriteError as err:
-            if _cancelled(err):
+            if transaction_cancelled(err):
                 raise ConcurrentUpdate("outbound") from None
             raise
 
@@ -533,101 +527,4 @@ class OutboundStore:
             return notification_from(item)
         return None
 
-    # -- staff and absences ---------------------------------------------------------------------
 
-    def staff_ids_with_role(self, agency_id: str, role: Role) -> list[str]:
-        return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role.value and i.active is not False]
-
-    def staff_directory(self, agency_id: str) -> StaffDirectory:
-        """Every staff member's name, absences and (when active) role, in one Query of the agency's
-        staff (a handful of items)."""
-        names: dict[str, str] = {}
-        absences: dict[str, list[Absence]] = {}
-        roles: dict[str, Role] = {}
-        for item in m.StaffModel.query(agency_id):
-            names[item.staff_id] = item.name
-            absences[item.staff_id] = [absence_from(a) for a in (item.absences or [])]
-            if item.active is not False:
-                roles[item.staff_id] = Role(item.role)
-        return StaffDirectory(names, absences, roles)
-
-    def staff_role(self, agency_id: str, staff_id: str) -> Role | None:
-        """One member's role if their record exists and is active (a consistent GetItem)."""
-        try:
-            item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
-        except DoesNotExist:
-            return None
-        return Role(item.role) if item.active is not False else None
-
-    def agency_has_staff(self, agency_id: str) -> bool:
-        """Whether any staff record exists in the agency (a consistent Query of one item)."""
-        return any(True for _ in m.StaffModel.query(agency_id, limit=1, consistent_read=True))
-
-    def absences_of(self, agency_id: str, staff_id: str) -> list[Absence]:
-        try:
-            item = m.StaffModel.get(agency_id, staff_id)
-        except DoesNotExist:
-            return []
-        return [absence_from(a) for a in (item.absences or [])]
-
-    def remove_absence(self, agency_id: str, staff_id: str, absence_id: str, event: AuditEvent) -> bool:
-        """Delete one absence (e.g. the worker came back early); False when there was none."""
-        from .store import audit_item
-
-        try:
-            item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
-        except DoesNotExist:
-            return False
-        previous = item.absences or []
-        kept = [a for a in previous if a.absence_id != absence_id]
-        if len(kept) == len(previous):
-            return False
-        with TransactWrite(connection=m.transaction_connection()) as tx:
-            tx.update(item, actions=[m.StaffModel.absences.set(kept)])
-            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
-        return True
-
-    def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
-        """Create or replace one absence of a staff member; True when it is new.
-
-        Absences that ended more than a year before this one starts are dropped, and a staff row
-        keeps at most ``MAX_ABSENCES``, so the item stays small (DynamoDB's 400 KB limit).
-        """
-        item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
-        horizon = (absence.start - timedelta(days=365)).isoformat()
-        previous = item.absences or []
-        kept = [a for a in previous if a.absence_id != absence.absence_id and a.end >= horizon]
-        is_new = not any(a.absence_id == absence.absence_id for a in previous)
-        if len(kept) >= MAX_ABSENCES:
-            raise Conflict(f"a staff member keeps at most {MAX_ABSENCES} absences", code="too_many_absences")
-        kept.append(
-            m.AbsenceMap(
-                absence_id=absence.absence_id,
-                start=absence.start.isoformat(),
-                end=absence.end.isoformat(),
-                cover_id=absence.cover_id,
-                note=absence.note,
-            )
-        )
-        kept.sort(key=lambda a: (a.start, a.absence_id))
-
-        def body(tx: TransactWrite) -> None:
-            tx.update(
-                m.StaffModel(agency_id=agency_id, staff_id=staff_id),
-                actions=[m.StaffModel.absences.set(kept), m.StaffModel.updated_at.set(event.at)],
-                condition=m.StaffModel.staff_id.exists(),
-            )
-            self._audit(tx, [event])
-
-        self._run(body)
-        return is_new
-
-
-def absence_from(item: m.AbsenceMap) -> Absence:
-    return Absence(
-        absence_id=item.absence_id,
-        start=parse_day(item.start),
-        end=parse_day(item.end),
-        cover_id=item.cover_id,
-        note=item.note,
-    )

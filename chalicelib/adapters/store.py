@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -26,8 +27,6 @@ from ..domain.model import (
     Consent,
     ConsentState,
     Referral,
-    Role,
-    Staff,
     WorkNumber,
 )
 from . import models as m
@@ -35,6 +34,12 @@ from . import models as m
 
 class ConcurrentUpdate(Exception):
     """Someone else changed the item between our read and our write; re-read and retry."""
+
+
+def transaction_cancelled(err: TransactWriteError) -> bool:
+    """Whether a TransactWrite was cancelled by a failed condition or a concurrent transaction."""
+    reasons = getattr(err, "cancellation_reasons", None) or []
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
 
 
 def condition_failed(err: Exception) -> bool:
@@ -148,17 +153,6 @@ def client_from(item: m.ClientModel) -> Client:
     )
 
 
-def staff_from(item: m.StaffModel) -> Staff:
-    return Staff(
-        agency_id=item.agency_id,
-        staff_id=item.staff_id,
-        role=Role(item.role),
-        name=item.name,
-        created_at=item.created_at,
-        active=item.active is not False,
-    )
-
-
 def number_from(item: m.NumberModel) -> WorkNumber:
     return WorkNumber(
         number=item.number,
@@ -236,7 +230,16 @@ class ClientChanges:
 
 
 class DynamoStore:
-    """The repository services use; one instance per container."""
+    """The repository services use; one instance per container.
+
+    The staff table has its own repository, reached as ``store.staff``.
+    """
+
+    @cached_property
+    def staff(self) -> Any:
+        from .staff_repository import StaffRepository
+
+        return StaffRepository()
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -253,37 +256,6 @@ class DynamoStore:
     def append_audit(self, events: Iterable[AuditEvent]) -> None:
         for event in events:
             audit_item(event).save(condition=m.AuditModel.sk.does_not_exist())
-
-    # -- staff ----------------------------------------------------------------------------------
-
-    def get_staff(self, agency_id: str, staff_id: str) -> Staff | None:
-        try:
-            return staff_from(m.StaffModel.get(agency_id, staff_id))
-        except DoesNotExist:
-            return None
-
-    def list_staff(self, agency_id: str) -> list[Staff]:
-        return [staff_from(i) for i in m.StaffModel.query(agency_id)]
-
-    def put_staff(self, staff: Staff, now: datetime, event: AuditEvent) -> None:
-        try:
-            existing = m.StaffModel.get(staff.agency_id, staff.staff_id)
-            absences = existing.absences
-        except DoesNotExist:
-            absences = []
-        item = m.StaffModel(
-            agency_id=staff.agency_id,
-            staff_id=staff.staff_id,
-            role=staff.role.value,
-            name=staff.name,
-            created_at=staff.created_at,
-            updated_at=now,
-            absences=absences,
-            active=staff.active,
-        )
-        with self.transaction() as tx:
-            tx.save(item)
-            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
 
     # -- numbers --------------------------------------------------------------------------------
 

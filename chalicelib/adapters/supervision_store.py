@@ -35,9 +35,8 @@ from ..domain.inquiry import Inquiry
 from ..domain.model import Client, Staff
 from ..domain.reporting import AuditRecord, InquiryFact
 from . import models as m
-from .outbound_store import absence_from
 from .reports_store import _bound, _inquiry_fact, audit_record
-from .store import DynamoStore, agency_staff, audit_item, client_from, inquiry_from, number_from, sort_key, staff_from
+from .store import DynamoStore, agency_staff, audit_item, client_from, inquiry_from, number_from, sort_key
 
 BATCH = 100  # BatchGetItem's limit
 
@@ -138,12 +137,7 @@ class SupervisionStore:
 
     def staff(self, agency_id: str) -> list[tuple[Staff, bool, list[Absence]]]:
         """Each staff member, whether active, and their absences (one Query)."""
-        out = []
-        for item in m.StaffModel.query(agency_id):
-            absences = [absence_from(a) for a in (item.absences or [])]
-            active = getattr(item, "active", None)
-            out.append((staff_from(item), active is not False, absences))
-        return out
+        return [(staff, staff.active, absences) for staff, absences in self._store.staff.with_absences(agency_id)]
 
     def numbers_of(self, agency_id: str, staff_ids: Iterable[str]) -> list[Any]:
         """The work numbers of these staff members (one Query each)."""
@@ -156,4 +150,4 @@ class SupervisionStore:
         return self._store.get_number(number)
 
     def get_staff(self, agency_id: str, staff_id: str) -> Staff | None:
-        return self._store.get_staff(agency_id, staff_id)
+        return self._store.staff.get(agency_id, staff_id)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -61,28 +63,61 @@ class AbsenceService:
     # through this container clears them at once.
     CACHE_SECONDS = 60.0
 
-    def __init__(self, store: Any, outbound: Any, policies: Any, clock: Any = time.monotonic) -> None:
+    def __init__(self, store: Any, staff: Any, policies: Any, clock: Any = time.monotonic) -> None:
         self._store = store
-        self._outbound = outbound
+        self._staff = staff  # adapters.staff_repository.StaffRepository
         self._policies = policies
         self._clock = clock
         self._cache: dict[str, tuple[float, tuple[Mapping[str, str], Mapping[str, Any]]]] = {}
+        # Reads started by ``prefetch`` (when each started, and its result to come).
+        self._reading: dict[str, tuple[float, Future[Any]]] = {}
+        self._lock = threading.Lock()
+        self._reader: ThreadPoolExecutor | None = None
+
+    def _fresh(self, agency_id: str, now: float) -> tuple[Mapping[str, str], Mapping[str, Any]] | None:
+        hit = self._cache.get(agency_id)
+        return hit[1] if hit is not None and now - hit[0] < self.CACHE_SECONDS else None
+
+    def prefetch(self, agency_id: str) -> None:
+        """Start reading the agency's staff in the background unless it is cached.
+
+        A cold container's first inbound message needs the directory only after it has read the
+        sender's contact and file; reading it meanwhile saves one DynamoDB round trip of latency
+        (issue 12, the first webhook). The read is joined by the next ``directory`` call.
+        """
+        now = self._clock()
+        with self._lock:
+            if self._fresh(agency_id, now) is not None or agency_id in self._reading:
+                return
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmdm-directory")
+            self._reading[agency_id] = (now, self._reader.submit(self._staff.directory, agency_id))
 
     def directory(self, agency_id: str) -> tuple[Mapping[str, str], Mapping[str, Any]]:
         """(names by staff id, absences by staff id) of one agency: one Query, then cached."""
         now = self._clock()
-        hit = self._cache.get(agency_id)
-        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
-            return hit[1]
-        found = self._outbound.staff_directory(agency_id)
-        self._cache[agency_id] = (now, found)
+        found = self._fresh(agency_id, now)
+        if found is not None:
+            return found
+        with self._lock:
+            pending = self._reading.pop(agency_id, None)
+        if pending is not None and now - pending[0] < self.CACHE_SECONDS:
+            started, future = pending
+            found = future.result()
+        else:
+            started, found = now, self._staff.directory(agency_id)
+        self._cache[agency_id] = (started, found)
         return found
 
     def clear_cache(self) -> None:
+        with self._lock:
+            self._reading.clear()
         self._cache.clear()
 
     def forget(self, agency_id: str) -> None:
         """Read the agency's staff afresh next time (a staff record changed in this container)."""
+        with self._lock:
+            self._reading.pop(agency_id, None)
         self._cache.pop(agency_id, None)
 
     def _today(self, agency_id: str, at: datetime | None = None) -> date:
@@ -92,12 +127,12 @@ class AbsenceService:
         staff_id = v.identifier(staff_id, "staff_id")
         if not (principal.is_admin() or principal.staff_id == staff_id):
             raise Forbidden("only the worker themself or an administrator may record an absence")
-        staff = self._store.get_staff(principal.agency_id, staff_id)
+        staff = self._store.staff.get(principal.agency_id, staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")
         if command.cover_id == staff_id:
             raise InvalidInput("cover_id", "must be a colleague, not the absent worker")
-        cover = self._store.get_staff(principal.agency_id, command.cover_id)
+        cover = self._store.staff.get(principal.agency_id, command.cover_id)
         if cover is None or cover.role is not Role.WORKER:
             raise InvalidInput("cover_id", "must be a worker of this agency")
         absence = command.absence()
@@ -114,7 +149,7 @@ class AbsenceService:
                 "cover_id": absence.cover_id,
             },
         )
-        is_new = self._outbound.put_absence(principal.agency_id, staff_id, absence, event)
+        is_new = self._staff.put_absence(principal.agency_id, staff_id, absence, event)
         self._cache.pop(principal.agency_id, None)
         return absence, is_new
 
@@ -126,7 +161,7 @@ class AbsenceService:
         event = AuditEvent(agency_id=principal.agency_id, type=AuditType.ABSENCE_RECORDED, at=utcnow(),
                            actor=principal.staff_id, staff_id=staff_id,
                            details={"absence_id": absence_id, "removed": True})
-        if not v.is_identifier(absence_id) or not self._outbound.remove_absence(
+        if not v.is_identifier(absence_id) or not self._staff.remove_absence(
                 principal.agency_id, staff_id, absence_id, event):
             raise NotFound("no such absence")
         self._cache.pop(principal.agency_id, None)
@@ -143,7 +178,7 @@ class AbsenceService:
 
     def cover_of(self, agency_id: str, staff_id: str, at: datetime) -> str | None:
         """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""
-        absence = absence_on(self._outbound.absences_of(agency_id, staff_id), self._today(agency_id, at))
+        absence = absence_on(self._staff.absences_of(agency_id, staff_id), self._today(agency_id, at))
         return None if absence is None else absence.cover_id
 
 

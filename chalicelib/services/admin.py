@@ -66,7 +66,7 @@ class AdminService:
         if command.staff_id == principal.staff_id and (command.role is not Role.ADMIN or not command.active):
             raise InvalidInput("role", "an admin may not demote or deactivate themself; ask another admin")
         now = utcnow()
-        existing = self._store.get_staff(principal.agency_id, command.staff_id)
+        existing = self._store.staff.get(principal.agency_id, command.staff_id)
         staff = Staff(
             agency_id=principal.agency_id,
             staff_id=command.staff_id,
@@ -84,13 +84,13 @@ class AdminService:
             details={"role": command.role, "created": existing is None, "active": command.active,
                      "founding": principal.founding},
         )
-        self._store.put_staff(staff, now, event)
+        self._store.staff.put(staff, now, event)
         self._on_staff_change(principal.agency_id)
         return staff, existing is None
 
     def put_number(self, principal: Principal, command: PutNumber) -> WorkNumber:
         require_admin(principal)
-        staff = self._store.get_staff(principal.agency_id, command.staff_id)
+        staff = self._store.staff.get(principal.agency_id, command.staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")
         if not staff.active:

@@ -24,7 +24,7 @@ from ..domain.model import Principal, Role
 class Authority:
     def __init__(self, directory: Callable[[str], Any], staff: Any, policies: Any) -> None:
         self._directory = directory  # agency id -> StaffDirectory (cached for a minute)
-        self._staff = staff  # staff_role(agency, staff) and agency_has_staff(agency): consistent reads
+        self._staff = staff  # role(agency, staff) and agency_has_staff(agency): consistent reads
         self._policies = policies
 
     def authorise(self, claimed: Principal, *, founding_staff_id: str | None = None) -> Principal:
@@ -39,7 +39,7 @@ class Authority:
             raise Forbidden("this agency has no policy on this deployment", code="agency_not_configured") from None
         role = self._directory(claimed.agency_id).roles.get(claimed.staff_id)
         if role is None:
-            role = self._staff.staff_role(claimed.agency_id, claimed.staff_id)
+            role = self._staff.role(claimed.agency_id, claimed.staff_id)
         if role is not None:
             return replace(claimed, roles=frozenset({role}), founding=False)
         if (founding_staff_id == claimed.staff_id and Role.ADMIN in claimed.roles

@@ -116,7 +116,7 @@ class ClientService:
             if principal.is_supervisor():
                 raise Forbidden("supervisors have read-only access to client files")
             raise Forbidden("workers open files for themselves only")
-        manager = self._store.get_staff(principal.agency_id, command.case_manager_id)
+        manager = self._store.staff.get(principal.agency_id, command.case_manager_id)
         if manager is None:
             raise NotFound("no such case manager in this agency")
         if manager.role is not Role.WORKER:

@@ -33,6 +33,7 @@ CLAIM_TTL = timedelta(days=7)
 class CrisisAlerts:
     def __init__(self, store: Any, outbound: Any, claims: Any, gateway: Any) -> None:
         self._store = store
+        self._staff = store.staff
         self._outbound = outbound
         self._claims = claims  # InboundStore.claim_once
         self._gateway = gateway
@@ -44,7 +45,7 @@ class CrisisAlerts:
         if not self._claims(f"crisis#{client.client_id}#{period}", at, CLAIM_TTL):
             return False
         recipients = [policy.on_call_staff_id] if policy.on_call_staff_id else sorted(
-            self._outbound.staff_ids_with_role(client.agency_id, Role.SUPERVISOR))
+            self._staff.ids_with_role(client.agency_id, Role.SUPERVISOR))
         text = (f"Crisis: a client of {client.case_manager_id} wrote after hours with words of danger. "
                 f"They were given the emergency line ({policy.emergency_line}). Open the console: inquiry {inquiry_id}.")
         notes = [

@@ -272,7 +272,7 @@ class FollowupService:
     def _staff_name(self, client: Client, cache: _RunCache) -> str:
         staff_id = client.case_manager_id
         if staff_id not in cache.names:
-            staff = self._store.get_staff(client.agency_id, staff_id)
+            staff = self._store.staff.get(client.agency_id, staff_id)
             cache.names[staff_id] = staff.name if staff is not None else staff_id
         return cache.names[staff_id]
 
@@ -285,7 +285,7 @@ class FollowupService:
         if query.staff_id is not None:
             staff_ids = [query.staff_id]
         elif principal.sees_whole_agency():
-            staff_ids = [s.staff_id for s in self._store.list_staff(principal.agency_id) if s.role is Role.WORKER]
+            staff_ids = [s.staff_id for s in self._store.staff.list(principal.agency_id) if s.role is Role.WORKER]
         else:
             staff_ids = [principal.staff_id]
         rows = []

@@ -35,7 +35,7 @@ from ..domain.messages import (
 )
 from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
-from ..domain.validation import e164
+from ..domain.validation import twilio_address
 from .retry import retry_on_conflict
 
 log = logging.getLogger("cmdm.inbound")
@@ -76,8 +76,8 @@ class InboundForm:
             raise InvalidInput("From", "From and To must both be WhatsApp addresses or both phone numbers")
         channel = Channel.WHATSAPP if sender_whatsapp else Channel.SMS
         short_code = not sender_whatsapp and SHORT_CODE.fullmatch(sender_raw.strip()) is not None
-        sender = sender_raw.strip() if short_code else e164(_strip(sender_raw), "From")
-        to = e164(_strip(to_raw), "To")
+        sender = sender_raw.strip() if short_code else twilio_address(_strip(sender_raw), "From")
+        to = twilio_address(_strip(to_raw), "To")
         body = form.get("Body", "")
         if len(body) > MAX_BODY:
             raise InvalidInput("Body", f"is longer than {MAX_BODY} characters")
@@ -266,7 +266,10 @@ class InboundService:
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_delivery_failed: Callable[..., Any] | None = None,
         on_crisis: Callable[..., Any] | None = None,
+        prefetch_staff: Callable[[str], None] | None = None,
     ) -> None:
+        # Starts reading the agency's staff directory (absences) while the file is read.
+        self.prefetch_staff = prefetch_staff
         # SPEC §5.9: after a crisis message is filed, the on-call person is alerted (services.crisis).
         self.on_crisis = on_crisis
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
@@ -294,6 +297,9 @@ class InboundService:
             policy: Policy = self.policies.get(number.agency_id)
         except KeyError:
             return self._refuse_unconfigured(form, number, at)
+
+        if self.prefetch_staff is not None:
+            self.prefetch_staff(number.agency_id)
 
         def attempt() -> Outcome:
             try:

@@ -125,6 +125,7 @@ class MessagingService:
         covering_for: Callable[[Principal], frozenset[str]] | None = None,
     ) -> None:
         self._store = store
+        self._staff = store.staff
         self._outbound = outbound
         self._policies = policies
         self._gateway = gateway
@@ -253,7 +254,7 @@ class MessagingService:
                 template = self._template_for(client, policy, plan.send_at)
             except Conflict as err:
                 window_refusal = err.message
-        manager = self._store.get_staff(client.agency_id, client.case_manager_id)
+        manager = self._store.staff.get(client.agency_id, client.case_manager_id)
         holding = policy.render("holding_reply", client.language, case_manager=manager.name if manager else "",
                                 agency_name=policy.name, client_name=client.name or "")
         window_closes = None
@@ -537,7 +538,7 @@ class MessagingService:
         )
 
     def _template_variables(self, client: Client, policy: Policy, template: str) -> dict[str, str]:
-        manager = self._store.get_staff(client.agency_id, client.case_manager_id)
+        manager = self._store.staff.get(client.agency_id, client.case_manager_id)
         return policy.whatsapp_variables(
             template,
             client_name=client.name or "",
@@ -576,7 +577,7 @@ class MessagingService:
                 message=f"{sender} sent a message outside business hours with an override reason",
                 notification_id=f"override-{message_id}",
             )
-            for supervisor in self._outbound.staff_ids_with_role(client.agency_id, Role.SUPERVISOR)
+            for supervisor in self._staff.ids_with_role(client.agency_id, Role.SUPERVISOR)
         ]
 
     @staticmethod

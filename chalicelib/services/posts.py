@@ -250,7 +250,7 @@ class PostService:
               template: str | None, now: datetime) -> str:
         variables: dict[str, str] = {}
         if template:
-            manager = self._store.get_staff(client.agency_id, client.case_manager_id)
+            manager = self._store.staff.get(client.agency_id, client.case_manager_id)
             variables = policy.whatsapp_variables(template, client_name=client.name or "",
                                                   case_manager=manager.name if manager else "", post=post.body or "")
         outbound = OutboundMessage(

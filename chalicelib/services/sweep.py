@@ -32,9 +32,10 @@ DEFAULT_BUDGET_SECONDS = 20.0
 
 
 class SweepService:
-    def __init__(self, outbound: Any, messaging: Any, policies: Any,
+    def __init__(self, outbound: Any, staff: Any, messaging: Any, policies: Any,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
         self._outbound = outbound
+        self._staff = staff
         self._messaging = messaging
         self._policies = policies
         self._budget = budget_seconds
@@ -66,7 +67,7 @@ class SweepService:
             if not breach_due(inquiry, now):
                 continue
             if supervisors is None:
-                supervisors = self._outbound.staff_ids_with_role(agency_id, Role.SUPERVISOR)
+                supervisors = self._staff.ids_with_role(agency_id, Role.SUPERVISOR)
             try:
                 if self._breach(inquiry, now, supervisors):
                     summary["breached"] += 1

@@ -158,7 +158,6 @@ def test_an_admin_token_may_found_an_agency_once_and_only_as_its_own_admin(http:
 def test_a_role_change_made_in_another_container_takes_effect_within_a_minute(aws: Any) -> None:
     """Two containers share the tables; each caches the directory for a minute (a fake clock)."""
     from chalicelib import bootstrap
-    from chalicelib.adapters.outbound_store import OutboundStore
     from chalicelib.adapters.policy_loader import PolicyStore
     from chalicelib.adapters.store import DynamoStore
     from chalicelib.domain.errors import Forbidden
@@ -170,10 +169,9 @@ def test_a_role_change_made_in_another_container_takes_effect_within_a_minute(aw
 
     store = bootstrap.container().store
     now = [1000.0]
-    outbound = OutboundStore(store)
     policies = PolicyStore(ROOT / "policies")
-    cached = AbsenceService(store, outbound, policies, clock=lambda: now[0])
-    authority = Authority(cached.directory, outbound, policies)
+    cached = AbsenceService(store, store.staff, policies, clock=lambda: now[0])
+    authority = Authority(cached.directory, store.staff, policies)
     lee = Principal("admin-lee", "calgary-cfn", frozenset({Role.ADMIN}))
     other_container = AdminService(DynamoStore())
     founder = authority.authorise(lee, founding_staff_id="admin-lee")

@@ -370,7 +370,7 @@ def test_a_sweep_out_of_time_leaves_the_rest_due_for_the_next_run(http, agency):
             http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Monday"})
         traveller.move_to(at(MONDAY_9))
         c = bootstrap.container()
-        exhausted = SweepService(c.outbound_store, c.messaging, c.policies, budget_seconds=-1)
+        exhausted = SweepService(c.outbound_store, c.store.staff, c.messaging, c.policies, budget_seconds=-1)
         assert exhausted.run() == {"deferred": 2}
         assert outbox() == []
         assert sweep() == {"sent": 2}

@@ -14,17 +14,21 @@ from chalicelib.domain.model import Channel, Client, Principal, Role, Staff, Wor
 from chalicelib.services.clients import ClientService, CreateClient, GiveConsent, WithdrawConsent
 
 
+class FakeStaff(dict):
+    """The staff repository: members by (agency, staff id)."""
+
+    def get(self, agency_id: str, staff_id: str) -> Staff | None:  # type: ignore[override]
+        return super().get((agency_id, staff_id))
+
+
 class FakeStore:
     """Just enough of DynamoStore for ClientService."""
 
     def __init__(self) -> None:
-        self.staff: dict[tuple[str, str], Staff] = {}
+        self.staff = FakeStaff()
         self.numbers: list[WorkNumber] = []
         self.clients: dict[str, Client] = {}
         self.audit: list[AuditEvent] = []
-
-    def get_staff(self, agency_id: str, staff_id: str) -> Staff | None:
-        return self.staff.get((agency_id, staff_id))
 
     def numbers_of(self, agency_id: str, staff_id: str) -> list[WorkNumber]:
         return [n for n in self.numbers if (n.agency_id, n.staff_id) == (agency_id, staff_id)]

@@ -50,6 +50,13 @@ class Policies:
         return CALGARY
 
 
+class FakeStaff:
+    """The staff repository: every id is a worker of that name."""
+
+    def get(self, agency_id: str, staff_id: str) -> Staff:
+        return Staff(agency_id, staff_id, Role.WORKER, staff_id.title(), local("2026-01-01T09:00"))
+
+
 @dataclass
 class FakeStore:
     clients: dict[str, Client] = field(default_factory=dict)
@@ -62,8 +69,9 @@ class FakeStore:
     def numbers_of(self, agency_id: str, staff_id: str) -> list[WorkNumber]:
         return [n for n in self.numbers if n.staff_id == staff_id]
 
-    def get_staff(self, agency_id: str, staff_id: str) -> Staff:
-        return Staff(agency_id, staff_id, Role.WORKER, staff_id.title(), local("2026-01-01T09:00"))
+    @property
+    def staff(self) -> FakeStaff:
+        return FakeStaff()
 
 
 @dataclass

@@ -1,0 +1,176 @@
+"""The staff table: staff members with their absences, mapped to domain types in this one place.
+
+A staff item holds the member (role, name, active) and their absences (with the colleague who
+covers). The request paths read it three ways: one member (a consistent read, for the staff
+record's authority over a token), the whole agency in one Query (names, absences and roles,
+cached per container by ``services.absences``), and the supervisors to notify. Every change is
+written in one TransactWrite with its audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.absence import Absence, parse_day
+from ..domain.audit import AuditEvent
+from ..domain.errors import Conflict
+from ..domain.model import Role, Staff
+from . import models as m
+from .store import ConcurrentUpdate, audit_item, condition_failed
+
+MAX_ABSENCES = 100  # per member, so the item stays far below DynamoDB's 400 KB
+
+
+class StaffDirectory(NamedTuple):
+    """One agency's staff as the request paths need them: names, absences, roles of active members."""
+
+    names: dict[str, str]
+    absences: dict[str, list[Absence]]
+    roles: dict[str, Role]
+
+
+def staff_from(item: m.StaffModel) -> Staff:
+    return Staff(
+        agency_id=item.agency_id,
+        staff_id=item.staff_id,
+        role=Role(item.role),
+        name=item.name,
+        created_at=item.created_at,
+        active=item.active is not False,
+    )
+
+
+def absence_from(item: m.AbsenceMap) -> Absence:
+    return Absence(
+        absence_id=item.absence_id,
+        start=parse_day(item.start),
+        end=parse_day(item.end),
+        cover_id=item.cover_id,
+        note=item.note,
+    )
+
+
+def _absence_item(absence: Absence) -> m.AbsenceMap:
+    return m.AbsenceMap(absence_id=absence.absence_id, start=absence.start.isoformat(), end=absence.end.isoformat(),
+                        cover_id=absence.cover_id, note=absence.note)
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=m.transaction_connection())
+
+
+class StaffRepository:
+    # -- members --------------------------------------------------------------------------------
+
+    def get(self, agency_id: str, staff_id: str) -> Staff | None:
+        try:
+            return staff_from(m.StaffModel.get(agency_id, staff_id))
+        except DoesNotExist:
+            return None
+
+    def list(self, agency_id: str) -> list[Staff]:
+        return [staff_from(i) for i in m.StaffModel.query(agency_id)]
+
+    def put(self, staff: Staff, now: datetime, event: AuditEvent) -> None:
+        """Create or replace a member (their absences are kept), audited in the same transaction."""
+        try:
+            absences = m.StaffModel.get(staff.agency_id, staff.staff_id).absences
+        except DoesNotExist:
+            absences = []
+        item = m.StaffModel(agency_id=staff.agency_id, staff_id=staff.staff_id, role=staff.role.value,
+                            name=staff.name, created_at=staff.created_at, updated_at=now, absences=absences,
+                            active=staff.active)
+        with _transaction() as tx:
+            tx.save(item)
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+
+    def role(self, agency_id: str, staff_id: str) -> Role | None:
+        """One member's role if their record exists and is active (a consistent GetItem)."""
+        try:
+            item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Role(item.role) if item.active is not False else None
+
+    def agency_has_staff(self, agency_id: str) -> bool:
+        """Whether any staff record exists in the agency (a consistent Query of one item)."""
+        return any(True for _ in m.StaffModel.query(agency_id, limit=1, consistent_read=True))
+
+    def ids_with_role(self, agency_id: str, role: Role) -> list[str]:
+        return [i.staff_id for i in m.StaffModel.query(agency_id) if i.role == role.value and i.active is not False]
+
+    def with_absences(self, agency_id: str) -> list[tuple[Staff, list[Absence]]]:
+        """Each member (active or not) with their absences, in one Query."""
+        return [(staff_from(i), [absence_from(a) for a in (i.absences or [])]) for i in m.StaffModel.query(agency_id)]
+
+    def directory(self, agency_id: str) -> StaffDirectory:
+        """Every member's name, absences and (when active) role, in one Query of the agency's staff."""
+        names: dict[str, str] = {}
+        absences: dict[str, list[Absence]] = {}
+        roles: dict[str, Role] = {}
+        for item in m.StaffModel.query(agency_id):
+            names[item.staff_id] = item.name
+            absences[item.staff_id] = [absence_from(a) for a in (item.absences or [])]
+            if item.active is not False:
+                roles[item.staff_id] = Role(item.role)
+        return StaffDirectory(names, absences, roles)
+
+    # -- absences -------------------------------------------------------------------------------
+
+    def absences_of(self, agency_id: str, staff_id: str) -> list[Absence]:
+        try:
+            item = m.StaffModel.get(agency_id, staff_id)
+        except DoesNotExist:
+            return []
+        return [absence_from(a) for a in (item.absences or [])]
+
+    def remove_absence(self, agency_id: str, staff_id: str, absence_id: str, event: AuditEvent) -> bool:
+        """Delete one absence (e.g. the worker came back early); False when there was none."""
+        try:
+            item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
+        except DoesNotExist:
+            return False
+        previous = item.absences or []
+        kept = [a for a in previous if a.absence_id != absence_id]
+        if len(kept) == len(previous):
+            return False
+        with _transaction() as tx:
+            tx.update(item, actions=[m.StaffModel.absences.set(kept)])
+            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        return True
+
+    def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
+        """Create or replace one absence of a member; True when it is new.
+
+        Absences that ended more than a year before this one starts are dropped, and a member keeps
+        at most ``MAX_ABSENCES``.
+        """
+        item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
+        horizon = (absence.start - timedelta(days=365)).isoformat()
+        previous = item.absences or []
+        kept = [a for a in previous if a.absence_id != absence.absence_id and a.end >= horizon]
+        is_new = not any(a.absence_id == absence.absence_id for a in previous)
+        if len(kept) >= MAX_ABSENCES:
+            raise Conflict(f"a staff member keeps at most {MAX_ABSENCES} absences", code="too_many_absences")
+        kept.append(_absence_item(absence))
+        kept.sort(key=lambda a: (a.start, a.absence_id))
+        try:
+            with _transaction() as tx:
+                tx.update(m.StaffModel(agency_id=agency_id, staff_id=staff_id),
+                          actions=[m.StaffModel.absences.set(kept), m.StaffModel.updated_at.set(event.at)],
+                          condition=m.StaffModel.staff_id.exists())
+                tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        except TransactWriteError as err:
+            if condition_failed(err) or _cancelled(err):
+                raise ConcurrentUpdate("staff") from None
+            raise
+        return is_new
+
+
+def _cancelled(err: TransactWriteError) -> bool:
+    reasons = getattr(err, "cancellation_reasons", None) or []
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
