@@ -471,7 +471,7 @@ def merge_rows(current: str, rows: list[Row], groups: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="webhook calls per handler (default 300)")
-    parser.add_argument("--imports", type=int, default=5, help="fresh interpreters per import timing")
+    parser.add_argument("--imports", type=int, default=15, help="fresh interpreters per import timing (default 15: fewer swing by 0.1x)")
     parser.add_argument("--clients", type=int, default=50, help="client files the webhooks rotate over")
     parser.add_argument("--followup-sizes", default="10,1000,10000")
     parser.add_argument("--only", default="", help="comma-separated cases to measure: " + ",".join(GROUPS)
