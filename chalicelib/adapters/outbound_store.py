@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -112,6 +112,18 @@ def notification_from(item: m.NotificationModel) -> Notification:
     )
 
 
+class AlreadyFiled(Exception):
+    """A staff message with this idempotency key was filed (or is being filed) by another request."""
+
+
+class _ClaimTaken(Exception):
+    pass
+
+
+# Idempotency keys are remembered this long: a client retrying a send retries within minutes.
+IDEMPOTENCY_TTL = timedelta(days=1)
+
+
 class OutboundStore:
     """Repository of the outbound feature; ``store`` provides transactions and client updates."""
 
@@ -120,12 +132,19 @@ class OutboundStore:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _run(self, body: Callable[[TransactWrite], None]) -> None:
-        """One TransactWrite; a failed condition (someone changed an item first) is ConcurrentUpdate."""
+    def _run(self, body: Callable[[TransactWrite], None], once: bool = False) -> None:
+        """One TransactWrite; a failed condition (someone changed an item first) is ConcurrentUpdate.
+
+        With ``once``, the first item is a once-only claim, and losing it is ``_ClaimTaken``.
+        """
         try:
             with self._store.transaction() as tx:
                 body(tx)
         except TransactWriteError as err:
+            reasons = getattr(err, "cancellation_reasons", None) or []
+            if once and reasons and reasons[0] is not None and reasons[0].code in (
+                    "ConditionalCheckFailed", "TransactionConflict"):
+                raise _ClaimTaken() from None
             if transaction_cancelled(err):
                 raise ConcurrentUpdate("outbound") from None
             raise
@@ -249,8 +268,13 @@ class OutboundStore:
         answer: Answer | None = None,
         events: Sequence[AuditEvent] = (),
         notifications: Sequence[Notification] = (),
+        once_key: str | None = None,
     ) -> None:
-        """Store a new staff message with its audit (and, when it goes now, the client and inquiry)."""
+        """Store a new staff message with its audit (and, when it goes now, the client and inquiry).
+
+        ``once_key`` (the caller's ``Idempotency-Key``) is claimed in the same transaction: of two
+        requests with one key at once, the second raises ``AlreadyFiled`` and files nothing.
+        """
         due = message.status in (MessageStatus.HELD, MessageStatus.QUEUED, MessageStatus.SENDING)
         item = m.MessageModel(
             client_id=message.client_id,
@@ -276,12 +300,19 @@ class OutboundStore:
         )
 
         def body(tx: TransactWrite) -> None:
+            if once_key is not None:  # first in the transaction: its cancellation reason is reasons[0]
+                tx.save(m.ClaimModel(claim_key=once_key, created_at=message.at, ref=message.message_id,
+                                     expires_at=message.at + IDEMPOTENCY_TTL),
+                        condition=m.ClaimModel.claim_key.does_not_exist())
             tx.save(item, condition=m.MessageModel.sk.does_not_exist())
             self._client_and_answer(tx, client, client_changes, inquiry, answer)
             self._audit(tx, events)
             self._notify(tx, message.agency_id, notifications)
 
-        self._run(body)
+        try:
+            self._run(body, once=once_key is not None)
+        except _ClaimTaken:
+            raise AlreadyFiled(message.message_id) from None
 
     def get_message(self, client_id: str, sk: str) -> StaffMessage | None:
         try:

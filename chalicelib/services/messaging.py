@@ -22,7 +22,7 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 
-from ..adapters.outbound_store import Notification
+from ..adapters.outbound_store import AlreadyFiled, Notification
 from ..adapters.store import ConcurrentUpdate, sort_key
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
 from ..domain import validation as v
@@ -156,9 +156,11 @@ class MessagingService:
         plan = plan_send(now, policy.calendar, command.override_reason)
         from_number = self._work_number(client)
         message_id = new_id("msg")
+        once_key = None
         if command.idempotency_key is not None:
             key = f"{client.agency_id}|{principal.staff_id}|{client.client_id}|{command.idempotency_key}"
             message_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
+            once_key = f"send#{message_id}"
             earlier = self._outbound.find_message(client.client_id, message_id)
             if earlier is not None:  # a retry: answer what the first request did, send nothing
                 return self._replayed(earlier)
@@ -187,7 +189,11 @@ class MessagingService:
         if not plan.send_now:
             held = self._event(message, AuditType.STAFF_MESSAGE_HELD,
                                {"message_id": message_id, "send_at": plan.send_at, "holding": command.holding})
-            self._outbound.file_staff_message(message, from_number=from_number, events=[filed, held])
+            try:
+                self._outbound.file_staff_message(message, from_number=from_number, events=[filed, held],
+                                                  once_key=once_key)
+            except AlreadyFiled:
+                return self._replay_or_busy(client.client_id, message_id)
             return SendOutcome(message=message, status=MessageStatus.HELD.value, template=template)
 
         answer = None
@@ -213,8 +219,11 @@ class MessagingService:
                     answer=answer,
                     events=events,
                     notifications=notifications,
+                    once_key=once_key,
                 )
                 break
+            except AlreadyFiled:
+                return self._replay_or_busy(client.client_id, message_id)
             except ConcurrentUpdate:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise Conflict("the client file changed while sending; please try again", code="busy") from None
@@ -267,6 +276,14 @@ class MessagingService:
             template=template, window_refusal=window_refusal, window_closes_at=window_closes,
             holding_reply=holding, holding_language=policy.template_language("holding_reply", client.language),
         )
+
+    def _replay_or_busy(self, client_id: str, message_id: str) -> SendOutcome:
+        """Another request with the same key won the claim: answer what it did, once it is filed."""
+        earlier = self._outbound.find_message(client_id, message_id)
+        if earlier is None:  # its transaction is still in flight
+            raise Conflict("a request with this Idempotency-Key is still being handled; retry it in a moment",
+                           code="busy")
+        return self._replayed(earlier)
 
     @staticmethod
     def _replayed(message: StaffMessage) -> SendOutcome:

@@ -81,3 +81,28 @@ def test_the_local_stack_keeps_transactions_isolated_for_conditional_writes(stac
     assert {status for status, _, _ in results} == {200}
     outcomes = Counter(headers.get("x-cmdm-outcome") for _, headers, _ in results)
     assert outcomes == {"filed": 1, "duplicate": 15}, json.dumps(outcomes)
+
+
+def test_a_double_clicked_send_with_one_idempotency_key_files_and_sends_one_message(stack):
+    """The console retries a send with the same ``Idempotency-Key``; eight copies arrive at once."""
+    phone = "+14036001004"
+    client_id = stack.open_client(phone)
+    headers = {**stack.staff(), "Idempotency-Key": "console-" + uuid.uuid4().hex}
+    body = json.dumps({"body": "Your appointment is on Thursday"}).encode()
+
+    answers = _all_at_once(8, lambda _i: stack.request("POST", f"/clients/{client_id}/messages", headers, body))
+
+    statuses = Counter(status for status, _h, _b in answers)
+    assert set(statuses) <= {201, 202, 409}, statuses
+    assert statuses[201] + statuses[202] >= 1
+    for status, _h, raw in answers:
+        if status == 409:  # still in flight when it asked: the documented busy answer, to retry
+            assert json.loads(raw)["error"]["code"] == "busy"
+    ids = {json.loads(raw)["message_id"] for status, _h, raw in answers if status in (201, 202)}
+    assert len(ids) == 1  # every winner of the race answers with the one message
+    status, listed = stack.call("GET", f"/clients/{client_id}/messages", stack.staff())
+    assert status == 200
+    staff_messages = [m for m in listed["messages"] if m["direction"] == "outbound" and m["kind"] == "staff"]
+    assert [m["body"] for m in staff_messages] == ["Your appointment is on Thursday"]
+    again = stack.request("POST", f"/clients/{client_id}/messages", headers, body)  # a later retry replays
+    assert again[0] in (201, 202) and json.loads(again[2])["message_id"] in ids
