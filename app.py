@@ -254,8 +254,11 @@ def get_client(client_id: str) -> Any:
     from chalicelib.views import client_view
 
     who = principal()
-    client, inquiry = bootstrap.container().clients.get(who, client_id)
-    return client_view(client, _zone(client.agency_id), inquiry)
+    c = bootstrap.container()
+    client, inquiry = c.clients.get(who, client_id)
+    view = client_view(client, _zone(client.agency_id), inquiry)
+    view["absences"] = c.absences.covering_file(client.agency_id, client.case_manager_id)
+    return view
 
 
 @staff_route("/clients/{client_id}/consent", ["PUT"])

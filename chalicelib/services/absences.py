@@ -176,6 +176,14 @@ class AbsenceService:
             return frozenset()
         return covered_by(self.directory(principal.agency_id)[1], principal.staff_id, today)
 
+    def covering_file(self, agency_id: str, staff_id: str, at: datetime | None = None) -> list[dict[str, Any]]:
+        """The case manager's absences from today on (agency-local), each with who covers: what a
+        file shows about who answers it while its worker is away (from the cached directory)."""
+        names, absences = self.directory(agency_id)[:2]
+        today = self._today(agency_id, at)
+        return [{**absence_view(staff_id, a), "cover_name": names.get(a.cover_id, a.cover_id)}
+                for a in sorted(absences.get(staff_id, ()), key=lambda a: a.start) if a.end >= today]
+
     def cover_of(self, agency_id: str, staff_id: str, at: datetime) -> str | None:
         """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""
         absence = absence_on(self._staff.absences_of(agency_id, staff_id), self._today(agency_id, at))
