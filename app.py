@@ -387,6 +387,16 @@ def post_staff_message(client_id: str) -> Any:
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
+@staff_route("/clients/{client_id}/uploads", ["POST"])
+@handled
+def post_upload(client_id: str) -> Any:
+    """A presigned POST for one attachment: the browser sends the file straight to the media bucket."""
+    from chalicelib.services.messaging import RequestUpload
+
+    who = principal()
+    return created(bootstrap.container().messaging.upload(who, unquote(client_id), RequestUpload.parse(json_body())))
+
+
 @staff_route("/clients/{client_id}/messages/{message_id}", ["DELETE"])
 @handled
 def cancel_held_message(client_id: str, message_id: str) -> Any:

@@ -183,6 +183,7 @@ class Container:
             self.gateway,
             status_callback=self.settings.public_url + "/webhooks/twilio/status",
             covering_for=self.absences.covering_for,
+            bucket=self.media_bucket,
         )
 
     @cached_property

@@ -22,7 +22,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from ..domain.audit import AuditEvent
 from ..domain.filing import ClientSnapshot, InboundFiling
 from ..domain.inquiry import Inquiry
-from ..domain.messages import Button, Content, Direction, Location, MediaRef, MediaStatus, Message, MessageKind
+from ..domain.messages import Button, Content, Direction, Location, MediaRef, Message, MessageKind
 from ..domain.model import Channel
 from . import models as m
 from .store import (
@@ -33,6 +33,8 @@ from .store import (
     client_from,
     condition_failed,
     contact_key,
+    media_from,
+    media_item,
     sort_key,
     with_ended_at,
 )
@@ -106,7 +108,7 @@ def message_item(msg: Message) -> m.MessageModel:
         from_number=msg.from_number,
         inquiry_id=msg.inquiry_id,
         twilio_sid=msg.twilio_sid,
-        media=[_media_to(ref) for ref in msg.media],
+        media=[media_item(ref) for ref in msg.media],
         due_agency=MEDIA_DUE_PREFIX + msg.agency_id if pending else None,
         due_at=msg.at if pending else None,
         **_content_to(msg.content),
@@ -142,13 +144,6 @@ def _content_from(item: m.MessageModel) -> Content:
     )
 
 
-def _media_to(ref: MediaRef) -> m.MediaMap:
-    return m.MediaMap(
-        content_type=ref.content_type, twilio_url=ref.twilio_url, s3_key=ref.s3_key,
-        status=ref.status.value, attempts=ref.attempts, size=ref.size,
-    )
-
-
 def message_from(item: m.MessageModel) -> Message:
     return Message(
         message_id=item.message_id,
@@ -164,12 +159,7 @@ def message_from(item: m.MessageModel) -> Message:
         from_number=item.from_number,
         inquiry_id=item.inquiry_id,
         twilio_sid=item.twilio_sid,
-        media=tuple(
-            MediaRef(content_type=r.content_type, twilio_url=r.twilio_url, s3_key=r.s3_key,
-                     status=MediaStatus(r.status or "pending"), attempts=int(r.attempts or 0),
-                     size=int(r.size) if r.size is not None else None)
-            for r in (item.media or [])
-        ),
+        media=tuple(media_from(r) for r in (item.media or [])),
         error_code=item.error_code,
         sk=item.sk,
         version=item.version or 0,
@@ -315,7 +305,7 @@ class InboundStore:
     def save_media(self, msg: Message, media: Sequence[MediaRef], next_try: datetime | None) -> None:
         """Record media progress; ``next_try`` None takes the message out of the media queue."""
         item = m.MessageModel(client_id=msg.client_id, sk=msg.sk, version=msg.version)
-        actions: list[Any] = [m.MessageModel.media.set([_media_to(ref) for ref in media])]
+        actions: list[Any] = [m.MessageModel.media.set([media_item(ref) for ref in media])]
         if next_try is None:
             actions += [m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()]
         else:

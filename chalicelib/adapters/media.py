@@ -159,6 +159,38 @@ class MediaBucket:
         except (BotoCoreError, ClientError):
             raise MediaUnavailable("could not store media in the bucket") from None
 
+    def upload_form(self, key: str, content_type: str, max_size: int, seconds: int = 300) -> dict[str, Any]:
+        """A presigned POST the browser sends the file with, straight to the bucket: only this key,
+        this content type, encrypted, at most ``max_size`` bytes, for ``seconds``. Signed locally."""
+        fields = {"Content-Type": content_type, "x-amz-server-side-encryption": "AES256"}
+        conditions: list[Any] = [{"Content-Type": content_type}, {"x-amz-server-side-encryption": "AES256"},
+                                 ["content-length-range", 1, max_size]]
+        return dict(self._client().generate_presigned_post(self.bucket, key, Fields=fields, Conditions=conditions,
+                                                           ExpiresIn=seconds))
+
+    def head(self, key: str) -> tuple[str, int] | None:
+        """(content type, size) of a stored object, or None when there is none."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            found = self._client().head_object(Bucket=self.bucket, Key=key)
+        except ClientError as err:
+            if str(err.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise MediaUnavailable("could not read the bucket") from None
+        except BotoCoreError:
+            raise MediaUnavailable("could not read the bucket") from None
+        return str(found.get("ContentType") or ""), int(found.get("ContentLength") or 0)
+
+    def first_bytes(self, key: str, count: int = 512) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            found = self._client().get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{count - 1}")
+            return bytes(found["Body"].read())
+        except (BotoCoreError, ClientError):
+            raise MediaUnavailable("could not read the bucket") from None
+
     def link(self, key: str, seconds: int = 900) -> str:
         """A short-lived link staff can open; signing is local, no call to S3."""
         return self._client().generate_presigned_url(

@@ -28,6 +28,8 @@ from .store import (
     audit_item,
     condition_failed,
     inquiry_from,
+    media_from,
+    media_item,
     sort_key,
     transaction_cancelled,
 )
@@ -80,6 +82,7 @@ def message_from(item: m.MessageModel) -> StaffMessage:
         version=item.version or 1,
         kind=item.kind or "staff",
         inquiry_id=item.inquiry_id,
+        media=tuple(media_from(r) for r in (item.media or [])),
     )
 
 
@@ -297,6 +300,7 @@ class OutboundStore:
             attempts=message.attempts,
             due_agency=message.agency_id if due else None,
             due_at=message.due_at if due else None,
+            media=[media_item(ref) for ref in message.media],
         )
 
         def body(tx: TransactWrite) -> None:

@@ -20,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.errors import Conflict
 from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.messages import MediaRef, MediaStatus
 from ..domain.model import (
     Channel,
     Client,
@@ -34,6 +35,18 @@ from . import models as m
 
 class ConcurrentUpdate(Exception):
     """Someone else changed the item between our read and our write; re-read and retry."""
+
+
+def media_item(ref: MediaRef) -> m.MediaMap:
+    """One attachment of a message item (client media and staff uploads alike)."""
+    return m.MediaMap(content_type=ref.content_type, twilio_url=ref.twilio_url, s3_key=ref.s3_key,
+                      status=ref.status.value, attempts=ref.attempts, size=ref.size)
+
+
+def media_from(item: m.MediaMap) -> MediaRef:
+    return MediaRef(content_type=item.content_type, twilio_url=item.twilio_url, s3_key=item.s3_key,
+                    status=MediaStatus(item.status or "pending"), attempts=int(item.attempts or 0),
+                    size=int(item.size) if item.size is not None else None)
 
 
 def transaction_cancelled(err: TransactWriteError) -> bool:

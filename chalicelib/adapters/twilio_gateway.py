@@ -30,6 +30,7 @@ class OutboundMessage:
     content_sid: str | None = None  # an approved WhatsApp template
     content_variables: Mapping[str, str] = field(default_factory=dict)
     status_callback: str | None = None
+    media_urls: tuple[str, ...] = ()  # short-lived links Twilio fetches the attachment from
 
     def address(self, number: str) -> str:
         return f"whatsapp:{number}" if self.channel is Channel.WHATSAPP else number
@@ -121,6 +122,8 @@ class TwilioGateway:
             kwargs["content_variables"] = json.dumps(dict(message.content_variables))
         else:
             kwargs["body"] = message.body or ""
+        if message.media_urls:
+            kwargs["media_url"] = list(message.media_urls)
         if message.status_callback:
             kwargs["status_callback"] = message.status_callback
         try:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from .business_time import BusinessCalendar, ClockMode, response_deadline
 from .inquiry import Inquiry, InquiryStatus, past_due
+from .messages import MediaRef
 from .model import Channel
 
 __all__ = [
@@ -98,6 +99,7 @@ class StaffMessage:
     version: int = 1
     kind: str = "staff"  # staff, or an automated kind (followup, checkin, survey) the sweep retries
     inquiry_id: str | None = None  # held: the inquiry open when it was written; sent: the one it answered
+    media: tuple[MediaRef, ...] = ()  # an attachment the worker uploaded (stored in the agency's bucket)
 
     @property
     def is_staff(self) -> bool:

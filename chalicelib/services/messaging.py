@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -25,12 +26,14 @@ from pynamodb.exceptions import PynamoDBException
 from ..adapters.outbound_store import AlreadyFiled, Notification
 from ..adapters.store import ConcurrentUpdate, sort_key
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
+from ..domain import attachments
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import Inquiry, InquiryStatus
+from ..domain.messages import MediaRef, MediaStatus
 from ..domain.model import Channel, Client, Principal, Role
 from ..domain.outbound import (
     REOPEN_TEMPLATE,
@@ -55,6 +58,8 @@ LIST_LIMIT = 500
 WRITE_ATTEMPTS = 3
 SENT_WRITE_ATTEMPTS = 6
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+UPLOAD_SECONDS = 300  # a presigned upload is good for five minutes
+MEDIA_LINK_SECONDS = 600  # the link Twilio fetches an attachment from
 INQUIRY_STATUSES = tuple(s.value for s in InquiryStatus)
 
 
@@ -66,6 +71,7 @@ class SendStaffMessage:
     # The caller's key for this one message (``Idempotency-Key`` header): a retry with the same key
     # answers the message already written and never sends it again.
     idempotency_key: str | None = None
+    media_key: str | None = None  # an upload of this file (POST /clients/{id}/uploads), sent with the text
 
     @classmethod
     def parse(cls, payload: Any, idempotency_key: str | None = None) -> SendStaffMessage:
@@ -77,14 +83,39 @@ class SendStaffMessage:
             holding = False
         if not isinstance(holding, bool):
             raise InvalidInput("holding", "must be true or false")
+        media = body.get("media")
+        media_key = None
+        if media is not None:
+            if (not isinstance(media, list) or len(media) != 1 or not isinstance(media[0], dict)
+                    or not isinstance(media[0].get("key"), str)):
+                raise InvalidInput("media", 'must be a list of one upload, [{"key": "..."}]')
+            media_key = media[0]["key"]
         return cls(
-            body=v.text(body, "body", max_len=v.MAX_BODY) or "",
+            body=v.text(body, "body", max_len=v.MAX_BODY, required=media_key is None) or "",
+            media_key=media_key,
             holding=holding,
             # Present means "send now, it is an emergency": an empty reason is an error, never a hold.
             override_reason=v.text(body, "override_reason", required=body.get("override_reason") is not None,
                                    max_len=MAX_OVERRIDE_REASON),
             idempotency_key=idempotency_key,
         )
+
+
+@dataclass(frozen=True)
+class RequestUpload:
+    """``POST /clients/{id}/uploads``: a file the worker is about to attach."""
+
+    content_type: str
+    size: int
+
+    @classmethod
+    def parse(cls, payload: Any) -> RequestUpload:
+        body = v.require_object(payload)
+        content_type = v.text(body, "content_type", max_len=100) or ""
+        size = body.get("size")
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise InvalidInput("size", "must be the file's size in bytes")
+        return cls(content_type=content_type, size=size)
 
 
 @dataclass(frozen=True)
@@ -123,7 +154,9 @@ class MessagingService:
         gateway: Any,
         status_callback: str | None,
         covering_for: Callable[[Principal], frozenset[str]] | None = None,
+        bucket: Any = None,
     ) -> None:
+        self._bucket = bucket  # adapters.media.MediaBucket: staff attachments
         self._store = store
         self._staff = store.staff
         self._outbound = outbound
@@ -165,6 +198,7 @@ class MessagingService:
             if earlier is not None:  # a retry: answer what the first request did, send nothing
                 return self._replayed(earlier)
         template = self._template_for(client, policy, plan.send_at)
+        media = self._attachment(client, command.media_key, template) if command.media_key else ()
         message = StaffMessage(
             client_id=client.client_id,
             sk=sort_key(now, message_id),
@@ -183,6 +217,7 @@ class MessagingService:
             attempts=1 if plan.send_now else 0,
             # A held message answers only the inquiry open now, when it is written (SPEC §5.2).
             inquiry_id=None if plan.send_now else client.open_inquiry_id,
+            media=media,
         )
         filed = self._event(message, AuditType.MESSAGE_FILED, {"direction": "outbound", "kind": "staff",
                                                                "channel": client.channel, "message_id": message_id})
@@ -403,6 +438,9 @@ class MessagingService:
             content_sid=policy.whatsapp_templates[template].content_sid if template else None,
             content_variables=self._template_variables(client, policy, template) if template else {},
             status_callback=self._status_callback,
+            # A fresh short-lived link at each attempt: Twilio fetches it within seconds.
+            media_urls=tuple(self._bucket.link(ref.s3_key, seconds=MEDIA_LINK_SECONDS)
+                             for ref in message.media if ref.s3_key and self._bucket is not None),
         )
         try:
             result = self._gateway.send(outbound)
@@ -554,6 +592,39 @@ class MessagingService:
             code="whatsapp_window_closed",
         )
 
+    # -- POST /clients/{id}/uploads: an attachment goes straight to the bucket --------------------
+
+    def upload(self, principal: Principal, client_id: str, command: RequestUpload) -> dict[str, Any]:
+        """A presigned POST for one attachment to this file, if the channel takes it (SPEC §4.4)."""
+        client = self._writable_client(principal, client_id)
+        refusal = client.messaging_refusal()
+        if refusal:
+            raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
+        content_type = attachments.check(client.channel, command.content_type, command.size)
+        if self._bucket is None:
+            raise Conflict("this deployment has no media bucket", code="no_media_bucket")
+        upload_id = "up_" + uuid.uuid4().hex
+        key = attachments.upload_key(client.agency_id, client.client_id, upload_id)
+        form = self._bucket.upload_form(key, content_type, attachments.limit_for(client.channel, content_type),
+                                        seconds=UPLOAD_SECONDS)
+        return {"key": key, "url": form["url"], "fields": form["fields"], "content_type": content_type,
+                "max_size": attachments.limit_for(client.channel, content_type), "expires_in": UPLOAD_SECONDS}
+
+    def _attachment(self, client: Client, key: str, template: str | None) -> tuple[MediaRef, ...]:
+        """The upload ``key`` as the message's attachment, once it is checked to be what may go."""
+        attachments.upload_id_of(client.agency_id, client.client_id, key)
+        if template is not None:
+            raise Conflict("WhatsApp's 24-hour window is closed: only the approved template can be sent now; "
+                           "send the text first and the file once the client answers", code="whatsapp_window_closed")
+        found = self._bucket.head(key) if self._bucket is not None else None
+        if found is None:
+            raise InvalidInput("media", "the upload has not arrived in the bucket; attach the file again")
+        content_type, size = found
+        content_type = attachments.check(client.channel, content_type, size)
+        if content_type == "audio/ogg" and not attachments.is_ogg_opus(self._bucket.first_bytes(key, 512)):
+            raise InvalidInput("media", "an OGG voice note must be Ogg/Opus, the only audio WhatsApp plays as a voice note")
+        return (MediaRef(content_type=content_type, s3_key=key, status=MediaStatus.STORED, size=size),)
+
     def _template_variables(self, client: Client, policy: Policy, template: str) -> dict[str, str]:
         manager = self._store.staff.get(client.agency_id, client.case_manager_id)
         return policy.whatsapp_variables(
@@ -675,6 +746,8 @@ def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:
         body["inquiry_answered"] = outcome.inquiry_answered
     if outcome.error_code:
         body["error_code"] = outcome.error_code
+    if message.media:
+        body["media"] = [{"content_type": ref.content_type, "size": ref.size} for ref in message.media]
     if outcome.template:
         verb = "will be sent" if outcome.status == MessageStatus.HELD.value else "was sent"
         body["note"] = (f"outside WhatsApp's 24-hour window: the agency's approved template {verb} instead of "

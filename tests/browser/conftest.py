@@ -30,7 +30,9 @@ from tests.conftest import ROOT
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+               "--disable-component-update", "--disable-sync", "--no-first-run",
+               # a microphone for voice notes: Chromium's fake device (a tone), allowed without a prompt
+               "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 LOCAL_SECRET = "browser-tests-secret-0123456789abcdef"
 LOCAL_TWILIO_TOKEN = "browser-tests-twilio-token"
 SCREENSHOTS = ROOT / "docs" / "screenshots"

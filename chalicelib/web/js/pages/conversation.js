@@ -5,7 +5,8 @@
 // Held messages show `Scheduled` and their send time, with Cancel for their author. New client
 // messages appear within 5 s (polled) without a reload.
 
-import { api, ApiError } from "../api.js";
+import { api, ApiError, uploadFile } from "../api.js";
+import { webmToOgg } from "../ogg.js";
 import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
@@ -77,10 +78,56 @@ export async function render(view, ctx) {
   const reasonRow = h("p", { class: "reason", hidden: true }, h("label", { for: "compose-reason" }, t("compose.reason")), reason);
   const overrideRow = h("p", { class: "override", hidden: true }, overrideBox, " ", h("label", { for: "compose-override" }, t("compose.override")));
   const send = h("button", { type: "submit", class: "primary" }, t("compose.send"));
+  // Attachments: one file (photo, document) or a voice note recorded here (WhatsApp only).
+  const fileInput = h("input", { type: "file", id: "compose-file",
+    accept: client.channel === "whatsapp" ? "image/jpeg,image/png,application/pdf,audio/ogg,audio/mpeg,video/mp4"
+      : "image/jpeg,image/png,image/gif,application/pdf" });
+  const attached = h("p", { class: "attached", "aria-live": "polite" });
+  const record = h("button", { type: "button", hidden: client.channel !== "whatsapp" || !window.MediaRecorder }, t("compose.record"));
+  let attachment = null;  // { blob, type, name }
+  function showAttachment() {
+    clear(attached);
+    if (!attachment) return;
+    attached.append(t("compose.attached", { name: attachment.name }), " ",
+      h("button", { type: "button", class: "link", onclick: () => { attachment = null; fileInput.value = ""; showAttachment(); } },
+        t("compose.remove")));
+  }
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files[0];
+    attachment = file ? { blob: file, type: file.type || "application/octet-stream", name: file.name } : null;
+    showAttachment();
+  });
+  let recorder = null;
+  record.addEventListener("click", async () => {
+    if (recorder) { recorder.stop(); return; }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const chunks = [];
+      recorder = new MediaRecorder(stream, { mimeType: "audio/webm;codecs=opus" });
+      recorder.addEventListener("dataavailable", (e) => chunks.push(e.data));
+      recorder.addEventListener("stop", async () => {
+        stream.getTracks().forEach((track) => track.stop());
+        recorder = null;
+        record.textContent = t("compose.record");
+        const webm = new Uint8Array(await new Blob(chunks).arrayBuffer());
+        try {
+          attachment = { blob: new Blob([webmToOgg(webm)], { type: "audio/ogg" }), type: "audio/ogg", name: t("compose.voice_note") };
+        } catch (err) {
+          error.textContent = t("compose.record_failed");
+        }
+        showAttachment();
+      });
+      recorder.start();
+      record.textContent = t("compose.stop_recording");
+    } catch {
+      error.textContent = t("compose.no_microphone");
+    }
+  });
   const holding = h("button", { type: "button" }, t("compose.holding"));
   const form = h("form", { class: "composer", "aria-labelledby": "compose-title", novalidate: true },
     h("h2", { id: "compose-title", class: "visually-hidden" }, t("compose.title")),
     h("label", { for: "compose-body" }, t("compose.message")), textbox, plan, overrideRow, reasonRow,
+    h("p", { class: "attach" }, h("label", { for: "compose-file" }, t("compose.attach")), fileInput, record), attached,
     h("p", { class: "actions" }, send, holding), error);
   let preview = null;
 
@@ -108,7 +155,8 @@ export async function render(view, ctx) {
 
   async function post(body, extra = {}) {
     error.textContent = "";
-    const payload = { body, ...extra };
+    const payload = { ...extra };
+    if (body) payload.body = body;
     if (!preview.open_now && overrideBox.checked) {
       if (!reason.value.trim()) {
         error.textContent = t("compose.reason_needed");
@@ -118,7 +166,17 @@ export async function render(view, ctx) {
       payload.override_reason = reason.value.trim();
     }
     try {
-      const { data } = await api.post(`${path}/messages`, payload);
+      if (attachment && !extra.holding) {
+        const { data: form } = await api.post(`${path}/uploads`, { content_type: attachment.type, size: attachment.blob.size });
+        await uploadFile(form, attachment.blob);
+        payload.media = [{ key: form.key }];
+      }
+      // One key per message written: a retry after a network error can never send it twice.
+      const { data } = await api.post(`${path}/messages`, payload, { headers: { "Idempotency-Key": sendKey } });
+      sendKey = newKey();
+      attachment = null;
+      fileInput.value = "";
+      showAttachment();
       ctx.notify(data.status === "held" ? t("compose.done_held", { time: localTime(data.send_at, ctx.me.timezone) })
         : data.status === "failed" ? t("compose.done_failed") : t("compose.done_sent"), data.status === "failed" ? "error" : "info");
       overrideBox.checked = false;
@@ -132,9 +190,11 @@ export async function render(view, ctx) {
     }
   }
 
+  const newKey = () => "console-" + crypto.randomUUID();
+  let sendKey = newKey();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!textbox.value.trim()) {
+    if (!textbox.value.trim() && !attachment) {
       error.textContent = t("compose.empty");
       textbox.focus();
       return;
