@@ -60,6 +60,9 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/clients/{client_id}/messages"): row(401, 404, 403, OK, OK, OK),
     ("POST", "/clients/{client_id}/messages"): row(401, 404, 403, 403, OK, OK_OR_FORBIDDEN,
                                                    body={"body": "Hello from the matrix"}),
+    # An attachment's presigned upload (issue 14): whoever may send may upload.
+    ("POST", "/clients/{client_id}/uploads"): row(401, 404, 403, 403, OK, OK_OR_FORBIDDEN,
+                                                  body={"content_type": "image/png", "size": 100}),
     # What Send would do now (the console's composer): whoever may send may ask.
     ("GET", "/clients/{client_id}/compose"): row(401, 404, 403, 403, OK, OK_OR_FORBIDDEN),
     ("GET", "/inquiries"): row(401, OK, OK, OK, OK, OK, query="?status=open"),
