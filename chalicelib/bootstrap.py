@@ -237,7 +237,13 @@ class Container:
         from .services.reports import ReportService
         from .services.usage_rollup import UsageReports
 
-        return ReportService(self.report_reads, self.policies, UsageReports(self.rollups))
+        return ReportService(self.report_reads, self.policies, UsageReports(self.rollups), self.compliance_days)
+
+    @cached_property
+    def compliance_days(self) -> Any:
+        from .services.usage_rollup import ComplianceDays
+
+        return ComplianceDays(self.rollups, self.report_reads)
 
     @cached_property
     def posts(self) -> Any:
@@ -267,7 +273,7 @@ class Container:
     def rollup(self) -> Any:
         from .services.usage_rollup import RollupService
 
-        return RollupService(self.rollups, self.policies)
+        return RollupService(self.rollups, self.policies, compliance=self.compliance_days)
 
     @cached_property
     def data_rights(self) -> Any:
@@ -290,7 +296,7 @@ class Container:
         from .adapters.supervision_store import SupervisionStore
         from .services.supervision import SupervisionService
 
-        return SupervisionService(self.report_reads, SupervisionStore(self.store), self.policies)
+        return SupervisionService(self.report_reads, SupervisionStore(self.store), self.policies, reports=self.reports)
 
 
 _lock = threading.Lock()

@@ -36,7 +36,7 @@ from ..domain.inquiry import InquiryStatus
 from ..domain.model import Client, ClientStatus, Referral
 from ..domain.reporting import AuditRecord, InquiryFact
 from . import models as m
-from .store import ConcurrentUpdate, DynamoStore, agency_staff, client_from, contact_key, inquiry_from
+from .store import ConcurrentUpdate, DynamoStore, agency_staff, client_from, contact_key, inquiry_from, sort_key
 
 log = logging.getLogger("cmdm.reports_store")
 
@@ -104,6 +104,16 @@ def _types_filter(types: frozenset[str] | None) -> Any:
 
 class ReportsStore:
     """Read side of supervision: the facts reports and the audit view are computed from."""
+
+    def audit_reasons(self, agency_id: str, keys: Iterable[tuple[datetime, str | None]]) -> dict[str, str | None]:
+        """The ``reason`` of audit events by (time, event id): BatchGetItem, 100 keys a call."""
+        wanted = [(agency_id, sort_key(at, event_id)) for at, event_id in keys if event_id]
+        found: dict[str, str | None] = {}
+        for start in range(0, len(wanted), 100):
+            for item in m.AuditModel.batch_get(wanted[start:start + 100]):
+                details = item.details.as_dict() if hasattr(item.details, "as_dict") else dict(item.details or {})
+                found[item.event_id] = details.get("reason")
+        return found
 
     def audit_between(
         self, agency_id: str, start: datetime, end: datetime, staff_id: str | None = None

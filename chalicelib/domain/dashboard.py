@@ -96,7 +96,7 @@ def breaches_by_week(period: Period, zone: ZoneInfo, events: Iterable[AuditRecor
 # --- the hour-of-week grid --------------------------------------------------------------------
 
 
-def _open_minutes(intervals: Iterable[tuple[time, time]], hour: int) -> int:
+def open_minutes(intervals: Iterable[tuple[time, time]], hour: int) -> int:
     """Minutes of local hour ``hour`` covered by a day's intervals (an end of 00:00 is midnight)."""
     lo, hi = hour * 60, hour * 60 + 60
     covered = 0
@@ -147,7 +147,7 @@ def hour_of_week(
         if not is_open(event.at):
             closed[local.weekday()][local.hour] += 1
     cells = tuple(
-        HourCell(day, hour, messages[day][hour], closed[day][hour], _open_minutes(weekly_hours.get(day, ()), hour))
+        HourCell(day, hour, messages[day][hour], closed[day][hour], open_minutes(weekly_hours.get(day, ()), hour))
         for day in range(7)
         for hour in range(24)
     )

@@ -176,6 +176,7 @@ class Override:
     at: datetime
     client_id: str | None
     reason: str | None
+    event_id: str | None = None  # the audit event that recorded it (its reason lives there only)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,9 @@ class ComplianceReport:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """Counts that add up: one day's, a period's, one worker's or everyone's."""
+
     inquiries: int = 0
     on_time: int = 0
     breached: int = 0
@@ -209,6 +212,16 @@ class _Tally:
     auto_replies: int = 0
     holding: int = 0
 
+    def add(self, other: Tally) -> None:
+        self.inquiries += other.inquiries
+        self.on_time += other.on_time
+        self.breached += other.breached
+        self.minutes.extend(other.minutes)
+        self.held += other.held
+        self.overrides.extend(other.overrides)
+        self.auto_replies += other.auto_replies
+        self.holding += other.holding
+
     def figures(self) -> ComplianceFigures:
         return ComplianceFigures(
             inquiries=self.inquiries,
@@ -217,7 +230,7 @@ class _Tally:
             first_response_p50_business_minutes=_round(percentile(self.minutes, 50)),
             first_response_p90_business_minutes=_round(percentile(self.minutes, 90)),
             held_after_hours=self.held,
-            overrides=tuple(sorted(self.overrides, key=lambda o: o.at)),
+            overrides=tuple(sorted(self.overrides, key=lambda o: (o.at, o.event_id or ""))),
             auto_replies=self.auto_replies,
             holding_replies=self.holding,
         )
@@ -259,6 +272,51 @@ def holding_reply_events(events: Iterable[AuditRecord]) -> list[AuditRecord]:
     return out
 
 
+def compliance_tallies(period: Period, inquiries: Iterable[InquiryFact],
+                       events: Iterable[AuditRecord]) -> dict[str, Tally]:
+    """The period's counts per staff id (``""``: events of nobody in particular, totals only)."""
+    tallies: dict[str, Tally] = {}
+
+    def of(staff_id: str | None) -> Tally:
+        return tallies.setdefault(staff_id or "", Tally())
+
+    for inquiry in inquiries:
+        if not period.contains(inquiry.opened_at):
+            continue
+        t = of(inquiry.staff_id)
+        t.inquiries += 1
+        t.on_time += inquiry.answered_on_time
+        t.breached += inquiry.breached
+        if inquiry.first_response_minutes is not None:
+            t.minutes.append(inquiry.first_response_minutes)
+
+    in_period = [e for e in events if period.contains(e.at)]
+    for event in in_period:
+        if event.is_(AuditType.STAFF_MESSAGE_HELD):
+            of(event.staff_id).held += 1
+        elif event.is_(AuditType.OVERRIDE):
+            of(event.staff_id).overrides.append(
+                Override(event.at, event.client_id, event.details.get("reason"), event.event_id))
+        elif event.is_(AuditType.AUTO_REPLY_SENT):
+            of(event.staff_id).auto_replies += 1
+    for event in holding_reply_events(in_period):
+        of(event.staff_id).holding += 1
+    return tallies
+
+
+def report_of(period: Period, tallies: Mapping[str, Tally], workers: Iterable[str] = ()) -> ComplianceReport:
+    """The report from per-staff tallies: a row per worker (and anyone else who has counts)."""
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    rows = {staff_id: Tally() for staff_id in workers}
+    for staff_id, tally in tallies.items():
+        if staff_id:
+            rows.setdefault(staff_id, Tally()).add(tally)
+    return ComplianceReport(period=period, workers=tuple((sid, rows[sid].figures()) for sid in sorted(rows)),
+                            totals=total.figures())
+
+
 def compliance(
     period: Period,
     inquiries: Iterable[InquiryFact],
@@ -266,39 +324,4 @@ def compliance(
     workers: Iterable[str] = (),
 ) -> ComplianceReport:
     """Per-worker and total compliance figures for ``period`` (see the module docstring)."""
-    tallies: dict[str, _Tally] = {staff_id: _Tally() for staff_id in workers}
-    total = _Tally()
-
-    def both(staff_id: str | None) -> tuple[_Tally, ...]:
-        if not staff_id:
-            return (total,)
-        return (tallies.setdefault(staff_id, _Tally()), total)
-
-    for inquiry in inquiries:
-        if not period.contains(inquiry.opened_at):
-            continue
-        for t in both(inquiry.staff_id):
-            t.inquiries += 1
-            t.on_time += inquiry.answered_on_time
-            t.breached += inquiry.breached
-            if inquiry.first_response_minutes is not None:
-                t.minutes.append(inquiry.first_response_minutes)
-
-    in_period = [e for e in events if period.contains(e.at)]
-    for event in in_period:
-        if event.is_(AuditType.STAFF_MESSAGE_HELD):
-            for t in both(event.staff_id):
-                t.held += 1
-        elif event.is_(AuditType.OVERRIDE):
-            override = Override(event.at, event.client_id, event.details.get("reason"))
-            for t in both(event.staff_id):
-                t.overrides.append(override)
-        elif event.is_(AuditType.AUTO_REPLY_SENT):
-            for t in both(event.staff_id):
-                t.auto_replies += 1
-    for event in holding_reply_events(in_period):
-        for t in both(event.staff_id):
-            t.holding += 1
-
-    rows = tuple((staff_id, tallies[staff_id].figures()) for staff_id in sorted(tallies))
-    return ComplianceReport(period=period, workers=rows, totals=total.figures())
+    return report_of(period, compliance_tallies(period, inquiries, events), workers)

@@ -130,10 +130,11 @@ def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
 
 
 class ReportService:
-    def __init__(self, reads: Any, policies: Any, usage_reports: Any = None) -> None:
+    def __init__(self, reads: Any, policies: Any, usage_reports: Any = None, compliance_days: Any = None) -> None:
         self._reads = reads
         self._policies = policies
         self._usage = usage_reports
+        self._days = compliance_days  # services.usage_rollup.ComplianceDays: roll-ups, raw for recent days
 
     def _policy(self, principal: Principal) -> Any:
         try:
@@ -184,21 +185,27 @@ class ReportService:
     def compliance(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
         period, policy = self._period(principal, params)
         zone = policy.calendar.zone()
-        calendar = policy.calendar
-
-        def business_minutes(start: datetime, end: datetime) -> float:
-            return calendar.business_time_between(start, end).total_seconds() / 60
-
-        inquiries = self._reads.inquiries_opened(principal.agency_id, period.start, period.end, business_minutes)
-        events = list(self._reads.audit_between(principal.agency_id, period.start, period.end))
         workers = self._reads.staff_ids(principal.agency_id, "worker")
-        report = r.compliance(period, inquiries, events, workers)
+        report = self.compliance_report(principal.agency_id, policy, period, workers)[0]
         return {
             "from": period.first_day.isoformat(),
             "to": period.last_day.isoformat(),
             "workers": [{"staff_id": staff_id, **_figures_view(f, zone)} for staff_id, f in report.workers],
             "totals": _figures_view(report.totals, zone),
         }
+
+    def compliance_report(self, agency_id: str, policy: Any, period: r.Period,
+                          workers: Any) -> tuple[r.ComplianceReport, list[Any]]:
+        """The report and its days' facts: daily roll-ups where they exist, raw facts otherwise."""
+        if self._days is None:  # no roll-ups wired (unit tests): the period's raw facts in one go
+            from .usage_rollup import ComplianceDays
+
+            days_source = ComplianceDays(_NoRollups(), self._reads)
+        else:
+            days_source = self._days
+        days, reasons = days_source.for_period(agency_id, policy, period)
+        tallies = days_source.with_reasons(agency_id, days, reasons)
+        return r.report_of(period, tallies, workers), days
 
     # -- usage ------------------------------------------------------------------------------
 
@@ -315,3 +322,10 @@ CSV_WRITERS = {"audit": audit_csv, "compliance": compliance_csv, "usage": usage_
 
 def to_csv(kind: str, body: Mapping[str, Any]) -> str:
     return CSV_WRITERS[kind](body)
+
+
+class _NoRollups:
+    """A roll-up store with nothing in it: every day is built from its raw facts."""
+
+    def days(self, *_args: Any) -> dict[Any, Any]:
+        return {}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ..domain import compliance_days as cd
 from ..domain import dashboard as d
 from ..domain import reporting as r
 from ..domain import validation as v
@@ -67,7 +68,8 @@ class Review:
 
 
 class SupervisionService:
-    def __init__(self, reads: Any, store: Any, policies: Any) -> None:
+    def __init__(self, reads: Any, store: Any, policies: Any, reports: Any = None) -> None:
+        self._reports = reports  # services.reports.ReportService: the compliance report, one way for both
         self._reads = reads  # adapters.reports_store.ReportsStore: the compliance report's reads
         self._store = store  # adapters.supervision_store.SupervisionStore
         self._policies = policies
@@ -96,14 +98,19 @@ class SupervisionService:
             return calendar.business_time_between(start, end).total_seconds() / 60
 
         agency = principal.agency_id
-        inquiries = self._reads.inquiries_opened(agency, period.start, period.end, business_minutes)
-        events = list(self._reads.audit_between(agency, period.start, period.end))
         staff = self._store.staff(agency)
         workers = [s.staff_id for s, _active, _abs in staff if s.role is Role.WORKER]
         names = {s.staff_id: s.name or s.staff_id for s, _active, _abs in staff}
-        report = r.compliance(period, inquiries, events, workers)
-        weeks = d.breaches_by_week(period, zone, events)
-        pressure = d.hour_of_week(period, zone, calendar.hours, calendar.is_open, events)
+        if self._reports is not None:
+            report, days = self._reports.compliance_report(agency, policy, period, workers)
+            weeks = cd.weeks(period, days)
+            pressure = cd.pressure(days, calendar.hours)
+        else:
+            inquiries = self._reads.inquiries_opened(agency, period.start, period.end, business_minutes)
+            events = list(self._reads.audit_between(agency, period.start, period.end))
+            report = r.compliance(period, inquiries, events, workers)
+            weeks = d.breaches_by_week(period, zone, events)
+            pressure = d.hour_of_week(period, zone, calendar.hours, calendar.is_open, events)
 
         def row(staff_id: str | None, figures: r.ComplianceFigures) -> dict[str, Any]:
             return {

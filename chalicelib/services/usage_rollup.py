@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..adapters.rollups_store import COMPLIANCE, USAGE
+from ..domain import compliance_days as cd
 from ..domain import usage as u
+from ..domain.audit import AuditType
 from ..domain.clock import utcnow
-from ..domain.reporting import AuditRecord, Period, local_midnight, month_periods
+from ..domain.reporting import AuditRecord, Period, Tally, local_midnight, month_periods
 
 log = logging.getLogger("cmdm.rollup")
 
@@ -106,12 +108,11 @@ class UsageReports:
 class RollupService:
     """The job that rolls finished days up, per agency, oldest first; safe to run twice."""
 
-    def __init__(self, store: Any, policies: Any,
-                 compliance_day: Callable[[str, Any, date, Sequence[AuditRecord]], dict[str, Any] | None] | None = None,
+    def __init__(self, store: Any, policies: Any, compliance: ComplianceDays | None = None,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
         self._store = store
         self._policies = policies
-        self._compliance_day = compliance_day
+        self._compliance = compliance
         self._budget = budget_seconds
 
     def run(self, now: datetime | None = None, budget_seconds: float | None = None) -> dict[str, int]:
@@ -121,7 +122,35 @@ class RollupService:
         summary = {"days": 0, "deferred": 0}
         for policy in self._policies.all():
             self._agency(policy, now, started, budget, summary)
+            if self._compliance is not None:
+                self._compliance_days(policy, now, started, budget, summary)
         return summary
+
+    def _compliance_days(self, policy: Any, now: datetime, started: float, budget: float,
+                         summary: dict[str, int]) -> None:
+        """Roll up the compliance facts of every settled day not rolled up yet, a week at a time."""
+        assert self._compliance is not None
+        agency_id = policy.agency_id
+        zone = policy.calendar.zone()
+        last = cd.settled_through(now, zone)
+        latest = self._store.latest(agency_id, COMPLIANCE, last)
+        if latest is not None:
+            day = latest[0] + DAY
+        else:
+            first = self._store.first_event_at(agency_id)
+            if first is None:
+                return
+            day = first.astimezone(zone).date()
+        while day <= last:
+            if time.monotonic() - started > budget:
+                summary["deferred"] += 1
+                return
+            week = list(u.days_between(day, min(day + 6 * DAY, last)))
+            for each, facts in sorted(self._compliance.build(agency_id, policy, week).items()):
+                if not self._store.save(agency_id, COMPLIANCE, each, facts.to_item()):
+                    return  # another run is rolling this agency up
+                summary["compliance_days"] = summary.get("compliance_days", 0) + 1
+            day = week[-1] + DAY
 
     def _agency(self, policy: Any, now: datetime, started: float, budget: float, summary: dict[str, int]) -> None:
         agency_id = policy.agency_id
@@ -146,11 +175,64 @@ class RollupService:
             histories = {c: self._store.history(c, end) for c in sorted(u.touched_clients(inside))}
             active += u.membership_delta(histories, start, end)
             facts = replace(u.day_facts(day, events, start, end), active_end=active)
-            if self._compliance_day is not None:
-                compliance = self._compliance_day(agency_id, policy, day, inside)
-                if compliance is not None:
-                    self._store.save(agency_id, COMPLIANCE, day, compliance)
             if not self._store.save(agency_id, USAGE, day, facts.to_item()):
                 return  # another run is rolling this agency up
             summary["days"] += 1
             day += DAY
+
+
+class ComplianceDays:
+    """The per-day facts of the compliance report and the dashboard (``domain/compliance_days.py``).
+
+    ``for_period`` reads the period's roll-ups with one Query and builds the other days (the last
+    two weeks, or any day the job has not reached) from one read of their inquiries and events.
+    ``reasons`` reads back, by key, the reasons of the overrides a report lists.
+    """
+
+    def __init__(self, rollups: Any, reads: Any) -> None:
+        self._rollups = rollups  # adapters.rollups_store.RollupStore
+        self._reads = reads  # adapters.reports_store.ReportsStore
+
+    def build(self, agency_id: str, policy: Any, days: Sequence[date]) -> dict[date, cd.ComplianceDay]:
+        """The facts of ``days`` (ascending) from their raw inquiries and events."""
+        return self._raw(agency_id, policy, days)[0]
+
+    def _raw(self, agency_id: str, policy: Any,
+             days: Sequence[date]) -> tuple[dict[date, cd.ComplianceDay], dict[str, str | None]]:
+        """The facts of ``days`` from one read of their inquiries and events, and their override reasons."""
+        if not days:
+            return {}, {}
+        calendar = policy.calendar
+        zone = calendar.zone()
+        start, end = local_midnight(days[0], zone), local_midnight(days[-1] + DAY, zone)
+
+        def business_minutes(a: datetime, b: datetime) -> float:
+            return calendar.business_time_between(a, b).total_seconds() / 60
+
+        inquiries = self._reads.inquiries_opened(agency_id, start, end, business_minutes)
+        events = list(self._reads.audit_between(agency_id, start, end))
+        reasons = {e.event_id: e.details.get("reason") for e in events if e.is_(AuditType.OVERRIDE)}
+        return cd.facts_for_days(days, zone, inquiries, events, calendar.is_open), reasons
+
+    def for_period(self, agency_id: str, policy: Any, period: Period,
+                   now: datetime | None = None) -> tuple[list[cd.ComplianceDay], dict[str, str | None]]:
+        """Every day of ``period`` up to ``now`` and the reasons of the raw days' overrides."""
+        now = now or utcnow()
+        zone = policy.calendar.zone()
+        rolled = {day: cd.ComplianceDay.from_item(day, item)
+                  for day, item in self._rollups.days(agency_id, COMPLIANCE, period.first_day, period.last_day).items()}
+        raw = [day for day in u.days_between(period.first_day, period.last_day)
+               if day not in rolled and local_midnight(day, zone) <= now]
+        built, reasons = self._raw(agency_id, policy, raw)
+        return [rolled.get(day) or built[day] for day in sorted({*rolled, *built})], reasons
+
+    def with_reasons(self, agency_id: str, days: Sequence[cd.ComplianceDay],
+                     known: dict[str, str | None]) -> dict[str, Tally]:
+        """The period's tallies with each override's reason, read back from the audit trail by key."""
+        tallies = cd.combined_tallies(days)
+        missing = [(o.at, o.event_id) for t in tallies.values() for o in t.overrides
+                   if o.event_id and o.event_id not in known]
+        found = {**known, **(self._reads.audit_reasons(agency_id, missing) if missing else {})}
+        for tally in tallies.values():
+            tally.overrides = [replace(o, reason=found.get(o.event_id or "")) for o in tally.overrides]
+        return tallies

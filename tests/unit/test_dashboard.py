@@ -35,9 +35,9 @@ def test_a_breach_counts_in_the_local_week_it_happened():
 
 def test_open_minutes_follow_the_weekly_intervals_including_a_midnight_end():
     day = [(time(9, 0), time(12, 30)), (time(13, 0), time(17, 0))]
-    assert [d._open_minutes(day, h) for h in (8, 9, 12, 13, 16, 17)] == [0, 60, 30, 60, 60, 0]
-    assert d._open_minutes([(time(22, 15), time(0, 0))], 23) == 60
-    assert d._open_minutes([(time(22, 15), time(0, 0))], 22) == 45
+    assert [d.open_minutes(day, h) for h in (8, 9, 12, 13, 16, 17)] == [0, 60, 30, 60, 60, 0]
+    assert d.open_minutes([(time(22, 15), time(0, 0))], 23) == 60
+    assert d.open_minutes([(time(22, 15), time(0, 0))], 22) == 45
 
 
 def test_client_messages_are_gridded_by_local_hour_and_closed_ones_counted():
