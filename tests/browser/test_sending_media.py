@@ -120,3 +120,17 @@ def test_a_file_the_channel_cannot_carry_is_refused_with_the_apis_words(console,
     expect(page.get_by_role("alert")).to_contain_text("whatsapp cannot carry")
     assert sent_media(server, client["phone"]) == []
     console.errors.clear()  # Chromium logs the refused upload request (400): the refusal is the point
+
+
+def test_a_photo_over_the_channels_limit_is_refused_with_the_apis_words(console, server, tmp_path):
+    server.travel("open")
+    client, page, _conversation = open_conversation(console, server, "Omar Nasser", language="en", channel="sms",
+                                                    first="Can I send you my papers?")
+    expect(page.get_by_role("button", name="Record a voice note")).to_be_hidden()  # MMS takes no voice notes
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(PNG + b"\0" * (5 * 1024 * 1024 + 1 - len(PNG)))  # one byte over MMS's 5 MB
+    page.get_by_label("Attach a photo or document").set_input_files(str(scan))
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("sms takes at most 5 MB")
+    assert sent_media(server, client["phone"]) == []
+    console.errors.clear()  # Chromium logs the refused upload request (400): the refusal is the point
