@@ -1,7 +1,7 @@
 """Report cost at scale (issue 16 item 4): DynamoDB reads of the usage and compliance reports for a
 closed month at 1,000 and 10,000 clients and at ten times the message volume.
 
-    python -m bench.reports [--write]      # make bench-reports
+    python -m bench.reports [--write]      # also run by make bench
 
 Each case is a fresh moto world: an agency whose clients consented before November (October's
 last roll-up says so), and in November
