@@ -34,6 +34,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run --write
 	$(PY) -m bench.console --write
+	$(PY) -m bench.dashboard --write
+	$(PY) -m bench.reports --write
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -n 2 -p no:logging tests/unit/test_fuzz_parsers.py \

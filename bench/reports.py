@@ -1,14 +1,14 @@
 """Report cost at scale (issue 16 item 4): DynamoDB reads of the usage and compliance reports for a
 closed month at 1,000 and 10,000 clients and at ten times the message volume.
 
-    python -m bench.reports [--write]      # make bench-reports
+    python -m bench.reports [--write]      # also run by make bench
 
 Each case is a fresh moto world: an agency whose clients consented before November (October's
 last roll-up says so), and in November
 ``messages`` client messages per client (each opening an inquiry that a staff reply answers, so
-the audit trail holds four events per message). The roll-up job runs once on 2 December (its own
+the audit trail holds four events per message). The roll-up job runs once on 16 December, when November has settled (its own
 cost is shown: it is the background work that makes the report cheap), then both reports are read
-for 1-30 November on 10 December, through the HTTP API, with every DynamoDB call counted
+for 1-30 November on 17 December, through the HTTP API, with every DynamoDB call counted
 (``tests/fault_helpers.DynamoTap``). Baseline: the 1,000-client case of the same run.
 """
 
@@ -91,7 +91,7 @@ def measure(clients: int, messages: int) -> dict[str, Any]:
             import app as application
 
             seed(clients, messages)
-            with time_machine.travel(datetime(2026, 12, 2, 12, tzinfo=UTC), tick=False), DynamoTap() as job:
+            with time_machine.travel(datetime(2026, 12, 16, 12, tzinfo=UTC), tick=False), DynamoTap() as job:
                 started = time.perf_counter()
                 application.run_job("roll_up_reports")
                 job_seconds = time.perf_counter() - started
@@ -104,7 +104,7 @@ def measure(clients: int, messages: int) -> dict[str, Any]:
                     import json
 
                     client.http.put(f"/staff/{staff_id}", headers=admin, body=json.dumps({"role": role, "name": staff_id}))
-                with time_machine.travel(datetime(2026, 12, 10, 17, tzinfo=UTC), tick=False):
+                with time_machine.travel(datetime(2026, 12, 17, 17, tzinfo=UTC), tick=False):
                     for path in ("/reports/usage", "/reports/compliance"):
                         client.http.get(path + "?from=2026-11-01&to=2026-11-30", headers=supervisor)  # warm caches
                         with DynamoTap() as tap:
