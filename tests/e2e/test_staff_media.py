@@ -161,3 +161,24 @@ def test_an_agency_whose_policy_does_not_permit_voice_notes_gets_none(http, agen
         photo = upload(http, agency["amal"], cid, PNG, "image/png")  # photos are still fine
         r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"media": [{"key": photo}]})
         assert r.status_code == 201, r.body
+
+
+def test_erasing_a_closed_file_deletes_its_attachments_sent_or_not(http, agency):
+    s3 = boto3.client("s3", region_name="ca-central-1")
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="sms", phone="+15875550140")
+        cid = client["client_id"]
+        sent = upload(http, agency["amal"], cid, PNG, "image/png")
+        r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"body": "the lease", "media": [{"key": sent}]})
+        assert r.status_code == 201, r.body
+        never_sent = upload(http, agency["amal"], cid, b"%PDF-1.7\n" + b"\0" * 40, "application/pdf")
+        other = new_client(http, agency["amal"], channel="sms", phone="+15875550141")
+        kept = upload(http, agency["amal"], other["client_id"], PNG, "image/png")
+        listed = {o["Key"] for o in s3.list_objects_v2(Bucket="cmdm-test-media", Prefix=f"calgary-cfn/{cid}/")["Contents"]}
+        assert listed == {sent, never_sent}
+        r = http.call("PUT", f"/clients/{cid}/status", agency["admin"], {"status": "closed", "reason": "moved away"})
+        assert r.status_code == 200, r.body
+        r = http.call("DELETE", f"/clients/{cid}", agency["admin"])
+        assert r.status_code == 200, r.body
+    assert s3.list_objects_v2(Bucket="cmdm-test-media", Prefix=f"calgary-cfn/{cid}/").get("Contents") is None
+    assert s3.head_object(Bucket="cmdm-test-media", Key=kept)["ContentLength"] == len(PNG)  # another file's stays
