@@ -10,6 +10,7 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PHONE
 from tests.browser.test_conversation import open_conversation
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -85,6 +86,10 @@ def test_a_worker_attaches_a_photo_and_it_is_sent_and_shown_in_the_thread(consol
     with urllib.request.urlopen(link, timeout=10) as response:  # what Twilio fetches
         assert response.read() == PNG and response.headers["Content-Type"] == "image/png"
     console.screenshot("conversation-attachment")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
+    mine.scroll_into_view_if_needed()
+    console.screenshot("conversation-attachment-phone")
 
 
 def test_a_recorded_voice_note_is_sent_as_ogg_opus(console, server):
