@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from ..domain.attachments import upload_key
 from ..domain.audit import AuditEvent
 from ..domain.dashboard import matches_filters
 from ..domain.inquiry import InquiryStatus
@@ -274,6 +275,11 @@ class S3Media:
         self._purge_versions(keys)
         return len(keys)
 
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every current object key that starts with ``prefix`` (one List request per 1,000)."""
+        pages = self._s3().get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return [entry["Key"] for page in pages for entry in page.get("Contents", [])]
+
     def _delete_batch(self, objects: list[dict[str, str]]) -> None:
         if not objects:
             return
@@ -340,7 +346,9 @@ class FileRightsStore:
         Returns how many messages were cleared.
         """
         items = list(m.MessageModel.query(client.client_id, consistent_read=True))
-        self._media.delete(x.s3_key for item in items for x in (item.media or []) if x.s3_key)
+        # The messages' media, and any attachment a worker uploaded for this file but never sent.
+        unsent = self._media.keys_under(upload_key(client.agency_id, client.client_id, ""))
+        self._media.delete([*(x.s3_key for item in items for x in (item.media or []) if x.s3_key), *unsent])
         if self._twilio is not None:
             self._erase_at_twilio(items)
         for item in items:  # the MessageSid claims too (Twilio re-delivers for hours, not past a closure)

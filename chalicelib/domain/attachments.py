@@ -15,6 +15,7 @@ One attachment per message: a second photo is a second message, as on the client
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import InvalidInput
@@ -100,3 +101,39 @@ def is_ogg_opus(head: bytes) -> bool:
         return False
     start = 27 + head[26]
     return head[start:start + 8] == b"OpusHead"
+
+
+def _mpeg_audio(head: bytes) -> bool:
+    """An MP3: an ID3 tag, or an MPEG audio frame's 11-bit sync word."""
+    return head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+def _adts(head: bytes) -> bool:
+    """Raw AAC in ADTS frames: a 12-bit sync word and layer 0."""
+    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0
+
+
+# content type -> whether a file's first bytes are that format (what Twilio and the phone will parse)
+SIGNATURES: dict[str, Callable[[bytes], bool]] = {
+    "image/jpeg": lambda head: head[:3] == b"\xff\xd8\xff",
+    "image/png": lambda head: head[:8] == b"\x89PNG\r\n\x1a\n",
+    "image/gif": lambda head: head[:6] in (b"GIF87a", b"GIF89a"),
+    "application/pdf": lambda head: head[:5] == b"%PDF-",
+    "audio/ogg": is_ogg_opus,
+    "audio/mpeg": _mpeg_audio,
+    "audio/aac": _adts,
+    "audio/amr": lambda head: head[:6] == b"#!AMR\n",
+    "video/mp4": lambda head: head[4:8] == b"ftyp",
+}
+SNIFF_BYTES = 512  # enough for every signature above, and for an Ogg page header with its segment table
+
+
+def matches_content(content_type: str, head: bytes) -> bool:
+    """Whether a file that says it is ``content_type`` starts as that format does.
+
+    A worker's upload carries the type the browser guessed from the file name; a renamed program
+    or a WebM recording labelled OGG would reach the client's phone as a broken attachment (or be
+    refused by Twilio after the message was counted as sent), so the bytes are checked before sending.
+    """
+    check_head = SIGNATURES.get(content_type.split(";", 1)[0].strip().lower())
+    return check_head is not None and check_head(head)

@@ -258,6 +258,8 @@ class Policy:
     crisis_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     on_call_staff_id: str | None = None
     on_call_number: str | None = None
+    # Whether workers may send voice notes (CMDM: "voice notes are permitted"); optional key, default true.
+    voice_notes: bool = True
 
     def __post_init__(self) -> None:
         merged: dict[str, Mapping[str, str]] = {
@@ -422,4 +424,5 @@ class Policy:
             },
             on_call_staff_id=data.get("on_call"),
             on_call_number=data.get("on_call_number"),
+            voice_notes=bool(data.get("voice_notes", True)),
         )

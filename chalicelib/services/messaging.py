@@ -143,6 +143,8 @@ class ComposePreview:
     window_closes_at: datetime | None
     holding_reply: str
     holding_language: str
+    attachment_types: tuple[tuple[str, int], ...] = ()  # (content type, largest size) the channel takes
+    voice_notes: bool = False  # a voice note may be recorded and sent (policy, and a channel that plays them)
 
 
 class MessagingService:
@@ -310,6 +312,9 @@ class MessagingService:
             refusal=f"cannot message this client: {refusal}" if refusal else None,
             template=template, window_refusal=window_refusal, window_closes_at=window_closes,
             holding_reply=holding, holding_language=policy.template_language("holding_reply", client.language),
+            attachment_types=tuple((kind, size) for kind, size in sorted(attachments.ALLOWED[client.channel].items())
+                                   if policy.voice_notes or not kind.startswith("audio/")),
+            voice_notes=policy.voice_notes and "audio/ogg" in attachments.ALLOWED[client.channel],
         )
 
     def _replay_or_busy(self, client_id: str, message_id: str) -> SendOutcome:
@@ -601,6 +606,7 @@ class MessagingService:
         if refusal:
             raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
         content_type = attachments.check(client.channel, command.content_type, command.size)
+        self._voice_notes_permitted(client, content_type)
         if self._bucket is None:
             raise Conflict("this deployment has no media bucket", code="no_media_bucket")
         upload_id = "up_" + uuid.uuid4().hex
@@ -621,9 +627,18 @@ class MessagingService:
             raise InvalidInput("media", "the upload has not arrived in the bucket; attach the file again")
         content_type, size = found
         content_type = attachments.check(client.channel, content_type, size)
-        if content_type == "audio/ogg" and not attachments.is_ogg_opus(self._bucket.first_bytes(key, 512)):
+        self._voice_notes_permitted(client, content_type)
+        head = self._bucket.first_bytes(key, attachments.SNIFF_BYTES)
+        if content_type == "audio/ogg" and not attachments.is_ogg_opus(head):
             raise InvalidInput("media", "an OGG voice note must be Ogg/Opus, the only audio WhatsApp plays as a voice note")
+        if not attachments.matches_content(content_type, head):
+            raise InvalidInput("media", f"the file is not a {content_type} file, though it was uploaded as one; "
+                                        "attach the original file")
         return (MediaRef(content_type=content_type, s3_key=key, status=MediaStatus.STORED, size=size),)
+
+    def _voice_notes_permitted(self, client: Client, content_type: str) -> None:
+        if content_type.startswith("audio/") and not self._policies.get(client.agency_id).voice_notes:
+            raise Conflict("this agency's messaging policy does not permit voice notes", code="voice_notes_not_permitted")
 
     def _template_variables(self, client: Client, policy: Policy, template: str) -> dict[str, str]:
         manager = self._store.staff.get(client.agency_id, client.case_manager_id)
@@ -803,4 +818,7 @@ def compose_view(preview: ComposePreview, zone: Any) -> dict[str, Any]:
         "whatsapp_window_closes_at": iso(preview.window_closes_at, zone),
         "template": preview.template,
         "holding_reply": {"body": preview.holding_reply, "language": preview.holding_language},
+        # What may be attached on this channel under this policy (POST /clients/{id}/uploads checks it again).
+        "attachments": {"types": [{"content_type": kind, "max_size": size} for kind, size in preview.attachment_types],
+                        "voice_notes": preview.voice_notes},
     }

@@ -10,6 +10,7 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PHONE
 from tests.browser.test_conversation import open_conversation
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -85,6 +86,10 @@ def test_a_worker_attaches_a_photo_and_it_is_sent_and_shown_in_the_thread(consol
     with urllib.request.urlopen(link, timeout=10) as response:  # what Twilio fetches
         assert response.read() == PNG and response.headers["Content-Type"] == "image/png"
     console.screenshot("conversation-attachment")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
+    mine.scroll_into_view_if_needed()
+    console.screenshot("conversation-attachment-phone")
 
 
 def test_a_recorded_voice_note_is_sent_as_ogg_opus(console, server):
@@ -118,5 +123,19 @@ def test_a_file_the_channel_cannot_carry_is_refused_with_the_apis_words(console,
     page.get_by_role("textbox", name="Message").fill("here")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("whatsapp cannot carry")
+    assert sent_media(server, client["phone"]) == []
+    console.errors.clear()  # Chromium logs the refused upload request (400): the refusal is the point
+
+
+def test_a_photo_over_the_channels_limit_is_refused_with_the_apis_words(console, server, tmp_path):
+    server.travel("open")
+    client, page, _conversation = open_conversation(console, server, "Omar Nasser", language="en", channel="sms",
+                                                    first="Can I send you my papers?")
+    expect(page.get_by_role("button", name="Record a voice note")).to_be_hidden()  # MMS takes no voice notes
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(PNG + b"\0" * (5 * 1024 * 1024 + 1 - len(PNG)))  # one byte over MMS's 5 MB
+    page.get_by_label("Attach a photo or document").set_input_files(str(scan))
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("sms takes at most 5 MB")
     assert sent_media(server, client["phone"]) == []
     console.errors.clear()  # Chromium logs the refused upload request (400): the refusal is the point

@@ -8,6 +8,8 @@ sends it through Twilio with a short-lived link, filed with the message.
 
 from __future__ import annotations
 
+import json
+import shutil
 import struct
 from urllib.parse import urlsplit
 
@@ -15,7 +17,8 @@ import boto3
 import requests
 import time_machine
 
-from tests.conftest import new_client
+from chalicelib import bootstrap
+from tests.conftest import ROOT, new_client
 from tests.e2e.outbound_helpers import at, outbox
 from tests.twilio_helpers import inbound, whatsapp_form
 
@@ -109,3 +112,73 @@ def test_a_voice_note_must_be_ogg_opus_and_goes_only_inside_the_whatsapp_window(
         later = upload(http, agency["amal"], cid, ogg_opus_head(), "audio/ogg")
         r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"body": "and this", "media": [{"key": later}]})
         assert r.status_code == 409 and r.json["error"]["code"] == "whatsapp_window_closed", r.body
+
+
+def test_a_file_whose_bytes_are_not_its_declared_type_is_not_sent(http, agency):
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="sms", phone="+15875550136")
+        cid = client["client_id"]
+        for data, content_type in ((b"MZ" + b"\0" * 80, "image/png"), (PNG, "application/pdf"),
+                                   (b"%PDF-1.7\n" + b"\0" * 40, "image/jpeg")):
+            key = upload(http, agency["amal"], cid, data, content_type)
+            r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"body": "see", "media": [{"key": key}]})
+            assert r.status_code == 400 and r.json["error"]["field"] == "media", (content_type, r.body)
+            assert f"not a {content_type} file" in r.json["error"]["message"]
+        pdf = upload(http, agency["amal"], cid, b"%PDF-1.7\n" + b"\0" * 40, "application/pdf")
+        r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"body": "the form", "media": [{"key": pdf}]})
+        assert r.status_code == 201, r.body
+        assert [len(s["media_urls"]) for s in outbox() if s["to"] == "+15875550136"] == [1]
+
+
+def test_the_composer_is_told_what_the_channel_and_the_policy_let_a_worker_attach(http, agency):
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        sms = new_client(http, agency["amal"], channel="sms", phone="+15875550137")
+        whatsapp = new_client(http, agency["amal"], channel="whatsapp", phone="+15875550138")
+        on_sms = http.call("GET", f"/clients/{sms['client_id']}/compose", agency["amal"]).json["attachments"]
+        on_whatsapp = http.call("GET", f"/clients/{whatsapp['client_id']}/compose", agency["amal"]).json["attachments"]
+    assert on_sms["voice_notes"] is False and {"content_type": "image/png", "max_size": 5 * 1024 * 1024} in on_sms["types"]
+    assert all(not t["content_type"].startswith("audio/") for t in on_sms["types"])
+    assert on_whatsapp["voice_notes"] is True
+    assert {"content_type": "audio/ogg", "max_size": 16 * 1024 * 1024} in on_whatsapp["types"]
+
+
+def test_an_agency_whose_policy_does_not_permit_voice_notes_gets_none(http, agency, tmp_path, monkeypatch):
+    policy = json.loads((ROOT / "policies" / "calgary-cfn.json").read_text(encoding="utf-8"))
+    policy["voice_notes"] = False
+    (tmp_path / "calgary-cfn.json").write_text(json.dumps(policy), encoding="utf-8")
+    shutil.copy(ROOT / "policies" / "schema.json", tmp_path / "schema.json")
+    monkeypatch.setenv("CMDM_POLICY_DIR", str(tmp_path))
+    bootstrap.reset()
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="whatsapp", phone="+15875550139")
+        cid = client["client_id"]
+        assert inbound(http.client, whatsapp_form("+15875550139", "+15873550101", "hello?")).status_code == 200
+        compose = http.call("GET", f"/clients/{cid}/compose", agency["amal"]).json["attachments"]
+        assert compose["voice_notes"] is False
+        assert all(not t["content_type"].startswith("audio/") for t in compose["types"])
+        r = http.call("POST", f"/clients/{cid}/uploads", agency["amal"], {"content_type": "audio/ogg", "size": 2000})
+        assert r.status_code == 409 and r.json["error"]["code"] == "voice_notes_not_permitted", r.body
+        photo = upload(http, agency["amal"], cid, PNG, "image/png")  # photos are still fine
+        r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"media": [{"key": photo}]})
+        assert r.status_code == 201, r.body
+
+
+def test_erasing_a_closed_file_deletes_its_attachments_sent_or_not(http, agency):
+    s3 = boto3.client("s3", region_name="ca-central-1")
+    with time_machine.travel(at(TUESDAY_10), tick=False):
+        client = new_client(http, agency["amal"], channel="sms", phone="+15875550140")
+        cid = client["client_id"]
+        sent = upload(http, agency["amal"], cid, PNG, "image/png")
+        r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"body": "the lease", "media": [{"key": sent}]})
+        assert r.status_code == 201, r.body
+        never_sent = upload(http, agency["amal"], cid, b"%PDF-1.7\n" + b"\0" * 40, "application/pdf")
+        other = new_client(http, agency["amal"], channel="sms", phone="+15875550141")
+        kept = upload(http, agency["amal"], other["client_id"], PNG, "image/png")
+        listed = {o["Key"] for o in s3.list_objects_v2(Bucket="cmdm-test-media", Prefix=f"calgary-cfn/{cid}/")["Contents"]}
+        assert listed == {sent, never_sent}
+        r = http.call("PUT", f"/clients/{cid}/status", agency["admin"], {"status": "closed", "reason": "moved away"})
+        assert r.status_code == 200, r.body
+        r = http.call("DELETE", f"/clients/{cid}", agency["admin"])
+        assert r.status_code == 200, r.body
+    assert s3.list_objects_v2(Bucket="cmdm-test-media", Prefix=f"calgary-cfn/{cid}/").get("Contents") is None
+    assert s3.head_object(Bucket="cmdm-test-media", Key=kept)["ContentLength"] == len(PNG)  # another file's stays

@@ -110,6 +110,37 @@ def test_media_bucket_is_private_encrypted_and_expires_old_versions(template: di
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy)
 
 
+def resolve(value: Any, parameters: dict[str, str]) -> Any:
+    """Evaluate the few intrinsic functions the bucket's CORS rule uses, as CloudFormation would."""
+    if isinstance(value, list):
+        return [resolve(v, parameters) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"}:
+        return parameters[value["Ref"]]
+    if set(value) == {"Fn::Join"}:
+        glue, parts = value["Fn::Join"]
+        return glue.join(resolve(parts, parameters))
+    if set(value) == {"Fn::Select"}:
+        index, items = value["Fn::Select"]
+        return resolve(items, parameters)[index]
+    if set(value) == {"Fn::Split"}:
+        glue, text = value["Fn::Split"]
+        return resolve(text, parameters).split(glue)
+    return {k: resolve(v, parameters) for k, v in value.items()}
+
+
+def test_media_bucket_lets_only_the_console_origin_post_uploads(template: dict[str, Any]) -> None:
+    condition, with_url, without_url = template["Resources"]["MediaBucket"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}]}
+    assert without_url == {"Ref": "AWS::NoValue"}  # no console origin known yet: no cross-origin access at all
+    (rule,) = resolve(with_url, {"PublicUrl": "https://abc123.execute-api.ca-central-1.amazonaws.com/api"})["CorsRules"]
+    assert rule["AllowedOrigins"] == ["https://abc123.execute-api.ca-central-1.amazonaws.com"]
+    assert rule["AllowedMethods"] == ["POST"]
+    (custom,) = resolve(with_url, {"PublicUrl": "https://cmdm.example.org"})["CorsRules"]
+    assert custom["AllowedOrigins"] == ["https://cmdm.example.org"]
+
+
 def test_user_pool_has_the_three_groups_and_the_agency_attribute(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     pool = resources["StaffUserPool"]["Properties"]

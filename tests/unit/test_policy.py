@@ -295,3 +295,10 @@ def test_render_text_never_raises_on_odd_templates(policy: Policy) -> None:
 
 def test_values_may_override_policy_values(policy: Policy) -> None:
     assert policy.render_text("{agency_name}/{emergency_line}", emergency_line="211") == "Test Agency/211"
+
+
+def test_voice_notes_are_permitted_unless_the_policy_says_otherwise(policy: Policy) -> None:
+    assert policy.voice_notes is True  # CMDM: "voice notes are permitted"
+    data = minimal_policy_data()
+    data["voice_notes"] = False
+    assert Policy.from_dict(data).voice_notes is False

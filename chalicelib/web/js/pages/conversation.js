@@ -78,12 +78,11 @@ export async function render(view, ctx) {
   const reasonRow = h("p", { class: "reason", hidden: true }, h("label", { for: "compose-reason" }, t("compose.reason")), reason);
   const overrideRow = h("p", { class: "override", hidden: true }, overrideBox, " ", h("label", { for: "compose-override" }, t("compose.override")));
   const send = h("button", { type: "submit", class: "primary" }, t("compose.send"));
-  // Attachments: one file (photo, document) or a voice note recorded here (WhatsApp only).
-  const fileInput = h("input", { type: "file", id: "compose-file",
-    accept: client.channel === "whatsapp" ? "image/jpeg,image/png,application/pdf,audio/ogg,audio/mpeg,video/mp4"
-      : "image/jpeg,image/png,image/gif,application/pdf" });
+  // Attachments: one file (photo, document) or a voice note recorded here. What the channel and the
+  // agency's policy allow comes from GET /clients/{id}/compose (`attachments`), never from here.
+  const fileInput = h("input", { type: "file", id: "compose-file" });
   const attached = h("p", { class: "attached", "aria-live": "polite" });
-  const record = h("button", { type: "button", hidden: client.channel !== "whatsapp" || !window.MediaRecorder }, t("compose.record"));
+  const record = h("button", { type: "button", hidden: true }, t("compose.record"));
   let attachment = null;  // { blob, type, name }
   function showAttachment() {
     clear(attached);
@@ -150,6 +149,9 @@ export async function render(view, ctx) {
     if (preview.can_send && preview.template) text += " " + t("compose.plan_template");
     plan.textContent = text;
     send.disabled = holding.disabled = !preview.can_send;
+    const allowed = preview.attachments || { types: [], voice_notes: false };
+    fileInput.accept = allowed.types.map((x) => x.content_type).join(",");
+    record.hidden = !allowed.voice_notes || !window.MediaRecorder || !preview.can_send;
   }
   overrideBox.addEventListener("change", () => { showPlan(); if (overrideBox.checked) reason.focus(); });
 
