@@ -748,7 +748,7 @@ JOBS["erase_expired"] = _erase_expired_files
 
 def _roll_up_reports() -> Any:
     summary = bootstrap.container().rollup.run()
-    return summary if summary.get("days") else None
+    return summary if any(summary.values()) else None  # days, compliance_days, deferred
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))

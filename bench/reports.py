@@ -93,7 +93,11 @@ def measure(clients: int, messages: int) -> dict[str, Any]:
             seed(clients, messages)
             with time_machine.travel(datetime(2026, 12, 16, 12, tzinfo=UTC), tick=False), DynamoTap() as job:
                 started = time.perf_counter()
-                application.run_job("roll_up_reports")
+                # One scheduled run has a 20 s budget; a big backlog takes a few runs (each resumes).
+                for _run in range(50):
+                    summary = application.run_job("roll_up_reports") or {}
+                    if not summary.get("deferred"):
+                        break
                 job_seconds = time.perf_counter() - started
             out: dict[str, Any] = {"job_reads": job.reads, "job_seconds": job_seconds}
             supervisor = auth("sup-maria", "supervisor")
