@@ -72,6 +72,15 @@ class RollupStore:
             raise
         return True
 
+    def replace(self, agency_id: str, kind: str, day: date, counts: Mapping[str, Any]) -> None:
+        """Write a day's roll-up again: the job moves settled live inquiries into a compliance day's counts.
+
+        Each such write is a whole day computed from one read of it, and an inquiry moves from
+        ``live`` to the counts in the same item, so two runs racing each other never count one twice.
+        """
+        m.CounterModel(counter_key=_key(agency_id, kind), day=day.isoformat(),
+                       counts={k: v for k, v in counts.items() if v is not None}).save()
+
     def first_event_at(self, agency_id: str) -> datetime | None:
         for item in m.AuditModel.query(agency_id, limit=1):
             return item.at

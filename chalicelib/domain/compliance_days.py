@@ -9,12 +9,18 @@ once the day has settled (``SETTLE``); a report reads the period's roll-ups with
 builds the days not rolled up yet from their raw inquiries and events with the *same* function,
 so both paths give the same figures by construction.
 
-Settling: an inquiry's facts change until it is answered or its clock has run out; after 14
-days every inquiry of the day has been answered or has breached (the longest clock a holding
-reply starts is well inside that), so a day is rolled up 14 days after it ends. An answer given
-even later still counts in the inquiry's own row (``GET /inquiries``), not in the rolled-up
-median. Override reasons are not copied into roll-ups: they stay in the audit trail (where
-erasure removes them) and are read back by key for the overrides a report lists.
+Settling: a day is rolled up once it is over and ``SETTLE`` (six hours, as for the usage
+roll-up) has passed. An inquiry's facts can change until it is answered and its answer has been
+delivered: an inquiry of the day that is still waiting (open, or breached and unanswered), or was
+answered less than ``SETTLE`` before the roll-up (a delivery failure could still take the answer
+back), is not counted in the day's tallies but kept by id in ``live``. A report reads the live
+inquiries by key (``BatchGetItem``) and counts them as they are now, exactly as the raw path
+would; later runs of the job move those that have settled into the day's tallies
+(``settle_live``). So the figures of a rolled-up day are always the raw figures, however late an
+answer comes, and only the inquiries still waiting cost a read each (100 a round trip). An
+inquiry whose file was erased is dropped from ``live``, as the raw path no longer finds it.
+Override reasons are not copied into roll-ups: they stay in the audit trail (where erasure
+removes them) and are read back by key for the overrides a report lists.
 """
 
 from __future__ import annotations
@@ -27,9 +33,16 @@ from zoneinfo import ZoneInfo
 
 from . import dashboard as d
 from .audit import AuditType
+from .inquiry import InquiryStatus
 from .reporting import AuditRecord, InquiryFact, Override, Period, Tally, compliance_tallies, period_of
 
-SETTLE = timedelta(days=14)
+SETTLE = timedelta(hours=6)  # the usage roll-up's wait too: Twilio's delivery reports are in by then
+
+
+def settled(inquiry: InquiryFact, now: datetime) -> bool:
+    """Nothing can change this inquiry's figures any more: answered, and ``SETTLE`` ago."""
+    return (inquiry.status is InquiryStatus.ANSWERED and inquiry.answered_at is not None
+            and inquiry.answered_at + SETTLE <= now)
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class ComplianceDay:
     tallies: Mapping[str, Tally]  # staff id ("" for events of nobody in particular) -> counts
     breaches: Mapping[str, int] = field(default_factory=dict)  # staff id -> breaches recorded that day
     hours: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # local hour -> (messages, while closed)
+    live: tuple[str, ...] = ()  # inquiries opened that day whose facts may still change: not in ``tallies``
 
     # -- the roll-up item ------------------------------------------------------------------------
 
@@ -46,6 +60,7 @@ class ComplianceDay:
             "tallies": {sid or "-": _tally_item(t) for sid, t in self.tallies.items()},
             "breaches": {sid or "-": n for sid, n in self.breaches.items()},
             "hours": {str(h): [m, c] for h, (m, c) in self.hours.items()},
+            "live": list(self.live),
         }
 
     @classmethod
@@ -58,6 +73,7 @@ class ComplianceDay:
             tallies={staff(k): _tally_from(v) for k, v in (item.get("tallies") or {}).items()},
             breaches={staff(k): int(v) for k, v in (item.get("breaches") or {}).items()},
             hours={int(h): (int(v[0]), int(v[1])) for h, v in (item.get("hours") or {}).items()},
+            live=tuple(item.get("live") or ()),
         )
 
 
@@ -83,10 +99,19 @@ def _tally_from(item: Mapping[str, Any]) -> Tally:
 
 
 def day_facts(day: date, zone: ZoneInfo, inquiries: Iterable[InquiryFact], events: Iterable[AuditRecord],
-              is_open: Callable[[datetime], bool]) -> ComplianceDay:
-    """One agency-local day's facts from the inquiries opened and the events recorded that day."""
+              is_open: Callable[[datetime], bool],
+              is_settled: Callable[[InquiryFact], bool] | None = None) -> ComplianceDay:
+    """One agency-local day's facts from the inquiries opened and the events recorded that day.
+
+    With ``is_settled`` (the roll-up job), the inquiries it rejects are kept in ``live`` instead
+    of being counted; without it (a report's raw days) every inquiry counts as it is now.
+    """
     period = period_of(day, day, zone)
     events = [e for e in events if period.contains(e.at)]
+    inquiries = [i for i in inquiries if period.contains(i.opened_at)]
+    live = tuple(sorted(i.inquiry_id for i in inquiries if is_settled is not None and not is_settled(i)))
+    if live:
+        inquiries = [i for i in inquiries if i.inquiry_id not in set(live)]
     breaches: dict[str, int] = {}
     hours: dict[int, list[int]] = {}
     for event in events:
@@ -99,11 +124,43 @@ def day_facts(day: date, zone: ZoneInfo, inquiries: Iterable[InquiryFact], event
     tallies = compliance_tallies(period, inquiries, events)
     for tally in tallies.values():  # reasons are never kept beside the counts
         tally.overrides = [replace(o, reason=None) for o in tally.overrides]
-    return ComplianceDay(day, tallies, breaches, {h: (m, c) for h, (m, c) in sorted(hours.items())})
+    return ComplianceDay(day, tallies, breaches, {h: (m, c) for h, (m, c) in sorted(hours.items())}, live)
+
+
+def settle_live(day: ComplianceDay, zone: ZoneInfo, current: Mapping[str, InquiryFact],
+                is_settled: Callable[[InquiryFact], bool]) -> ComplianceDay:
+    """The day with its live inquiries looked at again, as they are now (``current``, by id).
+
+    Those ``is_settled`` accepts are counted in the day's tallies and leave ``live``; an inquiry
+    no longer there (its file was erased) leaves it uncounted. A report passes an ``is_settled``
+    that accepts everything: the day then counts each live inquiry as it is now, as the raw path.
+    """
+    if not day.live:
+        return day
+    counted: list[InquiryFact] = []
+    left: list[str] = []
+    for inquiry_id in day.live:
+        fact = current.get(inquiry_id)
+        if fact is None:
+            continue
+        if is_settled(fact):
+            counted.append(fact)
+        else:
+            left.append(inquiry_id)
+    tallies = {staff_id: _copy(t) for staff_id, t in day.tallies.items()}
+    for staff_id, tally in compliance_tallies(period_of(day.day, day.day, zone), counted, []).items():
+        tallies.setdefault(staff_id, Tally()).add(tally)
+    return replace(day, tallies=tallies, live=tuple(left))
+
+
+def _copy(t: Tally) -> Tally:
+    return Tally(t.inquiries, t.on_time, t.breached, list(t.minutes), t.held, list(t.overrides), t.auto_replies,
+                 t.holding)
 
 
 def facts_for_days(days: Sequence[date], zone: ZoneInfo, inquiries: Iterable[InquiryFact],
-                   events: Iterable[AuditRecord], is_open: Callable[[datetime], bool]) -> dict[date, ComplianceDay]:
+                   events: Iterable[AuditRecord], is_open: Callable[[datetime], bool],
+                   is_settled: Callable[[InquiryFact], bool] | None = None) -> dict[date, ComplianceDay]:
     """``day_facts`` of several days from one read of their inquiries and events."""
     by_day_inquiries: dict[date, list[InquiryFact]] = {day: [] for day in days}
     by_day_events: dict[date, list[AuditRecord]] = {day: [] for day in days}
@@ -115,7 +172,7 @@ def facts_for_days(days: Sequence[date], zone: ZoneInfo, inquiries: Iterable[Inq
         local = event.at.astimezone(zone).date()
         if local in by_day_events:
             by_day_events[local].append(event)
-    return {day: day_facts(day, zone, by_day_inquiries[day], by_day_events[day], is_open) for day in days}
+    return {day: day_facts(day, zone, by_day_inquiries[day], by_day_events[day], is_open, is_settled) for day in days}
 
 
 def combined_tallies(days: Iterable[ComplianceDay]) -> dict[str, Tally]:

@@ -140,6 +140,7 @@ class InquiryFact:
     answered_late: bool = False
     breached: bool = False
     first_response_minutes: float | None = None
+    answered_at: datetime | None = None
 
     @property
     def answered_on_time(self) -> bool:

@@ -124,6 +124,9 @@ class RollupService:
             self._agency(policy, now, started, budget, summary)
             if self._compliance is not None:
                 self._compliance_days(policy, now, started, budget, summary)
+                refreshed = self._compliance.refresh(policy.agency_id, policy, now)
+                if refreshed:
+                    summary["compliance_refreshed"] = summary.get("compliance_refreshed", 0) + refreshed
         return summary
 
     def _compliance_days(self, policy: Any, now: datetime, started: float, budget: float,
@@ -146,7 +149,7 @@ class RollupService:
                 summary["deferred"] += 1
                 return
             week = list(u.days_between(day, min(day + 6 * DAY, last)))
-            for each, facts in sorted(self._compliance.build(agency_id, policy, week).items()):
+            for each, facts in sorted(self._compliance.build(agency_id, policy, week, now).items()):
                 if not self._store.save(agency_id, COMPLIANCE, each, facts.to_item()):
                     return  # another run is rolling this agency up
                 summary["compliance_days"] = summary.get("compliance_days", 0) + 1
@@ -181,6 +184,18 @@ class RollupService:
             day += DAY
 
 
+REFRESH_DAYS = 62  # how far back the job looks for live inquiries that have settled since
+
+
+def _business_minutes(policy: Any) -> Any:
+    calendar = policy.calendar
+
+    def minutes(a: datetime, b: datetime) -> float:
+        return calendar.business_time_between(a, b).total_seconds() / 60
+
+    return minutes
+
+
 class ComplianceDays:
     """The per-day facts of the compliance report and the dashboard (``domain/compliance_days.py``).
 
@@ -193,12 +208,33 @@ class ComplianceDays:
         self._rollups = rollups  # adapters.rollups_store.RollupStore
         self._reads = reads  # adapters.reports_store.ReportsStore
 
-    def build(self, agency_id: str, policy: Any, days: Sequence[date]) -> dict[date, cd.ComplianceDay]:
-        """The facts of ``days`` (ascending) from their raw inquiries and events."""
-        return self._raw(agency_id, policy, days)[0]
+    def build(self, agency_id: str, policy: Any, days: Sequence[date],
+              now: datetime | None = None) -> dict[date, cd.ComplianceDay]:
+        """The facts of ``days`` (ascending) from their raw inquiries and events.
 
-    def _raw(self, agency_id: str, policy: Any,
-             days: Sequence[date]) -> tuple[dict[date, cd.ComplianceDay], dict[str, str | None]]:
+        Given ``now`` (the roll-up job), the inquiries not settled at ``now`` are kept as live ids.
+        """
+        return self._raw(agency_id, policy, days, now)[0]
+
+    def refresh(self, agency_id: str, policy: Any, now: datetime) -> int:
+        """Count the settled live inquiries of the last ``REFRESH_DAYS`` rolled-up days; days written."""
+        zone = policy.calendar.zone()
+        last = cd.settled_through(now, zone)
+        items = self._rollups.days(agency_id, COMPLIANCE, last - timedelta(days=REFRESH_DAYS), last)
+        pending = [cd.ComplianceDay.from_item(day, item) for day, item in sorted(items.items()) if item.get("live")]
+        if not pending:
+            return 0
+        current = self._reads.inquiry_facts([i for day in pending for i in day.live], _business_minutes(policy))
+        written = 0
+        for day in pending:
+            after = cd.settle_live(day, zone, current, lambda fact: cd.settled(fact, now))
+            if after.live != day.live:
+                self._rollups.replace(agency_id, COMPLIANCE, day.day, after.to_item())
+                written += 1
+        return written
+
+    def _raw(self, agency_id: str, policy: Any, days: Sequence[date],
+             now: datetime | None = None) -> tuple[dict[date, cd.ComplianceDay], dict[str, str | None]]:
         """The facts of ``days`` from one read of their inquiries and events, and their override reasons."""
         if not days:
             return {}, {}
@@ -212,7 +248,8 @@ class ComplianceDays:
         inquiries = self._reads.inquiries_opened(agency_id, start, end, business_minutes)
         events = list(self._reads.audit_between(agency_id, start, end))
         reasons = {e.event_id: e.details.get("reason") for e in events if e.is_(AuditType.OVERRIDE)}
-        return cd.facts_for_days(days, zone, inquiries, events, calendar.is_open), reasons
+        is_settled = None if now is None else (lambda fact: cd.settled(fact, now))
+        return cd.facts_for_days(days, zone, inquiries, events, calendar.is_open, is_settled), reasons
 
     def for_period(self, agency_id: str, policy: Any, period: Period,
                    now: datetime | None = None) -> tuple[list[cd.ComplianceDay], dict[str, str | None]]:
@@ -224,6 +261,11 @@ class ComplianceDays:
         raw = [day for day in u.days_between(period.first_day, period.last_day)
                if day not in rolled and local_midnight(day, zone) <= now]
         built, reasons = self._raw(agency_id, policy, raw)
+        # The rolled days' live inquiries, read by key and counted as they are now (as the raw path).
+        live = [i for day in rolled.values() for i in day.live]
+        if live:
+            current = self._reads.inquiry_facts(live, _business_minutes(policy))
+            rolled = {day: cd.settle_live(f, zone, current, lambda _fact: True) for day, f in rolled.items()}
         return [rolled.get(day) or built[day] for day in sorted({*rolled, *built})], reasons
 
     def with_reasons(self, agency_id: str, days: Sequence[cd.ComplianceDay],
