@@ -443,9 +443,10 @@ class MessagingService:
             content_sid=policy.whatsapp_templates[template].content_sid if template else None,
             content_variables=self._template_variables(client, policy, template) if template else {},
             status_callback=self._status_callback,
-            # A fresh short-lived link at each attempt: Twilio fetches it within seconds.
-            media_urls=tuple(self._bucket.link(ref.s3_key, seconds=MEDIA_LINK_SECONDS)
-                             for ref in message.media if ref.s3_key and self._bucket is not None),
+            # A fresh short-lived link at each attempt: Twilio fetches it within seconds. An approved
+            # template carries no attachment: only its approved text and variables go.
+            media_urls=() if template else tuple(self._bucket.link(ref.s3_key, seconds=MEDIA_LINK_SECONDS)
+                                                 for ref in message.media if ref.s3_key and self._bucket is not None),
         )
         try:
             result = self._gateway.send(outbound)

@@ -182,3 +182,22 @@ def test_erasing_a_closed_file_deletes_its_attachments_sent_or_not(http, agency)
         assert r.status_code == 200, r.body
     assert s3.list_objects_v2(Bucket="cmdm-test-media", Prefix=f"calgary-cfn/{cid}/").get("Contents") is None
     assert s3.head_object(Bucket="cmdm-test-media", Key=kept)["ContentLength"] == len(PNG)  # another file's stays
+
+
+def test_media_is_never_sent_with_whatsapps_approved_template(http, agency):
+    from datetime import timedelta
+
+    from tests.e2e.outbound_helpers import client_wrote_at, sweep
+
+    tuesday_evening = at("2026-02-10T17:30:00-07:00")  # closed: held until Wednesday 9:00
+    with time_machine.travel(tuesday_evening, tick=False) as clock:
+        client = new_client(http, agency["amal"], channel="whatsapp", phone="+15875550142")
+        cid = client["client_id"]
+        client_wrote_at(cid, tuesday_evening - timedelta(hours=8))  # the window closes Wednesday 9:30
+        photo = upload(http, agency["amal"], cid, PNG, "image/png")
+        r = http.call("POST", f"/clients/{cid}/messages", agency["amal"], {"body": "the form", "media": [{"key": photo}]})
+        assert r.status_code == 202 and r.json["template"] is None, r.body  # Wednesday 9:00 is inside the window
+        clock.move_to(at("2026-02-11T14:00:00-07:00"))  # the sweep only gets to it after the window closed
+        sweep()
+        (sent,) = [s for s in outbox() if s["to"] == "+15875550142"]
+        assert sent["content_sid"] and sent["body"] is None and list(sent["media_urls"]) == []
