@@ -4,7 +4,7 @@
 
 What the dashboard reads (``chalicelib/services/supervision.py``, ``services/usage_rollup.py``):
 the period's daily compliance roll-ups (one Query of ``<agency>#compliance``), the agency's staff
-(one Query), and, for the days not rolled up yet (the last two weeks), their inquiries and audit
+(one Query), and, for the days not rolled up yet (today, and yesterday until the job has run), their inquiries and audit
 events; the reasons of the overrides it lists are read back by key (BatchGetItem, 100 a call).
 
 The month of ordinary traffic for N clients (each opens one inquiry, sends three messages and gets

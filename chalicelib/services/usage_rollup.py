@@ -200,7 +200,8 @@ class ComplianceDays:
     """The per-day facts of the compliance report and the dashboard (``domain/compliance_days.py``).
 
     ``for_period`` reads the period's roll-ups with one Query and builds the other days (the last
-    two weeks, or any day the job has not reached) from one read of their inquiries and events.
+    today, yesterday until the job has run, or any day the job has not reached) from one read of
+    their inquiries and events, and reads the rolled days' live inquiries by key.
     ``reasons`` reads back, by key, the reasons of the overrides a report lists.
     """
 
