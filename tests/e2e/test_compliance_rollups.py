@@ -113,3 +113,25 @@ def test_a_day_is_rolled_up_once_settled_and_a_late_answer_still_reaches_its_fig
         for item in m.CounterModel.query("calgary-cfn#compliance"):  # and the raw path agrees
             item.delete()
         assert reports(http, agency["supervisor"]) == (late_compliance, late_dashboard)
+
+
+def test_a_report_reaching_today_reads_raw_facts_of_today_only(http, agency):
+    from tests.fault_helpers import DynamoTap
+
+    fatima, _joseph = week(http, agency)
+    with time_machine.travel(local("2026-11-23T12:00"), tick=False):
+        application.run_job("roll_up_reports")  # 16-22 November rolled up
+        with DynamoTap() as tap:
+            r = http.call("GET", "/reports/compliance?from=2026-11-16&to=2026-11-23", agency["supervisor"])
+    assert r.status_code == 200, r.body
+    calls = [(c.operation, c.tables[0].removeprefix("cmdm-test-"), c.returned) for c in tap.calls if c.is_read]
+    assert sorted((op, table) for op, table, _n in calls) == [
+        ("BatchGetItem", "audit"),  # the override's reason, by key
+        ("BatchGetItem", "inquiries"),  # C, still waiting, by key
+        ("Query", "audit"),  # Monday 23 November's events (none yet): the only raw day
+        ("Query", "counters"),  # the seven days' roll-ups
+        ("Query", "inquiries"),  # Monday 23 November's inquiries (none yet)
+        ("Query", "staff"),
+    ]
+    assert [n for op, table, n in calls if op == "Query" and table in ("audit", "inquiries")] == [0, 0]
+    assert next(n for op, table, n in calls if table == "counters") == 7
