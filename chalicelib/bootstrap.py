@@ -296,7 +296,7 @@ class Container:
         from .adapters.supervision_store import SupervisionStore
         from .services.supervision import SupervisionService
 
-        return SupervisionService(self.report_reads, SupervisionStore(self.store), self.policies, reports=self.reports)
+        return SupervisionService(SupervisionStore(self.store), self.policies, reports=self.reports)
 
 
 _lock = threading.Lock()

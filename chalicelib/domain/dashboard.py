@@ -4,11 +4,10 @@ The compliance report (``reporting.compliance``) gives the per-worker counts; th
 what the console draws from the same facts, without another read:
 
 * ``on_time_rate``: answered on time / inquiries opened (None when the worker had none);
-* ``breaches_by_week``: ``INQUIRY_BREACHED`` events in the period by agency-local week
-  (Monday to Sunday, clipped to the period), so a breach counts in the week it happened;
-* ``hour_of_week``: client messages filed in the period by local weekday and hour, beside the
-  minutes of that hour the weekly opening hours cover (0-60), and how many of those messages
-  arrived while the agency was closed (its calendar, holidays included, decides).
+* the weeks (``weeks_of``, Monday to Sunday, clipped to the period) in which breaches are
+  counted, and the hour-of-week grid (``HourCell``, ``Pressure``, ``open_minutes``: the minutes
+  of an hour the weekly opening hours cover), both filled from the per-day facts of
+  ``compliance_days`` (``weeks``, ``pressure``).
 
 Reviews: an override or a breach is reviewed once, by a supervisor or an administrator; which
 events may be reviewed is decided here (``REVIEWABLE``) so the store and the service agree.
@@ -17,11 +16,10 @@ events may be reviewed is decided here (``REVIEWABLE``) so the store and the ser
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from .audit import AuditType
 from .reporting import AuditRecord, ComplianceFigures, Period
@@ -76,23 +74,6 @@ def weeks_of(period: Period) -> list[tuple[date, date]]:
     return out
 
 
-def breaches_by_week(period: Period, zone: ZoneInfo, events: Iterable[AuditRecord]) -> list[Week]:
-    weeks = weeks_of(period)
-    counts: list[dict[str, int]] = [{} for _ in weeks]
-    totals = [0] * len(weeks)
-    for event in events:
-        if not event.is_(AuditType.INQUIRY_BREACHED) or not period.contains(event.at):
-            continue
-        day = event.at.astimezone(zone).date()
-        for i, (first, last) in enumerate(weeks):
-            if first <= day <= last:
-                totals[i] += 1
-                staff = event.staff_id or ""
-                counts[i][staff] = counts[i].get(staff, 0) + 1
-                break
-    return [Week(first, last, totals[i], dict(sorted(counts[i].items()))) for i, (first, last) in enumerate(weeks)]
-
-
 # --- the hour-of-week grid --------------------------------------------------------------------
 
 
@@ -127,31 +108,6 @@ def is_client_message(event: AuditRecord) -> bool:
     details = event.details
     return (event.is_(AuditType.MESSAGE_FILED) and details.get("direction") == "inbound"
             and details.get("kind", "client") == "client")
-
-
-def hour_of_week(
-    period: Period,
-    zone: ZoneInfo,
-    weekly_hours: Mapping[int, Iterable[tuple[time, time]]],
-    is_open: Callable[[datetime], bool],
-    events: Iterable[AuditRecord],
-) -> Pressure:
-    """Client messages by local weekday and hour, against the weekly opening hours."""
-    messages = [[0] * 24 for _ in range(7)]
-    closed = [[0] * 24 for _ in range(7)]
-    for event in events:
-        if not is_client_message(event) or not period.contains(event.at):
-            continue
-        local = event.at.astimezone(zone)
-        messages[local.weekday()][local.hour] += 1
-        if not is_open(event.at):
-            closed[local.weekday()][local.hour] += 1
-    cells = tuple(
-        HourCell(day, hour, messages[day][hour], closed[day][hour], open_minutes(weekly_hours.get(day, ()), hour))
-        for day in range(7)
-        for hour in range(24)
-    )
-    return Pressure(cells, sum(map(sum, messages)), sum(map(sum, closed)))
 
 
 # --- links: the query behind each figure ------------------------------------------------------

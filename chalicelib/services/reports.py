@@ -130,7 +130,7 @@ def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
 
 
 class ReportService:
-    def __init__(self, reads: Any, policies: Any, usage_reports: Any = None, compliance_days: Any = None) -> None:
+    def __init__(self, reads: Any, policies: Any, usage_reports: Any, compliance_days: Any) -> None:
         self._reads = reads
         self._policies = policies
         self._usage = usage_reports
@@ -197,14 +197,8 @@ class ReportService:
     def compliance_report(self, agency_id: str, policy: Any, period: r.Period,
                           workers: Any) -> tuple[r.ComplianceReport, list[Any]]:
         """The report and its days' facts: daily roll-ups where they exist, raw facts otherwise."""
-        if self._days is None:  # no roll-ups wired (unit tests): the period's raw facts in one go
-            from .usage_rollup import ComplianceDays
-
-            days_source = ComplianceDays(_NoRollups(), self._reads)
-        else:
-            days_source = self._days
-        days, reasons = days_source.for_period(agency_id, policy, period)
-        tallies = days_source.with_reasons(agency_id, days, reasons)
+        days, reasons = self._days.for_period(agency_id, policy, period)
+        tallies = self._days.with_reasons(agency_id, days, reasons)
         return r.report_of(period, tallies, workers), days
 
     # -- usage ------------------------------------------------------------------------------
@@ -322,10 +316,3 @@ CSV_WRITERS = {"audit": audit_csv, "compliance": compliance_csv, "usage": usage_
 
 def to_csv(kind: str, body: Mapping[str, Any]) -> str:
     return CSV_WRITERS[kind](body)
-
-
-class _NoRollups:
-    """A roll-up store with nothing in it: every day is built from its raw facts."""
-
-    def days(self, *_args: Any) -> dict[Any, Any]:
-        return {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from ..domain import compliance_days as cd
@@ -68,9 +68,8 @@ class Review:
 
 
 class SupervisionService:
-    def __init__(self, reads: Any, store: Any, policies: Any, reports: Any = None) -> None:
+    def __init__(self, store: Any, policies: Any, reports: Any) -> None:
         self._reports = reports  # services.reports.ReportService: the compliance report, one way for both
-        self._reads = reads  # adapters.reports_store.ReportsStore: the compliance report's reads
         self._store = store  # adapters.supervision_store.SupervisionStore
         self._policies = policies
 
@@ -93,24 +92,13 @@ class SupervisionService:
         period, policy = self._period(principal, params)
         calendar = policy.calendar
         zone = calendar.zone()
-
-        def business_minutes(start: datetime, end: datetime) -> float:
-            return calendar.business_time_between(start, end).total_seconds() / 60
-
         agency = principal.agency_id
         staff = self._store.staff(agency)
         workers = [s.staff_id for s, _active, _abs in staff if s.role is Role.WORKER]
         names = {s.staff_id: s.name or s.staff_id for s, _active, _abs in staff}
-        if self._reports is not None:
-            report, days = self._reports.compliance_report(agency, policy, period, workers)
-            weeks = cd.weeks(period, days)
-            pressure = cd.pressure(days, calendar.hours)
-        else:
-            inquiries = self._reads.inquiries_opened(agency, period.start, period.end, business_minutes)
-            events = list(self._reads.audit_between(agency, period.start, period.end))
-            report = r.compliance(period, inquiries, events, workers)
-            weeks = d.breaches_by_week(period, zone, events)
-            pressure = d.hour_of_week(period, zone, calendar.hours, calendar.is_open, events)
+        report, days = self._reports.compliance_report(agency, policy, period, workers)
+        weeks = cd.weeks(period, days)
+        pressure = cd.pressure(days, calendar.hours)
 
         def row(staff_id: str | None, figures: r.ComplianceFigures) -> dict[str, Any]:
             return {

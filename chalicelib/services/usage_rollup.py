@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -129,6 +129,16 @@ class RollupService:
                     summary["compliance_refreshed"] = summary.get("compliance_refreshed", 0) + refreshed
         return summary
 
+    def _resume(self, agency_id: str, kind: str, last: date,
+                zone: ZoneInfo) -> tuple[date, Mapping[str, Any]] | None:
+        """The first day of ``kind`` to roll up (after the latest on or before ``last``, else the
+        agency's first event's day) and the latest roll-up's item; None for an agency with no events."""
+        latest = self._store.latest(agency_id, kind, last)
+        if latest is not None:
+            return latest[0] + DAY, latest[1]
+        first = self._store.first_event_at(agency_id)
+        return None if first is None else (first.astimezone(zone).date(), {})
+
     def _compliance_days(self, policy: Any, now: datetime, started: float, budget: float,
                          summary: dict[str, int]) -> None:
         """Roll up the compliance facts of every settled day not rolled up yet, a week at a time."""
@@ -136,14 +146,10 @@ class RollupService:
         agency_id = policy.agency_id
         zone = policy.calendar.zone()
         last = cd.settled_through(now, zone)
-        latest = self._store.latest(agency_id, COMPLIANCE, last)
-        if latest is not None:
-            day = latest[0] + DAY
-        else:
-            first = self._store.first_event_at(agency_id)
-            if first is None:
-                return
-            day = first.astimezone(zone).date()
+        resume = self._resume(agency_id, COMPLIANCE, last, zone)
+        if resume is None:
+            return
+        day = resume[0]
         while day <= last:
             if time.monotonic() - started > budget:
                 summary["deferred"] += 1
@@ -160,14 +166,11 @@ class RollupService:
         zone = policy.calendar.zone()
         # The last day that is over and settled.
         last = (now - u.SETTLE).astimezone(zone).date() - DAY
-        latest = self._store.latest(agency_id, USAGE, last)
-        if latest is not None:
-            day, active = latest[0] + DAY, int(latest[1].get("active_end") or 0)
-        else:
-            first = self._store.first_event_at(agency_id)
-            if first is None:
-                return
-            day, active = first.astimezone(zone).date(), 0
+        resume = self._resume(agency_id, USAGE, last, zone)
+        if resume is None:
+            return
+        day, latest = resume
+        active = int(latest.get("active_end") or 0)
         while day <= last:
             if time.monotonic() - started > budget:
                 summary["deferred"] += 1
@@ -242,11 +245,7 @@ class ComplianceDays:
         calendar = policy.calendar
         zone = calendar.zone()
         start, end = local_midnight(days[0], zone), local_midnight(days[-1] + DAY, zone)
-
-        def business_minutes(a: datetime, b: datetime) -> float:
-            return calendar.business_time_between(a, b).total_seconds() / 60
-
-        inquiries = self._reads.inquiries_opened(agency_id, start, end, business_minutes)
+        inquiries = self._reads.inquiries_opened(agency_id, start, end, _business_minutes(policy))
         events = list(self._reads.audit_between(agency_id, start, end))
         reasons = {e.event_id: e.details.get("reason") for e in events if e.is_(AuditType.OVERRIDE)}
         is_settled = None if now is None else (lambda fact: cd.settled(fact, now))

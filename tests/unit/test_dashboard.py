@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain import compliance_days as cd
 from chalicelib.domain import dashboard as d
 from chalicelib.domain.reporting import AuditRecord, ComplianceFigures, period_of
+from chalicelib.domain.usage import days_between
 
 ZONE = ZoneInfo("America/Edmonton")
 
@@ -29,7 +31,8 @@ def test_a_breach_counts_in_the_local_week_it_happened():
     events = [event("inquiry.breached", datetime(2026, 11, 9, 6, 30, tzinfo=UTC)),
               event("inquiry.breached", datetime(2026, 11, 10, 17, tzinfo=UTC), staff="jean"),
               event("boundary.override", datetime(2026, 11, 10, 17, tzinfo=UTC))]
-    weeks = d.breaches_by_week(period, ZONE, events)
+    days = cd.facts_for_days(days_between(period.first_day, period.last_day), ZONE, [], events, lambda at: True)
+    weeks = cd.weeks(period, days.values())
     assert [(w.breaches, dict(w.by_worker)) for w in weeks] == [(1, {"amal": 1}), (1, {"jean": 1})]
 
 
@@ -48,7 +51,9 @@ def test_client_messages_are_gridded_by_local_hour_and_closed_ones_counted():
               event("message.filed", monday_11h, direction="inbound", kind="client"),
               event("message.filed", monday_11h, direction="outbound", kind="staff")]
     hours = {0: [(time(9), time(17))]}
-    grid = d.hour_of_week(period, ZONE, hours, lambda at: at == monday_11h, events)
+    days = cd.facts_for_days(days_between(period.first_day, period.last_day), ZONE, [], events,
+                             lambda at: at == monday_11h)
+    grid = cd.pressure(days.values(), hours)
     cells = {(c.weekday, c.hour): c for c in grid.cells}
     assert (grid.messages, grid.after_hours) == (2, 1)
     assert (cells[(0, 20)].messages, cells[(0, 20)].after_hours, cells[(0, 20)].open_minutes) == (1, 1, 0)
