@@ -182,10 +182,7 @@ class MessagingService:
         raise Forbidden("only the client's case manager, or a colleague covering their absence, may message them")
 
     def send(self, principal: Principal, client_id: str, command: SendStaffMessage) -> SendOutcome:
-        client = self._writable_client(principal, client_id)
-        refusal = client.messaging_refusal()
-        if refusal:
-            raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
+        client = self._sendable_client(principal, client_id)
         policy = self._policies.get(client.agency_id)
         now = utcnow()
         plan = plan_send(now, policy.calendar, command.override_reason)
@@ -300,7 +297,7 @@ class MessagingService:
                 template = self._template_for(client, policy, plan.send_at)
             except Conflict as err:
                 window_refusal = err.message
-        manager = self._store.staff.get(client.agency_id, client.case_manager_id)
+        manager = self._staff.get(client.agency_id, client.case_manager_id)
         holding = policy.render("holding_reply", client.language, case_manager=manager.name if manager else "",
                                 agency_name=policy.name, client_name=client.name or "")
         window_closes = None
@@ -316,6 +313,14 @@ class MessagingService:
                                    if policy.voice_notes or not kind.startswith("audio/")),
             voice_notes=policy.voice_notes and "audio/ogg" in attachments.ALLOWED[client.channel],
         )
+
+    def _sendable_client(self, principal: Principal, client_id: str) -> Client:
+        """The caller's writable client file, if it may be messaged now (409 ``cannot_message`` if not)."""
+        client = self._writable_client(principal, client_id)
+        refusal = client.messaging_refusal()
+        if refusal:
+            raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
+        return client
 
     def _replay_or_busy(self, client_id: str, message_id: str) -> SendOutcome:
         """Another request with the same key won the claim: answer what it did, once it is filed."""
@@ -602,20 +607,17 @@ class MessagingService:
 
     def upload(self, principal: Principal, client_id: str, command: RequestUpload) -> dict[str, Any]:
         """A presigned POST for one attachment to this file, if the channel takes it (SPEC §4.4)."""
-        client = self._writable_client(principal, client_id)
-        refusal = client.messaging_refusal()
-        if refusal:
-            raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
+        client = self._sendable_client(principal, client_id)
         content_type = attachments.check(client.channel, command.content_type, command.size)
         self._voice_notes_permitted(client, content_type)
         if self._bucket is None:
             raise Conflict("this deployment has no media bucket", code="no_media_bucket")
         upload_id = "up_" + uuid.uuid4().hex
         key = attachments.upload_key(client.agency_id, client.client_id, upload_id)
-        form = self._bucket.upload_form(key, content_type, attachments.limit_for(client.channel, content_type),
-                                        seconds=UPLOAD_SECONDS)
+        largest = attachments.limit_for(client.channel, content_type)
+        form = self._bucket.upload_form(key, content_type, largest, seconds=UPLOAD_SECONDS)
         return {"key": key, "url": form["url"], "fields": form["fields"], "content_type": content_type,
-                "max_size": attachments.limit_for(client.channel, content_type), "expires_in": UPLOAD_SECONDS}
+                "max_size": largest, "expires_in": UPLOAD_SECONDS}
 
     def _attachment(self, client: Client, key: str, template: str | None) -> tuple[MediaRef, ...]:
         """The upload ``key`` as the message's attachment, once it is checked to be what may go."""
@@ -642,7 +644,7 @@ class MessagingService:
             raise Conflict("this agency's messaging policy does not permit voice notes", code="voice_notes_not_permitted")
 
     def _template_variables(self, client: Client, policy: Policy, template: str) -> dict[str, str]:
-        manager = self._store.staff.get(client.agency_id, client.case_manager_id)
+        manager = self._staff.get(client.agency_id, client.case_manager_id)
         return policy.whatsapp_variables(
             template,
             client_name=client.name or "",
