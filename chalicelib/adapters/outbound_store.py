@@ -119,10 +119,6 @@ class AlreadyFiled(Exception):
     """A staff message with this idempotency key was filed (or is being filed) by another request."""
 
 
-class _ClaimTaken(Exception):
-    pass
-
-
 # Idempotency keys are remembered this long: a client retrying a send retries within minutes.
 IDEMPOTENCY_TTL = timedelta(days=1)
 
@@ -138,7 +134,7 @@ class OutboundStore:
     def _run(self, body: Callable[[TransactWrite], None], once: bool = False) -> None:
         """One TransactWrite; a failed condition (someone changed an item first) is ConcurrentUpdate.
 
-        With ``once``, the first item is a once-only claim, and losing it is ``_ClaimTaken``.
+        With ``once``, the first item is a once-only claim, and losing it is ``AlreadyFiled``.
         """
         try:
             with self._store.transaction() as tx:
@@ -147,7 +143,7 @@ class OutboundStore:
             reasons = getattr(err, "cancellation_reasons", None) or []
             if once and reasons and reasons[0] is not None and reasons[0].code in (
                     "ConditionalCheckFailed", "TransactionConflict"):
-                raise _ClaimTaken() from None
+                raise AlreadyFiled() from None
             if transaction_cancelled(err):
                 raise ConcurrentUpdate("outbound") from None
             raise
@@ -313,10 +309,7 @@ class OutboundStore:
             self._audit(tx, events)
             self._notify(tx, message.agency_id, notifications)
 
-        try:
-            self._run(body, once=once_key is not None)
-        except _ClaimTaken:
-            raise AlreadyFiled(message.message_id) from None
+        self._run(body, once=once_key is not None)
 
     def get_message(self, client_id: str, sk: str) -> StaffMessage | None:
         try:
