@@ -37,3 +37,8 @@ export function clear(el) {
 export function clientText(tag, text, props = {}) {
   return h(tag, { dir: "auto", ...props }, text ?? "");
 }
+
+// A labelled control, the label above it (one of the form's fields).
+export function field(label, control) {
+  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
+}

@@ -4,7 +4,7 @@
 
 import { ApiError, api, url } from "./api.js";
 import { idToken } from "./auth.js";
-import { h } from "./dom.js";
+import { field, h } from "./dom.js";
 import { t } from "./i18n.js";
 
 // The query of the current page: "#/audit?type=x" -> {type: "x"}.
@@ -31,8 +31,8 @@ export function periodForm({ from, to, onChange, idPrefix = "period" }) {
   const start = h("input", { type: "date", id: `${idPrefix}-from`, name: "from", value: from || "", required: true });
   const end = h("input", { type: "date", id: `${idPrefix}-to`, name: "to", value: to || "", required: true });
   const form = h("form", { class: "period", "aria-label": t("sup.period") },
-    h("div", { class: "field" }, h("label", { for: start.id }, t("sup.from")), start),
-    h("div", { class: "field" }, h("label", { for: end.id }, t("sup.to")), end),
+    field(t("sup.from"), start),
+    field(t("sup.to"), end),
     h("button", { type: "submit", class: "primary" }, t("sup.show")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -2,7 +2,7 @@
 // at a time (the API's cursor), and the same selection as a CSV download.
 
 import { api } from "../api.js";
-import { h } from "../dom.js";
+import { field, h } from "../dom.js";
 import { localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { downloadCsv, pageHref, pageQuery, subnav, thisMonth } from "../supervision.js";
@@ -21,7 +21,7 @@ export async function render(view, ctx) {
   const form = h("form", { class: "search", "aria-label": t("audit.search") },
     FIELDS.map(([name, type]) => {
       inputs[name] = h("input", { type, id: `audit-${name}`, name, value: query[name] || "" });
-      return h("div", { class: "field" }, h("label", { for: inputs[name].id }, t("audit.f_" + name)), inputs[name]);
+      return field(t("audit.f_" + name), inputs[name]);
     }),
     h("button", { type: "submit", class: "primary" }, t("audit.find")));
   form.addEventListener("submit", (event) => {

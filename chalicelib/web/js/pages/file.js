@@ -5,7 +5,7 @@
 // A supervisor reads the file; the forms are for the workers and administrators the API lets act.
 
 import { api, ApiError } from "../api.js";
-import { clear, clientText, h } from "../dom.js";
+import { clear, clientText, field, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 
@@ -17,9 +17,6 @@ function section(id, title, ...children) {
   return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
 }
 
-function field(label, control) {
-  return h("p", { class: "field" }, h("label", { for: control.id }, label), control);
-}
 
 function day(iso) {
   if (!iso) return "";

@@ -3,15 +3,12 @@
 // accepts information posts (PUT /clients/{id}/consent). Messaging starts only after both.
 
 import { api } from "../api.js";
-import { clear, h } from "../dom.js";
+import { clear, field, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { subnav } from "../supervision.js";
 
 const LANGUAGES = ["en", "fr", "ar", "es", "fa", "uk", "so", "ti", "zh", "pa"];
 
-function field(label, input) {
-  return h("div", { class: "field" }, h("label", { for: input.id }, label), input);
-}
 
 export async function render(view, ctx) {
   view.append(h("h1", {}, t("setup.intake")), subnav("setup/intake", ctx.me));

@@ -3,7 +3,7 @@
 // /numbers/{n}/reassignment) and asks to confirm; only then PUT /numbers/{n} does it.
 
 import { api } from "../api.js";
-import { clear, h } from "../dom.js";
+import { clear, field, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { subnav } from "../supervision.js";
 
@@ -41,8 +41,8 @@ export async function render(view, ctx) {
   const channels = () => [sms.checked && "sms", whatsapp.checked && "whatsapp"].filter(Boolean);
   const form = h("form", { class: "grid-form", "aria-labelledby": "assign-title" },
     h("h2", { id: "assign-title" }, t("num.assign")),
-    h("div", { class: "field" }, h("label", { for: number.id }, t("num.number")), number),
-    h("div", { class: "field" }, h("label", { for: worker.id }, t("num.worker")), worker),
+    field(t("num.number"), number),
+    field(t("num.worker"), worker),
     h("fieldset", {}, h("legend", {}, t("num.channels")),
       h("label", { class: "check" }, sms, " ", t("channel.sms")), h("label", { class: "check" }, whatsapp, " ", t("channel.whatsapp"))),
     h("button", { type: "submit", class: "primary" }, t("num.check")), preview);

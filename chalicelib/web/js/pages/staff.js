@@ -3,7 +3,7 @@
 // absence with the colleague who covers it; supervisors see the same page read-only.
 
 import { api } from "../api.js";
-import { h } from "../dom.js";
+import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { subnav } from "../supervision.js";
 
@@ -31,10 +31,10 @@ function absenceForm(person, workers, ctx) {
     .map((w) => h("option", { value: w.staff_id }, w.name || w.staff_id)));
   const note = h("input", { type: "text", id: `abs-note-${id}`, maxlength: "500" });
   const form = h("form", { class: "grid-form", "aria-label": t("staff.absence_for", { name: person.name }) },
-    h("div", { class: "field" }, h("label", { for: start.id }, t("staff.abs_start")), start),
-    h("div", { class: "field" }, h("label", { for: end.id }, t("staff.abs_end")), end),
-    h("div", { class: "field" }, h("label", { for: cover.id }, t("staff.abs_cover")), cover),
-    h("div", { class: "field" }, h("label", { for: note.id }, t("staff.abs_note")), note),
+    field(t("staff.abs_start"), start),
+    field(t("staff.abs_end"), end),
+    field(t("staff.abs_cover"), cover),
+    field(t("staff.abs_note"), note),
     h("button", { type: "submit" }, t("staff.abs_record")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -87,9 +87,9 @@ function addForm(ctx) {
   const role = roleSelect("new-staff-role", "worker");
   const form = h("form", { class: "grid-form", "aria-labelledby": "add-staff" },
     h("h2", { id: "add-staff" }, t("staff.add")),
-    h("div", { class: "field" }, h("label", { for: id.id }, t("staff.id")), id),
-    h("div", { class: "field" }, h("label", { for: name.id }, t("staff.name")), name),
-    h("div", { class: "field" }, h("label", { for: role.id }, t("staff.role")), role),
+    field(t("staff.id"), id),
+    field(t("staff.name"), name),
+    field(t("staff.role"), role),
     h("button", { type: "submit", class: "primary" }, t("staff.add_button")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
