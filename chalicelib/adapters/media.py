@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .aws import LazyClient
+
 MAX_MEDIA_BYTES = 20 * 1024 * 1024  # WhatsApp caps media at 16 MB
 
 
@@ -139,16 +141,7 @@ class MediaBucket:
 
     def __init__(self, bucket: str, region: str, endpoint: str | None = None) -> None:
         self.bucket = bucket
-        self._region = region
-        self._endpoint = endpoint
-        self._s3: Any = None
-
-    def _client(self) -> Any:
-        if self._s3 is None:
-            import boto3
-
-            self._s3 = boto3.client("s3", region_name=self._region, endpoint_url=self._endpoint)
-        return self._s3
+        self._client = LazyClient("s3", region, endpoint)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

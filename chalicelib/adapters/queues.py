@@ -11,6 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .aws import LazyClient
+
 BATCH = 10  # SendMessageBatch takes at most 10 entries
 
 
@@ -23,16 +25,7 @@ class SqsQueue:
                  endpoint: str | None = None) -> None:
         self._queue_url = queue_url
         self._queue_name = queue_name
-        self._region = region
-        self._endpoint = endpoint
-        self._client: Any = None
-
-    def _sqs(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs", region_name=self._region, endpoint_url=self._endpoint)
-        return self._client
+        self._sqs = LazyClient("sqs", region, endpoint)
 
     @property
     def queue_url(self) -> str:

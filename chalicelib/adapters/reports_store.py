@@ -37,6 +37,7 @@ from ..domain.inquiry import InquiryStatus
 from ..domain.model import Client, ClientStatus, Referral
 from ..domain.reporting import AuditRecord, InquiryFact
 from . import models as m
+from .aws import LazyClient
 from .store import ConcurrentUpdate, DynamoStore, agency_staff, client_from, contact_key, inquiry_from, sort_key
 
 log = logging.getLogger("cmdm.reports_store")
@@ -259,16 +260,7 @@ class S3Media:
 
     def __init__(self, bucket: str, region: str, endpoint: str | None = None) -> None:
         self._bucket = bucket
-        self._region = region
-        self._endpoint = endpoint
-        self._client: Any = None
-
-    def _s3(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("s3", region_name=self._region, endpoint_url=self._endpoint)
-        return self._client
+        self._s3 = LazyClient("s3", region, endpoint)
 
     def delete(self, keys: Iterable[str]) -> int:
         """Delete the objects, then every older version of them where the bucket keeps versions.
