@@ -170,7 +170,7 @@ class Container:
     def absences(self) -> Any:
         from .services.absences import AbsenceService
 
-        return AbsenceService(self.store, self.store.staff, self.policies)
+        return AbsenceService(self.store.staff, self.policies)
 
     @cached_property
     def messaging(self) -> Any:

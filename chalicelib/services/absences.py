@@ -63,8 +63,7 @@ class AbsenceService:
     # through this container clears them at once.
     CACHE_SECONDS = 60.0
 
-    def __init__(self, store: Any, staff: Any, policies: Any, clock: Any = time.monotonic) -> None:
-        self._store = store
+    def __init__(self, staff: Any, policies: Any, clock: Any = time.monotonic) -> None:
         self._staff = staff  # adapters.staff_repository.StaffRepository
         self._policies = policies
         self._clock = clock
@@ -127,12 +126,12 @@ class AbsenceService:
         staff_id = v.identifier(staff_id, "staff_id")
         if not (principal.is_admin() or principal.staff_id == staff_id):
             raise Forbidden("only the worker themself or an administrator may record an absence")
-        staff = self._store.staff.get(principal.agency_id, staff_id)
+        staff = self._staff.get(principal.agency_id, staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")
         if command.cover_id == staff_id:
             raise InvalidInput("cover_id", "must be a colleague, not the absent worker")
-        cover = self._store.staff.get(principal.agency_id, command.cover_id)
+        cover = self._staff.get(principal.agency_id, command.cover_id)
         if cover is None or cover.role is not Role.WORKER:
             raise InvalidInput("cover_id", "must be a worker of this agency")
         absence = command.absence()

@@ -170,7 +170,7 @@ def test_a_role_change_made_in_another_container_takes_effect_within_a_minute(aw
     store = bootstrap.container().store
     now = [1000.0]
     policies = PolicyStore(ROOT / "policies")
-    cached = AbsenceService(store, store.staff, policies, clock=lambda: now[0])
+    cached = AbsenceService(store.staff, policies, clock=lambda: now[0])
     authority = Authority(cached.directory, store.staff, policies)
     lee = Principal("admin-lee", "calgary-cfn", frozenset({Role.ADMIN}))
     other_container = AdminService(DynamoStore())

@@ -27,7 +27,7 @@ class CountingStaff:
 
 
 def service(staff: CountingStaff, now: list[float]) -> AbsenceService:
-    return AbsenceService(store=None, staff=staff, policies=None, clock=lambda: now[0])
+    return AbsenceService(staff=staff, policies=None, clock=lambda: now[0])
 
 
 def test_a_prefetched_directory_is_the_one_the_next_lookup_returns_with_a_single_read():
