@@ -797,7 +797,7 @@ def _console_service() -> Any:
     from chalicelib.services.console import ConsoleService
 
     c = bootstrap.container()
-    return ConsoleService(c.store, c.policies, c.settings)
+    return ConsoleService(c.staff, c.policies, c.settings)
 
 
 @staff_route("/me", ["GET"])
@@ -811,15 +811,13 @@ def get_me() -> Any:
 @handled
 def get_inbox() -> Any:
     """Clients waiting for an answer, soonest due first, with their clocks (one Query per case manager)."""
-    from chalicelib.adapters.inbox_store import waiting_of
     from chalicelib.domain.clock import utcnow
     from chalicelib.services.inbox import InboxService, inbox_view
 
     who = principal()
     c = bootstrap.container()
-    _ = c.store  # configures the models for this stage
     now = utcnow()
-    items, names = InboxService(waiting_of, c.absences, c.policies).inbox(who, now)
+    items, names = InboxService(c.uow().clients.waiting, c.absences, c.policies).inbox(who, now)
     return inbox_view(items, names, who, now, _zone(who.agency_id))
 
 

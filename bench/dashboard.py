@@ -83,7 +83,7 @@ def traffic(clients: int, offset: int, month_start: datetime) -> tuple[list, lis
 def seed_raw(inquiries: list, events: list) -> None:
     """The month as the webhook and the staff API would have left it: every item in its table."""
     from chalicelib.adapters import models as m
-    from chalicelib.adapters.store import audit_item
+    from chalicelib.adapters.audit_repository import audit_item
 
     with m.AuditModel.batch_write() as audit, m.InquiryModel.batch_write() as rows:
         for item in inquiries:
@@ -96,12 +96,13 @@ def seed_rollups(inquiries: list, events: list, month_start: datetime) -> int:
     """The month's daily roll-ups from the real roll-up function; only overrides stay raw. Items written."""
     from chalicelib import bootstrap
     from chalicelib.adapters import models as m
-    from chalicelib.adapters.reports_store import _inquiry_fact
-    from chalicelib.adapters.rollups_store import COMPLIANCE, RollupStore
-    from chalicelib.adapters.store import audit_item
+    from chalicelib.adapters.audit_repository import audit_item
+    from chalicelib.adapters.inquiries_repository import inquiry_from
+    from chalicelib.adapters.rollups_repository import COMPLIANCE
+    from chalicelib.adapters.rollups_repository import RollupRepository as RollupStore
     from chalicelib.domain import compliance_days as cd
     from chalicelib.domain.audit import AuditType
-    from chalicelib.domain.reporting import AuditRecord
+    from chalicelib.domain.reporting import AuditRecord, inquiry_fact
 
     policy = bootstrap.container().policies.get("calgary-cfn")
     zone = policy.calendar.zone()
@@ -109,7 +110,7 @@ def seed_rollups(inquiries: list, events: list, month_start: datetime) -> int:
     days = [first + timedelta(days=k) for k in range(31) if (first + timedelta(days=k)).month == first.month]
     records = [AuditRecord(event_id=e.event_id, type=e.type.value, at=e.at, actor=e.actor, staff_id=e.staff_id,
                            client_id=e.client_id, details=dict(e.details)) for e in events]
-    facts = cd.facts_for_days(days, zone, [_inquiry_fact(i, None) for i in inquiries], records, policy.calendar.is_open)
+    facts = cd.facts_for_days(days, zone, [inquiry_fact(inquiry_from(i)) for i in inquiries], records, policy.calendar.is_open)
     store = RollupStore()
     for day, day_facts in facts.items():
         m.CounterModel(counter_key=f"calgary-cfn#{COMPLIANCE}", day=day.isoformat()).delete()

@@ -39,11 +39,12 @@ def _env() -> None:
 def seed(clients: int, messages: int) -> None:
     """The agency's month as the services record it (audit events and inquiries), written in bulk."""
     from chalicelib.adapters import models as m
+    from chalicelib.adapters.audit_repository import audit_item
 
     # The job has been rolling the agency up all along: October's last roll-up says every client is a
     # member (their consent is older). The month measured is November, rolled up by the job itself.
-    from chalicelib.adapters.rollups_store import USAGE, RollupStore
-    from chalicelib.adapters.store import audit_item
+    from chalicelib.adapters.rollups_repository import USAGE
+    from chalicelib.adapters.rollups_repository import RollupRepository as RollupStore
     from chalicelib.domain.audit import AuditEvent, AuditType
     from chalicelib.domain.usage import UsageDay
 

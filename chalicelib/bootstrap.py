@@ -20,12 +20,18 @@ class Container:
     settings: Settings
 
     @cached_property
-    def store(self) -> Any:
+    def uow(self) -> Any:
+        """A fresh unit of work per use (``adapters.unit_of_work``): its repositories, one per aggregate."""
         from .adapters import models
-        from .adapters.store import DynamoStore
+        from .adapters.unit_of_work import UnitOfWork
 
         models.configure(self.settings.table_prefix, self.settings.region, self.settings.dynamodb_endpoint)
-        return DynamoStore()
+        return UnitOfWork
+
+    @cached_property
+    def staff(self) -> Any:
+        """The staff repository for reads (the access checks, the absence cache, the console)."""
+        return self.uow().staff
 
     @cached_property
     def policies(self) -> Any:
@@ -87,22 +93,20 @@ class Container:
     def admin(self) -> Any:
         from .services.admin import AdminService
 
-        return AdminService(self.store, on_staff_change=self.absences.forget)
+        return AdminService(self.uow, on_staff_change=self.absences.forget)
 
     @cached_property
     def authority(self) -> Any:
         """Access comes from the staff records and the agency's policy, not the token (SPEC §4.3)."""
         from .services.authority import Authority
 
-        return Authority(self.absences.directory, self.store.staff, self.policies)
+        return Authority(self.absences.directory, self.staff, self.policies)
 
     @cached_property
     def clients(self) -> Any:
-        from .adapters.inbound_store import InboundStore
         from .services.clients import ClientService
 
-        return ClientService(self.store, covering_for=self.absences.covering_for,
-                             messages_of=InboundStore().messages_of, policies=self.policies)
+        return ClientService(self.uow, covering_for=self.absences.covering_for, policies=self.policies)
 
 
     # -- inbound messaging (Twilio webhooks) ----------------------------------------------------
@@ -116,17 +120,14 @@ class Container:
 
     @cached_property
     def inbound(self) -> Any:
-        from .adapters.inbound_store import InboundStore
         from .services.inbound import AbsenceCovers, InboundService, NumberCache
 
-        store = self.store  # configures the models first
-        inbound_store = InboundStore()
+        uow = self.uow  # configures the models first
         return InboundService(
-            inbound_store,
-            NumberCache(store.get_number),
+            uow,
+            NumberCache(uow().numbers.get),
             self.policies,
             rate_secret=self.twilio_credentials[1].encode(),
-            records=store,
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_delivery_failed=self._delivery_failed,
             on_crisis=self._crisis,
@@ -134,10 +135,9 @@ class Container:
         )
 
     def _crisis(self, *args: Any) -> Any:
-        from .adapters.inbound_store import InboundStore
         from .services.crisis import CrisisAlerts
 
-        return CrisisAlerts(self.store, self.outbound_store, InboundStore().claim_once, self.gateway).alert(*args)
+        return CrisisAlerts(self.uow, self.gateway).alert(*args)
 
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
@@ -151,34 +151,26 @@ class Container:
 
     @cached_property
     def media(self) -> Any:
-        from .adapters.inbound_store import InboundStore
         from .adapters.media import TwilioMedia
         from .services.media import MediaService
 
         sid, token = self.twilio_credentials
         twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
-        return MediaService(InboundStore(), self.store, twilio, self.media_bucket, self.policies)
+        return MediaService(self.uow, twilio, self.media_bucket, self.policies)
 
-
-    @cached_property
-    def outbound_store(self) -> Any:
-        from .adapters.outbound_store import OutboundStore
-
-        return OutboundStore(self.store)
 
     @cached_property
     def absences(self) -> Any:
         from .services.absences import AbsenceService
 
-        return AbsenceService(self.store.staff, self.policies)
+        return AbsenceService(self.staff, self.policies, uow=self.uow)
 
     @cached_property
     def messaging(self) -> Any:
         from .services.messaging import MessagingService
 
         return MessagingService(
-            self.store,
-            self.outbound_store,
+            self.uow,
             self.policies,
             self.gateway,
             status_callback=self.settings.public_url + "/webhooks/twilio/status",
@@ -190,7 +182,7 @@ class Container:
     def sweep(self) -> Any:
         from .services.sweep import SweepService
 
-        return SweepService(self.outbound_store, self.store.staff, self.messaging, self.policies)
+        return SweepService(self.uow, self.messaging, self.policies)
 
 
     def _queue(self, url: str | None, name: str | None) -> Any:
@@ -204,13 +196,11 @@ class Container:
     @cached_property
     def followups(self) -> Any:
         """Follow-ups, check-ins and surveys (issue 5); fans out through SQS when a queue is set."""
-        from .adapters.followup_store import FollowupStore
         from .services.followups import FollowupService
 
         fanout = self._queue(self.settings.followup_queue_url, self.settings.followup_queue)
         return FollowupService(
-            self.store,
-            FollowupStore(self.store),
+            self.uow,
             self.policies,
             self.gateway,
             status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
@@ -222,37 +212,29 @@ class Container:
         from .services.conduct import ConductService
 
         # Notices are filed with the change and sent like any outbound message (SPEC §5.5).
-        return ConductService(self.store, self.policies, notices=self.outbound_store,
+        return ConductService(self.uow, self.policies,
                               send_now=lambda client_id, sk, now: self.messaging.release(client_id, sk, now))
-
-    @cached_property
-    def report_reads(self) -> Any:
-        from .adapters.reports_store import ReportsStore
-
-        _ = self.store  # configures the models
-        return ReportsStore()
 
     @cached_property
     def reports(self) -> Any:
         from .services.reports import ReportService
         from .services.usage_rollup import UsageReports
 
-        return ReportService(self.report_reads, self.policies, UsageReports(self.rollups), self.compliance_days)
+        return ReportService(self.uow, self.policies, UsageReports(self.uow), self.compliance_days)
 
     @cached_property
     def compliance_days(self) -> Any:
         from .services.usage_rollup import ComplianceDays
 
-        return ComplianceDays(self.rollups, self.report_reads)
+        return ComplianceDays(self.uow)
 
     @cached_property
     def posts(self) -> Any:
         """Information posts (issue 16); fan out through SQS when a posts queue is set."""
-        from .adapters.posts_store import PostsStore
         from .services.posts import PostService
 
         fanout = self._queue(self.settings.posts_queue_url, self.settings.posts_queue)
-        return PostService(self.store, PostsStore(self.store), self.policies, self.gateway,
+        return PostService(self.uow, self.policies, self.gateway,
                            status_callback=f"{self.settings.public_url}/webhooks/twilio/status",
                            fanout=fanout, per_second=self.settings.posts_per_second)
 
@@ -260,25 +242,17 @@ class Container:
     def referrals(self) -> Any:
         from .services.referrals import ReferralService
 
-        return ReferralService(self.store, covering_for=self.absences.covering_for)
-
-    @cached_property
-    def rollups(self) -> Any:
-        from .adapters.rollups_store import RollupStore
-
-        _ = self.store  # configures the tables
-        return RollupStore()
+        return ReferralService(self.uow, covering_for=self.absences.covering_for)
 
     @cached_property
     def rollup(self) -> Any:
         from .services.usage_rollup import RollupService
 
-        return RollupService(self.rollups, self.policies, compliance=self.compliance_days)
+        return RollupService(self.uow, self.policies, compliance=self.compliance_days)
 
     @cached_property
     def data_rights(self) -> Any:
-        from .adapters.media import TwilioMedia
-        from .adapters.reports_store import FileRightsStore, S3Media
+        from .adapters.media import S3Media, TwilioMedia
         from .services.data_rights import DataRightsService
 
         media = S3Media(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
@@ -288,15 +262,13 @@ class Container:
         if self.settings.outbound == "twilio" or self.settings.twilio_api_base:
             sid, token = self.twilio_credentials
             twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
-        return DataRightsService(self.store, FileRightsStore(self.store, media, twilio), self.report_reads,
-                                 self.policies)
+        return DataRightsService(self.uow, media, twilio, self.policies)
 
     @cached_property
     def supervision(self) -> Any:
-        from .adapters.supervision_store import SupervisionStore
         from .services.supervision import SupervisionService
 
-        return SupervisionService(SupervisionStore(self.store), self.policies, reports=self.reports)
+        return SupervisionService(self.uow, self.policies, reports=self.reports)
 
 
 _lock = threading.Lock()

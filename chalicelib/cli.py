@@ -47,7 +47,7 @@ def _init_db(args: argparse.Namespace) -> int:
     from .adapters import models
 
     c = bootstrap.container()
-    _ = c.store  # configures the models for this stage
+    _ = c.uow  # configures the models for this stage
     created = models.create_tables()
     print(f"tables ready ({len(created)} created now, prefix {c.settings.table_prefix!r})")
     if not c.settings.is_aws:
@@ -94,7 +94,7 @@ def _seed(args: argparse.Namespace) -> int:
     for phone, channel, language, name, manager, consented in DEMO_CLIENTS:
         from .domain.model import Channel
 
-        existing = c.store.find_client(agency, Channel(channel), phone)
+        existing = c.uow().clients.find(agency, Channel(channel), phone)
         if existing is None:
             existing = c.clients.create(
                 admin,

@@ -66,12 +66,12 @@ def work_numbers(agency: str | None = None) -> list[WorkNumber]:
     from . import bootstrap
 
     container = bootstrap.container()
-    store = container.store
+    store = container.uow()
     agencies = [agency] if agency else [p.agency_id for p in container.policies.all()]
     numbers = []
     for agency_id in agencies:
         for staff in store.staff.list(agency_id):
-            for n in store.numbers_of(agency_id, staff.staff_id):
+            for n in store.numbers.of(agency_id, staff.staff_id):
                 numbers.append(WorkNumber(n.number, n.agency_id, n.staff_id, frozenset(c.value for c in n.channels)))
     return sorted(numbers, key=lambda n: (n.agency_id, n.number))
 

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .domain.inquiry import Inquiry
+from .domain.messages import Message
 from .domain.model import Client
 
 
@@ -88,7 +89,7 @@ def referral_view(referral: Any, zone: ZoneInfo | None = None) -> dict[str, Any]
     }
 
 
-def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> dict[str, Any]:
+def message_view(msg: Message, zone: ZoneInfo | None = None, link: Any = None) -> dict[str, Any]:
     """One message of a file (SPEC §4.4); ``link`` turns a stored media key into a short-lived URL."""
     media = []
     for ref in msg.media:
@@ -102,19 +103,39 @@ def message_view(msg: Any, zone: ZoneInfo | None = None, link: Any = None) -> di
         "kind": msg.kind.value,
         "body": msg.body,
         "at": iso(msg.at, zone),
-        "status": msg.status,
+        "status": msg.status.value,
         "channel": msg.channel.value,
         "staff_id": msg.staff_id,
         "inquiry_id": msg.inquiry_id,
         "error_code": msg.error_code,
         "media": media,
     }
-    if getattr(msg, "send_at", None) is not None:
+    if msg.send_at is not None:
         view["send_at"] = iso(msg.send_at, zone)
-    content = getattr(msg, "content", None)
-    if content is not None:
-        view.update(content_view(content))
+    view.update(content_view(msg.content))
     return view
+
+
+def export_message_view(msg: Message, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """One message as the file's export has it: what was sent and how, with the media's stored keys."""
+    return {
+        "id": msg.message_id,
+        "direction": msg.direction.value,
+        "kind": msg.kind.value,
+        "body": msg.body,
+        "at": iso(msg.at, zone),
+        "status": msg.status.value,
+        "channel": msg.channel.value,
+        "staff_id": msg.staff_id,
+        "inquiry_id": msg.inquiry_id,
+        "holding": msg.holding,
+        "override_reason": msg.override_reason,
+        "send_at": iso(msg.send_at, zone),
+        "sent_at": iso(msg.sent_at, zone),
+        "media": [{"content_type": ref.content_type, "s3_key": ref.s3_key, "status": ref.status.value,
+                   "size": ref.size} for ref in msg.media],
+        **content_view(msg.content),
+    }
 
 
 def content_view(content: Any) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def file_sent_staff_message(client_id: str, sid: str, *, message_id: str = "msg_
     """A staff WhatsApp message already sent through Twilio as ``sid``, for status-callback tests."""
     from datetime import UTC, datetime
 
-    from chalicelib.adapters.inbound_store import message_item
+    from chalicelib.adapters.messages_repository import message_item
     from chalicelib.domain.messages import Direction, Message, MessageKind
     from chalicelib.domain.model import Channel
 

@@ -8,12 +8,16 @@ stand-in) are ever contacted, whatever URL a form carries.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .aws import LazyClient
+
+log = logging.getLogger("cmdm.media")
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024  # WhatsApp caps media at 16 MB
 
@@ -189,3 +193,55 @@ class MediaBucket:
         return self._client().generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds,
         )
+
+
+class S3Media:
+    """Deletes a file's media objects from the agency's bucket."""
+
+    def __init__(self, bucket: str, region: str, endpoint: str | None = None) -> None:
+        self._bucket = bucket
+        self._s3 = LazyClient("s3", region, endpoint)
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Delete the objects, then every older version of them where the bucket keeps versions.
+
+        The media bucket is versioned, and a plain delete only adds a delete marker. Old versions
+        are purged here when the role may (``s3:ListBucketVersions``, ``s3:DeleteObjectVersion``);
+        otherwise they are left to the bucket's lifecycle rule for noncurrent versions.
+        """
+        keys = sorted(set(keys))
+        for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+            self._delete_batch([{"Key": k} for k in keys[i : i + 1000]])
+        self._purge_versions(keys)
+        return len(keys)
+
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every current object key that starts with ``prefix`` (one List request per 1,000)."""
+        pages = self._s3().get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return [entry["Key"] for page in pages for entry in page.get("Contents", [])]
+
+    def _delete_batch(self, objects: list[dict[str, str]]) -> None:
+        if not objects:
+            return
+        result = self._s3().delete_objects(Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True})
+        if result.get("Errors"):
+            raise RuntimeError(f"{len(result['Errors'])} media objects could not be deleted")
+
+    def _purge_versions(self, keys: list[str]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            for key in keys:
+                versions: list[dict[str, str]] = []
+                pages = self._s3().get_paginator("list_object_versions").paginate(Bucket=self._bucket, Prefix=key)
+                for page in pages:
+                    for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                        if entry["Key"] == key:
+                            versions.append({"Key": key, "VersionId": entry["VersionId"]})
+                for i in range(0, len(versions), 1000):
+                    self._delete_batch(versions[i : i + 1000])
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if code not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            log.warning("old media versions are left for the bucket's lifecycle rule (%s)", code)

@@ -4,23 +4,23 @@ A staff item holds the member (role, name, active) and their absences (with the 
 covers). The request paths read it three ways: one member (a consistent read, for the staff
 record's authority over a token), the whole agency in one Query (names, absences and roles,
 cached per container by ``services.absences``), and the supervisors to notify. Every change is
-written in one TransactWrite with its audit event.
+queued on the unit of work, to be committed with its audit event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from ..domain.absence import Absence, parse_day
-from ..domain.audit import AuditEvent
 from ..domain.errors import Conflict
 from ..domain.model import Role, Staff
 from . import models as m
-from .store import ConcurrentUpdate, audit_item, condition_failed
+
+if TYPE_CHECKING:
+    from .unit_of_work import UnitOfWork
 
 MAX_ABSENCES = 100  # per member, so the item stays far below DynamoDB's 400 KB
 
@@ -59,11 +59,10 @@ def _absence_item(absence: Absence) -> m.AbsenceMap:
                         cover_id=absence.cover_id, note=absence.note)
 
 
-def _transaction() -> TransactWrite:
-    return TransactWrite(connection=m.transaction_connection())
-
-
 class StaffRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
     # -- members --------------------------------------------------------------------------------
 
     def get(self, agency_id: str, staff_id: str) -> Staff | None:
@@ -75,8 +74,8 @@ class StaffRepository:
     def list(self, agency_id: str) -> list[Staff]:
         return [staff_from(i) for i in m.StaffModel.query(agency_id)]
 
-    def put(self, staff: Staff, now: datetime, event: AuditEvent) -> None:
-        """Create or replace a member (their absences are kept), audited in the same transaction."""
+    def put(self, staff: Staff, now: datetime) -> None:
+        """Create or replace a member (their absences are kept)."""
         try:
             absences = m.StaffModel.get(staff.agency_id, staff.staff_id).absences
         except DoesNotExist:
@@ -84,9 +83,7 @@ class StaffRepository:
         item = m.StaffModel(agency_id=staff.agency_id, staff_id=staff.staff_id, role=staff.role.value,
                             name=staff.name, created_at=staff.created_at, updated_at=now, absences=absences,
                             active=staff.active)
-        with _transaction() as tx:
-            tx.save(item)
-            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        self._uow.save(item)
 
     def role(self, agency_id: str, staff_id: str) -> Role | None:
         """One member's role if their record exists and is active (a consistent GetItem)."""
@@ -128,7 +125,7 @@ class StaffRepository:
             return []
         return [absence_from(a) for a in (item.absences or [])]
 
-    def remove_absence(self, agency_id: str, staff_id: str, absence_id: str, event: AuditEvent) -> bool:
+    def remove_absence(self, agency_id: str, staff_id: str, absence_id: str) -> bool:
         """Delete one absence (e.g. the worker came back early); False when there was none."""
         try:
             item = m.StaffModel.get(agency_id, staff_id, consistent_read=True)
@@ -138,12 +135,10 @@ class StaffRepository:
         kept = [a for a in previous if a.absence_id != absence_id]
         if len(kept) == len(previous):
             return False
-        with _transaction() as tx:
-            tx.update(item, actions=[m.StaffModel.absences.set(kept)])
-            tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
+        self._uow.update(item, actions=[m.StaffModel.absences.set(kept)])
         return True
 
-    def put_absence(self, agency_id: str, staff_id: str, absence: Absence, event: AuditEvent) -> bool:
+    def put_absence(self, agency_id: str, staff_id: str, absence: Absence, at: datetime) -> bool:
         """Create or replace one absence of a member; True when it is new.
 
         Absences that ended more than a year before this one starts are dropped, and a member keeps
@@ -158,19 +153,8 @@ class StaffRepository:
             raise Conflict(f"a staff member keeps at most {MAX_ABSENCES} absences", code="too_many_absences")
         kept.append(_absence_item(absence))
         kept.sort(key=lambda a: (a.start, a.absence_id))
-        try:
-            with _transaction() as tx:
-                tx.update(m.StaffModel(agency_id=agency_id, staff_id=staff_id),
-                          actions=[m.StaffModel.absences.set(kept), m.StaffModel.updated_at.set(event.at)],
-                          condition=m.StaffModel.staff_id.exists())
-                tx.save(audit_item(event), condition=m.AuditModel.sk.does_not_exist())
-        except TransactWriteError as err:
-            if condition_failed(err) or _cancelled(err):
-                raise ConcurrentUpdate("staff") from None
-            raise
+        self._uow.update(m.StaffModel(agency_id=agency_id, staff_id=staff_id),
+                         actions=[m.StaffModel.absences.set(kept), m.StaffModel.updated_at.set(at)],
+                         condition=m.StaffModel.staff_id.exists())
         return is_new
 
-
-def _cancelled(err: TransactWriteError) -> bool:
-    reasons = getattr(err, "cancellation_reasons", None) or []
-    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)

@@ -18,7 +18,7 @@ from . import inbound as rules
 from .audit import AuditEvent, AuditType, new_id
 from .inbox import preview_of
 from .inquiry import Inquiry, InquiryStatus
-from .messages import Content, Direction, MediaRef, Message, MessageKind
+from .messages import Content, Direction, MediaRef, Message, MessageKind, MessageStatus
 from .model import Channel, Client, WorkNumber
 
 
@@ -44,7 +44,7 @@ class Delivery:
 
 @dataclass
 class InboundFiling:
-    """Everything one delivery changes, written atomically by ``InboundStore.commit``."""
+    """Everything one delivery changes, written atomically as one unit of work (``InboundService._commit``)."""
 
     message_sid: str
     at: datetime
@@ -57,9 +57,9 @@ class InboundFiling:
     read_auto_reply_period: str | None = None
     read_survey_scored_at: datetime | None = None
     joined_inquiry_id: str | None = None  # the open inquiry the message joins, which must still be open
-    # A survey score for the survey's follow-up row (its key: agency#staff, sort key), written in
-    # the same transaction so that a throttle never files the reply and drops the score.
-    survey_row: tuple[str, str] | None = None
+    # A survey score for the follow-up row of the survey sent at ``survey_at``, written in the
+    # same transaction so that a throttle never files the reply and drops the score.
+    survey_at: datetime | None = None
     score: int | None = None
 
 
@@ -119,7 +119,7 @@ def plan_filing(delivery: Delivery, number: WorkNumber, snapshot: ClientSnapshot
         reply_msg = Message(
             message_id=new_id("msg"), client_id=client.client_id, agency_id=agency,
             direction=Direction.OUTBOUND, kind=MessageKind.AUTO_REPLY, body=reply.body,
-            at=at + timedelta(microseconds=1), status="sent", channel=delivery.channel,
+            at=at + timedelta(microseconds=1), status=MessageStatus.SENT, channel=delivery.channel,
             staff_id=None, from_number=number.number,
         )
         filing.messages.append(reply_msg)
@@ -156,7 +156,7 @@ def _file_message(delivery: Delivery, number: WorkNumber, client: Client, decisi
     message = Message(
         message_id=new_id("msg"), client_id=client.client_id, agency_id=number.agency_id,
         direction=Direction.INBOUND, kind=MessageKind.CLIENT, body=delivery.body, at=at,
-        status="received", channel=delivery.channel, staff_id=client.case_manager_id,
+        status=MessageStatus.RECEIVED, channel=delivery.channel, staff_id=client.case_manager_id,
         from_number=number.number, twilio_sid=delivery.message_sid,
         inquiry_id=inquiry_id if decision.inquiry is not rules.InquiryStep.NONE else None,
         media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in delivery.media),

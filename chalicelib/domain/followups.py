@@ -367,3 +367,16 @@ def skip_period(kind: FollowupKind, client: Client, policy: Policy, now: datetim
     while followup_period(later, policy) == period:
         later = next_slot(later + timedelta(days=1), policy)
     return {"next_followup_at": later}
+
+
+@dataclass(frozen=True)
+class FollowupRow:
+    """One automated message on a worker's follow-up list, and whether the client replied."""
+
+    agency_id: str
+    staff_id: str
+    client_id: str
+    kind: str
+    at: datetime
+    replied_at: datetime | None = None
+    score: int | None = None

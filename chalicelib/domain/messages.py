@@ -37,29 +37,77 @@ class MediaStatus(enum.Enum):
     FAILED = "failed"  # never reached our bucket: not a Twilio media resource, or every attempt failed
 
 
-# Twilio's delivery statuses in the order they progress; a late callback never moves a message back.
-STATUS_RANK: dict[str, int] = {
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 2,
-    "sending": 3,
-    "sent": 4,
-    "delivered": 5,
-    "read": 6,
-    "received": 6,
+class MessageStatus(enum.StrEnum):
+    """Where a message is in its life: one word per state, the same in the API, the store and the audit.
+
+    An inbound message is ``received`` (filed). An outbound one is ``held`` until the next opening
+    (or ``cancelled`` by its author first), ``queued`` while it waits for an attempt, ``sending``
+    while one sender holds it, ``sent`` once Twilio took it; Twilio's callbacks then move it to
+    ``delivered`` and ``read``, or to ``undelivered``/``failed``.
+    """
+
+    RECEIVED = "received"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+    @classmethod
+    def of(cls, value: str | MessageStatus) -> MessageStatus:
+        """Ours for any status word, Twilio's included: its other words read as queued, sent or failed."""
+        try:
+            return cls(value)
+        except ValueError:
+            if value in ("accepted", "scheduled"):
+                return cls.QUEUED
+            return cls.FAILED if value == "canceled" else cls.SENT
+
+    @classmethod
+    def accepted(cls, twilio_status: str | None) -> MessageStatus:
+        """What a message Twilio has just taken reads as: sent, unless Twilio already says more."""
+        status = cls.of(twilio_status or "sent")
+        return status if status.failed or status.rank > cls.SENT.rank else cls.SENT
+
+    @property
+    def failed(self) -> bool:
+        """It never reached the client (SPEC §5.2: it answers nothing)."""
+        return self in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+
+    @property
+    def waiting(self) -> bool:
+        """Held or queued: the sweep sends it when its time comes."""
+        return self in (MessageStatus.HELD, MessageStatus.QUEUED)
+
+    @property
+    def rank(self) -> int:
+        """How far along the way to the client; a late callback never moves a message back."""
+        return _RANK.get(self, 0)
+
+
+_RANK = {
+    MessageStatus.QUEUED: 2,
+    MessageStatus.SENDING: 3,
+    MessageStatus.SENT: 4,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.READ: 6,
+    MessageStatus.RECEIVED: 6,
 }
-FAILED_STATUSES = frozenset({"failed", "undelivered", "canceled"})
 
-
-def status_advances(current: str, new: str) -> bool:
+def status_advances(current: str | MessageStatus, new: str | MessageStatus) -> bool:
     """Whether a status callback saying ``new`` should replace ``current``."""
-    if current == new:
+    now, then = MessageStatus.of(current), MessageStatus.of(new)
+    if now is then:
         return False
-    if new in FAILED_STATUSES:
-        return current not in FAILED_STATUSES and STATUS_RANK.get(current, 0) < STATUS_RANK["delivered"]
-    if current in FAILED_STATUSES:
+    if then.failed:
+        return not now.failed and now.rank < MessageStatus.DELIVERED.rank
+    if now.failed:
         return False
-    return STATUS_RANK.get(new, 0) > STATUS_RANK.get(current, 0)
+    return then.rank > now.rank
 
 
 @dataclass(frozen=True)
@@ -117,6 +165,13 @@ class Content:
 
 @dataclass(frozen=True)
 class Message:
+    """One message of a client file, whichever way it went, through its whole life.
+
+    Inbound messages are filed ``received`` with their content; outbound ones (staff messages,
+    automatic replies, follow-ups, notices, posts) carry their send lifecycle too: when a held one
+    goes (``send_at``), when the sweep looks at it again (``due_at``), attempts, Twilio's id and error.
+    """
+
     message_id: str
     client_id: str
     agency_id: str
@@ -124,19 +179,29 @@ class Message:
     kind: MessageKind
     body: str | None
     at: datetime
-    status: str
+    status: MessageStatus
     channel: Channel
     staff_id: str | None = None
     from_number: str | None = None
-    inquiry_id: str | None = None
+    inquiry_id: str | None = None  # held: the inquiry open when it was written; sent: the one it answered
     twilio_sid: str | None = None
     media: tuple[MediaRef, ...] = field(default_factory=tuple)
     error_code: str | None = None
     sk: str | None = None
-    version: int = 0
+    version: int = 1  # as first written; PynamoDB conditions each change on it
     send_at: datetime | None = None  # a held staff message: when it goes out
     content: Content = field(default_factory=Content)
+    holding: bool = False  # a holding reply (SPEC §5.2): meets the first-response clock only
+    override_reason: str | None = None  # sent outside hours on purpose (an emergency)
+    template: str | None = None  # the approved WhatsApp template sent instead of the text
+    sent_at: datetime | None = None
+    due_at: datetime | None = None  # when the sweep looks at it next (waiting, or a sending lease)
+    attempts: int = 0
 
     @property
     def media_pending(self) -> bool:
         return any(ref.status not in (MediaStatus.STORED, MediaStatus.FAILED) for ref in self.media)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind is MessageKind.STAFF

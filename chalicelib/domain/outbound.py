@@ -15,17 +15,14 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .business_time import BusinessCalendar, ClockMode, response_deadline
 from .inquiry import Inquiry, InquiryStatus, past_due
-from .messages import MediaRef
 from .model import Channel
 
 __all__ = [
-    "MessageStatus",
     "REOPEN_TEMPLATE",
     "SEND_LEASE",
     "WHATSAPP_WINDOW",
@@ -33,7 +30,6 @@ __all__ = [
     "DEFAULT_COMPLEX_TARGET",
     "Reopening",
     "SendPlan",
-    "StaffMessage",
     "answer_inquiry",
     "breach_due",
     "plan_send",
@@ -51,59 +47,6 @@ FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
 #: How long a complex inquiry has for its real answer after a holding reply (``response.complex_target``).
 DEFAULT_COMPLEX_TARGET = timedelta(days=5)
-
-
-class MessageStatus(enum.Enum):
-    HELD = "held"  # waiting for the next opening
-    CANCELLED = "cancelled"  # a held message its author withdrew before it went out
-    QUEUED = "queued"  # a transient failure: waiting for the next attempt
-    SENDING = "sending"  # claimed by one sender; nobody else may send it
-    SENT = "sent"  # Twilio accepted it
-    FAILED = "failed"  # Twilio refused it, or attempts ran out
-
-    @property
-    def waiting(self) -> bool:
-        return self in (MessageStatus.HELD, MessageStatus.QUEUED)
-
-    @classmethod
-    def of(cls, value: str) -> MessageStatus:
-        """Our status for any stored one: Twilio's later statuses count as sent or failed."""
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.FAILED if value in ("undelivered", "failed", "canceled") else cls.SENT
-
-
-@dataclass(frozen=True)
-class StaffMessage:
-    """A stored outbound staff message, as the use cases see it."""
-
-    client_id: str
-    sk: str
-    message_id: str
-    agency_id: str
-    staff_id: str
-    channel: Channel
-    body: str
-    status: MessageStatus
-    at: datetime
-    holding: bool = False
-    override_reason: str | None = None
-    template: str | None = None
-    send_at: datetime | None = None
-    sent_at: datetime | None = None
-    due_at: datetime | None = None
-    attempts: int = 0
-    error_code: str | None = None
-    twilio_sid: str | None = None
-    version: int = 1
-    kind: str = "staff"  # staff, or an automated kind (followup, checkin, survey) the sweep retries
-    inquiry_id: str | None = None  # held: the inquiry open when it was written; sent: the one it answered
-    media: tuple[MediaRef, ...] = ()  # an attachment the worker uploaded (stored in the agency's bucket)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.kind == "staff"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ may have it), the same fail-safe choice as for staff messages.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .model import Client, ClientStatus
@@ -42,6 +43,38 @@ class DeliveryStatus(enum.Enum):
     @property
     def final(self) -> bool:
         return self in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+
+
+@dataclass(frozen=True)
+class Post:
+    """An information post and its progress (``sent``/``failed``/``skipped`` of ``recipients``)."""
+
+    post_id: str
+    agency_id: str
+    author_id: str
+    scope: str  # caseload | agency
+    body: str | None
+    languages: tuple[str, ...]
+    created_at: datetime
+    send_at: datetime
+    recipients: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    due_at: datetime | None = None  # while recipients wait: when the job looks at the post again
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient's copy of a post."""
+
+    post_id: str
+    client_id: str
+    status: DeliveryStatus
+    attempts: int
+    retry_at: datetime | None
+    lease_until: datetime | None
+    version: int | None  # None until the first change (rows are created by a batch write)
 
 
 def exclusion(client: Client, languages: frozenset[str] = frozenset()) -> str | None:

@@ -24,7 +24,7 @@ Definitions (SPEC §5.6, the DMSI toolkit's usage-statistics template):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from .audit import AuditType
 from .errors import InvalidInput
-from .inquiry import InquiryStatus
+from .inquiry import Inquiry, InquiryStatus
 from .validation import day_in_range
 
 MAX_PERIOD_DAYS = 366
@@ -326,3 +326,23 @@ def compliance(
 ) -> ComplianceReport:
     """Per-worker and total compliance figures for ``period`` (see the module docstring)."""
     return report_of(period, compliance_tallies(period, inquiries, events), workers)
+
+
+def inquiry_fact(inquiry: Inquiry, minutes: Callable[[datetime, datetime], float] | None = None) -> InquiryFact:
+    """What the compliance report counts of one inquiry; first responses fall back to ``minutes``."""
+    first = None
+    if inquiry.first_response_business_seconds is not None:
+        first = float(inquiry.first_response_business_seconds) / 60
+    elif inquiry.answered_at is not None and minutes is not None:
+        first = minutes(inquiry.opened_at, inquiry.answered_at)
+    return InquiryFact(
+        inquiry_id=inquiry.inquiry_id,
+        client_id=inquiry.client_id,
+        staff_id=inquiry.staff_id,
+        opened_at=inquiry.opened_at,
+        status=inquiry.status,
+        answered_late=inquiry.answered_late,
+        breached=inquiry.breached_at is not None or inquiry.status is InquiryStatus.BREACHED,
+        first_response_minutes=first,
+        answered_at=inquiry.answered_at,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -63,8 +63,10 @@ class AbsenceService:
     # through this container clears them at once.
     CACHE_SECONDS = 60.0
 
-    def __init__(self, staff: Any, policies: Any, clock: Any = time.monotonic) -> None:
-        self._staff = staff  # adapters.staff_repository.StaffRepository
+    def __init__(self, staff: Any, policies: Any, clock: Any = time.monotonic,
+                 uow: Callable[[], Any] | None = None) -> None:
+        self._staff = staff  # adapters.staff_repository.StaffRepository, for the reads
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork, for each change
         self._policies = policies
         self._clock = clock
         self._cache: dict[str, tuple[float, tuple[Mapping[str, str], Mapping[str, Any]]]] = {}
@@ -148,7 +150,11 @@ class AbsenceService:
                 "cover_id": absence.cover_id,
             },
         )
-        is_new = self._staff.put_absence(principal.agency_id, staff_id, absence, event)
+        assert self._uow is not None
+        with self._uow() as uow:
+            is_new = uow.staff.put_absence(principal.agency_id, staff_id, absence, event.at)
+            uow.audit.add([event])
+            uow.commit()
         self._cache.pop(principal.agency_id, None)
         return absence, is_new
 
@@ -160,9 +166,13 @@ class AbsenceService:
         event = AuditEvent(agency_id=principal.agency_id, type=AuditType.ABSENCE_RECORDED, at=utcnow(),
                            actor=principal.staff_id, staff_id=staff_id,
                            details={"absence_id": absence_id, "removed": True})
-        if not v.is_identifier(absence_id) or not self._staff.remove_absence(
-                principal.agency_id, staff_id, absence_id, event):
-            raise NotFound("no such absence")
+        assert self._uow is not None
+        with self._uow() as uow:
+            if not v.is_identifier(absence_id) or not uow.staff.remove_absence(principal.agency_id, staff_id,
+                                                                               absence_id):
+                raise NotFound("no such absence")
+            uow.audit.add([event])
+            uow.commit()
         self._cache.pop(principal.agency_id, None)
 
     def covering_for(self, principal: Principal) -> frozenset[str]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.model import Principal, Role, Staff, WorkNumber
+from ..domain.model import Channel, Principal, Role, Staff, WorkNumber
 from .access import require_admin
-from .ports import Store
 from .retry import retry_on_conflict
 
 
@@ -54,8 +54,8 @@ class PutNumber:
 
 
 class AdminService:
-    def __init__(self, store: Store, on_staff_change: Callable[[str], None] | None = None) -> None:
-        self._store = store
+    def __init__(self, uow: Callable[[], Any], on_staff_change: Callable[[str], None] | None = None) -> None:
+        self._uow = uow
         # Forget cached staff records of the agency (the access checks read them), see bootstrap.
         self._on_staff_change = on_staff_change or (lambda agency_id: None)
 
@@ -66,7 +66,8 @@ class AdminService:
         if command.staff_id == principal.staff_id and (command.role is not Role.ADMIN or not command.active):
             raise InvalidInput("role", "an admin may not demote or deactivate themself; ask another admin")
         now = utcnow()
-        existing = self._store.staff.get(principal.agency_id, command.staff_id)
+        uow = self._uow()
+        existing = uow.staff.get(principal.agency_id, command.staff_id)
         staff = Staff(
             agency_id=principal.agency_id,
             staff_id=command.staff_id,
@@ -84,13 +85,17 @@ class AdminService:
             details={"role": command.role, "created": existing is None, "active": command.active,
                      "founding": principal.founding},
         )
-        self._store.staff.put(staff, now, event)
+        with uow:
+            uow.staff.put(staff, now)
+            uow.audit.add([event])
+            uow.commit()
         self._on_staff_change(principal.agency_id)
         return staff, existing is None
 
     def put_number(self, principal: Principal, command: PutNumber) -> WorkNumber:
         require_admin(principal)
-        staff = self._store.staff.get(principal.agency_id, command.staff_id)
+        uow = self._uow()
+        staff = uow.staff.get(principal.agency_id, command.staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")
         if not staff.active:
@@ -98,7 +103,7 @@ class AdminService:
         if staff.role is not Role.WORKER:
             raise InvalidInput("staff_id", "work numbers are assigned to workers")
         now = utcnow()
-        previous = self._store.get_number(command.number)
+        previous = uow.numbers.get(command.number)
         ours = previous is not None and previous.agency_id == principal.agency_id
         moved_from = previous.staff_id if previous is not None and ours else None
         reassigned = moved_from is not None and moved_from != command.staff_id
@@ -123,14 +128,49 @@ class AdminService:
             staff_id=command.staff_id,
             details={"channels": sorted(c.value for c in command.channels), "from_staff": moved_from},
         )
-        self._store.put_number(number, now, [event])
+        with uow:
+            uow.numbers.put(number, now)
+            uow.audit.add([event])
+            uow.commit()
         if number.moving_from:
             for from_staff in sorted(number.moving_from):
-                retry_on_conflict(lambda f=from_staff: self._store.move_clients(
+                retry_on_conflict(lambda f=from_staff: self._move_clients(
                     principal.agency_id, f, command.staff_id, command.channels, now, principal.staff_id))
-            self._store.moved_all(number)
+            uow.numbers.moved_all(number)
             number = replace(number, moving_from=frozenset())
         return number
+
+
+    def _move_clients(self, agency_id: str, from_staff: str, to_staff: str, channels: frozenset[Channel],
+                      now: datetime, actor: str) -> int:
+        """Give the clients a re-assigned number serves, and their open clocks, to the new worker.
+
+        Each client moves in its own unit of work; clients already moved are no longer found under
+        ``from_staff``, so running the move again after a failure finishes it (``WorkNumber.moving_from``).
+        """
+        moved = 0
+        for found in self._uow().clients.of_case_manager(agency_id, from_staff):
+            if found.channel not in channels:
+                continue
+            with self._uow() as uow:
+                client = uow.clients.get(found.client_id)
+                if client is None:
+                    continue
+                inquiry = uow.inquiries.get(client.open_inquiry_id) if client.open_inquiry_id else None
+                # The open clock moves with the client unless a covering colleague holds it.
+                moves_clock = inquiry is not None and inquiry.awaiting_answer and inquiry.staff_id == from_staff
+                uow.clients.update(client, {"case_manager_id": to_staff})
+                if moves_clock and inquiry is not None:
+                    uow.inquiries.move(inquiry, to_staff)
+                uow.audit.add([AuditEvent(
+                    agency_id=agency_id, type=AuditType.NUMBER_REASSIGNED, at=now, actor=actor,
+                    client_id=client.client_id, staff_id=to_staff,
+                    details={"from_staff": from_staff, "to_staff": to_staff,
+                             "inquiry_id": inquiry.inquiry_id if moves_clock and inquiry else None},
+                )])
+                uow.commit()  # ConcurrentUpdate: the caller re-runs the move
+            moved += 1
+        return moved
 
 
 def staff_view(staff: Staff) -> Mapping[str, Any]:

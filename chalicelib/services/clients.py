@@ -14,9 +14,9 @@ from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import normalise_language
 from ..domain.inquiry import Inquiry
+from ..domain.messages import Message
 from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Principal, Role
 from .access import manageable_client, visible_client
-from .ports import Store
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,18 @@ class WithdrawConsent:
 class ClientService:
     def __init__(
         self,
-        store: Store,
+        uow: Callable[[], Any],
         covering_for: Callable[[Principal], frozenset[str]] | None = None,
-        messages_of: Callable[[str], list[Any]] | None = None,
         policies: Any = None,
     ) -> None:
-        self._store = store
-        self._messages_of = messages_of or (lambda client_id: [])
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per use
         # Agency policies, to put a newly consented file on the follow-up schedule (issue 5).
         self._policies = policies
         # Colleagues the caller covers for during an absence (filled in by the absence feature).
         self._covering_for = covering_for or (lambda principal: frozenset())
 
     def _load(self, principal: Principal, client_id: str, *, manage: bool = False) -> Client:
-        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        client = self._uow().clients.get(client_id) if v.is_identifier(client_id) else None
         covering = self._covering_for(principal)
         if manage:
             return manageable_client(principal, client, covering=covering)
@@ -116,12 +114,13 @@ class ClientService:
             if principal.is_supervisor():
                 raise Forbidden("supervisors have read-only access to client files")
             raise Forbidden("workers open files for themselves only")
-        manager = self._store.staff.get(principal.agency_id, command.case_manager_id)
+        uow = self._uow()
+        manager = uow.staff.get(principal.agency_id, command.case_manager_id)
         if manager is None:
             raise NotFound("no such case manager in this agency")
         if manager.role is not Role.WORKER:
             raise InvalidInput("case_manager_id", "must be a worker")
-        numbers = self._store.numbers_of(principal.agency_id, command.case_manager_id)
+        numbers = uow.numbers.of(principal.agency_id, command.case_manager_id)
         phone = v.phone(command.phone, "phone", self._country(principal.agency_id, numbers))
         if not any(command.channel in n.channels for n in numbers):
             raise Conflict(
@@ -150,7 +149,10 @@ class ClientService:
             staff_id=command.case_manager_id,
             details={"channel": command.channel, "language": command.language},
         )
-        self._store.create_client(client, event)
+        with uow:
+            uow.clients.add(client, created_by=principal.staff_id)
+            uow.audit.add([event])
+            uow.commit()
         return client
 
     def _country(self, agency_id: str, numbers: Any) -> str | None:
@@ -169,7 +171,7 @@ class ClientService:
     def get(self, principal: Principal, client_id: str) -> tuple[Client, Inquiry | None]:
         """The file and its open inquiry, if any (one extra keyed read only when one is open)."""
         client = self._load(principal, client_id)
-        inquiry = self._store.get_inquiry(client.open_inquiry_id) if client.open_inquiry_id else None
+        inquiry = self._uow().inquiries.get(client.open_inquiry_id) if client.open_inquiry_id else None
         return client, inquiry
 
     def caseload(self, principal: Principal, staff_id: str | None = None) -> list[Client]:
@@ -180,15 +182,15 @@ class ClientService:
             staff_id = v.identifier(staff_id, "staff_id")
         if principal.sees_whole_agency():
             if staff_id:
-                found = list(self._store.clients_of(principal.agency_id, staff_id))
+                found = list(self._uow().clients.of_case_manager(principal.agency_id, staff_id))
             else:
-                found = list(self._store.clients_in_agency(principal.agency_id))
+                found = list(self._uow().clients.of_agency(principal.agency_id))
         else:
             mine = {principal.staff_id} | set(self._covering_for(principal))
             if staff_id and staff_id not in mine:
                 raise Forbidden("workers see their own clients and those of colleagues they cover")
             found = [c for who in sorted({staff_id} if staff_id else mine)
-                     for c in self._store.clients_of(principal.agency_id, who)]
+                     for c in self._uow().clients.of_case_manager(principal.agency_id, who)]
         return sorted((c for c in found if not c.status_erased()), key=lambda c: (c.name.lower(), c.client_id))
 
     def caseload_with_inquiries(
@@ -199,13 +201,13 @@ class ClientService:
         The inquiries come in one batched keyed read, whatever the size of the caseload.
         """
         clients = self.caseload(principal, staff_id)
-        found = self._store.get_inquiries(c.open_inquiry_id for c in clients if c.open_inquiry_id)
+        found = self._uow().inquiries.many(c.open_inquiry_id for c in clients if c.open_inquiry_id)
         return [(c, found.get(c.open_inquiry_id) if c.open_inquiry_id else None) for c in clients]
 
-    def messages(self, principal: Principal, client_id: str) -> tuple[Client, list[Any]]:
+    def messages(self, principal: Principal, client_id: str) -> tuple[Client, list[Message]]:
         """The file's messages, oldest first, for whoever may read the file."""
         client = self._load(principal, client_id)
-        return client, self._messages_of(client.client_id)
+        return client, self._uow().messages.of_client(client.client_id)
 
     def give_consent(self, principal: Principal, client_id: str, command: GiveConsent) -> Client:
         client = self._load(principal, client_id, manage=True)
@@ -239,9 +241,16 @@ class ClientService:
             },
         )
         changes: dict[str, Any] = {"consent": consent, **self._schedule(replace(client, consent=consent), now)}
-        self._store.update_client(client, changes, [event])
+        self._change(client, changes, event)
         known = {k: value for k, value in changes.items() if hasattr(client, k)}
         return replace(client, version=client.version + 1, **known)
+
+    def _change(self, client: Client, changes: dict[str, Any], event: AuditEvent) -> None:
+        """The file's changes and their audit event, both or neither."""
+        with self._uow() as uow:
+            uow.clients.update(client, changes)
+            uow.audit.add([event])
+            uow.commit()
 
     def _schedule(self, client: Client, now: datetime) -> dict[str, Any]:
         """The follow-up, check-in and survey schedule of a file (SPEC §5.5), or none if unreachable."""
@@ -269,7 +278,7 @@ class ClientService:
             details={"reason": command.reason},
         )
         # Withdrawal also takes the file out of the follow-up index (SPEC §5.5).
-        self._store.update_client(client, {"consent": consent, **followup_rules.UNSCHEDULE}, [event])
+        self._change(client, {"consent": consent, **followup_rules.UNSCHEDULE}, event)
         return replace(client, consent=consent, next_followup_at=None, next_checkin_at=None, next_survey_at=None,
                        version=client.version + 1)
 

@@ -22,15 +22,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..adapters.store import sort_key
+from ..adapters.keys import sort_key
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import followups as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, InvalidInput
-from ..domain.messages import MessageKind
+from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, ClientStatus, Principal
-from ..domain.outbound import MessageStatus, StaffMessage
 from .access import manageable_client
 
 ATTEMPTS = 3
@@ -72,18 +72,18 @@ class ChangeStatus:
 
 
 class ConductService:
-    def __init__(self, store: Any, policies: Any,
+    def __init__(self, uow: Callable[[], Any], policies: Any,
                  covering_for: Callable[[Principal], frozenset[str]] | None = None,
-                 notices: Any = None, send_now: Callable[[str, str, datetime], str] | None = None) -> None:
-        self._store = store
+                 notices: bool = True, send_now: Callable[[str, str, datetime], str] | None = None) -> None:
+        self._uow = uow
         self._policies = policies
         self._covering_for = covering_for or (lambda principal: frozenset())
-        # Where conduct notices are filed (OutboundStore) and how a due one is sent (the sweep's release).
+        # Whether the client is told (a conduct notice), and how a due one is sent (the sweep's release).
         self._notices = notices
         self._send_now = send_now
 
     def _load(self, principal: Principal, client_id: str) -> Client:
-        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        client = self._uow().clients.get(client_id) if v.is_identifier(client_id) else None
         return manageable_client(principal, client, covering=self._covering_for(principal))
 
     def _apply(self, principal: Principal, client_id: str,
@@ -94,8 +94,6 @@ class ConductService:
         ``notice_for`` names the template the client is told with (SPEC §5.5), filed in the same
         transaction as the change and sent at once when open (held until the next opening if not).
         """
-        from ..adapters.store import ConcurrentUpdate
-
         for _ in range(ATTEMPTS):
             client = self._load(principal, client_id)
             now = utcnow()
@@ -103,25 +101,28 @@ class ConductService:
             if decided is None:
                 return client
             changes, event = decided
-            template = notice_for(client, changes) if self._notices is not None else None
+            template = notice_for(client, changes) if self._notices else None
             notice = self._notice(client, template, now) if template else None
             try:
-                if notice is None:
-                    self._store.update_client(client, changes, [event])
-                else:
-                    self._file_notice(client, changes, event, notice)
+                with self._uow() as uow:
+                    uow.clients.update(client, changes)
+                    uow.audit.add([event])
+                    if notice is not None:
+                        uow.messages.add(notice)
+                        uow.audit.add([self._notice_filed(client, event, notice)])
+                    uow.commit()
             except ConcurrentUpdate:
                 continue
             if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
                 try:
-                    self._send_now(notice.client_id, notice.sk, now)
+                    self._send_now(notice.client_id, notice.sk or "", now)
                 except Exception as err:  # filed and due: the sweep sends it; nothing is lost
                     log.error("conduct notice not sent at once: %s", type(err).__name__)
             known = {k: val for k, val in changes.items() if hasattr(client, k)}
             return replace(client, version=client.version + 1, **known)
         raise Conflict("the client file is being changed by someone else; please retry", code="concurrent_update")
 
-    def _notice(self, client: Client, template: str, now: datetime) -> StaffMessage | None:
+    def _notice(self, client: Client, template: str, now: datetime) -> Message | None:
         """The notice message, in the client's language; None when the client may not be messaged."""
         if client.messaging_refusal(notice=True) is not None:
             return None
@@ -129,23 +130,21 @@ class ConductService:
         calendar = policy.calendar
         send_at = now if calendar.is_open(now) else calendar.next_opening(now)
         message_id = new_id("msg")
-        return StaffMessage(
+        return Message(
             client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
             agency_id=client.agency_id, staff_id=client.case_manager_id, channel=client.channel,
-            body=policy.render(template, client.language), status=MessageStatus.QUEUED, at=now,
-            template=None, send_at=None, due_at=send_at, kind=MessageKind.NOTICE.value,
+            direction=Direction.OUTBOUND, body=policy.render(template, client.language),
+            status=MessageStatus.QUEUED, at=now, due_at=send_at, kind=MessageKind.NOTICE,
         )
 
-    def _file_notice(self, client: Client, changes: dict[str, Any], event: AuditEvent,
-                     notice: StaffMessage) -> None:
-        filed = AuditEvent(
+    @staticmethod
+    def _notice_filed(client: Client, event: AuditEvent, notice: Message) -> AuditEvent:
+        return AuditEvent(
             agency_id=client.agency_id, type=AuditType.MESSAGE_FILED, at=event.at, actor="system",
             client_id=client.client_id, staff_id=client.case_manager_id,
             details={"direction": "outbound", "kind": MessageKind.NOTICE.value, "channel": client.channel.value,
                      "message_id": notice.message_id, "template": event.details.get("notice")},
         )
-        self._notices.file_staff_message(notice, from_number=None, client=client, client_changes=changes,
-                                         events=[event, filed])
 
     def warn(self, principal: Principal, client_id: str, command: Warn) -> Client:
         def change(client: Client, now: datetime) -> tuple[dict[str, Any], AuditEvent]:

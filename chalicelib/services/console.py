@@ -33,14 +33,14 @@ class DevSignIn:
 
 
 class ConsoleService:
-    def __init__(self, store: Any, policies: Any, settings: Any) -> None:
-        self._store = store
+    def __init__(self, staff: Any, policies: Any, settings: Any) -> None:
+        self._staff = staff  # adapters.staff_repository.StaffRepository
         self._policies = policies
         self._settings = settings
 
     def me(self, principal: Principal) -> dict[str, Any]:
         """The caller's staff record with their agency's name and time zone (one GetItem)."""
-        staff = self._store.staff.get(principal.agency_id, principal.staff_id)
+        staff = self._staff.get(principal.agency_id, principal.staff_id)
         if staff is None:
             raise Forbidden("no staff record for this sign-in in this agency; ask your administrator")
         policy = self._policies.get(principal.agency_id)
@@ -64,7 +64,7 @@ class ConsoleService:
         self._require_dev()
         agencies = []
         for policy in sorted(self._policies.all(), key=lambda p: p.agency_id):
-            staff = self._store.staff.list(policy.agency_id)
+            staff = self._staff.list(policy.agency_id)
             if not staff:
                 continue
             agencies.append({
@@ -84,7 +84,7 @@ class ConsoleService:
             self._policies.get(command.agency_id)
         except KeyError:
             raise InvalidInput("agency_id", "is not an agency with a policy file") from None
-        staff = self._store.staff.get(command.agency_id, command.staff_id)
+        staff = self._staff.get(command.agency_id, command.staff_id)
         if staff is None:
             raise InvalidInput("staff_id", "is not a staff member of this agency")
         token = mint_dev_token(self._settings.jwt_secret, staff.staff_id, staff.agency_id, staff.role.value,

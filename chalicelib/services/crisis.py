@@ -15,14 +15,15 @@ Nothing here opens an exception to the worker's own boundaries: their replies ar
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters.outbound_store import Notification
-from ..adapters.store import UpdateError, condition_failed
 from ..adapters.twilio_gateway import OutboundMessage
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.model import Channel, Client, Role
+from ..domain.notifications import Notification
 from ..domain.policy import Policy
 
 log = logging.getLogger("cmdm.crisis")
@@ -31,21 +32,19 @@ CLAIM_TTL = timedelta(days=7)
 
 
 class CrisisAlerts:
-    def __init__(self, store: Any, outbound: Any, claims: Any, gateway: Any) -> None:
-        self._store = store
-        self._staff = store.staff
-        self._outbound = outbound
-        self._claims = claims  # InboundStore.claim_once
+    def __init__(self, uow: Callable[[], Any], gateway: Any) -> None:
+        self._uow = uow
         self._gateway = gateway
 
     def alert(self, client: Client, inquiry_id: str | None, period: str, policy: Policy, at: datetime) -> bool:
         """Mark the inquiry and tell the on-call person, once per client and closed period."""
         if inquiry_id:
             self._mark(inquiry_id)
-        if not self._claims(f"crisis#{client.client_id}#{period}", at, CLAIM_TTL):
+        uow = self._uow()
+        if not uow.claims.take(f"crisis#{client.client_id}#{period}", at, CLAIM_TTL):
             return False
         recipients = [policy.on_call_staff_id] if policy.on_call_staff_id else sorted(
-            self._staff.ids_with_role(client.agency_id, Role.SUPERVISOR))
+            uow.staff.ids_with_role(client.agency_id, Role.SUPERVISOR))
         text = (f"Crisis: a client of {client.case_manager_id} wrote after hours with words of danger. "
                 f"They were given the emergency line ({policy.emergency_line}). Open the console: inquiry {inquiry_id}.")
         notes = [
@@ -53,9 +52,9 @@ class CrisisAlerts:
                          message=text, notification_id=f"crisis-{client.client_id}-{who}")
             for who in recipients
         ]
-        self._outbound.notify(client.agency_id, notes)
+        uow.notifications.send(client.agency_id, notes)
         sms = self._sms(client, policy, text) if policy.on_call_number else False
-        self._store.append_audit([AuditEvent(
+        uow.audit.append([AuditEvent(
             agency_id=client.agency_id, type=AuditType.CRISIS_ALERTED, at=at, actor="system",
             client_id=client.client_id, staff_id=client.case_manager_id,
             details={"inquiry_id": inquiry_id, "to": recipients, "sms": sms},
@@ -63,23 +62,21 @@ class CrisisAlerts:
         return True
 
     def _mark(self, inquiry_id: str) -> None:
-        from ..adapters import models as m
-
         for _ in range(3):
-            inquiry = self._store.get_inquiry(inquiry_id)
-            if inquiry is None or inquiry.crisis:
-                return
-            try:
-                m.InquiryModel(inquiry_id=inquiry_id, version=inquiry.version).update(
-                    actions=[m.InquiryModel.crisis.set(True)])
-                return
-            except UpdateError as err:  # the inquiry moved (answered, joined): read it again
-                if not condition_failed(err):
-                    raise
+            with self._uow() as uow:
+                inquiry = uow.inquiries.get(inquiry_id)
+                if inquiry is None or inquiry.crisis:
+                    return
+                uow.inquiries.mark_crisis(inquiry)
+                try:
+                    uow.commit()
+                    return
+                except ConcurrentUpdate:  # the inquiry moved (answered, joined): read it again
+                    continue
         log.warning("inquiry %s kept changing; not marked crisis", inquiry_id)
 
     def _sms(self, client: Client, policy: Policy, text: str) -> bool:
-        numbers = [n.number for n in self._store.numbers_of(client.agency_id, client.case_manager_id)
+        numbers = [n.number for n in self._uow().numbers.of(client.agency_id, client.case_manager_id)
                    if Channel.SMS in n.channels]
         if not numbers:
             log.warning("no SMS work number to alert the on-call person from (agency %s)", client.agency_id)

@@ -14,24 +14,54 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from ..adapters.claims_repository import sid_key
+from ..adapters.unit_of_work import ConcurrentUpdate
+from ..domain.attachments import upload_key
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, NotFound
-from ..domain.model import Client, ClientStatus, Principal
+from ..domain.messages import MediaStatus, Message
+from ..domain.model import Client, ClientStatus, Principal, Referral
 from .access import manageable_client, require_admin, visible_client
 from .reports import audit_view, iso
 
 log = logging.getLogger("cmdm.data_rights")
 
+TWILIO_MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Messages/([A-Z]{2}[0-9a-f]{32})/Media/(ME[0-9a-f]{32})$")
+
+
+def erasure_changes(client: Client, now: datetime) -> dict[str, Any]:
+    """What erasure changes on the file: who the client is goes, an anonymous tombstone stays."""
+    return {
+        "phone": None,
+        "name": None,
+        "erased_at": now,
+        "ended_at": None,  # out of the ended_files index: nothing left to erase
+        "consent": replace(client.consent, circle_of_care=(), withdrawn_reason=None),
+        "status_reason": None,
+        # Referrals stay countable (id and instant); where, what and why go (SPEC §5.7).
+        "referrals": tuple(Referral(referral_id=r.referral_id, at=r.at) for r in client.referrals) or None,
+        "followup_agency": None,
+        "checkin_agency": None,
+        "survey_agency": None,
+        # the inbox's copy of the last client message, and the file's place in the inbox
+        "last_inbound_preview": None,
+        "open_inquiry_due_at": None,
+    }
+
 
 class DataRightsService:
-    def __init__(self, store: Any, files: Any, reads: Any, policies: Any) -> None:
-        self._store = store
-        self._files = files
-        self._reads = reads
+    def __init__(self, uow: Callable[[], Any], media: Any, twilio: Any, policies: Any) -> None:
+        self._uow = uow
+        self._media = media  # adapters.media.S3Media: the agency's bucket
+        self._twilio = twilio  # adapters.media.TwilioMedia: media still at Twilio, bodies in its logs
         self._policies = policies
 
     def _zone(self, agency_id: str) -> Any:
@@ -43,19 +73,17 @@ class DataRightsService:
     def _client(self, client_id: str) -> Client | None:
         from ..domain import validation as v
 
-        return self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        return self._uow().clients.get(client_id) if v.is_identifier(client_id) else None
 
     # -- export -----------------------------------------------------------------------------
 
     def export(self, principal: Principal, client_id: str) -> dict[str, Any]:
-        from ..views import client_view, inquiry_view
+        from ..views import client_view, export_message_view, inquiry_view
 
         client = manageable_client(principal, self._client(client_id))
         zone = self._zone(client.agency_id)
-        messages = self._files.messages_of(client.client_id)
-        for message in messages:
-            for key in ("at", "send_at", "sent_at"):
-                message[key] = iso(message[key], zone)
+        uow = self._uow()
+        messages = [export_message_view(msg, zone) for msg in uow.messages.of_client(client.client_id)]
         media = [
             {"message_id": message["id"], **item} for message in messages for item in message["media"]
         ]
@@ -65,10 +93,10 @@ class DataRightsService:
             "client": client_view(client, zone),
             "messages": messages,
             "media": media,
-            "inquiries": [inquiry_view(i, zone) for i in self._files.inquiries_of(client.client_id)],
-            "audit": [audit_view(e, zone) for e in self._reads.audit_of_client(client.client_id)],
+            "inquiries": [inquiry_view(i, zone) for i in uow.inquiries.of_client(client.client_id)],
+            "audit": [audit_view(e, zone) for e in uow.audit.of_client(client.client_id)],
         }
-        self._store.append_audit(
+        uow.audit.append(
             [
                 AuditEvent(
                     agency_id=client.agency_id,
@@ -99,8 +127,6 @@ class DataRightsService:
         }
 
     def _erase(self, client: Client, actor: str, reason: str, now: datetime) -> int:
-        from ..adapters.store import ConcurrentUpdate
-
         event = AuditEvent(
             agency_id=client.agency_id,
             type=AuditType.CLIENT_ERASED,
@@ -111,9 +137,51 @@ class DataRightsService:
             details={"reason": reason},
         )
         try:
-            return self._files.erase(client, event, now)
+            return self._wipe(client, event, now)
         except ConcurrentUpdate:
             raise Conflict("the file changed while it was being erased; try again", code="concurrent_update") from None
+
+    def _wipe(self, client: Client, event: AuditEvent, now: datetime) -> int:
+        """Remove bodies, media, the phone number and the name; keep an anonymous tombstone.
+
+        Media objects go first, then message bodies and media references, then (in one unit of
+        work) the client record, its contact row and the audit event. A crash part-way leaves the
+        file closed and not yet marked erased, so running the erasure again finishes it.
+        Returns how many messages were cleared.
+        """
+        with self._uow() as uow:
+            messages = uow.messages.of_client(client.client_id, consistent=True)
+            # The messages' media, and any attachment a worker uploaded for this file but never sent.
+            unsent = self._media.keys_under(upload_key(client.agency_id, client.client_id, ""))
+            self._media.delete([*(ref.s3_key for msg in messages for ref in msg.media if ref.s3_key), *unsent])
+            if self._twilio is not None:
+                self._erase_at_twilio(messages)
+            # The MessageSid claims too (Twilio re-delivers for hours, not past a closure).
+            uow.claims.release(sid_key(msg.twilio_sid) for msg in messages if msg.twilio_sid)
+            uow.audit.erase_free_text(client.client_id)
+            for msg in messages:
+                uow.messages.erase(msg)
+            uow.clients.update(client, erasure_changes(client, now))
+            uow.clients.forget_contact(client)
+            uow.audit.add([event])
+            uow.commit()
+        return len(messages)
+
+    def _erase_at_twilio(self, messages: list[Message]) -> None:
+        """Media still waiting at Twilio is deleted there, and every body is redacted in its logs.
+
+        Done before the references go, so a failure (Twilio unreachable) stops the erasure with
+        everything still known, and running it again finishes it.
+        """
+        for msg in messages:
+            for ref in msg.media:
+                if ref.twilio_url and ref.status is not MediaStatus.STORED:
+                    # Only Twilio's media resource of this very message (never a forged URL).
+                    found = TWILIO_MEDIA_PATH.match(urlsplit(ref.twilio_url).path)
+                    if found and found.group(1) == msg.twilio_sid:
+                        self._twilio.delete(found.group(1), found.group(2))
+            if msg.twilio_sid:
+                self._twilio.redact(msg.twilio_sid)
 
     def erase_expired(self, now: datetime | None = None) -> dict[str, int]:
         """Erase every closed file whose agency's retention period has run out (daily job)."""
@@ -121,12 +189,12 @@ class DataRightsService:
         erased = failed = 0
         for policy in self._policies.all():
             cutoff = now - policy.closed_file_retention
-            ended = getattr(self._files, "ended_before", None)
-            candidates = dict.fromkeys(self._files.closed_before(policy.agency_id, cutoff))
-            if ended is not None:  # withdrawn and opted-out files end too (SPEC §5.7)
-                candidates.update(dict.fromkeys(ended(policy.agency_id, cutoff)))
+            clients = self._uow().clients
+            candidates = dict.fromkeys(clients.closed_before(policy.agency_id, cutoff))
+            # Withdrawn and opted-out files end too (SPEC §5.7).
+            candidates.update(dict.fromkeys(clients.ended_before(policy.agency_id, cutoff)))
             for client_id in candidates:
-                client = self._store.get_client(client_id)
+                client = clients.get(client_id)
                 if client is None or client.erased_at is not None or client.ended_at is None or client.ended_at > cutoff:
                     continue  # consent given again, re-opened or erased since the index was read
                 try:

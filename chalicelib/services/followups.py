@@ -23,17 +23,19 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
 from ..domain import followups as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Forbidden, InvalidInput
 from ..domain.followups import FollowupKind
+from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Channel, Client, Principal, Role
 from ..domain.policy import Policy
 
@@ -44,6 +46,9 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 UNCONFIRMED_GRACE = timedelta(minutes=10)
 #: After a transient Twilio failure the sweep retries no sooner than this.
 RETRY_DELAY = timedelta(minutes=5)
+#: How long a period's once-only claim is kept. Periods are at most a calendar month (check-ins); a
+#: claim only has to outlive every run that could see the same period again.
+CLAIM_TTL = timedelta(days=100)
 #: Client ids per queued batch (one SQS message each).
 BATCH_SIZE = 25
 MAX_LIST = 200
@@ -86,16 +91,14 @@ def _in_whatsapp_window(client: Client, now: datetime) -> bool:
 class FollowupService:
     def __init__(
         self,
-        store: Any,
-        followup_store: Any,
+        uow: Callable[[], Any],
         policies: Any,
         gateway: Any,
         *,
         status_callback: str | None = None,
         fanout: Any = None,
     ) -> None:
-        self._store = store
-        self._fs = followup_store
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per use
         self._policies = policies
         self._gateway = gateway
         self._status_callback = status_callback
@@ -110,7 +113,7 @@ class FollowupService:
         for policy in self._policies.all():
             if not rules.slot_passed_today(now, policy):
                 continue
-            ids = self._fs.due_client_ids(policy.agency_id, now)
+            ids = self._uow().clients.due_ids(policy.agency_id, now)
             if not ids:
                 continue
             if self._fanout is not None:
@@ -155,13 +158,13 @@ class FollowupService:
     # -- one client ------------------------------------------------------------------------------
 
     def _one(self, policy: Policy, client_id: str, now: datetime, cache: _RunCache) -> str:
-        client = self._store.get_client(client_id)
+        client = self._uow().clients.get(client_id)
         if client is None or client.agency_id != policy.agency_id:
             return "missing"
         plan = rules.plan(client, policy, now)
         if plan.send is None:
             if plan.changes:
-                self._fs.reschedule(client, dict(plan.changes))
+                self._reschedule(client, dict(plan.changes))
             return plan.reason or "not_due"
         kind = plan.send
 
@@ -180,42 +183,53 @@ class FollowupService:
             variables = policy.whatsapp_variables(kind.value, **values)
             template = kind.value
 
-        from ..adapters.followup_store import OutboundRecord
-
-        record = OutboundRecord(
+        message = Message(
             message_id=new_id("msg"),
             client_id=client.client_id,
             agency_id=client.agency_id,
-            kind=kind.value,
+            direction=Direction.OUTBOUND,
+            kind=MessageKind(kind.value),
             channel=client.channel,
             staff_id=client.case_manager_id,
             from_number=number,
             body=body,
             at=now,
-            retry_at=now + UNCONFIRMED_GRACE,
+            status=MessageStatus.SENDING,
+            # Until the send is confirmed the message is due for the sweep, a little later: a crash
+            # between this write and Twilio's answer leaves it retried, never lost.
+            due_at=now + UNCONFIRMED_GRACE,
             template=template,
         )
         events = [
-            self._event(client, now, AuditType.FOLLOWUP_SENT, {"kind": kind.value, "message_id": record.message_id}),
+            self._event(client, now, AuditType.FOLLOWUP_SENT, {"kind": kind.value, "message_id": message.message_id}),
             self._event(client, now, AuditType.MESSAGE_FILED, {
                 "direction": "outbound", "kind": kind.value, "channel": client.channel.value,
-                "message_id": record.message_id, "template": template,
+                "message_id": message.message_id, "template": template,
             }),
         ]
         assert plan.period is not None
-        outcome = self._fs.commit_send(
-            client, dict(plan.changes), rules.claim_key(kind, client.client_id, plan.period), record, events
-        )
-        if outcome.claim_taken:
-            # This period's message already went (an earlier run whose schedule write was lost, or a
-            # concurrent one): move the schedule on without sending.
-            self._fs.reschedule(client, rules.skip_period(kind, client, policy, now))
-            return "already_sent"
-        if outcome.stale:
-            return "stale"
-        return self._send(outcome.message, client, number, body, content_sid, variables, now)
+        # One unit of work: the once-only claim of this period, the file's schedule (on its version),
+        # the message, the worker's follow-up row and the audit; a message is never sent twice for
+        # one period nor sent without a trace in the file.
+        with self._uow() as uow:
+            uow.claims.add(rules.claim_key(kind, client.client_id, plan.period), now, CLAIM_TTL, Duplicate,
+                           ref=message.message_id)
+            uow.clients.update(client, dict(plan.changes))
+            uow.messages.add(message)
+            uow.followups.add(message)
+            uow.audit.add(events)
+            try:
+                uow.commit()
+            except Duplicate:
+                # This period's message already went (an earlier run whose schedule write was lost, or
+                # a concurrent one): move the schedule on without sending.
+                self._reschedule(client, rules.skip_period(kind, client, policy, now))
+                return "already_sent"
+            except ConcurrentUpdate:
+                return "stale"
+        return self._send(message, client, number, body, content_sid, variables, now)
 
-    def _send(self, message: Any, client: Client, number: str, body: str, content_sid: str | None,
+    def _send(self, message: Message, client: Client, number: str, body: str, content_sid: str | None,
               variables: dict[str, str], now: datetime) -> str:
         from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
 
@@ -231,22 +245,35 @@ class FollowupService:
         try:
             result = self._gateway.send(outbound)
         except PermanentSendError as err:
-            self._fs.mark_failed(message, err.code)
+            self._uow().messages.automated_outcome(message, MessageStatus.FAILED, error_code=err.code or "unknown")
             return "failed"
         except TransientSendError as err:
-            self._fs.mark_retry(message, now + RETRY_DELAY, err.code)
+            self._uow().messages.automated_outcome(message, MessageStatus.QUEUED, retry_at=now + RETRY_DELAY,
+                                                  error_code=err.code)
             return "retry"
         except Exception as err:  # an unexpected client error: treat as transient, never lose it
             log.error("follow-up send failed: %s", type(err).__name__)
-            self._fs.mark_retry(message, now + RETRY_DELAY, None)
+            self._uow().messages.automated_outcome(message, MessageStatus.QUEUED, retry_at=now + RETRY_DELAY)
             return "retry"
-        self._fs.mark_sent(message, result.sid, result.status, now)
+        self._uow().messages.automated_outcome(message, MessageStatus.accepted(result.status), sid=result.sid,
+                                              at=now)
         return "sent"
 
     def _skip(self, client: Client, kind: FollowupKind, policy: Policy, now: datetime, reason: str) -> str:
         event = self._event(client, now, AuditType.FOLLOWUP_SKIPPED, {"kind": kind.value, "reason": reason})
-        self._fs.reschedule(client, rules.skip_period(kind, client, policy, now), [event])
+        self._reschedule(client, rules.skip_period(kind, client, policy, now), [event])
         return reason
+
+    def _reschedule(self, client: Client, changes: dict[str, Any], events: Sequence[AuditEvent] = ()) -> bool:
+        """Apply schedule changes to the file; False if it changed meanwhile (the next run re-reads)."""
+        with self._uow() as uow:
+            uow.clients.update(client, changes)
+            uow.audit.add(events)
+            try:
+                uow.commit()
+            except ConcurrentUpdate:
+                return False
+        return True
 
     @staticmethod
     def _event(client: Client, now: datetime, type_: AuditType, details: dict[str, Any]) -> AuditEvent:
@@ -263,7 +290,7 @@ class FollowupService:
     def _work_number(self, client: Client, cache: _RunCache) -> str | None:
         staff_id = client.case_manager_id
         if staff_id not in cache.numbers:
-            cache.numbers[staff_id] = list(self._store.numbers_of(client.agency_id, staff_id))
+            cache.numbers[staff_id] = list(self._uow().numbers.of(client.agency_id, staff_id))
         for number in sorted(cache.numbers[staff_id], key=lambda n: n.number):
             if client.channel in number.channels:
                 return str(number.number)
@@ -272,7 +299,7 @@ class FollowupService:
     def _staff_name(self, client: Client, cache: _RunCache) -> str:
         staff_id = client.case_manager_id
         if staff_id not in cache.names:
-            staff = self._store.staff.get(client.agency_id, staff_id)
+            staff = self._uow().staff.get(client.agency_id, staff_id)
             cache.names[staff_id] = staff.name if staff is not None else staff_id
         return cache.names[staff_id]
 
@@ -285,15 +312,15 @@ class FollowupService:
         if query.staff_id is not None:
             staff_ids = [query.staff_id]
         elif principal.sees_whole_agency():
-            staff_ids = [s.staff_id for s in self._store.staff.list(principal.agency_id) if s.role is Role.WORKER]
+            staff_ids = [s.staff_id for s in self._uow().staff.list(principal.agency_id) if s.role is Role.WORKER]
         else:
             staff_ids = [principal.staff_id]
         rows = []
         for staff_id in staff_ids:
-            rows.extend(self._fs.followups_of(principal.agency_id, staff_id, query.limit))
+            rows.extend(self._uow().followups.of(principal.agency_id, staff_id, query.limit))
         rows.sort(key=lambda r: r.at, reverse=True)
         rows = rows[: query.limit]
-        inbound = self._fs.last_inbound(r.client_id for r in rows)
+        inbound = self._uow().clients.last_inbound(r.client_id for r in rows)
         zone = self._policies.get(principal.agency_id).calendar.zone()
         out = []
         for row in rows:

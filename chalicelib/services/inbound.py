@@ -17,20 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters.inbound_store import Duplicate, InboundStore
-from ..adapters.store import ConcurrentUpdate
+from ..adapters.claims_repository import SID_TTL, sid_key
+from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
 from ..domain import inbound as rules
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput
-from ..domain.filing import ClientSnapshot, Delivery, plan_filing
+from ..domain.filing import ClientSnapshot, Delivery, InboundFiling, plan_filing
 from ..domain.messages import (
-    FAILED_STATUSES,
     Button,
     Content,
     Location,
     Message,
-    MessageKind,
+    MessageStatus,
     status_advances,
 )
 from ..domain.model import Channel, WorkNumber
@@ -257,12 +256,11 @@ class AbsenceCovers:
 class InboundService:
     def __init__(
         self,
-        store: InboundStore,
+        uow: Callable[[], Any],
         numbers: NumberCache,
         policies: Any,
         *,
         rate_secret: bytes,
-        records: Any,
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_delivery_failed: Callable[..., Any] | None = None,
         on_crisis: Callable[..., Any] | None = None,
@@ -275,8 +273,7 @@ class InboundService:
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
         # service reopens what it answered and tells its author.
         self.on_delivery_failed = on_delivery_failed
-        self.store = store
-        self.records = records  # the general repository (audit, client updates)
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per delivery
         self.numbers = numbers
         self.policies = policies
         self.rate_secret = rate_secret
@@ -313,10 +310,11 @@ class InboundService:
 
     def _receive_once(self, form: InboundForm, number: WorkNumber, policy: Policy, at: datetime) -> Outcome:
         agency = number.agency_id
+        uow = self._uow()
         snapshot: ClientSnapshot | None = None
-        client_id = self.store.client_id_for(agency, form.channel, form.sender)
+        client_id = uow.clients.id_for(agency, form.channel, form.sender)
         if client_id is not None:
-            snapshot = self.store.snapshot(client_id)
+            snapshot = uow.clients.snapshot(client_id)
         client = snapshot.client if snapshot is not None else None
         if client is not None and client.channel is not form.channel:
             client, snapshot = None, None
@@ -325,14 +323,14 @@ class InboundService:
         delivery = Delivery(form.message_sid, form.channel, form.body, form.media, form.content)
         plan = plan_filing(delivery, number, snapshot, decision, at)
         filing, inbound_msg, reply_text = plan.filing, plan.message, plan.reply_text
-        if filing.score is not None and client is not None and client.last_survey_at is not None:
-            filing.survey_row = self.store.survey_row(agency, client.case_manager_id, client.client_id,
-                                                      client.last_survey_at)
+        if (filing.score is not None and client is not None and client.last_survey_at is not None
+                and uow.followups.exists(agency, client.case_manager_id, client.client_id, client.last_survey_at)):
+            filing.survey_at = client.last_survey_at
         staff_id = client.case_manager_id if client is not None else number.staff_id
         cid = client.client_id if client is not None else None
         reply = decision.reply
 
-        self.store.commit(filing)
+        self._commit(uow, filing)
         if decision.crisis and client is not None and self.on_crisis is not None:
             inquiry_of_message = inbound_msg.inquiry_id if inbound_msg is not None else None
             try:
@@ -379,9 +377,10 @@ class InboundService:
     def _refuse_once(self, form: InboundForm, number: WorkNumber, at: datetime, claim: str,
                      refusal: rules.Refusal) -> Outcome:
         """A refusal filed with no file: one audit event per MessageSid, neither body nor number."""
-        if not self.store.claim_once(f"{claim}#{form.message_sid}", at, timedelta(days=2)):
+        uow = self._uow()
+        if not uow.claims.take(f"{claim}#{form.message_sid}", at, timedelta(days=2)):
             return Outcome(duplicate=True)
-        self.records.append_audit([AuditEvent(
+        uow.audit.append([AuditEvent(
             agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
             staff_id=number.staff_id, details={"channel": form.channel.value, "reason": refusal.value},
         )])
@@ -394,9 +393,10 @@ class InboundService:
         window = timedelta(days=1) if reply.template == "service_ended" else policy.intake_reply_interval
         bucket = int(at.timestamp() // max(window.total_seconds(), 60))
         key = f"intake#{rules.sender_key(self.rate_secret, agency, form.sender)}#{reply.template}#{bucket}"
-        if not self.store.claim_once(key, at, window + timedelta(hours=1)):
+        uow = self._uow()
+        if not uow.claims.take(key, at, window + timedelta(hours=1)):
             return None
-        self.records.append_audit([AuditEvent(
+        uow.audit.append([AuditEvent(
             agency_id=agency, type=AuditType.INTAKE_REPLY_SENT, at=at, actor="system", client_id=client_id,
             staff_id=staff_id, details={"channel": form.channel.value, "template": reply.template},
         )])
@@ -407,7 +407,7 @@ class InboundService:
     def delivery_status(self, form: StatusForm) -> bool:
         """Apply a status callback; False when the message is unknown (nothing to update)."""
         for _attempt in range(5):
-            msg = self.store.message_by_sid(form.message_sid)
+            msg = self._uow().messages.by_sid(form.message_sid)
             if msg is None:
                 log.info("status callback for a message CMDM did not send; ignored")
                 return False
@@ -418,19 +418,23 @@ class InboundService:
                 return True
             at = utcnow()
             events: list[AuditEvent] = []
-            if form.status in FAILED_STATUSES and msg.kind is MessageKind.STAFF:
+            status = MessageStatus.of(form.status)
+            if status.failed and msg.is_staff:
                 events.append(AuditEvent(
                     agency_id=msg.agency_id, type=AuditType.STAFF_MESSAGE_FAILED, at=at, actor="system",
                     client_id=msg.client_id, staff_id=msg.staff_id,
                     details={"message_id": msg.message_id, "error_code": form.error_code},
                 ))
-            try:
-                self.store.set_status(msg, form.status, form.error_code, events)
-            except ConcurrentUpdate:
-                continue
+            with self._uow() as uow:
+                uow.messages.delivery(msg, status, form.error_code)
+                uow.audit.add(events)
+                try:
+                    uow.commit()
+                except ConcurrentUpdate:
+                    continue
             if form.error_code == OPT_OUT_ERROR:
                 self._opt_out_after_error(msg, at)
-            if form.status in FAILED_STATUSES and msg.kind is MessageKind.STAFF and self.on_delivery_failed:
+            if status.failed and msg.is_staff and self.on_delivery_failed:
                 self.on_delivery_failed(msg.client_id, msg.message_id, msg.inquiry_id, msg.staff_id,
                                         form.error_code, at)
             return True
@@ -438,21 +442,48 @@ class InboundService:
 
     def _opt_out_after_error(self, msg: Message, at: datetime) -> None:
         """Twilio says the person replied STOP at the carrier: record it on the file, once."""
-        store = self.records
         for _attempt in range(5):
-            client = store.get_client(msg.client_id)
+            uow = self._uow()
+            client = uow.clients.get(msg.client_id)
             if client is None or client.opted_out:
                 return
             event = AuditEvent(agency_id=client.agency_id, type=AuditType.OPTED_OUT, at=at, actor="system",
                                client_id=client.client_id, staff_id=client.case_manager_id,
                                details={"source": rules.OptSource.ERROR_21610.value, "channel": client.channel.value})
-            try:
-                store.update_client(client, {"opted_out": True, "opted_out_at": at, "followup_agency": None}, [event])
-                return
-            except ConcurrentUpdate:
-                continue
+            with uow:
+                uow.clients.update(client, {"opted_out": True, "opted_out_at": at, "followup_agency": None})
+                uow.audit.add([event])
+                try:
+                    uow.commit()
+                    return
+                except ConcurrentUpdate:
+                    continue
 
     # -- reading ----------------------------------------------------------------------------
 
     def messages(self, client_id: str) -> list[Message]:
-        return self.store.messages_of(client_id)
+        return self._uow().messages.of_client(client_id)
+
+    @staticmethod
+    def _commit(uow: Any, filing: InboundFiling) -> None:
+        """Write the filing as one unit of work: the MessageSid claim first, then everything else.
+
+        Raises ``Duplicate`` when the ``MessageSid`` was claimed before, ``ConcurrentUpdate`` when
+        the file (or its inquiry) changed since it was read: the caller reads again and decides again.
+        """
+        with uow:
+            uow.claims.add(sid_key(filing.message_sid), filing.at, SID_TTL, Duplicate)
+            if filing.client is not None and filing.client_changes:
+                uow.clients.file(filing)
+            for msg in filing.messages:
+                uow.messages.add(msg)
+            if filing.open_inquiry is not None:
+                uow.inquiries.add(filing.open_inquiry)
+            if filing.survey_at is not None and filing.score is not None and filing.client is not None:
+                client = filing.client
+                uow.followups.score(client.agency_id, client.case_manager_id, client.client_id, filing.survey_at,
+                                    filing.score, filing.at)
+            # A message joining an open inquiry carries its inquiry_id; the inquiry item itself is not
+            # touched, which keeps its version (and the staff side's answer) free of inbound races.
+            uow.audit.add(filing.events)
+            uow.commit()

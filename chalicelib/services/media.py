@@ -11,12 +11,13 @@ never fetched: the item fails at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..adapters.media import MediaRejected, MediaUnavailable
-from ..adapters.store import ConcurrentUpdate
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.messages import MediaRef, MediaStatus, Message
@@ -38,19 +39,18 @@ def media_key(msg: Message, index: int) -> str:
 
 
 class MediaService:
-    def __init__(self, inbound_store: Any, records: Any, twilio: Any, bucket: Any, policies: Any) -> None:
-        self.store = inbound_store
-        self.records = records
-        self.twilio = twilio
-        self.bucket = bucket
-        self.policies = policies
+    def __init__(self, uow: Callable[[], Any], twilio: Any, bucket: Any, policies: Any) -> None:
+        self._uow = uow
+        self._twilio = twilio
+        self._bucket = bucket
+        self._policies = policies
 
     def copy_due(self, now: datetime | None = None) -> int:
         """Work every agency's media queue once; returns how many items reached the bucket."""
         now = now or utcnow()
         stored = 0
-        for policy in self.policies.all():
-            for msg in self.store.media_due(policy.agency_id, now):
+        for policy in self._policies.all():
+            for msg in self._uow().messages.media_due(policy.agency_id, now):
                 try:
                     stored += self.copy_message(msg, now)
                 except ConcurrentUpdate:
@@ -85,15 +85,15 @@ class MediaService:
                     log.warning("media copy will be retried: %s", err)
         done = all(r.status in (MediaStatus.STORED, MediaStatus.FAILED) for r in refs)
         next_try = None if done else now + backoff(max(r.attempts for r in refs) if failed else 1)
-        self.store.save_media(msg, refs, next_try)
+        self._uow().messages.save_media(msg, refs, next_try)
         if gave_up:
-            self.records.append_audit([AuditEvent(
+            self._uow().audit.append([AuditEvent(
                 agency_id=msg.agency_id, type=AuditType.MEDIA_FAILED, at=now, actor="system",
                 client_id=msg.client_id, staff_id=msg.staff_id,
                 details={"message_id": msg.message_id, "items": gave_up},
             )])
         if copied:
-            self.records.append_audit([AuditEvent(
+            self._uow().audit.append([AuditEvent(
                 agency_id=msg.agency_id, type=AuditType.MEDIA_STORED, at=now, actor="system",
                 client_id=msg.client_id, staff_id=msg.staff_id,
                 details={"message_id": msg.message_id, "items": copied},
@@ -104,14 +104,14 @@ class MediaService:
         if ref.status is MediaStatus.PENDING:
             if not ref.twilio_url:
                 raise MediaUnavailable("media has no Twilio URL")
-            fetched = self.twilio.download(ref.twilio_url, message_sid=msg.twilio_sid)
+            fetched = self._twilio.download(ref.twilio_url, message_sid=msg.twilio_sid)
             key = media_key(msg, index)
-            self.bucket.put(key, fetched.data, fetched.content_type or ref.content_type)
+            self._bucket.put(key, fetched.data, fetched.content_type or ref.content_type)
             ref = replace(ref, s3_key=key, status=MediaStatus.COPIED, size=len(fetched.data))
         media_sid = ref.twilio_media_sid
         if msg.twilio_sid and media_sid:
             try:
-                self.twilio.delete(msg.twilio_sid, media_sid)
+                self._twilio.delete(msg.twilio_sid, media_sid)
             except MediaUnavailable:
                 # Safe in our bucket already; only Twilio's copy is left to delete next time.
                 return replace(ref, attempts=ref.attempts + 1)

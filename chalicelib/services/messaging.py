@@ -16,16 +16,17 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 
-from ..adapters.outbound_store import AlreadyFiled, Notification
-from ..adapters.store import ConcurrentUpdate, sort_key
+from ..adapters.claims_repository import IDEMPOTENCY_TTL
+from ..adapters.keys import sort_key
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
+from ..adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate
 from ..domain import attachments
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
@@ -33,15 +34,15 @@ from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import Inquiry, InquiryStatus
-from ..domain.messages import MediaRef, MediaStatus
+from ..domain.messages import Direction, MediaRef, MediaStatus, Message, MessageKind, MessageStatus
 from ..domain.model import Channel, Client, Principal, Role
+from ..domain.notifications import Notification
 from ..domain.outbound import (
     REOPEN_TEMPLATE,
     SEND_LEASE,
     WHATSAPP_WINDOW,
     Answer,
-    MessageStatus,
-    StaffMessage,
+    Reopening,
     answer_inquiry,
     plan_send,
     reopen_after_failure,
@@ -120,7 +121,7 @@ class RequestUpload:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    message: StaffMessage
+    message: Message
     status: str  # sent | queued | held | failed
     override: bool = False
     inquiry_answered: str | None = None
@@ -150,8 +151,7 @@ class ComposePreview:
 class MessagingService:
     def __init__(
         self,
-        store: Any,
-        outbound: Any,
+        uow: Callable[[], Any],
         policies: Any,
         gateway: Any,
         status_callback: str | None,
@@ -159,9 +159,7 @@ class MessagingService:
         bucket: Any = None,
     ) -> None:
         self._bucket = bucket  # adapters.media.MediaBucket: staff attachments
-        self._store = store
-        self._staff = store.staff
-        self._outbound = outbound
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per use
         self._policies = policies
         self._gateway = gateway
         self._status_callback = status_callback
@@ -170,7 +168,7 @@ class MessagingService:
     # -- POST /clients/{id}/messages --------------------------------------------------------------
 
     def _writable_client(self, principal: Principal, client_id: str) -> Client:
-        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        client = self._uow().clients.get(client_id) if v.is_identifier(client_id) else None
         if client is None or client.agency_id != principal.agency_id or client.status_erased():
             raise NotFound("no such client")
         if principal.is_supervisor() and not principal.is_admin():
@@ -193,13 +191,16 @@ class MessagingService:
             key = f"{client.agency_id}|{principal.staff_id}|{client.client_id}|{command.idempotency_key}"
             message_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
             once_key = f"send#{message_id}"
-            earlier = self._outbound.find_message(client.client_id, message_id)
+            earlier = self._uow().messages.find(client.client_id, message_id)
             if earlier is not None:  # a retry: answer what the first request did, send nothing
                 return self._replayed(earlier)
         template = self._template_for(client, policy, plan.send_at)
         media = self._attachment(client, command.media_key, template) if command.media_key else ()
-        message = StaffMessage(
+        message = Message(
             client_id=client.client_id,
+            direction=Direction.OUTBOUND,
+            kind=MessageKind.STAFF,
+            from_number=from_number,
             sk=sort_key(now, message_id),
             message_id=message_id,
             agency_id=client.agency_id,
@@ -224,7 +225,7 @@ class MessagingService:
             held = self._event(message, AuditType.STAFF_MESSAGE_HELD,
                                {"message_id": message_id, "send_at": plan.send_at, "holding": command.holding})
             try:
-                self._outbound.file_staff_message(message, from_number=from_number, events=[filed, held],
+                self._file(message, events=[filed, held],
                                                   once_key=once_key)
             except AlreadyFiled:
                 return self._replay_or_busy(client.client_id, message_id)
@@ -244,9 +245,8 @@ class MessagingService:
             if answer is not None and inquiry is not None:
                 events.append(self._answered_event(client, inquiry, answer))
             try:
-                self._outbound.file_staff_message(
+                self._file(
                     message,
-                    from_number=from_number,
                     client=client,
                     client_changes=self._client_changes(now, answer, client),
                     inquiry=inquiry,
@@ -297,7 +297,7 @@ class MessagingService:
                 template = self._template_for(client, policy, plan.send_at)
             except Conflict as err:
                 window_refusal = err.message
-        manager = self._staff.get(client.agency_id, client.case_manager_id)
+        manager = self._uow().staff.get(client.agency_id, client.case_manager_id)
         holding = policy.render("holding_reply", client.language, case_manager=manager.name if manager else "",
                                 agency_name=policy.name, client_name=client.name or "")
         window_closes = None
@@ -324,14 +324,14 @@ class MessagingService:
 
     def _replay_or_busy(self, client_id: str, message_id: str) -> SendOutcome:
         """Another request with the same key won the claim: answer what it did, once it is filed."""
-        earlier = self._outbound.find_message(client_id, message_id)
+        earlier = self._uow().messages.find(client_id, message_id)
         if earlier is None:  # its transaction is still in flight
             raise Conflict("a request with this Idempotency-Key is still being handled; retry it in a moment",
                            code="busy")
         return self._replayed(earlier)
 
     @staticmethod
-    def _replayed(message: StaffMessage) -> SendOutcome:
+    def _replayed(message: Message) -> SendOutcome:
         status = message.status
         if status is MessageStatus.HELD:
             shown = MessageStatus.HELD.value
@@ -344,16 +344,16 @@ class MessagingService:
 
     # -- DELETE /clients/{id}/messages/{message_id} ----------------------------------------------
 
-    def cancel(self, principal: Principal, client_id: str, message_id: str) -> StaffMessage:
+    def cancel(self, principal: Principal, client_id: str, message_id: str) -> Message:
         """Withdraw a held staff message before it goes out (SPEC §4.4): only its author may.
 
         Cancelling twice is harmless (the second answers the cancelled message again); once the
         sweep has claimed it for sending (or it went), it can no longer be withdrawn: 409.
         """
-        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        client = self._uow().clients.get(client_id) if v.is_identifier(client_id) else None
         if client is None or client.agency_id != principal.agency_id or client.status_erased():
             raise NotFound("no such client")
-        message = self._outbound.find_message(client.client_id, message_id) if v.is_identifier(message_id) else None
+        message = self._uow().messages.find(client.client_id, message_id) if v.is_identifier(message_id) else None
         if message is None:
             raise NotFound("no such message")
         if not message.is_staff or message.staff_id != principal.staff_id:
@@ -366,7 +366,7 @@ class MessagingService:
         now = utcnow()
         event = self._event(message, AuditType.STAFF_MESSAGE_CANCELLED,
                             {"message_id": message.message_id, "send_at": message.send_at}, at=now)
-        if not self._outbound.cancel_held(message, [event]):
+        if not self._cancel_held(message, event):
             raise Conflict("the message is already being sent", code="not_held")
         return replace(message, status=MessageStatus.CANCELLED, due_at=None)
 
@@ -382,7 +382,7 @@ class MessagingService:
         reported failed rather than risk sending it twice; an automated one is retried, as the
         follow-up run intends (never lost).
         """
-        message = self._outbound.get_message(client_id, sk)
+        message = self._uow().messages.get(client_id, sk)
         if message is None:
             return "missing"
         stale = False
@@ -394,17 +394,17 @@ class MessagingService:
                 return "failed"
             stale = True
         elif not message.status.waiting:
-            self._outbound.clear_due(message)
+            self._uow().messages.clear_due(message)
             return "skipped"
         policy = self._policies.get(message.agency_id)
         if message.override_reason is None and not policy.calendar.is_open(now):
             if stale:
                 return "busy"  # retried at the next sweep while open
-            self._outbound.reschedule(message, policy.calendar.next_opening(now))
+            self._uow().messages.reschedule(message, policy.calendar.next_opening(now))
             return "rescheduled"
-        client = self._store.get_client(client_id)
+        client = self._uow().clients.get(client_id)
         refusal = ("client file erased" if client is None or client.status_erased()
-                   else client.messaging_refusal(notice=message.kind == "notice"))
+                   else client.messaging_refusal(notice=message.kind is MessageKind.NOTICE))
         from_number = None
         template = message.template
         problem = None
@@ -417,7 +417,7 @@ class MessagingService:
                     template = self._template_for(client, policy, now)
             except Conflict as err:
                 problem = err.code
-        claimed = self._outbound.claim(message, now + SEND_LEASE, from_number, stale=stale)
+        claimed = self._uow().messages.claim(message, now + SEND_LEASE, from_number, stale=stale)
         if claimed is None:
             return "busy"
         if problem is not None:
@@ -431,7 +431,7 @@ class MessagingService:
 
     def _attempt(
         self,
-        message: StaffMessage,
+        message: Message,
         client: Client,
         policy: Policy,
         from_number: str,
@@ -460,7 +460,7 @@ class MessagingService:
                 code = err.code or "retries_exhausted"
                 self._fail(message, code, now)
                 return "failed", code
-            self._outbound.mark_queued(message, now + retry_delay(message.attempts), err.code)
+            self._uow().messages.queued(message, now + retry_delay(message.attempts), err.code)
             return "queued", err.code
         except PermanentSendError as err:
             code = err.code or "refused"
@@ -469,13 +469,13 @@ class MessagingService:
         self._record_sent(message, result.sid, template, now, from_hold=from_hold)
         return "sent", None
 
-    def _record_sent(self, message: StaffMessage, sid: str, template: str | None, now: datetime, *,
+    def _record_sent(self, message: Message, sid: str, template: str | None, now: datetime, *,
                      from_hold: bool) -> None:
         if not from_hold:
             # Twilio has the message: whatever happens to this write, the answer is "sent" (a 500
             # would invite a second copy). A throttle is retried with backoff.
             try:
-                retry_on_conflict(lambda: self._outbound.mark_sent(message, sid=sid, now=now, template=template),
+                retry_on_conflict(lambda: self._mark_sent(message, sid=sid, now=now, template=template),
                                   attempts=SENT_WRITE_ATTEMPTS, also=(PynamoDBException,))
             except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
                 log.warning("staff message %s was sent after its lease ran out", message.message_id)
@@ -487,7 +487,7 @@ class MessagingService:
         # written, if that one is still waiting (SPEC §5.2): never one the client opened since.
         policy = self._policies.get(message.agency_id)
         for _ in range(WRITE_ATTEMPTS):
-            client = self._store.get_client(message.client_id)
+            client = self._uow().clients.get(message.client_id)
             if client is None:
                 break
             inquiry, answer = self._answer_for(client, message.inquiry_id, now, message.staff_id, policy,
@@ -497,7 +497,7 @@ class MessagingService:
             if inquiry is not None and answer is not None:
                 events.append(self._answered_event(client, inquiry, answer))
             try:
-                self._outbound.mark_sent(message, sid=sid, now=now, template=template, client=client,
+                self._mark_sent(message, sid=sid, now=now, template=template, client=client,
                                          client_changes=self._client_changes(now, answer, client), inquiry=inquiry,
                                          answer=answer, events=events)
                 return
@@ -507,18 +507,18 @@ class MessagingService:
         released = self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
                                {"message_id": message.message_id, "holding": message.holding}, at=now)
         try:
-            self._outbound.mark_sent(message, sid=sid, now=now, template=template, events=[released])
+            self._mark_sent(message, sid=sid, now=now, template=template, events=[released])
         except ConcurrentUpdate:
             log.warning("staff message %s was sent after its lease ran out", message.message_id)
 
-    def _fail(self, message: StaffMessage, code: str, now: datetime, reason: str | None = None) -> None:
+    def _fail(self, message: Message, code: str, now: datetime, reason: str | None = None) -> None:
         details: dict[str, Any] = {"message_id": message.message_id, "error_code": code}
         if reason:
             details["reason"] = reason
         # Automated messages keep their error code on the message; the audit is for staff messages.
         events = [self._event(message, AuditType.STAFF_MESSAGE_FAILED, details, at=now)] if message.is_staff else []
         try:
-            self._outbound.mark_failed(message, code, events)
+            self._mark_failed(message, code, events)
         except ConcurrentUpdate:
             log.warning("staff message %s changed before it could be marked failed", message.message_id)
             return
@@ -534,16 +534,16 @@ class MessagingService:
         is told (notification ``delivery_failed``). True when an inquiry was reopened.
         """
         for _ in range(WRITE_ATTEMPTS):
-            client = self._store.get_client(client_id)
+            client = self._uow().clients.get(client_id)
             if client is None:
                 return False
-            inquiry = self._outbound.get_inquiry(inquiry_id) if inquiry_id else None
+            inquiry = self._uow().inquiries.get(inquiry_id) if inquiry_id else None
             policy = self._policies.get(client.agency_id)
             reopening = reopen_after_failure(inquiry, message_id, policy.calendar) if inquiry else None
             note = self._failure_notice(client, message_id, author, error_code, now, reopened=reopening is not None)
             if inquiry is None or reopening is None:
                 if note is not None:
-                    self._outbound.notify(client.agency_id, [note])
+                    self._uow().notifications.send(client.agency_id, [note])
                 return False
             changes: dict[str, Any] = {}
             if client.open_inquiry_id is None or client.open_inquiry_id == inquiry.inquiry_id:
@@ -555,7 +555,7 @@ class MessagingService:
                          "answer_undone": reopening.answer_undone, "due_at": reopening.due_at},
             )
             try:
-                self._outbound.reopen(inquiry, reopening, client=client if changes else None,
+                self._reopen(inquiry, reopening, client=client if changes else None,
                                       client_changes=changes, events=[event],
                                       notifications=[note] if note is not None else [])
                 return True
@@ -577,19 +577,88 @@ class MessagingService:
             notification_id=f"delivery-failed-{message_id}",
         )
 
+    # -- units of work: each change of a message with what must change with it ----------------------
+
+    def _file(self, message: Message, *, client: Client | None = None, client_changes: dict[str, Any] | None = None,
+              inquiry: Inquiry | None = None, answer: Answer | None = None, events: Sequence[AuditEvent] = (),
+              notifications: Sequence[Notification] = (), once_key: str | None = None) -> None:
+        """A new staff message with its audit (and, when it goes now, the file and the inquiry).
+
+        ``once_key`` (the caller's ``Idempotency-Key``) is claimed in the same unit of work: of two
+        requests with one key at once, the second raises ``AlreadyFiled`` and files nothing.
+        """
+        with self._uow() as uow:
+            if once_key is not None:
+                uow.claims.add(once_key, message.at, IDEMPOTENCY_TTL, AlreadyFiled, ref=message.message_id,
+                               also_conflict=True)
+            uow.messages.add(replace(message, inquiry_id=answer.inquiry_id) if answer else message)
+            self._answering(uow, client, client_changes, inquiry, answer)
+            uow.audit.add(events)
+            uow.notifications.add(message.agency_id, notifications)
+            uow.commit()
+
+    def _mark_sent(self, message: Message, *, sid: str, now: datetime, template: str | None,
+                   client: Client | None = None, client_changes: dict[str, Any] | None = None,
+                   inquiry: Inquiry | None = None, answer: Answer | None = None,
+                   events: Sequence[AuditEvent] = ()) -> None:
+        """sending -> sent, with the client's last outbound, the inquiry's answer and the audit."""
+        with self._uow() as uow:
+            uow.messages.sent(message, sid=sid, now=now, template=template,
+                              inquiry_id=answer.inquiry_id if answer else None)
+            self._answering(uow, client, client_changes, inquiry, answer)
+            uow.audit.add(events)
+            uow.commit()
+
+    def _mark_failed(self, message: Message, code: str, events: Sequence[AuditEvent]) -> None:
+        with self._uow() as uow:
+            uow.messages.failed(message, code)
+            uow.audit.add(events)
+            uow.commit()
+
+    def _cancel_held(self, message: Message, event: AuditEvent) -> bool:
+        """held -> cancelled with its audit; False once it left ``held``."""
+        with self._uow() as uow:
+            uow.messages.cancel(message)
+            uow.audit.add([event])
+            try:
+                uow.commit()
+            except ConcurrentUpdate:
+                return False
+        return True
+
+    def _reopen(self, inquiry: Inquiry, reopening: Reopening, *, client: Client | None,
+                client_changes: dict[str, Any] | None, events: Sequence[AuditEvent],
+                notifications: Sequence[Notification]) -> None:
+        """Take back what a failed staff message counted for (``domain.outbound.reopen_after_failure``)."""
+        with self._uow() as uow:
+            uow.inquiries.reopen(inquiry, reopening)
+            if client is not None and client_changes:
+                uow.clients.update(client, client_changes)
+            uow.audit.add(events)
+            uow.notifications.add(inquiry.agency_id, notifications)
+            uow.commit()
+
+    @staticmethod
+    def _answering(uow: Any, client: Client | None, client_changes: dict[str, Any] | None,
+                   inquiry: Inquiry | None, answer: Answer | None) -> None:
+        if client is not None and client_changes:
+            uow.clients.update(client, client_changes)
+        if inquiry is not None and answer is not None:
+            uow.inquiries.answer(inquiry, answer)
+
     # -- rules needing storage ------------------------------------------------------------------
 
     def _work_number(self, client: Client) -> str:
         """The case manager's work number for the client's channel (the one last used, if several)."""
         numbers = sorted(
-            n.number for n in self._store.numbers_of(client.agency_id, client.case_manager_id)
+            n.number for n in self._uow().numbers.of(client.agency_id, client.case_manager_id)
             if client.channel in n.channels
         )
         if not numbers:
             raise Conflict(f"the case manager has no work number for {client.channel.value}", code="no_work_number")
         if len(numbers) == 1:
             return numbers[0]
-        return self._outbound.last_from_number(client.client_id, frozenset(numbers)) or numbers[0]
+        return self._uow().messages.last_from_number(client.client_id, frozenset(numbers)) or numbers[0]
 
     def _template_for(self, client: Client, policy: Policy, at: datetime) -> str | None:
         """None for a free-form message; the approved template outside WhatsApp's 24-hour window."""
@@ -644,7 +713,7 @@ class MessagingService:
             raise Conflict("this agency's messaging policy does not permit voice notes", code="voice_notes_not_permitted")
 
     def _template_variables(self, client: Client, policy: Policy, template: str) -> dict[str, str]:
-        manager = self._staff.get(client.agency_id, client.case_manager_id)
+        manager = self._uow().staff.get(client.agency_id, client.case_manager_id)
         return policy.whatsapp_variables(
             template,
             client_name=client.name or "",
@@ -657,7 +726,7 @@ class MessagingService:
     ) -> tuple[Inquiry | None, Answer | None]:
         if not inquiry_id:
             return None, None
-        inquiry = self._outbound.get_inquiry(inquiry_id)
+        inquiry = self._uow().inquiries.get(inquiry_id)
         if inquiry is None or inquiry.client_id != client.client_id:
             return None, None
         return inquiry, answer_inquiry(inquiry, now, by, policy.calendar, holding=holding, message_id=message_id,
@@ -683,11 +752,11 @@ class MessagingService:
                 message=f"{sender} sent a message outside business hours with an override reason",
                 notification_id=f"override-{message_id}",
             )
-            for supervisor in self._staff.ids_with_role(client.agency_id, Role.SUPERVISOR)
+            for supervisor in self._uow().staff.ids_with_role(client.agency_id, Role.SUPERVISOR)
         ]
 
     @staticmethod
-    def _event(message: StaffMessage, kind: AuditType, details: dict[str, Any], at: datetime | None = None) -> AuditEvent:
+    def _event(message: Message, kind: AuditType, details: dict[str, Any], at: datetime | None = None) -> AuditEvent:
         return AuditEvent(
             agency_id=message.agency_id,
             type=kind,
@@ -724,22 +793,22 @@ class MessagingService:
     def inquiries(self, principal: Principal, status: str) -> list[Inquiry]:
         status = v.one_of(status, "status", INQUIRY_STATUSES)
         if principal.sees_whole_agency():
-            found = self._outbound.inquiries_of_agency(principal.agency_id, status, LIST_LIMIT)
+            found = self._uow().inquiries.of_agency(principal.agency_id, status, LIST_LIMIT)
         else:
             found = []
             for staff_id in sorted({principal.staff_id, *self._covering_for(principal)}):
-                found.extend(self._outbound.inquiries_of_staff(principal.agency_id, staff_id, status, LIST_LIMIT))
+                found.extend(self._uow().inquiries.of_staff(principal.agency_id, staff_id, status, LIST_LIMIT))
         return sorted(found, key=lambda i: (i.due_at, i.inquiry_id))
 
     def notifications(self, principal: Principal, unread_only: bool = False) -> list[Notification]:
-        found = self._outbound.notifications_of(principal.agency_id, principal.staff_id, LIST_LIMIT)
+        found = self._uow().notifications.of(principal.agency_id, principal.staff_id, LIST_LIMIT)
         return [n for n in found if not n.read] if unread_only else found
 
     def mark_read(self, principal: Principal, notification_id: str) -> Notification:
         """Mark one of the caller's own notifications read (another person's is simply not found)."""
         if not v.is_identifier(notification_id):
             raise NotFound("no such notification")
-        note = self._outbound.mark_read(principal.agency_id, principal.staff_id, notification_id)
+        note = self._uow().notifications.mark_read(principal.agency_id, principal.staff_id, notification_id)
         if note is None:
             raise NotFound("no such notification")
         return note
@@ -773,7 +842,7 @@ def send_view(outcome: SendOutcome, zone: Any) -> dict[str, Any]:
     return body
 
 
-def cancelled_view(message: StaffMessage, zone: Any) -> dict[str, Any]:
+def cancelled_view(message: Message, zone: Any) -> dict[str, Any]:
     from ..views import iso
 
     return {

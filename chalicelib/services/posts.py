@@ -22,23 +22,24 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters import models as m
-from ..adapters.posts_store import Delivery
-from ..adapters.store import sort_key
+from ..adapters.keys import sort_key
+from ..adapters.posts_repository import RATE_BUCKET_TTL, PostRepository
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import posts as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.i18n import normalise_language
+from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, Principal, Role
-from ..domain.posts import DeliveryStatus
+from ..domain.posts import Delivery, DeliveryStatus, Post
 
 log = logging.getLogger("cmdm.posts")
 
@@ -79,10 +80,9 @@ class CreatePost:
 
 
 class PostService:
-    def __init__(self, store: Any, posts: Any, policies: Any, gateway: Any, *, status_callback: str | None = None,
+    def __init__(self, uow: Callable[[], Any], policies: Any, gateway: Any, *, status_callback: str | None = None,
                  fanout: Any = None, per_second: int = 10) -> None:
-        self._store = store
-        self._posts = posts
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per use
         self._policies = policies
         self._gateway = gateway
         self._status_callback = status_callback
@@ -91,11 +91,11 @@ class PostService:
 
     # -- POST /posts, GET /posts/{id} ---------------------------------------------------------
 
-    def create(self, principal: Principal, command: CreatePost) -> m.PostModel:
+    def create(self, principal: Principal, command: CreatePost) -> Post:
         if principal.is_admin():
-            scope, candidates = "agency", list(self._store.clients_in_agency(principal.agency_id))
+            scope, candidates = "agency", list(self._uow().clients.of_agency(principal.agency_id))
         elif Role.WORKER in principal.roles:
-            scope, candidates = "caseload", list(self._store.clients_of(principal.agency_id, principal.staff_id))
+            scope, candidates = "caseload", list(self._uow().clients.of_case_manager(principal.agency_id, principal.staff_id))
         else:
             raise Forbidden("posts are written by workers (to their caseload) or admins (to the agency)")
         policy = self._policies.get(principal.agency_id)
@@ -103,11 +103,10 @@ class PostService:
         recipients = sorted(c.client_id for c in candidates if rules.exclusion(c, command.languages) is None)
         send_at = now if policy.calendar.is_open(now) else policy.calendar.next_opening(now)
         post_id = new_id("post")
-        post = m.PostModel(
+        post = Post(
             post_id=post_id, agency_id=principal.agency_id, author_id=principal.staff_id, scope=scope,
-            body=command.body, languages=sorted(command.languages), created_at=now, send_at=send_at,
-            recipients=len(recipients), sent=0, failed=0, skipped=0,
-            due_agency=principal.agency_id if recipients else None, due_at=send_at if recipients else None,
+            body=command.body, languages=tuple(sorted(command.languages)), created_at=now, send_at=send_at,
+            recipients=len(recipients), due_at=send_at if recipients else None,
         )
         event = AuditEvent(
             agency_id=principal.agency_id, type=AuditType.POST_CREATED, at=now, actor=principal.staff_id,
@@ -116,13 +115,16 @@ class PostService:
                      "excluded": len(candidates) - len(recipients), "languages": sorted(command.languages),
                      "send_at": send_at},
         )
-        self._posts.create(post, recipients, event)
+        with self._uow() as uow:
+            uow.posts.add(post, recipients)
+            uow.audit.add([event])
+            uow.commit()
         if recipients and send_at <= now:
             self.dispatch(post_id, now)
-        return self._posts.get(post_id) or post
+        return self._uow().posts.get(post_id) or post
 
-    def get(self, principal: Principal, post_id: str) -> m.PostModel:
-        post = self._posts.get(post_id) if v.is_identifier(post_id) else None
+    def get(self, principal: Principal, post_id: str) -> Post:
+        post = self._uow().posts.get(post_id) if v.is_identifier(post_id) else None
         if post is None or post.agency_id != principal.agency_id:
             raise NotFound("no such post")
         if not (principal.sees_whole_agency() or post.author_id == principal.staff_id):
@@ -138,7 +140,7 @@ class PostService:
         for policy in self._policies.all():
             if not policy.calendar.is_open(now):
                 continue
-            for post_id in self._posts.due(policy.agency_id, now):
+            for post_id in self._uow().posts.due(policy.agency_id, now):
                 try:
                     summary.update(self.dispatch(post_id, now))
                 except Exception as err:  # one post must not stop the others; no content logged
@@ -148,14 +150,14 @@ class PostService:
 
     def dispatch(self, post_id: str, now: datetime) -> dict[str, int]:
         """Hand out the post's waiting recipients (up to a minute's sending) and say when to look again."""
-        post = self._posts.get(post_id)
+        post = self._uow().posts.get(post_id)
         if post is None:
             return {"missing": 1}
         policy = self._policies.get(post.agency_id)
         if not policy.calendar.is_open(now):
-            self._posts.set_due(post_id, post.agency_id, policy.calendar.next_opening(now))
+            self._uow().posts.set_due(post_id, post.agency_id, policy.calendar.next_opening(now))
             return {"closed": 1}
-        deliveries = self._posts.deliveries(post_id)
+        deliveries = self._uow().posts.deliveries(post_id)
         ready = [d.client_id for d in deliveries if d.status.waiting and (d.retry_at is None or d.retry_at <= now)]
         later = [d.retry_at for d in deliveries if d.status.waiting and d.retry_at is not None and d.retry_at > now]
         in_flight = [d for d in deliveries if d.status is DeliveryStatus.SENDING]
@@ -166,9 +168,9 @@ class PostService:
             next_look = now + DISPATCH_WINDOW
             if not handed and later:
                 next_look = min(later)
-            self._posts.set_due(post_id, post.agency_id, next_look)
+            self._uow().posts.set_due(post_id, post.agency_id, next_look)
         else:
-            self._posts.set_due(post_id, post.agency_id, None)  # every copy is final
+            self._uow().posts.set_due(post_id, post.agency_id, None)  # every copy is final
         batches = [handed[i:i + BATCH_SIZE] for i in range(0, len(handed), BATCH_SIZE)]
         summary: Counter[str] = Counter(handed=len(handed))
         if self._fanout is not None:
@@ -193,7 +195,7 @@ class PostService:
     def process(self, post_id: str, client_ids: Sequence[str], now: datetime | None = None) -> dict[str, int]:
         """Send one batch of copies; stops (``stopped``) when closed, rate-limited or turned away."""
         now = now or utcnow()
-        post = self._posts.get(post_id)
+        post = self._uow().posts.get(post_id)
         if post is None:
             return {"missing": len(client_ids)}
         policy = self._policies.get(post.agency_id)
@@ -211,46 +213,47 @@ class PostService:
                 break
         return dict(counts)
 
-    def _one(self, post: m.PostModel, policy: Any, client_id: str, now: datetime,
+    def _one(self, post: Post, policy: Any, client_id: str, now: datetime,
              numbers: dict[tuple[str, Any], str | None]) -> str:
-        d = self._posts.delivery(post.post_id, client_id)
+        d = self._uow().posts.delivery(post.post_id, client_id)
         if d is None or d.status.final:
             return "duplicate"
         if d.status is DeliveryStatus.SENDING:
             if d.lease_until is not None and d.lease_until > now:
                 return "busy"
-            self._posts.finish(d, DeliveryStatus.FAILED, "delivery_unknown")  # never risk a second copy
+            self._finish(d, DeliveryStatus.FAILED, "delivery_unknown")  # never risk a second copy
             return "failed"
         if d.retry_at is not None and d.retry_at > now:
             return "not_yet"
         if not policy.calendar.is_open(now):
             return "closed"
-        client = self._store.get_client(client_id)
+        client = self._uow().clients.get(client_id)
         reason = "erased" if client is None else rules.exclusion(client)
         if reason is not None or client is None:
-            return "skipped" if self._posts.finish(d, DeliveryStatus.SKIPPED, reason) else "duplicate"
+            return "skipped" if self._finish(d, DeliveryStatus.SKIPPED, reason) else "duplicate"
         template = None
         if rules.needs_template(client, now):
             if rules.POST_TEMPLATE not in policy.whatsapp_templates:
-                self._posts.finish(d, DeliveryStatus.SKIPPED, "whatsapp_window_closed")
+                self._finish(d, DeliveryStatus.SKIPPED, "whatsapp_window_closed")
                 return "skipped"
             template = rules.POST_TEMPLATE
         from_number = self._number(client, numbers)
         if from_number is None:
-            self._posts.finish(d, DeliveryStatus.FAILED, "no_work_number")
+            self._finish(d, DeliveryStatus.FAILED, "no_work_number")
             return "failed"
-        if not self._posts.take_send_slot(post.agency_id, now, self._per_second):
+        if not self._uow().claims.take_slot(PostRepository.slot_key(post.agency_id, now), now, self._per_second,
+                                             RATE_BUCKET_TTL):
             return "rate_limited"
-        claimed = self._posts.claim(d, now + rules.SEND_LEASE)
+        claimed = self._uow().posts.claim(d, now + rules.SEND_LEASE)
         if claimed is None:
             return "busy"
         return self._send(post, policy, client, claimed, from_number, template, now)
 
-    def _send(self, post: m.PostModel, policy: Any, client: Client, d: Delivery, from_number: str,
+    def _send(self, post: Post, policy: Any, client: Client, d: Delivery, from_number: str,
               template: str | None, now: datetime) -> str:
         variables: dict[str, str] = {}
         if template:
-            manager = self._store.staff.get(client.agency_id, client.case_manager_id)
+            manager = self._uow().staff.get(client.agency_id, client.case_manager_id)
             variables = policy.whatsapp_variables(template, client_name=client.name or "",
                                                   case_manager=manager.name if manager else "", post=post.body or "")
         outbound = OutboundMessage(
@@ -262,16 +265,16 @@ class PostService:
         try:
             result = self._gateway.send(outbound)
         except TransientSendError as err:
-            self._posts.requeue(d, now + rules.retry_delay(d.attempts), err.code)
+            self._uow().posts.requeue(d, now + rules.retry_delay(d.attempts), err.code)
             return "retry"
         except PermanentSendError as err:
-            self._posts.finish(d, DeliveryStatus.FAILED, err.code or "refused")
+            self._finish(d, DeliveryStatus.FAILED, err.code or "refused")
             return "failed"
         message_id = new_id("msg")
-        message = m.MessageModel(
+        message = Message(
             client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
-            agency_id=client.agency_id, direction="outbound", kind="post", body=post.body, at=now,
-            status=result.status or "sent", channel=client.channel.value, staff_id=client.case_manager_id,
+            agency_id=client.agency_id, direction=Direction.OUTBOUND, kind=MessageKind.POST, body=post.body, at=now,
+            status=MessageStatus.accepted(result.status), channel=client.channel, staff_id=client.case_manager_id,
             from_number=from_number, twilio_sid=result.sid, template=template, sent_at=now, attempts=d.attempts,
         )
         event = AuditEvent(
@@ -280,20 +283,37 @@ class PostService:
             details={"direction": "outbound", "kind": "post", "post_id": post.post_id, "message_id": message_id,
                      "channel": client.channel.value, "template": template},
         )
-        if not self._posts.finish(d, DeliveryStatus.SENT, None, message=message, events=[event]):
+        if not self._finish(d, DeliveryStatus.SENT, None, message=message, events=[event]):
             log.warning("a post copy was sent after its lease ran out")
         return "sent"
+
+    def _finish(self, d: Delivery, status: DeliveryStatus, reason: str | None = None,
+                message: Message | None = None, events: Sequence[AuditEvent] = ()) -> bool:
+        """A copy's final status, counted on the post, once (False when it was final already).
+
+        A delivered copy is filed in the recipient's messages with its audit event in the same unit.
+        """
+        with self._uow() as uow:
+            uow.posts.finish(d, status, reason, message_sk=message.sk if message is not None else None)
+            if message is not None:
+                uow.messages.add(message)
+            uow.audit.add(events)
+            try:
+                uow.commit()
+            except ConcurrentUpdate:
+                return False
+        return True
 
     def _number(self, client: Client, cache: dict[tuple[str, Any], str | None]) -> str | None:
         key = (client.case_manager_id, client.channel)
         if key not in cache:
-            numbers = sorted(n.number for n in self._store.numbers_of(client.agency_id, client.case_manager_id)
+            numbers = sorted(n.number for n in self._uow().numbers.of(client.agency_id, client.case_manager_id)
                              if client.channel in n.channels)
             cache[key] = numbers[0] if numbers else None
         return cache[key]
 
 
-def post_view(post: m.PostModel, zone: Any) -> dict[str, Any]:
+def post_view(post: Post, zone: Any) -> dict[str, Any]:
     from ..views import iso
 
     recipients, sent = int(post.recipients or 0), int(post.sent or 0)

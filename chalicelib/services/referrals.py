@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
@@ -44,12 +45,12 @@ class RecordReferral:
 
 
 class ReferralService:
-    def __init__(self, store: Any, covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
-        self._store = store
+    def __init__(self, uow: Callable[[], Any], covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+        self._uow = uow
         self._covering_for = covering_for or (lambda principal: frozenset())
 
     def _client(self, principal: Principal, client_id: str) -> Client:
-        client = self._store.get_client(client_id) if v.is_identifier(client_id) else None
+        client = self._uow().clients.get(client_id) if v.is_identifier(client_id) else None
         if client is None or client.agency_id != principal.agency_id or client.status_erased():
             raise NotFound("no such client")
         if client.case_manager_id == principal.staff_id or client.case_manager_id in self._covering_for(principal):
@@ -57,8 +58,6 @@ class ReferralService:
         raise Forbidden("only the client's case manager (or a colleague covering their absence) records referrals")
 
     def record(self, principal: Principal, client_id: str, command: RecordReferral) -> tuple[Client, Referral]:
-        from ..adapters.store import ConcurrentUpdate
-
         for attempt in range(WRITE_ATTEMPTS):
             client = self._client(principal, client_id)
             if client.status is ClientStatus.CLOSED:
@@ -75,7 +74,10 @@ class ReferralService:
             )
             referrals = (*client.referrals, referral)
             try:
-                self._store.update_client(client, {"referrals": referrals}, [event])
+                with self._uow() as uow:
+                    uow.clients.update(client, {"referrals": referrals})
+                    uow.audit.add([event])
+                    uow.commit()
             except ConcurrentUpdate:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise Conflict("the client file changed meanwhile; please retry", code="busy") from None

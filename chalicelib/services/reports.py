@@ -32,7 +32,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,7 +42,7 @@ from ..domain import usage as u
 from ..domain import validation as v
 from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.model import Principal
+from ..domain.model import Principal, Role
 from .access import require_supervision
 
 DEFAULT_AUDIT_PAGE = 1000
@@ -130,8 +130,8 @@ def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
 
 
 class ReportService:
-    def __init__(self, reads: Any, policies: Any, usage_reports: Any, compliance_days: Any) -> None:
-        self._reads = reads
+    def __init__(self, uow: Callable[[], Any], policies: Any, usage_reports: Any, compliance_days: Any) -> None:
+        self._uow = uow
         self._policies = policies
         self._usage = usage_reports
         self._days = compliance_days  # services.usage_rollup.ComplianceDays: roll-ups, raw for recent days
@@ -166,7 +166,7 @@ class ReportService:
             raise InvalidInput("after", "must be the 'next' value of a previous page")
         zone = policy.calendar.zone()
         types, holding = _audit_filters(params)
-        events, cursor = self._reads.audit_page(
+        events, cursor = self._uow().audit.page(
             principal.agency_id, period.start, period.end, staff_id=staff_id, client_id=client_id,
             after=after, limit=limit, types=types, holding=holding,
         )
@@ -185,7 +185,7 @@ class ReportService:
     def compliance(self, principal: Principal, params: Mapping[str, Any] | None) -> dict[str, Any]:
         period, policy = self._period(principal, params)
         zone = policy.calendar.zone()
-        workers = self._reads.staff_ids(principal.agency_id, "worker")
+        workers = self._uow().staff.ids_with_role(principal.agency_id, Role.WORKER)
         report = self.compliance_report(principal.agency_id, policy, period, workers)[0]
         return {
             "from": period.first_day.isoformat(),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..adapters.store import ConcurrentUpdate
+from ..adapters.unit_of_work import ConcurrentUpdate
 
 T = TypeVar("T")
 

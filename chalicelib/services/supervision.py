@@ -15,23 +15,29 @@ number of files; ``bench/dashboard.py`` measures them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..domain import compliance_days as cd
 from ..domain import dashboard as d
 from ..domain import reporting as r
 from ..domain import validation as v
+from ..domain.absence import Absence
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import InquiryStatus
-from ..domain.model import Channel, Principal, Role
+from ..domain.model import Channel, Principal, Role, Staff
+from ..domain.reporting import inquiry_fact
 from .access import require_admin, require_supervision
 from .reports import _figures_view, iso
+
+
+def _already_reviewed() -> Exception:
+    return Conflict("this was already reviewed", code="already_reviewed")
 
 MAX_LISTED = 2000  # inquiries or review items in one answer; the period narrows it further
 MAX_REVIEW_NOTE = 500
@@ -68,10 +74,20 @@ class Review:
 
 
 class SupervisionService:
-    def __init__(self, store: Any, policies: Any, reports: Any) -> None:
+    def __init__(self, uow: Callable[[], Any], policies: Any, reports: Any) -> None:
         self._reports = reports  # services.reports.ReportService: the compliance report, one way for both
-        self._store = store  # adapters.supervision_store.SupervisionStore
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork
         self._policies = policies
+
+    def _staff(self, agency_id: str) -> list[tuple[Staff, bool, list[Absence]]]:
+        """Each staff member, whether active, and their absences (one Query)."""
+        return [(staff, staff.active, absences) for staff, absences in self._uow().staff.with_absences(agency_id)]
+
+    def _reviews_of(self, agency_id: str, event_ids: list[str]) -> dict[str, tuple[datetime, str]]:
+        """Event id -> (reviewed at, reviewer) for those already reviewed (BatchGetItem of their markers)."""
+        prefix = d.review_key(agency_id, "")
+        found = self._uow().claims.refs(d.review_key(agency_id, e) for e in event_ids)
+        return {key.removeprefix(prefix): value for key, value in found.items()}
 
     def _policy(self, principal: Principal) -> Any:
         try:
@@ -93,7 +109,7 @@ class SupervisionService:
         calendar = policy.calendar
         zone = calendar.zone()
         agency = principal.agency_id
-        staff = self._store.staff(agency)
+        staff = self._staff(agency)
         workers = [s.staff_id for s, _active, _abs in staff if s.role is Role.WORKER]
         names = {s.staff_id: s.name or s.staff_id for s, _active, _abs in staff}
         report, days = self._reports.compliance_report(agency, policy, period, workers)
@@ -159,7 +175,8 @@ class SupervisionService:
         breached = _flag(params, "breached")
         on_time = _flag(params, "on_time")
         out = []
-        for inquiry, fact in self._store.inquiries_opened(principal.agency_id, period.start, period.end):
+        for inquiry in self._uow().inquiries.opened(principal.agency_id, period.start, period.end):
+            fact = inquiry_fact(inquiry)
             if staff_id and inquiry.staff_id != staff_id:
                 continue
             if status and inquiry.status.value != status:
@@ -183,17 +200,18 @@ class SupervisionService:
             kind = v.one_of(kind, "kind", tuple(d.REVIEW_KINDS))
         reviewed_filter = _flag(params, "reviewed")
         types = [d.REVIEW_KINDS[kind]] if kind else list(d.REVIEWABLE)
-        events = self._store.audit_of_types(principal.agency_id, period.start, period.end, types)
+        events = list(self._uow().audit.between(principal.agency_id, period.start, period.end, types=types))
         events = sorted(events, key=lambda e: (e.at, e.event_id), reverse=True)[:MAX_LISTED]
-        done = self._store.reviews_of(principal.agency_id, [e.event_id for e in events])
-        clients = self._store.clients({e.client_id for e in events if e.client_id})
+        done = self._reviews_of(principal.agency_id, [e.event_id for e in events])
+        uow = self._uow()
+        clients = uow.clients.many({e.client_id for e in events if e.client_id})
         inquiry_ids = {str(e.details["inquiry_id"]) for e in events if e.details.get("inquiry_id")}
-        inquiries = self._store.inquiries(inquiry_ids)
+        inquiries = self._uow().inquiries.many(inquiry_ids)
         message_keys = {}
         for e in events:
             if e.is_(AuditType.OVERRIDE) and e.client_id and e.details.get("message_id"):
-                message_keys[e.event_id] = (e.client_id, self._store.message_sk(e.client_id, str(e.details["message_id"]), e.at))
-        bodies = self._store.message_bodies(message_keys.values())
+                message_keys[e.event_id] = (e.client_id, uow.messages.key_of(str(e.details["message_id"]), e.at))
+        bodies = uow.messages.bodies(message_keys.values())
         items = []
         for e in events:
             review = done.get(e.event_id)
@@ -236,7 +254,7 @@ class SupervisionService:
         policy = self._policy(principal)
         if not isinstance(review_id, str) or not d.REVIEW_ID.fullmatch(review_id):
             raise NotFound("no such override or breach")
-        event = self._store.audit_event(principal.agency_id, review_id)
+        event = self._uow().audit.get(principal.agency_id, review_id)
         if event is None or event.type not in d.REVIEWABLE:
             raise NotFound("no such override or breach")
         now = utcnow()
@@ -249,7 +267,11 @@ class SupervisionService:
             staff_id=event.staff_id,
             details={"event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "note": command.note},
         )
-        self._store.record_review(principal.agency_id, event.event_id, principal.staff_id, now, record)
+        with self._uow() as uow:  # the review's marker and its audit event, once
+            uow.claims.add(d.review_key(principal.agency_id, event.event_id), now, None, _already_reviewed,
+                           ref=principal.staff_id)
+            uow.audit.add([record])
+            uow.commit()
         zone = policy.calendar.zone()
         return {"id": review_id, "event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "reviewed": True,
                 "reviewed_at": iso(now, zone), "reviewed_by": principal.staff_id, "note": command.note}
@@ -259,10 +281,10 @@ class SupervisionService:
     def staff(self, principal: Principal) -> dict[str, Any]:
         """The agency's staff with their numbers and absences (supervisors read, admins change)."""
         require_supervision(principal)
-        staff = self._store.staff(principal.agency_id)
+        staff = self._staff(principal.agency_id)
         workers = [s.staff_id for s, _a, _abs in staff if s.role is Role.WORKER]
         numbers: dict[str, list[Any]] = {}
-        for n in self._store.numbers_of(principal.agency_id, workers):
+        for n in self._uow().numbers.of_staff(principal.agency_id, workers):
             numbers.setdefault(n.staff_id, []).append(n)
         return {"staff": [
             {
@@ -281,9 +303,9 @@ class SupervisionService:
 
     def numbers(self, principal: Principal) -> dict[str, Any]:
         require_supervision(principal)
-        staff = self._store.staff(principal.agency_id)
+        staff = self._staff(principal.agency_id)
         workers = [s.staff_id for s, _a, _abs in staff if s.role is Role.WORKER]
-        found = self._store.numbers_of(principal.agency_id, workers)
+        found = self._uow().numbers.of_staff(principal.agency_id, workers)
         return {"numbers": [{"number": n.number, "staff_id": n.staff_id, "channels": sorted(c.value for c in n.channels)}
                             for n in sorted(found, key=lambda n: n.number)]}
 
@@ -294,21 +316,21 @@ class SupervisionService:
         to_staff = v.identifier(params.get("staff_id"), "staff_id")
         raw = params.get("channels")
         channels = v.channels(raw.split(",") if isinstance(raw, str) and raw else None)
-        target = self._store.get_staff(principal.agency_id, to_staff)
+        target = self._uow().staff.get(principal.agency_id, to_staff)
         if target is None:
             raise NotFound("no such staff member in this agency")
         if target.role is not Role.WORKER:
             raise InvalidInput("staff_id", "work numbers are assigned to workers")
-        current = self._store.get_number(number)
+        current = self._uow().numbers.get(number)
         if current is not None and current.agency_id != principal.agency_id:
             # the same answer PUT /numbers gives: whose it is is not this agency's business
             raise Conflict("this agency may not use this number", code="number_unavailable")
         from_staff = current.staff_id if current is not None else None
         moving: list[Any] = []
         if from_staff and from_staff != to_staff:
-            moving = [c for c in self._store.clients_of(principal.agency_id, from_staff)
+            moving = [c for c in self._uow().clients.of_case_manager(principal.agency_id, from_staff)
                       if c.channel in channels and not c.status_erased()]
-        inquiries = self._store.inquiries(c.open_inquiry_id for c in moving if c.open_inquiry_id)
+        inquiries = self._uow().inquiries.many(c.open_inquiry_id for c in moving if c.open_inquiry_id)
         clocks = sum(1 for i in inquiries.values() if i.awaiting_answer and i.staff_id == from_staff)
         return {
             "number": number,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..adapters.outbound_store import Notification
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.inquiry import Inquiry
 from ..domain.model import Role
+from ..domain.notifications import Notification
 from ..domain.outbound import breach_due
 
 log = logging.getLogger("cmdm.sweep")
@@ -32,10 +34,9 @@ DEFAULT_BUDGET_SECONDS = 20.0
 
 
 class SweepService:
-    def __init__(self, outbound: Any, staff: Any, messaging: Any, policies: Any,
+    def __init__(self, uow: Callable[[], Any], messaging: Any, policies: Any,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
-        self._outbound = outbound
-        self._staff = staff
+        self._uow = uow
         self._messaging = messaging
         self._policies = policies
         self._budget = budget_seconds
@@ -50,7 +51,7 @@ class SweepService:
         started = time.monotonic()
         for policy in policies:
             agency_id = policy.agency_id
-            for client_id, sk in list(self._outbound.due_messages(agency_id, now)):
+            for client_id, sk in list(self._uow().messages.due(agency_id, now)):
                 if time.monotonic() - started > budget:
                     summary["deferred"] += 1
                     continue
@@ -63,11 +64,11 @@ class SweepService:
 
     def _breaches(self, agency_id: str, now: datetime, summary: Counter[str]) -> None:
         supervisors: list[str] | None = None
-        for inquiry in list(self._outbound.open_inquiries_due(agency_id, now)):
+        for inquiry in list(self._uow().inquiries.open_due(agency_id, now)):
             if not breach_due(inquiry, now):
                 continue
             if supervisors is None:
-                supervisors = self._staff.ids_with_role(agency_id, Role.SUPERVISOR)
+                supervisors = self._uow().staff.ids_with_role(agency_id, Role.SUPERVISOR)
             try:
                 if self._breach(inquiry, now, supervisors):
                     summary["breached"] += 1
@@ -103,4 +104,12 @@ class SweepService:
             )
             for supervisor in supervisors
         ]
-        return self._outbound.record_breach(inquiry, now, events, notifications)
+        with self._uow() as uow:  # open -> breached exactly once, with its audit and notifications
+            uow.inquiries.breach(inquiry, now)
+            uow.audit.add(events)
+            uow.notifications.add(inquiry.agency_id, notifications)
+            try:
+                uow.commit()
+            except ConcurrentUpdate:
+                return False
+        return True

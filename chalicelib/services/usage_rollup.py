@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..adapters.rollups_store import COMPLIANCE, USAGE
+from ..adapters.rollups_repository import COMPLIANCE, USAGE
 from ..domain import compliance_days as cd
 from ..domain import usage as u
 from ..domain.audit import AuditType
 from ..domain.clock import utcnow
-from ..domain.reporting import AuditRecord, Period, Tally, local_midnight, month_periods
+from ..domain.reporting import AuditRecord, InquiryFact, Period, Tally, inquiry_fact, local_midnight, month_periods
 
 log = logging.getLogger("cmdm.rollup")
 
@@ -35,8 +35,8 @@ DEFAULT_BUDGET_SECONDS = 20.0
 class _Events:
     """The agency's audit events over one contiguous range, fetched once per report."""
 
-    def __init__(self, store: Any, agency_id: str) -> None:
-        self._store = store
+    def __init__(self, uow: Callable[[], Any], agency_id: str) -> None:
+        self._uow = uow
         self._agency = agency_id
         self._range: tuple[datetime, datetime] | None = None
         self._events: list[AuditRecord] = []
@@ -45,21 +45,21 @@ class _Events:
         if self._range is None or start < self._range[0] or end > self._range[1]:
             low = start if self._range is None else min(start, self._range[0])
             high = end if self._range is None else max(end, self._range[1])
-            self._events = list(self._store.events(self._agency, low, high))
+            self._events = list(self._uow().audit.between(self._agency, low, high))
             self._range = (low, high)
         return [e for e in self._events if start <= e.at < end]
 
 
 class UsageReports:
-    def __init__(self, store: Any) -> None:
-        self._store = store
+    def __init__(self, uow: Callable[[], Any]) -> None:
+        self._uow = uow
 
     def figures(self, agency_id: str, period: Period, zone: ZoneInfo, *, split: bool,
                 now: datetime | None = None) -> tuple[u.UsageFigures, list[tuple[Period, u.UsageFigures]]]:
         now = now or utcnow()
-        events = _Events(self._store, agency_id)
+        events = _Events(self._uow, agency_id)
         rolled = {d: u.UsageDay.from_item(d, item)
-                  for d, item in self._store.days(agency_id, USAGE, period.first_day, period.last_day).items()}
+                  for d, item in self._uow().rollups.days(agency_id, USAGE, period.first_day, period.last_day).items()}
         days: dict[date, u.UsageDay] = {}
         raw = [d for d in u.days_between(period.first_day, period.last_day)
                if d not in rolled and local_midnight(d, zone) <= now]
@@ -89,11 +89,11 @@ class UsageReports:
 
     def _active_at_end(self, agency_id: str, last: date, zone: ZoneInfo, now: datetime, events: _Events) -> int:
         """Members at the end of ``last`` (or now, if sooner): latest roll-up plus replayed changes."""
-        base = self._store.latest(agency_id, USAGE, last)
+        base = self._uow().rollups.latest(agency_id, USAGE, last)
         if base is not None and base[1].get("active_end") is not None:
             base_active, since = int(base[1]["active_end"]), local_midnight(base[0] + DAY, zone)
         else:
-            first = self._store.first_event_at(agency_id)
+            first = self._uow().audit.first_at(agency_id)
             if first is None:
                 return 0
             base_active, since = 0, first
@@ -101,16 +101,16 @@ class UsageReports:
         if since >= until:
             return base_active
         touched = u.touched_clients(events.between(since, until))
-        histories = {c: self._store.history(c, until) for c in sorted(touched)}
+        histories = {c: self._uow().audit.of_client(c, before=until) for c in sorted(touched)}
         return base_active + u.membership_delta(histories, since, until)
 
 
 class RollupService:
     """The job that rolls finished days up, per agency, oldest first; safe to run twice."""
 
-    def __init__(self, store: Any, policies: Any, compliance: ComplianceDays | None = None,
+    def __init__(self, uow: Callable[[], Any], policies: Any, compliance: ComplianceDays | None = None,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
-        self._store = store
+        self._uow = uow
         self._policies = policies
         self._compliance = compliance
         self._budget = budget_seconds
@@ -133,10 +133,10 @@ class RollupService:
                 zone: ZoneInfo) -> tuple[date, Mapping[str, Any]] | None:
         """The first day of ``kind`` to roll up (after the latest on or before ``last``, else the
         agency's first event's day) and the latest roll-up's item; None for an agency with no events."""
-        latest = self._store.latest(agency_id, kind, last)
+        latest = self._uow().rollups.latest(agency_id, kind, last)
         if latest is not None:
             return latest[0] + DAY, latest[1]
-        first = self._store.first_event_at(agency_id)
+        first = self._uow().audit.first_at(agency_id)
         return None if first is None else (first.astimezone(zone).date(), {})
 
     def _compliance_days(self, policy: Any, now: datetime, started: float, budget: float,
@@ -156,7 +156,7 @@ class RollupService:
                 return
             week = list(u.days_between(day, min(day + 6 * DAY, last)))
             for each, facts in sorted(self._compliance.build(agency_id, policy, week, now).items()):
-                if not self._store.save(agency_id, COMPLIANCE, each, facts.to_item()):
+                if not self._uow().rollups.save(agency_id, COMPLIANCE, each, facts.to_item()):
                     return  # another run is rolling this agency up
                 summary["compliance_days"] = summary.get("compliance_days", 0) + 1
             day = week[-1] + DAY
@@ -176,12 +176,12 @@ class RollupService:
                 summary["deferred"] += 1
                 return
             start, end = local_midnight(day, zone), local_midnight(day + DAY, zone)
-            events = list(self._store.events(agency_id, start, end + u.SETTLE))
+            events = list(self._uow().audit.between(agency_id, start, end + u.SETTLE))
             inside = [e for e in events if start <= e.at < end]
-            histories = {c: self._store.history(c, end) for c in sorted(u.touched_clients(inside))}
+            histories = {c: self._uow().audit.of_client(c, before=end) for c in sorted(u.touched_clients(inside))}
             active += u.membership_delta(histories, start, end)
             facts = replace(u.day_facts(day, events, start, end), active_end=active)
-            if not self._store.save(agency_id, USAGE, day, facts.to_item()):
+            if not self._uow().rollups.save(agency_id, USAGE, day, facts.to_item()):
                 return  # another run is rolling this agency up
             summary["days"] += 1
             day += DAY
@@ -208,9 +208,13 @@ class ComplianceDays:
     ``reasons`` reads back, by key, the reasons of the overrides a report lists.
     """
 
-    def __init__(self, rollups: Any, reads: Any) -> None:
-        self._rollups = rollups  # adapters.rollups_store.RollupStore
-        self._reads = reads  # adapters.reports_store.ReportsStore
+    def __init__(self, uow: Callable[[], Any]) -> None:
+        self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork: its rollups, inquiries and audit
+
+    def _facts(self, inquiry_ids: Sequence[str], policy: Any) -> dict[str, InquiryFact]:
+        """These inquiries as they are now, by id (BatchGetItem)."""
+        minutes = _business_minutes(policy)
+        return {i: inquiry_fact(q, minutes) for i, q in self._uow().inquiries.many(inquiry_ids).items()}
 
     def build(self, agency_id: str, policy: Any, days: Sequence[date],
               now: datetime | None = None) -> dict[date, cd.ComplianceDay]:
@@ -224,16 +228,16 @@ class ComplianceDays:
         """Count the settled live inquiries of the last ``REFRESH_DAYS`` rolled-up days; days written."""
         zone = policy.calendar.zone()
         last = cd.settled_through(now, zone)
-        items = self._rollups.days(agency_id, COMPLIANCE, last - timedelta(days=REFRESH_DAYS), last)
+        items = self._uow().rollups.days(agency_id, COMPLIANCE, last - timedelta(days=REFRESH_DAYS), last)
         pending = [cd.ComplianceDay.from_item(day, item) for day, item in sorted(items.items()) if item.get("live")]
         if not pending:
             return 0
-        current = self._reads.inquiry_facts([i for day in pending for i in day.live], _business_minutes(policy))
+        current = self._facts([i for day in pending for i in day.live], policy)
         written = 0
         for day in pending:
             after = cd.settle_live(day, zone, current, lambda fact: cd.settled(fact, now))
             if after.live != day.live:
-                self._rollups.replace(agency_id, COMPLIANCE, day.day, after.to_item())
+                self._uow().rollups.replace(agency_id, COMPLIANCE, day.day, after.to_item())
                 written += 1
         return written
 
@@ -245,8 +249,8 @@ class ComplianceDays:
         calendar = policy.calendar
         zone = calendar.zone()
         start, end = local_midnight(days[0], zone), local_midnight(days[-1] + DAY, zone)
-        inquiries = self._reads.inquiries_opened(agency_id, start, end, _business_minutes(policy))
-        events = list(self._reads.audit_between(agency_id, start, end))
+        inquiries = [inquiry_fact(i, _business_minutes(policy)) for i in self._uow().inquiries.opened(agency_id, start, end)]
+        events = list(self._uow().audit.between(agency_id, start, end))
         reasons = {e.event_id: e.details.get("reason") for e in events if e.is_(AuditType.OVERRIDE)}
         is_settled = None if now is None else (lambda fact: cd.settled(fact, now))
         return cd.facts_for_days(days, zone, inquiries, events, calendar.is_open, is_settled), reasons
@@ -257,14 +261,14 @@ class ComplianceDays:
         now = now or utcnow()
         zone = policy.calendar.zone()
         rolled = {day: cd.ComplianceDay.from_item(day, item)
-                  for day, item in self._rollups.days(agency_id, COMPLIANCE, period.first_day, period.last_day).items()}
+                  for day, item in self._uow().rollups.days(agency_id, COMPLIANCE, period.first_day, period.last_day).items()}
         raw = [day for day in u.days_between(period.first_day, period.last_day)
                if day not in rolled and local_midnight(day, zone) <= now]
         built, reasons = self._raw(agency_id, policy, raw)
         # The rolled days' live inquiries, read by key and counted as they are now (as the raw path).
         live = [i for day in rolled.values() for i in day.live]
         if live:
-            current = self._reads.inquiry_facts(live, _business_minutes(policy))
+            current = self._facts(live, policy)
             rolled = {day: cd.settle_live(f, zone, current, lambda _fact: True) for day, f in rolled.items()}
         return [rolled.get(day) or built[day] for day in sorted({*rolled, *built})], reasons
 
@@ -274,7 +278,7 @@ class ComplianceDays:
         tallies = cd.combined_tallies(days)
         missing = [(o.at, o.event_id) for t in tallies.values() for o in t.overrides
                    if o.event_id and o.event_id not in known]
-        found = {**known, **(self._reads.audit_reasons(agency_id, missing) if missing else {})}
+        found = {**known, **(self._uow().audit.reasons(agency_id, missing) if missing else {})}
         for tally in tallies.values():
             tally.overrides = [replace(o, reason=found.get(o.event_id or "")) for o in tally.overrides]
         return tallies

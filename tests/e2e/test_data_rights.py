@@ -12,11 +12,12 @@ import time_machine
 import app as application
 from chalicelib import bootstrap
 from chalicelib.adapters import models as m
-from chalicelib.adapters.reports_store import closing_changes, reopening_changes
-from chalicelib.adapters.store import sort_key
+from chalicelib.adapters.clients_repository import closing_changes, reopening_changes
+from chalicelib.adapters.keys import sort_key
 from chalicelib.domain.audit import AuditEvent, AuditType
 from tests.conftest import auth, new_client
 from tests.storage_dump import every_stored_text as everything_stored
+from tests.store_helpers import append_audit, get_client, update_client
 
 AGENCY = "calgary-cfn"
 BUCKET = "cmdm-test-media"
@@ -34,7 +35,7 @@ def s3():
 
 def seed_file(client_id: str) -> list[str]:
     """Three messages (one with a voice note in the bucket), an inquiry and its audit events."""
-    _ = bootstrap.container().store
+    _ = bootstrap.container().uow
     keys = []
     for i, (body, direction, kind) in enumerate(zip(BODIES, ("inbound", "inbound", "outbound"),
                                                    ("client", "client", "staff"), strict=True)):
@@ -54,7 +55,7 @@ def seed_file(client_id: str) -> list[str]:
                    staff_status=f"{AGENCY}#amal#answered", agency_status=f"{AGENCY}#answered",
                    opened_at=utc(2026, 3, 2, 17), due_at=utc(2026, 3, 3, 17), answered_at=utc(2026, 3, 2, 17, 2),
                    answered_by="amal").save()
-    bootstrap.container().store.append_audit([
+    append_audit([
         AuditEvent(agency_id=AGENCY, type=AuditType.MESSAGE_FILED, at=utc(2026, 3, 2, 17), actor="client",
                    client_id=client_id, staff_id="amal", details={"direction": "inbound", "kind": "client"}),
         AuditEvent(agency_id=AGENCY, type=AuditType.INQUIRY_OPENED, at=utc(2026, 3, 2, 17), actor="system",
@@ -65,10 +66,9 @@ def seed_file(client_id: str) -> list[str]:
 
 def close(client_id: str, at: datetime, conduct: bool = False) -> None:
     """What issue 5's PUT /clients/{id}/status does when it closes a file."""
-    store = bootstrap.container().store
     event = AuditEvent(agency_id=AGENCY, type=AuditType.CLIENT_STATUS, at=at, actor="admin-lee",
                        client_id=client_id, staff_id="amal", details={"status": "closed", "conduct": conduct})
-    store.update_client(store.get_client(client_id), closing_changes(at), [event])
+    update_client(client_id, closing_changes(at), [event])
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def test_erasure_leaves_no_body_media_or_phone_number_anywhere(http, agency):
     assert tombstone.phone is None and tombstone.name is None and tombstone.erased_at is not None
     assert tombstone.status == "closed" and tombstone.created_at is not None
     assert list(tombstone.consent.circle_of_care) == []
-    from chalicelib.adapters.inbound_store import message_from
+    from chalicelib.adapters.messages_repository import message_from
 
     for message in m.MessageModel.query(cid):
         assert message.body is None and list(message.media) == [] and message.due_agency is None
@@ -184,7 +184,7 @@ def test_erased_names_are_gone_and_counts_stay_true(http, agency):
 
 
 def test_erasure_purges_every_version_of_a_media_object(aws):
-    from chalicelib.adapters.reports_store import S3Media
+    from chalicelib.adapters.media import S3Media
 
     client = s3()
     client.create_bucket(Bucket="cmdm-test-versioned", CreateBucketConfiguration={"LocationConstraint": "ca-central-1"})
@@ -215,9 +215,8 @@ def test_retention_job_erases_files_closed_longer_than_the_policy_allows(http, a
     close(old, utc(2024, 1, 10, 17))
     close(recent, utc(2025, 6, 1, 17))
     close(reopened, utc(2023, 6, 1, 17))
-    store = bootstrap.container().store
-    store.update_client(store.get_client(reopened), reopening_changes())
-    assert store.get_client(still_open).closed_at is None
+    update_client(reopened, reopening_changes())
+    assert get_client(still_open).closed_at is None
 
     with time_machine.travel(utc(2026, 1, 11, 9), tick=False):
         assert application.run_job("erase_expired") == {"erased": 1, "failed": 0}

@@ -17,10 +17,11 @@ import pytest
 import app as application
 from chalicelib import bootstrap
 from chalicelib.adapters import models as m
-from chalicelib.adapters.reports_store import closing_changes
-from chalicelib.adapters.store import sort_key
+from chalicelib.adapters.clients_repository import closing_changes
+from chalicelib.adapters.keys import sort_key
 from chalicelib.domain.audit import AuditEvent, AuditType
 from tests.conftest import auth, new_client
+from tests.store_helpers import update_client
 
 E164 = re.compile(r"\+?1?\s?\(?587\)?[\s.-]?555[\s.-]?\d{4}|\+\d{8,15}")
 PHONES = ("+15875550123", "+15875550124", "+15873550101", "+15873550102")
@@ -94,11 +95,10 @@ def test_a_day_of_supervision_logs_no_phone_number_and_no_body(http, agency, eve
     ]
     for method, path, who, body in calls:
         assert http.call(method, path, who, body).status_code < 500, path
-    store = bootstrap.container().store
     closed_at = datetime(2026, 3, 9, 17, tzinfo=UTC)
     event = AuditEvent(agency_id="calgary-cfn", type=AuditType.CLIENT_STATUS, at=closed_at, actor="admin-lee",
                        client_id=first["client_id"], staff_id="amal", details={"status": "closed"})
-    store.update_client(store.get_client(first["client_id"]), closing_changes(closed_at), [event])
+    update_client(first["client_id"], closing_changes(closed_at), [event])
     assert http.call("DELETE", f"/clients/{first['client_id']}", admin).status_code == 200
     application.run_job("erase_expired")
 

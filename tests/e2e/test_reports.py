@@ -12,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from pynamodb.exceptions import PutError
 
 from app import app
 from chalicelib import bootstrap
 from chalicelib.adapters import models as m
-from chalicelib.adapters.reports_store import closing_changes
-from chalicelib.adapters.store import PutError, audit_item
+from chalicelib.adapters.audit_repository import audit_item
+from chalicelib.adapters.clients_repository import closing_changes
 from chalicelib.domain.audit import AuditEvent, AuditType
 from tests.conftest import auth, new_client
+from tests.store_helpers import append_audit, update_client
 
 AGENCY = "calgary-cfn"
 
@@ -32,14 +34,14 @@ def seed_event(audit_type: AuditType, at: datetime, staff: str | None = "amal", 
                agency: str = AGENCY, **details) -> AuditEvent:
     event = AuditEvent(agency_id=agency, type=audit_type, at=at, actor=staff or "system", client_id=client,
                        staff_id=staff, details=details)
-    bootstrap.container().store.append_audit([event])
+    append_audit([event])
     return event
 
 
 def seed_inquiry(inquiry_id: str, opened: datetime, staff: str = "amal", status: str = "answered", *,
                  late: bool = False, breached: bool = False, first_minutes: int | None = None,
                  client: str = "cl_x", agency: str = AGENCY) -> None:
-    _ = bootstrap.container().store
+    _ = bootstrap.container().uow
     m.InquiryModel(
         inquiry_id=inquiry_id, agency_id=agency, client_id=client, staff_id=staff, status=status,
         staff_status=f"{agency}#{staff}#{status}", agency_status=f"{agency}#{status}", opened_at=opened,
@@ -162,7 +164,7 @@ def test_audit_events_cannot_be_written_twice_or_changed_through_the_api(http, a
     with pytest.raises(PutError):
         audit_item(event).save(condition=m.AuditModel.sk.does_not_exist())
     with pytest.raises(PutError):  # the store's own append refuses an event that is already there
-        bootstrap.container().store.append_audit([event])
+        append_audit([event])
     audit_methods = {method for path, entries in app.routes.items() if path.startswith("/audit") for method in entries}
     assert audit_methods == {"GET"}
 
@@ -256,7 +258,6 @@ def test_compliance_as_csv_has_a_row_per_worker_and_a_total(http, agency):
 
 
 def test_usage_report_matches_the_hand_counted_quarter_and_splits_by_month(http, agency):
-    store = bootstrap.container().store
     with time_machine.travel(utc(2026, 1, 12, 17), tick=False):
         a = new_client(http, agency["amal"], phone="+15875550201")["client_id"]
         b = new_client(http, agency["amal"], phone="+15875550202")["client_id"]
@@ -272,7 +273,7 @@ def test_usage_report_matches_the_hand_counted_quarter_and_splits_by_month(http,
     closed_at = utc(2026, 3, 5, 17)
     event = AuditEvent(agency_id=AGENCY, type=AuditType.CLIENT_STATUS, at=closed_at, actor="admin-lee",
                        client_id=d, staff_id="amal", details={"status": "closed", "conduct": True})
-    store.update_client(store.get_client(d), closing_changes(closed_at), [event])
+    update_client(d, closing_changes(closed_at), [event])
     for iid, at, cid, staff in (("q1", utc(2026, 1, 20, 17), a, "amal"), ("q2", utc(2026, 2, 21, 17), c, "jean"),
                                 ("q3", utc(2026, 3, 2, 17), a, "amal")):
         seed_event(AuditType.INQUIRY_OPENED, at, staff=staff, client=cid, inquiry_id=iid)

@@ -71,9 +71,10 @@ def test_an_inbound_message_to_a_number_whose_agency_lost_its_policy_is_acknowle
     from tests.twilio_helpers import inbound, sms_form
 
     # A number registered while the agency's policy file existed; the file has since been removed.
-    store = bootstrap.container().store
-    store.put_number(WorkNumber("+15873550177", "gone-agency", "w1", frozenset({Channel.SMS})),
-                     datetime(2026, 1, 5, tzinfo=UTC), [])
+    with bootstrap.container().uow() as uow:
+        uow.numbers.put(WorkNumber("+15873550177", "gone-agency", "w1", frozenset({Channel.SMS})),
+                        datetime(2026, 1, 5, tzinfo=UTC))
+        uow.commit()
     form = sms_form("+15875550123", "+15873550177", "my private words")
     first, again = inbound(api, form), inbound(api, form)
     assert first.status_code == 200 and again.status_code == 200, first.body
@@ -159,7 +160,7 @@ def test_a_role_change_made_in_another_container_takes_effect_within_a_minute(aw
     """Two containers share the tables; each caches the directory for a minute (a fake clock)."""
     from chalicelib import bootstrap
     from chalicelib.adapters.policy_loader import PolicyStore
-    from chalicelib.adapters.store import DynamoStore
+    from chalicelib.adapters.unit_of_work import UnitOfWork
     from chalicelib.domain.errors import Forbidden
     from chalicelib.domain.model import Principal, Role
     from chalicelib.services.absences import AbsenceService
@@ -167,13 +168,13 @@ def test_a_role_change_made_in_another_container_takes_effect_within_a_minute(aw
     from chalicelib.services.authority import Authority
     from tests.conftest import ROOT
 
-    store = bootstrap.container().store
+    store = bootstrap.container()
     now = [1000.0]
     policies = PolicyStore(ROOT / "policies")
     cached = AbsenceService(store.staff, policies, clock=lambda: now[0])
     authority = Authority(cached.directory, store.staff, policies)
     lee = Principal("admin-lee", "calgary-cfn", frozenset({Role.ADMIN}))
-    other_container = AdminService(DynamoStore())
+    other_container = AdminService(UnitOfWork)
     founder = authority.authorise(lee, founding_staff_id="admin-lee")
     other_container.put_staff(founder, PutStaff("admin-lee", Role.ADMIN, "Lee"))
     other_container.put_staff(authority.authorise(lee), PutStaff("maria", Role.ADMIN, "Maria"))

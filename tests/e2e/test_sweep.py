@@ -96,8 +96,8 @@ def test_a_message_claimed_by_another_sweep_is_not_sent_again(http, agency):
         traveller.move_to(at(MONDAY_9) + timedelta(minutes=1))
         [item] = messages(client["client_id"])
         messaging = bootstrap.container().messaging
-        outbound = bootstrap.container().outbound_store
-        stale = outbound.get_message(item.client_id, item.sk)
+        outbound = bootstrap.container().uow().messages
+        stale = outbound.get(item.client_id, item.sk)
         assert messaging.release(item.client_id, item.sk, at(MONDAY_9) + timedelta(minutes=1)) == "sent"
         # A slower sweep that read the message before the first one claimed it loses its claim.
         assert outbound.claim(stale, at(MONDAY_9) + timedelta(minutes=6), "+15873550101") is None
@@ -271,12 +271,11 @@ def test_a_breach_racing_an_answer_is_recorded_once_or_not_at_all(http, agency):
         inquiry_id = open_inquiry(client["client_id"], opened_at=opened, due_at=opened + timedelta(hours=24))
         from chalicelib import bootstrap
 
-        outbound = bootstrap.container().outbound_store
-        [stale] = list(outbound.open_inquiries_due("calgary-cfn", at("2026-02-11T10:00:00-07:00")))
+        [stale] = list(bootstrap.container().uow().inquiries.open_due("calgary-cfn", at("2026-02-11T10:00:00-07:00")))
         assert http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"],
                          {"body": "hi"}).status_code == 201
         # A sweep that read the inquiry before the answer landed must not mark it breached.
-        assert outbound.record_breach(stale, at("2026-02-11T10:00:00-07:00"), [], []) is False
+        assert bootstrap.container().sweep._breach(stale, at("2026-02-11T10:00:00-07:00"), []) is False
         assert inquiry(inquiry_id).status == "answered"
         assert sweep() == {}
 
@@ -285,7 +284,7 @@ def test_a_breach_racing_an_answer_is_recorded_once_or_not_at_all(http, agency):
 
 
 def _automated(client_id: str, *, status: str, due: datetime, kind: str = "followup") -> str:
-    from chalicelib.adapters.store import sort_key
+    from chalicelib.adapters.keys import sort_key
     from chalicelib.domain.audit import new_id
 
     message_id = new_id("msg")
@@ -370,7 +369,7 @@ def test_a_sweep_out_of_time_leaves_the_rest_due_for_the_next_run(http, agency):
             http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Monday"})
         traveller.move_to(at(MONDAY_9))
         c = bootstrap.container()
-        exhausted = SweepService(c.outbound_store, c.store.staff, c.messaging, c.policies, budget_seconds=-1)
+        exhausted = SweepService(c.uow, c.messaging, c.policies, budget_seconds=-1)
         assert exhausted.run() == {"deferred": 2}
         assert outbox() == []
         assert sweep() == {"sent": 2}

@@ -19,7 +19,7 @@ def seeded(aws):
 
 
 def test_the_sign_in_list_shows_the_seeded_staff_workers_first(seeded):
-    service = ConsoleService(seeded.store, seeded.policies, seeded.settings)
+    service = ConsoleService(seeded.staff, seeded.policies, seeded.settings)
     [calgary] = service.sign_in_list()
     assert calgary["agency_id"] == "calgary-cfn"
     roles = [s["role"] for s in calgary["staff"]]
@@ -27,7 +27,7 @@ def test_the_sign_in_list_shows_the_seeded_staff_workers_first(seeded):
 
 
 def test_a_dev_token_is_refused_for_someone_without_a_staff_record(seeded):
-    service = ConsoleService(seeded.store, seeded.policies, seeded.settings)
+    service = ConsoleService(seeded.staff, seeded.policies, seeded.settings)
     with pytest.raises(InvalidInput):
         service.dev_token(DevSignIn.parse({"agency_id": "calgary-cfn", "staff_id": "nobody-here"}))
     with pytest.raises(InvalidInput):
@@ -36,7 +36,7 @@ def test_a_dev_token_is_refused_for_someone_without_a_staff_record(seeded):
 
 def test_in_the_aws_stage_there_is_no_local_sign_in(seeded):
     settings = load_settings({"CMDM_STAGE": "aws"})
-    service = ConsoleService(seeded.store, seeded.policies, settings)
+    service = ConsoleService(seeded.staff, seeded.policies, settings)
     with pytest.raises(NotFound):
         service.sign_in_list()
     with pytest.raises(NotFound):
@@ -44,7 +44,7 @@ def test_in_the_aws_stage_there_is_no_local_sign_in(seeded):
 
 
 def test_me_is_the_staff_record_not_the_token_claim(seeded):
-    service = ConsoleService(seeded.store, seeded.policies, seeded.settings)
+    service = ConsoleService(seeded.staff, seeded.policies, seeded.settings)
     # The token claims admin, but the agency made Amal a worker: the console follows the record.
     me = service.me(Principal(staff_id="amal", agency_id="calgary-cfn", roles=frozenset({Role.ADMIN})))
     assert me == {"staff_id": "amal", "name": "Amal Haddad", "role": "worker", "agency_id": "calgary-cfn",

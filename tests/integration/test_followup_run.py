@@ -364,16 +364,16 @@ def test_permanent_twilio_refusal_marks_the_message_failed_and_not_due(http, age
 
 
 def test_survey_score_lands_on_the_surveys_follow_up_row(http, agency):
-    from chalicelib.adapters.followup_store import FollowupStore
-
     client = open_file(http, agency, local("2026-11-16T09:30"), channel="sms", phone="+15875550189")
     set_client(client["client_id"], next_survey_at=local("2026-11-18T10:00").astimezone(UTC),
                last_inbound_at=local("2026-11-17T16:00").astimezone(UTC))
     run_at(local("2026-11-18T10:30"))
     item = m.ClientModel.get(client["client_id"])
-    store = FollowupStore(bootstrap.container().store)
     replied = local("2026-11-18T11:00").astimezone(UTC)
-    assert store.record_score("calgary-cfn", "amal", client["client_id"], item.last_survey_at, 5, replied)
+    with bootstrap.container().uow() as uow:
+        assert uow.followups.exists("calgary-cfn", "amal", client["client_id"], item.last_survey_at)
+        uow.followups.score("calgary-cfn", "amal", client["client_id"], item.last_survey_at, 5, replied)
+        uow.commit()
     [row] = list(m.FollowupModel.query("calgary-cfn#amal"))
     assert row.score == 5 and row.kind == "survey" and row.replied_at == replied
-    assert not store.record_score("calgary-cfn", "amal", client["client_id"], replied, 5, replied)
+    assert not bootstrap.container().uow().followups.exists("calgary-cfn", "amal", client["client_id"], replied)

@@ -106,6 +106,6 @@ def test_every_table_talks_through_one_connection_so_a_cold_container_builds_one
     from chalicelib import bootstrap
     from chalicelib.adapters import models as m
 
-    _ = bootstrap.container().store  # configures the models
+    _ = bootstrap.container().uow  # configures the models
     shared = m.transaction_connection()
     assert {id(model._get_connection().connection) for model in m.ALL_MODELS} == {id(shared)}

@@ -27,7 +27,7 @@ def test_cancelled_transaction_leaves_nothing_behind_with_the_load_test_fix(chea
     from chalicelib import bootstrap
     from chalicelib.adapters import models as m
 
-    _ = bootstrap.container().store
+    _ = bootstrap.container().uow
     now = datetime(2026, 11, 23, 17, tzinfo=UTC)
     later = now + timedelta(days=1)
     m.ClaimModel(claim_key="taken", created_at=now, expires_at=later).save()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 import time_machine
 
-from chalicelib.domain.audit import AuditEvent, AuditType
+from chalicelib.domain.audit import AuditType
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Channel, Client, Principal, Role, Staff, WorkNumber
 from chalicelib.services.clients import ClientService, CreateClient, GiveConsent, WithdrawConsent
+from tests.unit.fakes import FakeUnitOfWork, World
 
 
 class FakeStaff(dict):
@@ -21,37 +21,14 @@ class FakeStaff(dict):
         return super().get((agency_id, staff_id))
 
 
-class FakeStore:
-    """Just enough of DynamoStore for ClientService."""
+class FakeStore(World):
+    """The client file's world in memory, with the repositories ClientService reads and writes."""
 
     def __init__(self) -> None:
-        self.staff = FakeStaff()
-        self.numbers: list[WorkNumber] = []
-        self.clients: dict[str, Client] = {}
-        self.audit: list[AuditEvent] = []
+        super().__init__(staff=FakeStaff())
 
-    def numbers_of(self, agency_id: str, staff_id: str) -> list[WorkNumber]:
-        return [n for n in self.numbers if (n.agency_id, n.staff_id) == (agency_id, staff_id)]
-
-    def get_client(self, client_id: str) -> Client | None:
-        return self.clients.get(client_id)
-
-    def get_inquiry(self, inquiry_id: str) -> Any:
-        return None
-
-    def create_client(self, client: Client, event: AuditEvent) -> None:
-        for other in self.clients.values():
-            if (other.agency_id, other.channel, other.phone) == (client.agency_id, client.channel, client.phone):
-                raise Conflict("exists", code="client_exists")
-        self.clients[client.client_id] = client
-        self.audit.append(event)
-
-    def update_client(self, client: Client, changes: dict[str, Any], events: list[AuditEvent], tx: Any = None) -> None:
-        current = self.clients[client.client_id]
-        assert current.version == client.version
-        known = {k: v for k, v in changes.items() if hasattr(current, k)}
-        self.clients[client.client_id] = replace(current, version=current.version + 1, **known)
-        self.audit.extend(events)
+    def __call__(self) -> FakeUnitOfWork:
+        return self.uow()
 
 
 AMAL = Principal("amal", "calgary-cfn", frozenset({Role.WORKER}))

@@ -9,9 +9,11 @@ import pytest
 
 from chalicelib.domain.audit import AuditType
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.messages import Direction, Message, MessageKind, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus, Principal, Role
 from chalicelib.domain.policy import Policy
 from chalicelib.services.data_rights import DataRightsService
+from tests.unit.fakes import World
 
 NOW = datetime(2026, 11, 18, 17, tzinfo=UTC)
 ADMIN = Principal("admin-lee", "calgary-cfn", frozenset({Role.ADMIN}))
@@ -25,31 +27,34 @@ def client(cid: str, status=ClientStatus.CLOSED, closed_days_ago: int = 800) -> 
                   if status is ClientStatus.CLOSED else None, version=3)
 
 
-class FakeStore:
-    def __init__(self, clients: list[Client]) -> None:
-        self.clients = {c.client_id: c for c in clients}
+class FakeFiles(World):
+    """The agency's files in memory, with a bucket that fails for the ``broken`` ones."""
 
-    def get_client(self, client_id: str) -> Client | None:
-        return self.clients.get(client_id)
-
-
-class FakeFiles:
-    def __init__(self, store: FakeStore, broken: frozenset[str] = frozenset()) -> None:
-        self.store = store
+    def __init__(self, clients: list[Client], broken: frozenset[str] = frozenset()) -> None:
+        super().__init__(clients={c.client_id: c for c in clients})
         self.broken = broken
-        self.erased: list[tuple[str, str, str]] = []
+        for c in clients:  # two messages each
+            for k in (1, 2):
+                self.messages.append(Message(f"msg_{c.client_id}_{k}", c.client_id, c.agency_id, Direction.INBOUND,
+                                             MessageKind.CLIENT, "hello", NOW, MessageStatus.RECEIVED, c.channel))
 
-    def closed_before(self, agency_id: str, cutoff: datetime) -> list[str]:
-        return sorted(c.client_id for c in self.store.clients.values()
-                      if c.agency_id == agency_id and c.closed_at is not None and c.closed_at <= cutoff)
+    @property
+    def store(self) -> FakeFiles:
+        return self
 
-    def erase(self, client: Client, event, now: datetime) -> int:
-        if client.client_id in self.broken:
+    @property
+    def erased(self) -> list[tuple[str, str, str]]:
+        return [(e.client_id or "", e.actor, e.details["reason"]) for e in self.audit
+                if e.type is AuditType.CLIENT_ERASED]
+
+    # the bucket
+    def keys_under(self, prefix: str) -> list[str]:
+        if any(f"/{cid}/" in prefix for cid in self.broken):
             raise RuntimeError("the bucket is unreachable")
-        assert event.type is AuditType.CLIENT_ERASED and event.client_id == client.client_id
-        self.erased.append((client.client_id, event.actor, event.details["reason"]))
-        self.store.clients[client.client_id] = replace(client, erased_at=now, phone="", name="")
-        return 2
+        return []
+
+    def delete(self, keys: list[str]) -> int:
+        return len(keys)
 
 
 class FakePolicies:
@@ -67,9 +72,8 @@ class FakePolicies:
 
 
 def service(clients: list[Client], broken: frozenset[str] = frozenset()) -> tuple[DataRightsService, FakeFiles]:
-    store = FakeStore(clients)
-    files = FakeFiles(store, broken)
-    return DataRightsService(store, files, reads=None, policies=FakePolicies()), files
+    files = FakeFiles(clients, broken)
+    return DataRightsService(files.uow, media=files, twilio=None, policies=FakePolicies()), files
 
 
 def test_retention_erases_only_closed_files_past_the_period_and_survives_a_failure(time_machine):

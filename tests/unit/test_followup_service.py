@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from chalicelib.domain.policy import Policy
 from chalicelib.services.conduct import ChangeStatus, Warn
 from chalicelib.services.followups import FollowupService, ListFollowups
 from tests.conftest import ROOT
+from tests.unit.fakes import World
 
 EDMONTON = ZoneInfo("America/Edmonton")
 CALGARY = Policy.from_dict(json.loads((ROOT / "policies" / "calgary-cfn.json").read_text(encoding="utf-8")))
@@ -57,60 +58,16 @@ class FakeStaff:
         return Staff(agency_id, staff_id, Role.WORKER, staff_id.title(), local("2026-01-01T09:00"))
 
 
-@dataclass
-class FakeStore:
-    clients: dict[str, Client] = field(default_factory=dict)
-    numbers: list[WorkNumber] = field(default_factory=lambda: [
-        WorkNumber("+15873550101", "calgary-cfn", "amal", frozenset({Channel.SMS}))])
+class FakeStore(World):
+    """The agency's files in memory: one worker, Amal, with an SMS work number."""
 
-    def get_client(self, client_id: str) -> Client | None:
-        return self.clients.get(client_id)
-
-    def numbers_of(self, agency_id: str, staff_id: str) -> list[WorkNumber]:
-        return [n for n in self.numbers if n.staff_id == staff_id]
+    def __init__(self) -> None:
+        super().__init__(staff=FakeStaff(),
+                         numbers=[WorkNumber("+15873550101", "calgary-cfn", "amal", frozenset({Channel.SMS}))])
 
     @property
-    def staff(self) -> FakeStaff:
-        return FakeStaff()
-
-
-@dataclass
-class FakeFollowupStore:
-    store: FakeStore
-    claims: set[str] = field(default_factory=set)
-    events: list[Any] = field(default_factory=list)
-    marks: list[str] = field(default_factory=list)
-
-    def due_client_ids(self, agency_id: str, now: datetime) -> list[str]:
-        return list(self.store.clients)
-
-    def _apply(self, client: Client, changes: dict[str, Any]) -> None:
-        known = {k: v for k, v in changes.items() if hasattr(client, k)}
-        self.store.clients[client.client_id] = replace(client, version=client.version + 1, **known)
-
-    def commit_send(self, client, changes, claim_key, record, events):
-        from chalicelib.adapters.followup_store import SendOutcome
-
-        if claim_key in self.claims:
-            return SendOutcome(False, claim_taken=True)
-        self.claims.add(claim_key)
-        self._apply(client, changes)
-        self.events.extend(events)
-        return SendOutcome(True, message=record)
-
-    def reschedule(self, client, changes, events=()):
-        self._apply(client, changes)
-        self.events.extend(events)
-        return True
-
-    def mark_sent(self, message, sid, status, at):
-        self.marks.append("sent")
-
-    def mark_retry(self, message, retry_at, code):
-        self.marks.append("retry")
-
-    def mark_failed(self, message, code):
-        self.marks.append("failed")
+    def events(self) -> list[Any]:
+        return self.audit
 
 
 class Gateway:
@@ -125,10 +82,9 @@ class Gateway:
 @pytest.fixture
 def world():
     store = FakeStore()
-    fstore = FakeFollowupStore(store)
     gateway = Gateway()
-    service = FollowupService(store, fstore, Policies(), gateway, status_callback="https://x/webhooks/twilio/status")
-    return store, fstore, gateway, service
+    service = FollowupService(store.uow, Policies(), gateway, status_callback="https://x/webhooks/twilio/status")
+    return store, store, gateway, service
 
 
 def test_a_due_quiet_client_is_sent_one_follow_up_with_its_audit(world):

@@ -12,9 +12,9 @@ import pytest
 from chalicelib.domain.absence import Absence, absence_on, cover_on, covered_by, local_day, parse_day
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.inquiry import Inquiry, InquiryStatus
+from chalicelib.domain.messages import MessageStatus
 from chalicelib.domain.model import Channel
 from chalicelib.domain.outbound import (
-    MessageStatus,
     answer_inquiry,
     breach_due,
     plan_send,

@@ -1,12 +1,11 @@
-"""Daily report roll-ups in the ``counters`` table, and the audit reads they are made from.
+"""Daily report roll-ups in the ``counters`` table (the audit they are made from is read by
+``audit_repository``).
 
 | what                                        | table / index     | key                                        |
 |---------------------------------------------|-------------------|--------------------------------------------|
 | usage roll-ups of an agency over a period   | counters          | Query ``<agency>#usage``, day between      |
 | the latest usage roll-up on or before a day | counters          | Query ``<agency>#usage``, day <=, newest 1 |
 | compliance roll-ups over a period           | counters          | Query ``<agency>#compliance``, day between |
-| an agency's first audit event               | audit             | Query agency_id, oldest 1                  |
-| one file's audit history (membership)       | audit / by_client | Query client_id, sk < bound                |
 
 A roll-up is written once, with ``attribute_not_exists``: a second run of the job for the same
 day finds it there and moves on.
@@ -14,16 +13,17 @@ day finds it there and moves on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PutError
 
-from ..domain.reporting import AuditRecord
 from . import models as m
-from .reports_store import _bound, audit_record
-from .store import condition_failed
+from .unit_of_work import condition_failed
+
+if TYPE_CHECKING:
+    from .unit_of_work import UnitOfWork
 
 USAGE = "usage"
 COMPLIANCE = "compliance"
@@ -43,8 +43,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class RollupStore:
+class RollupRepository:
     """Reads and writes of the daily roll-ups; every read a keyed Query."""
+
+    def __init__(self, uow: UnitOfWork | None = None) -> None:
+        self._uow = uow
 
     def days(self, agency_id: str, kind: str, first: date, last: date) -> dict[date, dict[str, Any]]:
         items = m.CounterModel.query(
@@ -80,20 +83,3 @@ class RollupStore:
         """
         m.CounterModel(counter_key=_key(agency_id, kind), day=day.isoformat(),
                        counts={k: v for k, v in counts.items() if v is not None}).save()
-
-    def first_event_at(self, agency_id: str) -> datetime | None:
-        for item in m.AuditModel.query(agency_id, limit=1):
-            return item.at
-        return None
-
-    def events(self, agency_id: str, start: datetime, end: datetime) -> Iterator[AuditRecord]:
-        """The agency's audit events with ``start <= at < end``, oldest first."""
-        query = m.AuditModel.query(agency_id, m.AuditModel.sk.between(_bound(start), _bound(end)))
-        for item in query:
-            if item.at < end:
-                yield audit_record(item)
-
-    def history(self, client_id: str, before: datetime) -> list[AuditRecord]:
-        """One file's audit events before ``before`` (its membership is replayed from them)."""
-        query = m.AuditModel.by_client.query(client_id, m.AuditModel.sk < _bound(before))
-        return [audit_record(i) for i in query]

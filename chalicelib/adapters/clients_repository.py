@@ -1,0 +1,351 @@
+"""The clients and contacts tables: the only code that maps a client file to ``Client`` and back.
+
+A file and its contact row (``agency#channel#phone`` -> client id) are one aggregate: they are
+created together, the contact row is how an inbound message finds its file, and erasure removes it.
+Changes are conditional on the version read, except where a filing must not fight another filing
+of the same client (``filing_condition``). Every read is keyed: the file, the contact row, or one of
+the clients table's indexes queried for one agency or one case manager.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from ..domain.errors import Conflict
+from ..domain.filing import ClientSnapshot, InboundFiling
+from ..domain.inbox import Waiting
+from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Referral
+from . import models as m
+from .keys import agency_staff, contact_key
+from .unit_of_work import raises
+
+if TYPE_CHECKING:
+    from .unit_of_work import UnitOfWork
+
+BATCH = 100
+
+# Client attributes a filing writes without a condition: instants of activity, last writer wins
+# (a burst's messages are milliseconds apart, and nothing is decided from the exact value).
+# The inbox's preview of the last message is one of those too.
+UNGUARDED = frozenset({"last_inbound_at", "last_inbound_preview"})
+# Attributes decided from the value read: written only while they still hold that value.
+GUARDED = frozenset({"last_auto_reply_period", "last_survey_scored_at", "open_inquiry_id", "open_inquiry_due_at",
+                     "open_inquiry_opened_at"})
+_ENDING_FIELDS = ("status", "closed_at", "consent", "opted_out", "opted_out_at")
+
+
+# --- mapping -------------------------------------------------------------------------------------
+
+
+def _consent_from(item: m.ConsentMap | None) -> Consent:
+    if item is None:
+        return Consent()
+    return Consent(
+        state=ConsentState(item.state or "none"),
+        form_version=item.form_version,
+        signed_at=item.signed_at,
+        channels=frozenset(Channel(c) for c in (item.channels or [])),
+        circle_of_care=tuple(item.circle_of_care or ()),
+        posts=bool(item.posts),
+        recorded_at=item.recorded_at,
+        recorded_by=item.recorded_by,
+        withdrawn_at=item.withdrawn_at,
+        withdrawn_reason=item.withdrawn_reason,
+    )
+
+
+def _consent_item(consent: Consent) -> m.ConsentMap:
+    return m.ConsentMap(
+        state=consent.state.value,
+        form_version=consent.form_version,
+        signed_at=consent.signed_at,
+        channels=sorted(c.value for c in consent.channels),
+        circle_of_care=list(consent.circle_of_care),
+        posts=consent.posts,
+        recorded_at=consent.recorded_at,
+        recorded_by=consent.recorded_by,
+        withdrawn_at=consent.withdrawn_at,
+        withdrawn_reason=consent.withdrawn_reason,
+    )
+
+
+def _referral_item(r: Referral) -> m.ReferralMap:
+    return m.ReferralMap(referral_id=r.referral_id, at=r.at, by=r.by, to=r.to, service=r.service, note=r.note)
+
+
+def client_from(item: m.ClientModel) -> Client:
+    return Client(
+        client_id=item.client_id,
+        agency_id=item.agency_id,
+        case_manager_id=item.case_manager_id,
+        phone=item.phone or "",
+        channel=Channel(item.channel),
+        language=item.language,
+        name=item.name or "",
+        status=ClientStatus(item.status),
+        created_at=item.created_at,
+        consent=_consent_from(item.consent),
+        opted_out=bool(item.opted_out),
+        open_inquiry_id=item.open_inquiry_id,
+        next_followup_at=item.next_followup_at,
+        last_inbound_at=item.last_inbound_at,
+        erased_at=item.erased_at,
+        last_outbound_at=item.last_outbound_at,
+        next_checkin_at=item.next_checkin_at,
+        next_survey_at=item.next_survey_at,
+        last_survey_at=item.last_survey_at,
+        warnings=int(item.warnings or 0),
+        flagged_for_meeting=bool(item.flagged_for_meeting),
+        status_reason=item.status_reason,
+        closed_at=item.closed_at,
+        referrals=tuple(
+            Referral(referral_id=r.referral_id, at=r.at, by=r.by, to=r.to, service=r.service, note=r.note)
+            for r in (item.referrals or [])
+        ),
+        version=item.version or 0,
+        opted_out_at=item.opted_out_at,
+    )
+
+
+def _waiting_from(item: m.ClientModel) -> Waiting:
+    return Waiting(
+        client_id=item.client_id,
+        case_manager_id=item.case_manager_id,
+        name=item.name or "",
+        channel=item.channel,
+        language=item.language,
+        due_at=item.open_inquiry_due_at,
+        opened_at=item.open_inquiry_opened_at,
+        last_inbound_at=item.last_inbound_at,
+        preview=item.last_inbound_preview,
+        opted_out=bool(item.opted_out),
+        status=item.status or "active",
+    )
+
+
+def change_actions(client: Client, changes: Mapping[str, Any]) -> list[Any]:
+    """Attribute updates on one client item, from domain values (``None`` removes the attribute)."""
+    if "case_manager_id" in changes:  # the by_case_manager index key moves with the case manager
+        changes = {**changes, "agency_staff": agency_staff(client.agency_id, changes["case_manager_id"])}
+    actions = []
+    for name, value in changes.items():
+        attr = getattr(m.ClientModel, name)
+        if isinstance(value, Consent):
+            value = _consent_item(value)
+        elif name == "referrals" and value is not None:
+            value = [_referral_item(r) for r in value]
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        actions.append(attr.remove() if value is None else attr.set(value))
+    return actions
+
+
+def with_ended_at(client: Client, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` plus the file's new ``ended_at`` when they touch what ends a file (SPEC §5.7).
+
+    Closing, withdrawing consent and STOP end a file for retention from that moment; re-opening,
+    consent given again and START take it back out of the ``ended_files`` index.
+    """
+    changes = dict(changes)
+    if "ended_at" in changes or not any(k in changes for k in _ENDING_FIELDS):
+        return changes
+    known = {k: v for k, v in changes.items() if k in _ENDING_FIELDS}
+    if isinstance(known.get("status"), str):
+        known["status"] = ClientStatus(known["status"])
+    return {**changes, "ended_at": replace(client, **known).ended_at}
+
+
+# --- the closed-files index: what a status change must write --------------------------------------
+
+
+def closing_changes(at: datetime) -> dict[str, Any]:
+    """Client attributes to set when a file is closed (puts it in the ``closed_files`` index)."""
+    return {"status": ClientStatus.CLOSED, "closed_at": at}
+
+
+def reopening_changes(status: ClientStatus = ClientStatus.ACTIVE) -> dict[str, Any]:
+    """Client attributes to set when a closed file is re-opened (takes it out of the index)."""
+    return {"status": status, "closed_at": None}
+
+
+def _still(attr: Any, value: Any) -> Any:
+    return attr.does_not_exist() if value is None else attr == value
+
+
+def filing_condition(filing: InboundFiling) -> tuple[Any, bool]:
+    """The condition on the client item for one filing, and whether it also needs the version.
+
+    Filing a message must not conflict with filing another from the same client (WhatsApp sends a
+    webhook per photo), so the file's version is a condition only for changes decided from the
+    whole file (opt-out, opt-in). Otherwise the write holds only what the decision relied on: the
+    file is still active and consented as read (a concurrent closure or withdrawal wins), an
+    inquiry is opened only while none is open, a message joins an inquiry only while it is open, and
+    one automatic reply per period and one score per survey are each claimed by exactly one message.
+    """
+    client = filing.client
+    assert client is not None
+    changes = filing.client_changes
+    c = m.ClientModel
+    condition = (c.client_id.exists() & (c.status == client.status.value)
+                 & (c.consent.state == client.consent.state.value) & c.erased_at.does_not_exist())
+    if "open_inquiry_id" in changes:
+        condition &= _still(c.open_inquiry_id, client.open_inquiry_id)
+    elif filing.joined_inquiry_id is not None:
+        condition &= c.open_inquiry_id == filing.joined_inquiry_id
+    if "last_auto_reply_period" in changes:
+        condition &= _still(c.last_auto_reply_period, filing.read_auto_reply_period)
+    if "last_survey_scored_at" in changes:
+        condition &= _still(c.last_survey_scored_at, filing.read_survey_scored_at)
+    if "opted_out" not in changes:
+        still_opted = c.opted_out == client.opted_out
+        condition &= still_opted if client.opted_out else (still_opted | c.opted_out.does_not_exist())
+    versioned = any(name not in UNGUARDED and name not in GUARDED for name in changes)
+    return condition, versioned
+
+
+def _client_exists() -> Exception:
+    return Conflict("a client file already exists for this phone number and channel", code="client_exists")
+
+
+class ClientRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, client_id: str) -> Client | None:
+        try:
+            return client_from(m.ClientModel.get(client_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def snapshot(self, client_id: str) -> ClientSnapshot | None:
+        """The file with what only the inbound path reads of it (its last automatic reply and score)."""
+        try:
+            item = m.ClientModel.get(client_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return ClientSnapshot(client_from(item), item.last_auto_reply_period, item.last_survey_scored_at)
+
+    def id_for(self, agency_id: str, channel: Channel, phone: str) -> str | None:
+        """Whose file this sender is, to this agency (the contact row: one GetItem)."""
+        try:
+            return m.ContactModel.get(contact_key(agency_id, channel, phone), consistent_read=True).client_id
+        except DoesNotExist:
+            return None
+
+    def find(self, agency_id: str, channel: Channel, phone: str) -> Client | None:
+        client_id = self.id_for(agency_id, channel, phone)
+        return self.get(client_id) if client_id else None
+
+    def many(self, ids: Iterable[str]) -> dict[str, Client]:
+        keys = sorted(set(ids))
+        found: dict[str, Client] = {}
+        for start in range(0, len(keys), BATCH):
+            for item in m.ClientModel.batch_get(keys[start:start + BATCH]):
+                found[item.client_id] = client_from(item)
+        return found
+
+    def last_inbound(self, client_ids: Iterable[str]) -> dict[str, datetime | None]:
+        """``last_inbound_at`` of each file, in BatchGets of up to 100 keys."""
+        ids = list(dict.fromkeys(client_ids))
+        found: dict[str, datetime | None] = {}
+        for start in range(0, len(ids), BATCH):
+            for item in m.ClientModel.batch_get(ids[start:start + BATCH],
+                                                attributes_to_get=["client_id", "last_inbound_at"]):
+                found[item.client_id] = item.last_inbound_at
+        return found
+
+    def of_case_manager(self, agency_id: str, staff_id: str) -> Iterator[Client]:
+        for item in m.ClientModel.by_case_manager.query(agency_staff(agency_id, staff_id)):
+            yield client_from(item)
+
+    def of_agency(self, agency_id: str, created_before: datetime | None = None) -> Iterator[Client]:
+        condition = m.ClientModel.created_at < created_before if created_before is not None else None
+        for item in m.ClientModel.by_agency.query(agency_id, condition):
+            yield client_from(item)
+
+    def waiting(self, agency_id: str, staff_id: str) -> Iterator[Waiting]:
+        """One case manager's files with an open inquiry, soonest due first: one Query (paged by 1 MB)."""
+        for item in m.ClientModel.waiting.query(agency_staff(agency_id, staff_id), scan_index_forward=True):
+            if item.erased_at is None:
+                yield _waiting_from(item)
+
+    def due_ids(self, agency_id: str, now: datetime) -> list[str]:
+        """Clients of ``agency_id`` with a follow-up, check-in or survey due at or before ``now``."""
+        seen: dict[str, None] = {}
+        for index, attr in (
+            (m.ClientModel.followups_due, m.ClientModel.next_followup_at),
+            (m.ClientModel.checkins_due, m.ClientModel.next_checkin_at),
+            (m.ClientModel.surveys_due, m.ClientModel.next_survey_at),
+        ):
+            for item in index.query(agency_id, attr <= now):
+                seen.setdefault(item.client_id, None)
+        return list(seen)
+
+    def closed_before(self, agency_id: str, cutoff: datetime) -> list[str]:
+        """Ids of closed, not yet erased files of the agency closed at or before ``cutoff``."""
+        items = m.ClientModel.closed_files.query(agency_id, m.ClientModel.closed_at <= cutoff)
+        return [i.client_id for i in items if i.status == ClientStatus.CLOSED.value and i.erased_at is None]
+
+    def ended_before(self, agency_id: str, cutoff: datetime) -> list[str]:
+        """Ids of not yet erased files that ended (closed, withdrawn, opted out) at or before ``cutoff``."""
+        items = m.ClientModel.ended_files.query(agency_id, m.ClientModel.ended_at <= cutoff)
+        return [i.client_id for i in items if i.erased_at is None]
+
+    # -- writes (queued on the unit of work) ------------------------------------------------------
+
+    def add(self, client: Client, created_by: str) -> None:
+        """A new file and its contact row; committing raises ``Conflict`` when the contact is taken."""
+        item = m.ClientModel(
+            client_id=client.client_id,
+            agency_id=client.agency_id,
+            case_manager_id=client.case_manager_id,
+            agency_staff=agency_staff(client.agency_id, client.case_manager_id),
+            phone=client.phone,
+            channel=client.channel.value,
+            language=client.language,
+            name=client.name,
+            status=client.status.value,
+            created_at=client.created_at,
+            created_by=created_by,
+            consent=_consent_item(client.consent),
+        )
+        contact = m.ContactModel(
+            contact_key=contact_key(client.agency_id, client.channel, client.phone),
+            client_id=client.client_id,
+            agency_id=client.agency_id,
+        )
+        self._uow.save(item, condition=m.ClientModel.client_id.does_not_exist())
+        self._uow.save(contact, condition=m.ContactModel.contact_key.does_not_exist(),
+                       on_conflict=raises(_client_exists))
+
+    def update(self, client: Client, changes: Mapping[str, Any]) -> None:
+        """Apply ``changes`` if the file is still at ``client.version`` (else ``ConcurrentUpdate``)."""
+        # PynamoDB adds "version = <read version>" as the condition and increments it.
+        self._uow.update(m.ClientModel(client_id=client.client_id, version=client.version),
+                         actions=change_actions(client, with_ended_at(client, changes)),
+                         condition=m.ClientModel.client_id.exists())
+
+    def file(self, filing: InboundFiling) -> None:
+        """An inbound filing's changes to the file, held only by what its decision relied on."""
+        assert filing.client is not None
+        condition, versioned = filing_condition(filing)
+        changes = with_ended_at(filing.client, filing.client_changes)  # STOP ends it (§5.7)
+        self._uow.update(m.ClientModel(client_id=filing.client.client_id, version=filing.client.version),
+                         actions=change_actions(filing.client, changes), condition=condition,
+                         add_version_condition=versioned)
+
+    def forget_contact(self, client: Client) -> None:
+        """Erasure: the sender no longer finds this file (only while the row is still this file's)."""
+        if client.phone:
+            self._uow.delete(
+                m.ContactModel(contact_key=contact_key(client.agency_id, client.channel, client.phone)),
+                condition=m.ContactModel.contact_key.does_not_exist() | (m.ContactModel.client_id == client.client_id),
+            )

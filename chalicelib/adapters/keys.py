@@ -1,0 +1,40 @@
+"""The key formats of the tables, in one place: every repository builds its keys from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..domain.model import Channel
+
+
+def sort_key(at: datetime, item_id: str) -> str:
+    """``<fixed-width UTC instant>#<id>``: string order is time order."""
+    return f"{instant(at)}#{item_id}"
+
+
+def instant(at: datetime) -> str:
+    """The bare instant of a sort key: it sorts before every key at that instant (range bounds)."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def agency_staff(agency_id: str, staff_id: str) -> str:
+    return f"{agency_id}#{staff_id}"
+
+
+def staff_of(agency_staff_key: str | None) -> str | None:
+    """The staff id of an ``agency#staff`` key."""
+    if not agency_staff_key:
+        return None
+    return agency_staff_key.split("#", 1)[1] if "#" in agency_staff_key else agency_staff_key
+
+
+def contact_key(agency_id: str, channel: Channel, phone: str) -> str:
+    return f"{agency_id}#{channel.value}#{phone}"
+
+
+def staff_status(agency_id: str, staff_id: str, status: str) -> str:
+    return f"{agency_id}#{staff_id}#{status}"
+
+
+def agency_status(agency_id: str, status: str) -> str:
+    return f"{agency_id}#{status}"

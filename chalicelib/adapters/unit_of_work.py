@@ -1,0 +1,228 @@
+"""One use case's writes, committed together (cosmicpython's unit of work, on DynamoDB).
+
+Repositories read at once (DynamoDB has no read transaction) and queue their writes here;
+``commit`` sends them in one ``TransactWriteItems``, or as one conditional write when there is
+only one. Each queued write may say what its failed condition means (``on_conflict``): a
+``MessageSid`` claimed before is a ``Duplicate``, an idempotency key taken is ``AlreadyFiled``, a
+contact row taken is "this client exists". Any other failed condition, or a concurrent
+transaction on the same item, is ``ConcurrentUpdate``: the caller reads again and decides again.
+Leaving the ``with`` block without ``commit`` writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+
+from . import models as m
+
+if TYPE_CHECKING:
+    from .audit_repository import AuditRepository
+    from .claims_repository import ClaimRepository
+    from .clients_repository import ClientRepository
+    from .followups_repository import FollowupRepository
+    from .inquiries_repository import InquiryRepository
+    from .messages_repository import MessageRepository
+    from .notifications_repository import NotificationRepository
+    from .numbers_repository import NumberRepository
+    from .posts_repository import PostRepository
+    from .rollups_repository import RollupRepository
+    from .staff_repository import StaffRepository
+
+CHECK_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+#: The order TransactWriteItems lists its cancellation reasons in: PynamoDB sends deletes, then
+#: puts, then updates, whatever order they were added in.
+_SENT_ORDER = ("delete", "save", "update")
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed an item between our read and our write; re-read and retry."""
+
+
+class Duplicate(Exception):
+    """This ``MessageSid`` (or once-only key) was already handled."""
+
+
+class AlreadyFiled(Exception):
+    """A staff message with this idempotency key was filed (or is being filed) by another request."""
+
+
+def transaction_cancelled(err: TransactWriteError) -> bool:
+    """Whether a TransactWrite was cancelled by a failed condition or a concurrent transaction."""
+    return any(code in (CHECK_FAILED, TRANSACTION_CONFLICT) for code in _codes(err))
+
+
+def condition_failed(err: Exception) -> bool:
+    """Whether a single-item write failed on its condition (as opposed to any other error)."""
+    return getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _codes(err: TransactWriteError) -> list[str | None]:
+    return [r.code if r else None for r in (getattr(err, "cancellation_reasons", None) or [])]
+
+
+#: What a queued write's failed condition means: the exception to raise, or None for the default.
+OnConflict = Callable[[str], Exception | None]
+
+
+@dataclass
+class _Write:
+    op: str  # save | update | delete
+    item: Any
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    on_conflict: OnConflict | None = None
+
+
+class UnitOfWork:
+    """The repositories of one use case, and the writes they queued until ``commit``."""
+
+    def __init__(self) -> None:
+        self._writes: list[_Write] = []
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._writes = []  # what was not committed is dropped (cosmicpython's rollback)
+
+    # -- the repositories, one per aggregate ----------------------------------------------------
+
+    @cached_property
+    def clients(self) -> ClientRepository:
+        from .clients_repository import ClientRepository
+
+        return ClientRepository(self)
+
+    @cached_property
+    def messages(self) -> MessageRepository:
+        from .messages_repository import MessageRepository
+
+        return MessageRepository(self)
+
+    @cached_property
+    def inquiries(self) -> InquiryRepository:
+        from .inquiries_repository import InquiryRepository
+
+        return InquiryRepository(self)
+
+    @cached_property
+    def notifications(self) -> NotificationRepository:
+        from .notifications_repository import NotificationRepository
+
+        return NotificationRepository(self)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        from .audit_repository import AuditRepository
+
+        return AuditRepository(self)
+
+    @cached_property
+    def claims(self) -> ClaimRepository:
+        from .claims_repository import ClaimRepository
+
+        return ClaimRepository(self)
+
+    @cached_property
+    def numbers(self) -> NumberRepository:
+        from .numbers_repository import NumberRepository
+
+        return NumberRepository(self)
+
+    @cached_property
+    def staff(self) -> StaffRepository:
+        from .staff_repository import StaffRepository
+
+        return StaffRepository(self)
+
+    @cached_property
+    def followups(self) -> FollowupRepository:
+        from .followups_repository import FollowupRepository
+
+        return FollowupRepository(self)
+
+    @cached_property
+    def posts(self) -> PostRepository:
+        from .posts_repository import PostRepository
+
+        return PostRepository(self)
+
+    @cached_property
+    def rollups(self) -> RollupRepository:
+        from .rollups_repository import RollupRepository
+
+        return RollupRepository(self)
+
+    # -- queued writes (repositories call these) --------------------------------------------------
+
+    def save(self, item: Any, condition: Any = None, *, on_conflict: OnConflict | None = None) -> None:
+        self._writes.append(_Write("save", item, {"condition": condition}, on_conflict))
+
+    def update(self, item: Any, actions: list[Any], condition: Any = None, *, add_version_condition: bool = True,
+               on_conflict: OnConflict | None = None) -> None:
+        kwargs = {"actions": actions, "condition": condition, "add_version_condition": add_version_condition}
+        self._writes.append(_Write("update", item, kwargs, on_conflict))
+
+    def delete(self, item: Any, condition: Any = None, *, on_conflict: OnConflict | None = None) -> None:
+        self._writes.append(_Write("delete", item, {"condition": condition}, on_conflict))
+
+    @property
+    def pending(self) -> int:
+        return len(self._writes)
+
+    def commit(self) -> None:
+        """Write everything queued, all or nothing; raises what the first failed condition means."""
+        writes, self._writes = self._writes, []
+        if len(writes) == 1:
+            self._write_one(writes[0])
+        elif writes:
+            self._transact(writes)
+
+    @staticmethod
+    def _write_one(write: _Write) -> None:
+        try:
+            getattr(write.item, write.op)(**write.kwargs)
+        except (PutError, UpdateError, DeleteError) as err:
+            if not condition_failed(err):
+                raise
+            raise _meaning(write, CHECK_FAILED) from None
+
+    @staticmethod
+    def _transact(writes: list[_Write]) -> None:
+        from pynamodb.transactions import TransactWrite
+
+        try:
+            with TransactWrite(connection=m.transaction_connection()) as tx:
+                for write in writes:
+                    getattr(tx, write.op)(write.item, **write.kwargs)
+        except TransactWriteError as err:
+            codes = _codes(err)
+            sent = [w for op in _SENT_ORDER for w in writes if w.op == op]
+            for write, code in zip(sent, codes, strict=False):
+                if code in (CHECK_FAILED, TRANSACTION_CONFLICT) and write.on_conflict is not None:
+                    meaning = write.on_conflict(code)
+                    if meaning is not None:
+                        raise meaning from None
+            if transaction_cancelled(err):
+                raise ConcurrentUpdate() from None
+            raise
+
+
+def _meaning(write: _Write, code: str) -> Exception:
+    meaning = write.on_conflict(code) if write.on_conflict is not None else None
+    return meaning if meaning is not None else ConcurrentUpdate()
+
+
+def raises(exception: Callable[[], Exception], *, also_conflict: bool = False) -> OnConflict:
+    """``on_conflict`` for a write whose failed condition means ``exception`` (and, with
+    ``also_conflict``, a concurrent transaction on the same item too)."""
+
+    def meaning(code: str) -> Exception | None:
+        return exception() if code == CHECK_FAILED or also_conflict else None
+
+    return meaning
