@@ -97,19 +97,7 @@ def message_view(msg: Message, zone: ZoneInfo | None = None, link: Any = None) -
         if ref.s3_key and link is not None:
             item["url"] = link(ref.s3_key)
         media.append(item)
-    view: dict[str, Any] = {
-        "id": msg.message_id,
-        "direction": msg.direction.value,
-        "kind": msg.kind.value,
-        "body": msg.body,
-        "at": iso(msg.at, zone),
-        "status": msg.status.value,
-        "channel": msg.channel.value,
-        "staff_id": msg.staff_id,
-        "inquiry_id": msg.inquiry_id,
-        "error_code": msg.error_code,
-        "media": media,
-    }
+    view: dict[str, Any] = {**_message_fields(msg, zone), "error_code": msg.error_code, "media": media}
     if msg.send_at is not None:
         view["send_at"] = iso(msg.send_at, zone)
     view.update(content_view(msg.content))
@@ -118,6 +106,19 @@ def message_view(msg: Message, zone: ZoneInfo | None = None, link: Any = None) -
 
 def export_message_view(msg: Message, zone: ZoneInfo | None = None) -> dict[str, Any]:
     """One message as the file's export has it: what was sent and how, with the media's stored keys."""
+    return {
+        **_message_fields(msg, zone),
+        "holding": msg.holding,
+        "override_reason": msg.override_reason,
+        "send_at": iso(msg.send_at, zone),
+        "sent_at": iso(msg.sent_at, zone),
+        "media": [{"content_type": ref.content_type, "s3_key": ref.s3_key, "status": ref.status.value,
+                   "size": ref.size} for ref in msg.media],
+        **content_view(msg.content),
+    }
+
+
+def _message_fields(msg: Message, zone: ZoneInfo | None) -> dict[str, Any]:
     return {
         "id": msg.message_id,
         "direction": msg.direction.value,
@@ -128,13 +129,6 @@ def export_message_view(msg: Message, zone: ZoneInfo | None = None) -> dict[str,
         "channel": msg.channel.value,
         "staff_id": msg.staff_id,
         "inquiry_id": msg.inquiry_id,
-        "holding": msg.holding,
-        "override_reason": msg.override_reason,
-        "send_at": iso(msg.send_at, zone),
-        "sent_at": iso(msg.sent_at, zone),
-        "media": [{"content_type": ref.content_type, "s3_key": ref.s3_key, "status": ref.status.value,
-                   "size": ref.size} for ref in msg.media],
-        **content_view(msg.content),
     }
 
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist
 
 from ..domain.audit import AuditEvent
-from ..domain.dashboard import matches_filters
 from ..domain.reporting import AuditRecord
 from . import models as m
 from .keys import agency_staff, instant, sort_key, staff_of
@@ -195,5 +194,7 @@ class AuditRepository:
             if i.agency_id == agency_id and (not staff_id or i.agency_staff == agency_staff(agency_id, staff_id))
         ]
         if holding is not None:  # a detail, filtered here: the page may be shorter than ``limit``
+            from ..domain.dashboard import matches_filters
+
             events = [e for e in events if matches_filters(e, None, holding)]
         return events, (items[-1].sk if more else None)
