@@ -183,6 +183,14 @@ class UnitOfWork:
         elif writes:
             self._transact(writes)
 
+    def commit_unless_changed(self) -> bool:
+        """``commit``, or False when an item changed since it was read (the first writer won)."""
+        try:
+            self.commit()
+        except ConcurrentUpdate:
+            return False
+        return True
+
     @staticmethod
     def _write_one(write: _Write) -> None:
         try:

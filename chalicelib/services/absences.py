@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import validation as v
 from ..domain.absence import Absence, absence_on, covered_by, local_day, parse_day
@@ -16,6 +16,9 @@ from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.model import Principal, Role
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 
 def _day(body: Mapping[str, Any], name: str) -> date:
@@ -64,7 +67,7 @@ class AbsenceService:
     CACHE_SECONDS = 60.0
 
     def __init__(self, staff: Any, policies: Any, clock: Any = time.monotonic,
-                 uow: Callable[[], Any] | None = None) -> None:
+                 uow: Callable[[], UnitOfWork] | None = None) -> None:
         self._staff = staff  # adapters.staff_repository.StaffRepository, for the reads
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork, for each change
         self._policies = policies

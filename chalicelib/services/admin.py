@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
@@ -14,6 +14,9 @@ from ..domain.errors import InvalidInput, NotFound
 from ..domain.model import Channel, Principal, Role, Staff, WorkNumber
 from .access import require_admin
 from .retry import retry_on_conflict
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class PutNumber:
 
 
 class AdminService:
-    def __init__(self, uow: Callable[[], Any], on_staff_change: Callable[[str], None] | None = None) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], on_staff_change: Callable[[str], None] | None = None) -> None:
         self._uow = uow
         # Forget cached staff records of the agency (the access checks read them), see bootstrap.
         self._on_staff_change = on_staff_change or (lambda agency_id: None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import followups as followup_rules
 from ..domain import validation as v
@@ -17,6 +17,9 @@ from ..domain.inquiry import Inquiry
 from ..domain.messages import Message
 from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Principal, Role
 from .access import manageable_client, visible_client
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class WithdrawConsent:
 class ClientService:
     def __init__(
         self,
-        uow: Callable[[], Any],
+        uow: Callable[[], UnitOfWork],
         covering_for: Callable[[Principal], frozenset[str]] | None = None,
         policies: Any = None,
     ) -> None:

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.keys import sort_key
 from ..adapters.unit_of_work import ConcurrentUpdate
@@ -32,6 +32,9 @@ from ..domain.errors import Conflict, InvalidInput
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, ClientStatus, Principal
 from .access import manageable_client
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 ATTEMPTS = 3
 MAX_REASON = 500
@@ -72,7 +75,7 @@ class ChangeStatus:
 
 
 class ConductService:
-    def __init__(self, uow: Callable[[], Any], policies: Any,
+    def __init__(self, uow: Callable[[], UnitOfWork], policies: Any,
                  covering_for: Callable[[Principal], frozenset[str]] | None = None,
                  notices: bool = True, send_now: Callable[[str, str, datetime], str] | None = None) -> None:
         self._uow = uow

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.twilio_gateway import OutboundMessage
 from ..adapters.unit_of_work import ConcurrentUpdate
@@ -26,13 +26,16 @@ from ..domain.model import Channel, Client, Role
 from ..domain.notifications import Notification
 from ..domain.policy import Policy
 
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
+
 log = logging.getLogger("cmdm.crisis")
 
 CLAIM_TTL = timedelta(days=7)
 
 
 class CrisisAlerts:
-    def __init__(self, uow: Callable[[], Any], gateway: Any) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], gateway: Any) -> None:
         self._uow = uow
         self._gateway = gateway
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..adapters.claims_repository import sid_key
@@ -31,6 +31,9 @@ from ..domain.messages import MediaStatus, Message
 from ..domain.model import Client, ClientStatus, Principal, Referral
 from .access import manageable_client, require_admin, visible_client
 from .reports import audit_view, iso
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.data_rights")
 
@@ -58,7 +61,7 @@ def erasure_changes(client: Client, now: datetime) -> dict[str, Any]:
 
 
 class DataRightsService:
-    def __init__(self, uow: Callable[[], Any], media: Any, twilio: Any, policies: Any) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], media: Any, twilio: Any, policies: Any) -> None:
         self._uow = uow
         self._media = media  # adapters.media.S3Media: the agency's bucket
         self._twilio = twilio  # adapters.media.TwilioMedia: media still at Twilio, bodies in its logs

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
 from ..domain import followups as rules
@@ -38,6 +38,9 @@ from ..domain.followups import FollowupKind
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Channel, Client, Principal, Role
 from ..domain.policy import Policy
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.followups")
 
@@ -91,7 +94,7 @@ def _in_whatsapp_window(client: Client, now: datetime) -> bool:
 class FollowupService:
     def __init__(
         self,
-        uow: Callable[[], Any],
+        uow: Callable[[], UnitOfWork],
         policies: Any,
         gateway: Any,
         *,
@@ -269,11 +272,7 @@ class FollowupService:
         with self._uow() as uow:
             uow.clients.update(client, changes)
             uow.audit.add(events)
-            try:
-                uow.commit()
-            except ConcurrentUpdate:
-                return False
-        return True
+            return uow.commit_unless_changed()
 
     @staticmethod
     def _event(client: Client, now: datetime, type_: AuditType, details: dict[str, Any]) -> AuditEvent:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.claims_repository import SID_TTL, sid_key
 from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
@@ -36,6 +36,9 @@ from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
 from ..domain.validation import twilio_address
 from .retry import retry_on_conflict
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.inbound")
 
@@ -256,7 +259,7 @@ class AbsenceCovers:
 class InboundService:
     def __init__(
         self,
-        uow: Callable[[], Any],
+        uow: Callable[[], UnitOfWork],
         numbers: NumberCache,
         policies: Any,
         *,
@@ -465,7 +468,7 @@ class InboundService:
         return self._uow().messages.of_client(client_id)
 
     @staticmethod
-    def _commit(uow: Any, filing: InboundFiling) -> None:
+    def _commit(uow: UnitOfWork, filing: InboundFiling) -> None:
         """Write the filing as one unit of work: the MessageSid claim first, then everything else.
 
         Raises ``Duplicate`` when the ``MessageSid`` was claimed before, ``ConcurrentUpdate`` when

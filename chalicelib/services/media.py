@@ -14,13 +14,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.media import MediaRejected, MediaUnavailable
 from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.messages import MediaRef, MediaStatus, Message
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.media")
 
@@ -39,7 +42,7 @@ def media_key(msg: Message, index: int) -> str:
 
 
 class MediaService:
-    def __init__(self, uow: Callable[[], Any], twilio: Any, bucket: Any, policies: Any) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], twilio: Any, bucket: Any, policies: Any) -> None:
         self._uow = uow
         self._twilio = twilio
         self._bucket = bucket

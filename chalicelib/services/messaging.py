@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
 
@@ -51,6 +51,9 @@ from ..domain.outbound import (
 )
 from ..domain.policy import Policy
 from .retry import retry_on_conflict
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.messaging")
 
@@ -151,7 +154,7 @@ class ComposePreview:
 class MessagingService:
     def __init__(
         self,
-        uow: Callable[[], Any],
+        uow: Callable[[], UnitOfWork],
         policies: Any,
         gateway: Any,
         status_callback: str | None,
@@ -620,11 +623,7 @@ class MessagingService:
         with self._uow() as uow:
             uow.messages.cancel(message)
             uow.audit.add([event])
-            try:
-                uow.commit()
-            except ConcurrentUpdate:
-                return False
-        return True
+            return uow.commit_unless_changed()
 
     def _reopen(self, inquiry: Inquiry, reopening: Reopening, *, client: Client | None,
                 client_changes: dict[str, Any] | None, events: Sequence[AuditEvent],
@@ -639,7 +638,7 @@ class MessagingService:
             uow.commit()
 
     @staticmethod
-    def _answering(uow: Any, client: Client | None, client_changes: dict[str, Any] | None,
+    def _answering(uow: UnitOfWork, client: Client | None, client_changes: dict[str, Any] | None,
                    inquiry: Inquiry | None, answer: Answer | None) -> None:
         if client is not None and client_changes:
             uow.clients.update(client, client_changes)

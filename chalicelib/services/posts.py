@@ -25,12 +25,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.keys import sort_key
 from ..adapters.posts_repository import RATE_BUCKET_TTL, PostRepository
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
-from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import posts as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
@@ -40,6 +39,9 @@ from ..domain.i18n import normalise_language
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, Principal, Role
 from ..domain.posts import Delivery, DeliveryStatus, Post
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.posts")
 
@@ -80,7 +82,7 @@ class CreatePost:
 
 
 class PostService:
-    def __init__(self, uow: Callable[[], Any], policies: Any, gateway: Any, *, status_callback: str | None = None,
+    def __init__(self, uow: Callable[[], UnitOfWork], policies: Any, gateway: Any, *, status_callback: str | None = None,
                  fanout: Any = None, per_second: int = 10) -> None:
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per use
         self._policies = policies
@@ -298,11 +300,7 @@ class PostService:
             if message is not None:
                 uow.messages.add(message)
             uow.audit.add(events)
-            try:
-                uow.commit()
-            except ConcurrentUpdate:
-                return False
-        return True
+            return uow.commit_unless_changed()
 
     def _number(self, client: Client, cache: dict[tuple[str, Any], str | None]) -> str | None:
         key = (client.case_manager_id, client.channel)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import validation as v
@@ -20,6 +20,9 @@ from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.model import Client, ClientStatus, Principal, Referral
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 MAX_REFERRALS = 200  # per file: the list lives on the client record
 WRITE_ATTEMPTS = 3
@@ -45,7 +48,7 @@ class RecordReferral:
 
 
 class ReferralService:
-    def __init__(self, uow: Callable[[], Any], covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], covering_for: Callable[[Principal], frozenset[str]] | None = None) -> None:
         self._uow = uow
         self._covering_for = covering_for or (lambda principal: frozenset())
 

@@ -34,7 +34,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..domain import reporting as r
@@ -44,6 +44,9 @@ from ..domain.clock import utcnow
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.model import Principal, Role
 from .access import require_supervision
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 DEFAULT_AUDIT_PAGE = 1000
 MAX_AUDIT_PAGE = 5000
@@ -130,7 +133,7 @@ def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
 
 
 class ReportService:
-    def __init__(self, uow: Callable[[], Any], policies: Any, usage_reports: Any, compliance_days: Any) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], policies: Any, usage_reports: Any, compliance_days: Any) -> None:
         self._uow = uow
         self._policies = policies
         self._usage = usage_reports

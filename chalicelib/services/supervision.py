@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import compliance_days as cd
 from ..domain import dashboard as d
@@ -34,6 +34,9 @@ from ..domain.model import Channel, Principal, Role, Staff
 from ..domain.reporting import inquiry_fact
 from .access import require_admin, require_supervision
 from .reports import _figures_view, iso
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 
 def _already_reviewed() -> Exception:
@@ -74,7 +77,7 @@ class Review:
 
 
 class SupervisionService:
-    def __init__(self, uow: Callable[[], Any], policies: Any, reports: Any) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], policies: Any, reports: Any) -> None:
         self._reports = reports  # services.reports.ReportService: the compliance report, one way for both
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork
         self._policies = policies

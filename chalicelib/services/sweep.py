@@ -14,15 +14,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.inquiry import Inquiry
 from ..domain.model import Role
 from ..domain.notifications import Notification
 from ..domain.outbound import breach_due
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.sweep")
 
@@ -34,7 +36,7 @@ DEFAULT_BUDGET_SECONDS = 20.0
 
 
 class SweepService:
-    def __init__(self, uow: Callable[[], Any], messaging: Any, policies: Any,
+    def __init__(self, uow: Callable[[], UnitOfWork], messaging: Any, policies: Any,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
         self._uow = uow
         self._messaging = messaging
@@ -108,8 +110,4 @@ class SweepService:
             uow.inquiries.breach(inquiry, now)
             uow.audit.add(events)
             uow.notifications.add(inquiry.agency_id, notifications)
-            try:
-                uow.commit()
-            except ConcurrentUpdate:
-                return False
-        return True
+            return uow.commit_unless_changed()

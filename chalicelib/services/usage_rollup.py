@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..adapters.rollups_repository import COMPLIANCE, USAGE
@@ -25,6 +25,9 @@ from ..domain import usage as u
 from ..domain.audit import AuditType
 from ..domain.clock import utcnow
 from ..domain.reporting import AuditRecord, InquiryFact, Period, Tally, inquiry_fact, local_midnight, month_periods
+
+if TYPE_CHECKING:
+    from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.rollup")
 
@@ -35,7 +38,7 @@ DEFAULT_BUDGET_SECONDS = 20.0
 class _Events:
     """The agency's audit events over one contiguous range, fetched once per report."""
 
-    def __init__(self, uow: Callable[[], Any], agency_id: str) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], agency_id: str) -> None:
         self._uow = uow
         self._agency = agency_id
         self._range: tuple[datetime, datetime] | None = None
@@ -51,7 +54,7 @@ class _Events:
 
 
 class UsageReports:
-    def __init__(self, uow: Callable[[], Any]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
     def figures(self, agency_id: str, period: Period, zone: ZoneInfo, *, split: bool,
@@ -108,7 +111,7 @@ class UsageReports:
 class RollupService:
     """The job that rolls finished days up, per agency, oldest first; safe to run twice."""
 
-    def __init__(self, uow: Callable[[], Any], policies: Any, compliance: ComplianceDays | None = None,
+    def __init__(self, uow: Callable[[], UnitOfWork], policies: Any, compliance: ComplianceDays | None = None,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
         self._uow = uow
         self._policies = policies
@@ -208,7 +211,7 @@ class ComplianceDays:
     ``reasons`` reads back, by key, the reasons of the overrides a report lists.
     """
 
-    def __init__(self, uow: Callable[[], Any]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork: its rollups, inquiries and audit
 
     def _facts(self, inquiry_ids: Sequence[str], policy: Any) -> dict[str, InquiryFact]:

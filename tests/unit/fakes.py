@@ -60,6 +60,13 @@ class FakeUnitOfWork:
     def queue(self, apply: Callable[[], None], check: Callable[[], None] = lambda: None) -> None:
         self._writes.append((check, apply))
 
+    def commit_unless_changed(self) -> bool:
+        try:
+            self.commit()
+        except ConcurrentUpdate:
+            return False
+        return True
+
     def commit(self) -> None:
         writes, self._writes = self._writes, []
         for check, _ in writes:
