@@ -98,8 +98,7 @@ def seed_rollups(inquiries: list, events: list, month_start: datetime) -> int:
     from chalicelib.adapters import models as m
     from chalicelib.adapters.audit_repository import audit_item
     from chalicelib.adapters.inquiries_repository import inquiry_from
-    from chalicelib.adapters.rollups_repository import COMPLIANCE
-    from chalicelib.adapters.rollups_repository import RollupRepository as RollupStore
+    from chalicelib.adapters.rollups_repository import COMPLIANCE, RollupRepository
     from chalicelib.domain import compliance_days as cd
     from chalicelib.domain.audit import AuditType
     from chalicelib.domain.reporting import AuditRecord, inquiry_fact
@@ -111,7 +110,7 @@ def seed_rollups(inquiries: list, events: list, month_start: datetime) -> int:
     records = [AuditRecord(event_id=e.event_id, type=e.type.value, at=e.at, actor=e.actor, staff_id=e.staff_id,
                            client_id=e.client_id, details=dict(e.details)) for e in events]
     facts = cd.facts_for_days(days, zone, [inquiry_fact(inquiry_from(i)) for i in inquiries], records, policy.calendar.is_open)
-    store = RollupStore()
+    store = RollupRepository()
     for day, day_facts in facts.items():
         m.CounterModel(counter_key=f"calgary-cfn#{COMPLIANCE}", day=day.isoformat()).delete()
         store.save("calgary-cfn", COMPLIANCE, day, day_facts.to_item())

@@ -43,12 +43,11 @@ def seed(clients: int, messages: int) -> None:
 
     # The job has been rolling the agency up all along: October's last roll-up says every client is a
     # member (their consent is older). The month measured is November, rolled up by the job itself.
-    from chalicelib.adapters.rollups_repository import USAGE
-    from chalicelib.adapters.rollups_repository import RollupRepository as RollupStore
+    from chalicelib.adapters.rollups_repository import USAGE, RollupRepository
     from chalicelib.domain.audit import AuditEvent, AuditType
     from chalicelib.domain.usage import UsageDay
 
-    RollupStore().save(AGENCY, USAGE, datetime(2026, 10, 31).date(),
+    RollupRepository().save(AGENCY, USAGE, datetime(2026, 10, 31).date(),
                        UsageDay(day=datetime(2026, 10, 31).date(), active_end=clients).to_item())
     with m.AuditModel.batch_write() as audit, m.InquiryModel.batch_write() as inquiries:
         for i in range(clients):

@@ -200,7 +200,7 @@ class ClientsSurveysDue(GlobalSecondaryIndex):
 
 class ClientsClosed(GlobalSecondaryIndex):
     # Sparse: a file is in this index only while it carries closed_at, i.e. while it is closed
-    # (closing sets it, re-opening removes it: reports_store.closing_changes / reopening_changes).
+    # (closing sets it, re-opening removes it: clients_repository.closing_changes / reopening_changes).
     # The retention job reads closed_at <= now - retention per agency; status and erased_at are
     # projected so already-erased tombstones are skipped without a second read.
     Meta = _index_meta("closed_files", IncludeProjection(["erased_at", "status"]))
@@ -222,7 +222,7 @@ class ClientsWaiting(GlobalSecondaryIndex):
 
 class ClientsEnded(GlobalSecondaryIndex):
     # Sparse: a file is here while it carries ended_at, i.e. while it is closed, its consent is
-    # withdrawn or its client opted out (SPEC §5.7); store.with_ended_at keeps it current.
+    # withdrawn or its client opted out (SPEC §5.7); clients_repository.with_ended_at keeps it current.
     Meta = _index_meta("ended_files", IncludeProjection(["erased_at", "status"]))
     agency_id = UnicodeAttribute(hash_key=True)
     ended_at = UTCDateTimeAttribute(range_key=True)

@@ -4,7 +4,7 @@ Supervisors and administrators only (SPEC §4.4), and only their own agency: eve
 by the caller's ``agency_id``, so another agency's data is never even fetched.
 
 Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
-``adapters/reports_store.py`` for the index table):
+the audit, inquiries and clients repositories in ``adapters/`` for the keys):
 
 * ``GET /audit`` — the audit table by ``agency_id`` with ``sk`` between the period's UTC bounds,
   or its ``by_staff`` index by ``agency#staff`` when ``staff_id`` is given, or its ``by_client``

@@ -22,7 +22,7 @@ The contract these tests pin down (issue 8):
 - **Races** between two deliveries of the same ``MessageSid`` are settled by the claim's
   ``does_not_exist`` condition (the loser answers 200 with nothing filed); two different messages
   of one client do not conflict at all unless both would open the inquiry, claim the same
-  automatic reply or score, or the file changed state (``inbound_store.filing_condition``): then
+  automatic reply or score, or the file changed state (``clients_repository.filing_condition``): then
   the loser re-reads and files after the winner, joining the inquiry the winner opened.
 - **What is "at most once"**: the automatic reply rides on the webhook's TwiML answer. If the
   answer of a committed delivery is lost, the retry is a duplicate and answers with no reply: the
