@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist
 
 from ..domain.audit import AuditEvent
-from ..domain.reporting import AuditRecord
 from . import models as m
 from .keys import agency_staff, instant, sort_key, staff_of
 
 if TYPE_CHECKING:
+    from ..domain.reporting import AuditRecord
     from .unit_of_work import UnitOfWork
 
 # Audit events that carry what a person wrote about the client, and the keys holding it.
@@ -44,6 +44,8 @@ def audit_item(event: AuditEvent) -> m.AuditModel:
 
 
 def audit_record(item: m.AuditModel) -> AuditRecord:
+    from ..domain.reporting import AuditRecord  # the read side only: the inbound path never loads it
+
     return AuditRecord(
         event_id=item.event_id,
         type=item.type,

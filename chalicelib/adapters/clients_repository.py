@@ -19,13 +19,13 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..domain.errors import Conflict
 from ..domain.filing import ClientSnapshot, InboundFiling
-from ..domain.inbox import Waiting
 from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Referral
 from . import models as m
 from .keys import agency_staff, contact_key
 from .unit_of_work import raises
 
 if TYPE_CHECKING:
+    from ..domain.inbox import Waiting
     from .unit_of_work import UnitOfWork
 
 BATCH = 100
@@ -114,6 +114,8 @@ def client_from(item: m.ClientModel) -> Client:
 
 
 def _waiting_from(item: m.ClientModel) -> Waiting:
+    from ..domain.inbox import Waiting  # the inbox only: the inbound path never loads it
+
     return Waiting(
         client_id=item.client_id,
         case_manager_id=item.case_manager_id,
