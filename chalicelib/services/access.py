@@ -6,6 +6,8 @@ file inside the same agency is forbidden to a worker.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..domain.errors import Forbidden, NotFound
 from ..domain.model import Client, Principal
 
@@ -37,3 +39,11 @@ def manageable_client(principal: Principal, client: Client | None, *, covering: 
     if principal.is_admin() or client.case_manager_id == principal.staff_id or client.case_manager_id in covering:
         return client
     raise Forbidden("supervisors have read-only access to client files")
+
+
+def published_policy(policies: Any, agency_id: str) -> Any:
+    """The agency's published policy, or 404 when it has none (its file was removed)."""
+    try:
+        return policies.get(agency_id)
+    except KeyError:
+        raise NotFound("no policy is published for this agency") from None

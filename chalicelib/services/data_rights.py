@@ -26,10 +26,10 @@ from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.attachments import upload_key
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict
 from ..domain.messages import MediaStatus, Message
 from ..domain.model import Client, ClientStatus, Principal, Referral
-from .access import manageable_client, require_admin, visible_client
+from .access import manageable_client, published_policy, require_admin, visible_client
 from .reports import audit_view, iso
 
 if TYPE_CHECKING:
@@ -68,10 +68,7 @@ class DataRightsService:
         self._policies = policies
 
     def _zone(self, agency_id: str) -> Any:
-        try:
-            return self._policies.get(agency_id).calendar.zone()
-        except KeyError:
-            raise NotFound("no policy is published for this agency") from None
+        return published_policy(self._policies, agency_id).calendar.zone()
 
     def _client(self, client_id: str) -> Client | None:
         from ..domain import validation as v

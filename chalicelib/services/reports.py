@@ -41,9 +41,9 @@ from ..domain import reporting as r
 from ..domain import usage as u
 from ..domain import validation as v
 from ..domain.clock import utcnow
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import InvalidInput
 from ..domain.model import Principal, Role
-from .access import require_supervision
+from .access import published_policy, require_supervision
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
@@ -140,10 +140,7 @@ class ReportService:
         self._days = compliance_days  # services.usage_rollup.ComplianceDays: roll-ups, raw for recent days
 
     def _policy(self, principal: Principal) -> Any:
-        try:
-            return self._policies.get(principal.agency_id)
-        except KeyError:
-            raise NotFound("no policy is published for this agency") from None
+        return published_policy(self._policies, principal.agency_id)
 
     def _period(self, principal: Principal, params: Mapping[str, Any] | None) -> tuple[r.Period, Any]:
         require_supervision(principal)

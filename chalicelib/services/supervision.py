@@ -32,7 +32,7 @@ from ..domain.i18n import format_next_open
 from ..domain.inquiry import InquiryStatus
 from ..domain.model import Channel, Principal, Role, Staff
 from ..domain.reporting import inquiry_fact
-from .access import require_admin, require_supervision
+from .access import published_policy, require_admin, require_supervision
 from .reports import _figures_view, iso
 
 if TYPE_CHECKING:
@@ -93,10 +93,7 @@ class SupervisionService:
         return {key.removeprefix(prefix): value for key, value in found.items()}
 
     def _policy(self, principal: Principal) -> Any:
-        try:
-            return self._policies.get(principal.agency_id)
-        except KeyError:
-            raise NotFound("no policy is published for this agency") from None
+        return published_policy(self._policies, principal.agency_id)
 
     def _period(self, principal: Principal, params: Mapping[str, Any] | None) -> tuple[r.Period, Any]:
         require_supervision(principal)
