@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Channel, Principal, Role, Staff, WorkNumber
 from .access import require_admin
 from .retry import retry_on_conflict
@@ -56,6 +56,11 @@ class PutNumber:
         )
 
 
+def _already_founded() -> Exception:
+    return Conflict("another request founded this agency at the same moment; ask its admin for a staff record",
+                    code="agency_founded")
+
+
 class AdminService:
     def __init__(self, uow: Callable[[], UnitOfWork], on_staff_change: Callable[[str], None] | None = None) -> None:
         self._uow = uow
@@ -89,6 +94,10 @@ class AdminService:
                      "founding": principal.founding},
         )
         with uow:
+            if principal.founding:
+                # Two founders who both found the agency empty: one claim, so only one of them founds it.
+                uow.claims.add(f"founding#{principal.agency_id}", now, None, _already_founded,
+                               ref=principal.staff_id, also_conflict=True)
             uow.staff.put(staff, now)
             uow.audit.add([event])
             uow.commit()

@@ -156,6 +156,26 @@ def test_an_admin_token_may_found_an_agency_once_and_only_as_its_own_admin(http:
     assert http.call("PUT", "/staff/w-h", first, {"role": "worker", "name": "W"}).status_code == 201
 
 
+def test_two_founders_racing_for_an_empty_agency_found_it_once(aws: Any) -> None:
+    """Both requests are authorised while the agency is still empty; only the first write founds it."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.domain.model import Principal, Role
+    from chalicelib.services.admin import PutStaff
+
+    c = bootstrap.container()
+    lee = c.authority.authorise(Principal("admin-h", "halifax-isans", frozenset({Role.ADMIN})),
+                                founding_staff_id="admin-h")
+    kim = c.authority.authorise(Principal("admin-k", "halifax-isans", frozenset({Role.ADMIN})),
+                                founding_staff_id="admin-k")
+    assert lee.founding and kim.founding
+    c.admin.put_staff(lee, PutStaff("admin-h", Role.ADMIN, "H"))
+    with pytest.raises(Conflict) as refused:
+        c.admin.put_staff(kim, PutStaff("admin-k", Role.ADMIN, "K"))
+    assert refused.value.code == "agency_founded"
+    assert [s.staff_id for s in c.staff.list("halifax-isans")] == ["admin-h"]
+
+
 def test_a_role_change_made_in_another_container_takes_effect_within_a_minute(aws: Any) -> None:
     """Two containers share the tables; each caches the directory for a minute (a fake clock)."""
     from chalicelib import bootstrap
