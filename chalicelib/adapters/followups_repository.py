@@ -37,10 +37,10 @@ class FollowupRepository:
 
     def add(self, message: Message) -> None:
         """Queue the row of an automated message (followup, checkin, survey) going to a client now."""
-        row = _row(message.agency_id, message.staff_id or "", message.client_id, message.at)
-        row.client_id, row.kind, row.at = message.client_id, message.kind.value, message.at
-        row.message_sk = message.sk or sort_key(message.at, message.message_id)
-        self._uow.save(row)
+        self._uow.save(m.FollowupModel(
+            agency_staff=agency_staff(message.agency_id, message.staff_id or ""),
+            sk=sort_key(message.at, message.client_id), client_id=message.client_id, kind=message.kind.value,
+            at=message.at, message_sk=message.sk or sort_key(message.at, message.message_id)))
 
     def of(self, agency_id: str, staff_id: str, limit: int) -> list[FollowupRow]:
         items = m.FollowupModel.query(agency_staff(agency_id, staff_id), scan_index_forward=False, limit=limit)

@@ -171,10 +171,6 @@ class UnitOfWork:
     def delete(self, item: Any, condition: Any = None, *, on_conflict: OnConflict | None = None) -> None:
         self._writes.append(_Write("delete", item, {"condition": condition}, on_conflict))
 
-    @property
-    def pending(self) -> int:
-        return len(self._writes)
-
     def commit(self) -> None:
         """Write everything queued, all or nothing; raises what the first failed condition means."""
         writes, self._writes = self._writes, []

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.twilio_gateway import OutboundMessage
-from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.model import Channel, Client, Role
 from ..domain.notifications import Notification
@@ -71,11 +70,8 @@ class CrisisAlerts:
                 if inquiry is None or inquiry.crisis:
                     return
                 uow.inquiries.mark_crisis(inquiry)
-                try:
-                    uow.commit()
+                if uow.commit_unless_changed():  # else the inquiry moved (answered, joined): read it again
                     return
-                except ConcurrentUpdate:  # the inquiry moved (answered, joined): read it again
-                    continue
         log.warning("inquiry %s kept changing; not marked crisis", inquiry_id)
 
     def _sms(self, client: Client, policy: Policy, text: str) -> bool:

@@ -431,9 +431,7 @@ class InboundService:
             with self._uow() as uow:
                 uow.messages.delivery(msg, status, form.error_code)
                 uow.audit.add(events)
-                try:
-                    uow.commit()
-                except ConcurrentUpdate:
+                if not uow.commit_unless_changed():
                     continue
             if form.error_code == OPT_OUT_ERROR:
                 self._opt_out_after_error(msg, at)
@@ -456,11 +454,8 @@ class InboundService:
             with uow:
                 uow.clients.update(client, {"opted_out": True, "opted_out_at": at, "followup_agency": None})
                 uow.audit.add([event])
-                try:
-                    uow.commit()
+                if uow.commit_unless_changed():
                     return
-                except ConcurrentUpdate:
-                    continue
 
     # -- reading ----------------------------------------------------------------------------
 

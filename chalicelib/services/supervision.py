@@ -82,9 +82,9 @@ class SupervisionService:
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork
         self._policies = policies
 
-    def _staff(self, agency_id: str) -> list[tuple[Staff, bool, list[Absence]]]:
-        """Each staff member, whether active, and their absences (one Query)."""
-        return [(staff, staff.active, absences) for staff, absences in self._uow().staff.with_absences(agency_id)]
+    def _staff(self, agency_id: str) -> list[tuple[Staff, list[Absence]]]:
+        """Each staff member (active or not) with their absences (one Query)."""
+        return self._uow().staff.with_absences(agency_id)
 
     def _reviews_of(self, agency_id: str, event_ids: list[str]) -> dict[str, tuple[datetime, str]]:
         """Event id -> (reviewed at, reviewer) for those already reviewed (BatchGetItem of their markers)."""
@@ -110,8 +110,8 @@ class SupervisionService:
         zone = calendar.zone()
         agency = principal.agency_id
         staff = self._staff(agency)
-        workers = [s.staff_id for s, _active, _abs in staff if s.role is Role.WORKER]
-        names = {s.staff_id: s.name or s.staff_id for s, _active, _abs in staff}
+        workers = [s.staff_id for s, _abs in staff if s.role is Role.WORKER]
+        names = {s.staff_id: s.name or s.staff_id for s, _abs in staff}
         report, days = self._reports.compliance_report(agency, policy, period, workers)
         weeks = cd.weeks(period, days)
         pressure = cd.pressure(days, calendar.hours)
@@ -282,7 +282,7 @@ class SupervisionService:
         """The agency's staff with their numbers and absences (supervisors read, admins change)."""
         require_supervision(principal)
         staff = self._staff(principal.agency_id)
-        workers = [s.staff_id for s, _a, _abs in staff if s.role is Role.WORKER]
+        workers = [s.staff_id for s, _abs in staff if s.role is Role.WORKER]
         numbers: dict[str, list[Any]] = {}
         for n in self._uow().numbers.of_staff(principal.agency_id, workers):
             numbers.setdefault(n.staff_id, []).append(n)
@@ -291,20 +291,20 @@ class SupervisionService:
                 "staff_id": s.staff_id,
                 "name": s.name,
                 "role": s.role.value,
-                "active": active,
+                "active": s.active,
                 "created_at": s.created_at.isoformat(),
                 "numbers": [{"number": n.number, "channels": sorted(c.value for c in n.channels)}
                             for n in sorted(numbers.get(s.staff_id, []), key=lambda n: n.number)],
                 "absences": [{"absence_id": a.absence_id, "start": a.start.isoformat(), "end": a.end.isoformat(),
                               "cover_id": a.cover_id, "note": a.note} for a in absences],
             }
-            for s, active, absences in sorted(staff, key=lambda x: (x[0].role.value, x[0].name, x[0].staff_id))
+            for s, absences in sorted(staff, key=lambda x: (x[0].role.value, x[0].name, x[0].staff_id))
         ]}
 
     def numbers(self, principal: Principal) -> dict[str, Any]:
         require_supervision(principal)
         staff = self._staff(principal.agency_id)
-        workers = [s.staff_id for s, _a, _abs in staff if s.role is Role.WORKER]
+        workers = [s.staff_id for s, _abs in staff if s.role is Role.WORKER]
         found = self._uow().numbers.of_staff(principal.agency_id, workers)
         return {"numbers": [{"number": n.number, "staff_id": n.staff_id, "channels": sorted(c.value for c in n.channels)}
                             for n in sorted(found, key=lambda n: n.number)]}
