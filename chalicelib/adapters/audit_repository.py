@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 FREE_TEXT_EVENTS = frozenset({"consent.given", "consent.withdrawn", "client.warned", "client.status_changed",
                               "boundary.override"})
 FREE_TEXT_KEYS = frozenset({"reason", "note", "circle_of_care"})
-BATCH = 100  # BatchGetItem's limit
 
 
 def audit_item(event: AuditEvent) -> m.AuditModel:
@@ -132,8 +131,7 @@ class AuditRepository:
         else:
             items = m.AuditModel.query(agency_id, _between(start, end), filter_condition=_types(types))
         for item in items:
-            if item.at < end:
-                yield audit_record(item)
+            yield audit_record(item)
 
     def of_client(self, client_id: str, before: datetime | None = None) -> list[AuditRecord]:
         condition = m.AuditModel.sk < instant(before) if before is not None else None
@@ -142,11 +140,7 @@ class AuditRepository:
     def reasons(self, agency_id: str, keys: Iterable[tuple[datetime, str | None]]) -> dict[str, str | None]:
         """The ``reason`` of audit events by (time, event id): BatchGetItem, 100 keys a call."""
         wanted = [(agency_id, sort_key(at, event_id)) for at, event_id in keys if event_id]
-        found: dict[str, str | None] = {}
-        for start in range(0, len(wanted), BATCH):
-            for item in m.AuditModel.batch_get(wanted[start:start + BATCH]):
-                found[item.event_id] = _details(item).get("reason")
-        return found
+        return {item.event_id: _details(item).get("reason") for item in m.AuditModel.batch_get(wanted)}
 
     def page(
         self,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from . import models as m
 from .unit_of_work import condition_failed, raises
@@ -20,7 +20,6 @@ from .unit_of_work import condition_failed, raises
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
-BATCH = 100
 #: Twilio retries a webhook for hours at most; a month is plenty.
 SID_TTL = timedelta(days=30)
 #: Idempotency keys are remembered this long: a client retrying a send retries within minutes.
@@ -59,19 +58,12 @@ class ClaimRepository:
     def refs(self, keys: Iterable[str]) -> dict[str, tuple[datetime, str]]:
         """key -> (taken at, ref) for those of ``keys`` that are taken (BatchGetItem)."""
         wanted = sorted(set(keys))
-        found: dict[str, tuple[datetime, str]] = {}
-        for start in range(0, len(wanted), BATCH):
-            for item in m.ClaimModel.batch_get(wanted[start:start + BATCH]):
-                found[item.claim_key] = (item.created_at, item.ref or "")
-        return found
+        return {item.claim_key: (item.created_at, item.ref or "") for item in m.ClaimModel.batch_get(wanted)}
 
     def release(self, keys: Iterable[str]) -> None:
         """Forget claims (erasure: the ``MessageSid`` claims of a file's messages)."""
-        for key in keys:
-            try:
-                m.ClaimModel(claim_key=key).delete()
-            except DeleteError:
-                continue
+        for key in keys:  # an unconditional delete: a claim already gone is no error
+            m.ClaimModel(claim_key=key).delete()
 
     def take_slot(self, key: str, now: datetime, limit: int, ttl: timedelta) -> bool:
         """One use of a counted bucket (a sending rate), if fewer than ``limit`` were taken."""

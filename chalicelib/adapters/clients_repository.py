@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from ..domain.inbox import Waiting
     from .unit_of_work import UnitOfWork
 
-BATCH = 100
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins
 # (a burst's messages are milliseconds apart, and nothing is decided from the exact value).
@@ -248,21 +247,13 @@ class ClientRepository:
 
     def many(self, ids: Iterable[str]) -> dict[str, Client]:
         keys = sorted(set(ids))
-        found: dict[str, Client] = {}
-        for start in range(0, len(keys), BATCH):
-            for item in m.ClientModel.batch_get(keys[start:start + BATCH]):
-                found[item.client_id] = client_from(item)
-        return found
+        return {item.client_id: client_from(item) for item in m.ClientModel.batch_get(keys)}
 
     def last_inbound(self, client_ids: Iterable[str]) -> dict[str, datetime | None]:
         """``last_inbound_at`` of each file, in BatchGets of up to 100 keys."""
         ids = list(dict.fromkeys(client_ids))
-        found: dict[str, datetime | None] = {}
-        for start in range(0, len(ids), BATCH):
-            for item in m.ClientModel.batch_get(ids[start:start + BATCH],
-                                                attributes_to_get=["client_id", "last_inbound_at"]):
-                found[item.client_id] = item.last_inbound_at
-        return found
+        items = m.ClientModel.batch_get(ids, attributes_to_get=["client_id", "last_inbound_at"])
+        return {item.client_id: item.last_inbound_at for item in items}
 
     def of_case_manager(self, agency_id: str, staff_id: str) -> Iterator[Client]:
         for item in m.ClientModel.by_case_manager.query(agency_staff(agency_id, staff_id)):

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
 AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
-BATCH = 100
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -99,11 +98,7 @@ class InquiryRepository:
     def many(self, inquiry_ids: Iterable[str]) -> dict[str, Inquiry]:
         """Several inquiries by id in BatchGetItem calls of 100 keys (PynamoDB retries what is left)."""
         ids = sorted(set(inquiry_ids))
-        found: dict[str, Inquiry] = {}
-        for start in range(0, len(ids), BATCH):
-            for item in m.InquiryModel.batch_get(ids[start:start + BATCH]):
-                found[item.inquiry_id] = inquiry_from(item)
-        return found
+        return {item.inquiry_id: inquiry_from(item) for item in m.InquiryModel.batch_get(ids)}
 
     def open_due(self, agency_id: str, now: datetime) -> Iterator[Inquiry]:
         key = agency_status(agency_id, InquiryStatus.OPEN.value)

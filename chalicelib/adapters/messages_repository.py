@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
 MEDIA_DUE_PREFIX = "media#"  # outbound_due hash key for messages whose media is still on Twilio
-BATCH = 100
 _WAITING = (MessageStatus.HELD.value, MessageStatus.QUEUED.value)
 #: Outbound statuses the sweep looks at again when ``due_at`` comes.
 _DUE = (MessageStatus.HELD, MessageStatus.QUEUED, MessageStatus.SENDING)
@@ -161,11 +160,9 @@ def _proxy(message: Message) -> m.MessageModel:
                           version=message.version)
 
 
-_OUT_OF_QUEUE = (m.MessageModel.due_agency, m.MessageModel.due_at)
-
-
 def _leave_queue() -> list[Any]:
-    return [attr.remove() for attr in _OUT_OF_QUEUE]
+    """Out of the sparse ``outbound_due`` index: nothing for the sweep or the media copy to pick up."""
+    return [m.MessageModel.due_agency.remove(), m.MessageModel.due_at.remove()]
 
 
 class MessageRepository:
@@ -200,11 +197,7 @@ class MessageRepository:
     def bodies(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """(client_id, sk) -> the message's body (None once erased): BatchGetItem."""
         wanted = sorted(set(keys))
-        found: dict[tuple[str, str], str | None] = {}
-        for start in range(0, len(wanted), BATCH):
-            for item in m.MessageModel.batch_get(wanted[start:start + BATCH]):
-                found[(item.client_id, item.sk)] = item.body
-        return found
+        return {(item.client_id, item.sk): item.body for item in m.MessageModel.batch_get(wanted)}
 
     @staticmethod
     def key_of(message_id: str, at: datetime) -> str:
