@@ -352,6 +352,47 @@ def check_imports(task: Path, interpreter: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+# --- 4c. the zip's time-zone rules are the pinned ones or newer (SPEC §5.11) ----------------------------
+
+
+def pinned_version(requirements: Path, name: str) -> str:
+    """The version ``requirements`` pins ``name`` to (``name==X``)."""
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if "==" in requirement and _canonical(requirement.split("==", 1)[0]) == _canonical(name):
+            return requirement.split("==", 1)[1].strip()
+    raise PackageError(f"{requirements.name} does not pin {name} (name==version)")
+
+
+def zone_rules_in_zip(zip_path: Path) -> tuple[str, str]:
+    """``(package version, IANA release)`` of the tzdata package the zip carries, e.g. ``("2026.6", "2026f")``."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as zipped:
+        names = [n for n in zipped.namelist() if n == "tzdata/__init__.py" or n.endswith("/tzdata/__init__.py")]
+        if not names:
+            raise PackageError("the zip carries no tzdata package: the Lambda would read its image's own zone rules")
+        source = zipped.read(min(names, key=len)).decode("utf-8")
+    found = {key: re.search(rf'^{key}\s*=\s*"([^"]+)"', source, re.MULTILINE) for key in ("__version__", "IANA_VERSION")}
+    if not all(found.values()):
+        raise PackageError("the zip's tzdata/__init__.py names no __version__ or IANA_VERSION")
+    return found["__version__"].group(1), found["IANA_VERSION"].group(1)  # type: ignore[union-attr]
+
+
+def check_zone_rules(zip_path: Path, requirements: Path) -> str:
+    """Refuse a zip whose time-zone rules are older than the pin; returns e.g. ``"2026f (tzdata 2026.6)"``."""
+    def Version(text: str) -> tuple[int, ...]:  # noqa: N802  tzdata's versions are YEAR.RELEASE[.POST]
+        return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+    pin = pinned_version(requirements, "tzdata")
+    shipped, release = zone_rules_in_zip(zip_path)
+    if Version(shipped) < Version(pin):
+        raise PackageError(f"the zip's time-zone rules are tzdata {shipped} ({release}), older than the pin "
+                           f"tzdata=={pin} in {requirements.name}: rebuild the wheel cache with ONLINE=1")
+    return f"{release} (tzdata {shipped})"
+
+
 # --- 5. chalice package ------------------------------------------------------------------------------
 
 
@@ -532,6 +573,7 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
     if lint:
         cfn_lint(template_path)
     zip_path = out / "deployment.zip"
+    zone_rules = check_zone_rules(zip_path, source / "requirements.txt")
     imports: dict[str, Any] | None = None
     interpreter = runtime_interpreter()
     if interpreter is not None:
@@ -548,6 +590,7 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
         "zip_bytes": zip_path.stat().st_size,
         "agencies": agencies,
         "holiday_years": compiled["holiday_years"],
+        "zone_rules": zone_rules,
         "functions": _function_names(template),
         "vendored": vendored,
         "runtime": LAMBDA_RUNTIME,
@@ -589,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  policies  {', '.join(summary['agencies'])} (validated and compiled with their holidays for "
         f"{first}-{last}, in chalicelib/{BUNDLE_NAME}/ of the zip)"
     )
+    print(f"  zones     IANA time-zone rules {summary['zone_rules']}, pinned in requirements.txt")
     print(f"next: make deploy STAGE={summary['stage']}")
     return 0
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+import chalicelib  # noqa: F401  first: every zone of the suite, its own included, reads the pinned tzdata
+
 ROOT = Path(__file__).resolve().parent.parent
 JWT_SECRET = "test-secret-for-hs256-tokens-0123456789"
 TWILIO_TOKEN = "test-twilio-auth-token"

@@ -144,6 +144,20 @@ def instant(value: Any, field: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def instant_or_wall_clock(value: Any, field: str) -> datetime:
+    """An ISO 8601 instant with an offset (returned in UTC), or a local wall-clock time without one
+    (``2026-12-07T15:30``, returned naive): the console types agency times as the agency's wall clock
+    and leaves the conversion to the server's time-zone rules (SPEC §5.11)."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be an ISO 8601 date-time")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00-06:00") from None
+    day_in_range(parsed.date(), field)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 def day_in_range(day: date, field: str) -> date:
     """``day`` itself, or a 400 naming ``field`` when it lies outside the years we accept."""
     if not FIRST_DAY <= day <= LAST_DAY:

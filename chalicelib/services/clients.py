@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain import followups as followup_rules
@@ -70,8 +70,9 @@ class GiveConsent:
             posts = False
         if not isinstance(posts, bool):
             raise InvalidInput("posts", "must be true or false")
-        signed_at = v.instant(body.get("signed_at"), "signed_at")
-        if signed_at > utcnow():
+        # With an offset: an instant. Without: the agency's wall clock, read in its zone by the service.
+        signed_at = v.instant_or_wall_clock(body.get("signed_at"), "signed_at")
+        if signed_at.tzinfo is not None and signed_at > utcnow():
             raise InvalidInput("signed_at", "must not be in the future")
         return cls(
             form_version=v.text(body, "form_version", max_len=50) or "",
@@ -158,6 +159,21 @@ class ClientService:
             uow.commit()
         return client
 
+    def _signed_instant(self, agency_id: str, signed_at: datetime, now: datetime) -> datetime:
+        """A signing time typed as the agency's wall clock, as an instant in UTC (SPEC §5.11)."""
+        if signed_at.tzinfo is None:
+            try:
+                zone = self._policies.get(agency_id).calendar.zone() if self._policies is not None else None
+            except KeyError:
+                zone = None
+            if zone is None:
+                raise InvalidInput("signed_at", "must include a UTC offset: the agency has no published policy")
+            # fold=0: a wall time repeated by a fall-back means its first occurrence.
+            signed_at = signed_at.replace(tzinfo=zone).astimezone(UTC)
+        if signed_at > now:
+            raise InvalidInput("signed_at", "must not be in the future")
+        return signed_at
+
     def _country(self, agency_id: str, numbers: Any) -> str | None:
         """The country national-format numbers belong to: the policy's holiday country, else that of
         the case manager's work numbers (SPEC §4.4 ``POST /clients``)."""
@@ -217,10 +233,11 @@ class ClientService:
         if client.status is ClientStatus.CLOSED:
             raise Conflict("the client file is closed", code="file_closed")
         now = utcnow()
+        signed_at = self._signed_instant(client.agency_id, command.signed_at, now)
         consent = Consent(
             state=ConsentState.GIVEN,
             form_version=command.form_version,
-            signed_at=command.signed_at,
+            signed_at=signed_at,
             channels=command.channels,
             circle_of_care=command.circle_of_care,
             posts=command.posts,

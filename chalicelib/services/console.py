@@ -15,6 +15,7 @@ from typing import Any
 from ..domain import validation as v
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.model import Principal
+from ..domain.zones import calendar_rules
 
 # A console session lasts a working day; the browser drops the token when it runs out.
 DEV_TOKEN_SECONDS = 8 * 3600
@@ -51,6 +52,8 @@ class ConsoleService:
             "agency_id": staff.agency_id,
             "agency_name": policy.name,
             "timezone": policy.timezone,
+            # Which zone and holiday rules this deployment runs (README "Time-zone rules").
+            "rules": calendar_rules(),
         }
 
     # -- local and test stages only --------------------------------------------------------------

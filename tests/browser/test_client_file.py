@@ -71,3 +71,29 @@ def test_a_supervisor_reads_the_file_without_the_forms_the_api_would_refuse(cons
     expect(page.get_by_role("region", name="Consent")).to_contain_text("SMS")
     expect(page.get_by_role("button", name="Record the warning")).to_have_count(0)
     expect(page.get_by_role("button", name="Change status")).to_have_count(0)
+
+
+def test_a_signing_time_typed_in_the_file_is_the_agency_wall_clock_whatever_the_browser_zone(browser, server):
+    # The browser sits in Toronto; the agency is in Calgary (UTC-6 all year under tzdata 2026f).
+    # What the worker types is the agency's wall clock, and the file shows it back unchanged.
+    server.travel(to="2026-12-08T10:00:00-06:00")
+    client = server.new_client("Samir Haddad", language="ar", channel="sms", consent=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-CA", timezone_id="America/Toronto")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server.console(f"#id_token={server.token('amal')}"))
+        page.get_by_role("navigation", name="Main").wait_for()
+        page.goto(server.console(f"#/clients/{client['client_id']}/file"))
+        consent = page.get_by_role("region", name="Consent")
+        consent.get_by_label("Consent form version").fill("CFN-CMDM-2026")
+        consent.get_by_label("Signed on (agency time)").fill("2026-12-07T15:30")
+        consent.get_by_role("button", name="Record consent").click()
+        expect(consent).to_contain_text("3:30")
+        stored = server.api("GET", f"/clients/{client['client_id']}", "amal")[1]
+        assert stored["consent"]["signed_at"] == "2026-12-07T15:30:00-06:00"
+        assert errors == []
+    finally:
+        context.close()

@@ -13,6 +13,8 @@ from chalicelib.domain.business_time import BusinessCalendar, ClockMode, respons
 EDMONTON = ZoneInfo("America/Edmonton")
 HALIFAX = ZoneInfo("America/Halifax")
 TORONTO = ZoneInfo("America/Toronto")
+# Mountain time with daylight saving, as Edmonton had it until tzdata 2026f: the DST cases below.
+DENVER = ZoneInfo("America/Denver")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,6 +41,15 @@ OTTAWA = BusinessCalendar.from_strings(
 # Open 08:00-20:00 every day, no holidays: lets a 24 h target cross a weekend DST night.
 EDMONTON_DAILY = BusinessCalendar.from_strings("America/Edmonton", {day: [["08:00", "20:00"]] for day in ALL_DAYS})
 EDMONTON_24_7 = BusinessCalendar.from_strings("America/Edmonton", {day: [["00:00", "24:00"]] for day in ALL_DAYS})
+MOUNTAIN = BusinessCalendar.from_strings(
+    "America/Denver",
+    {day: [["09:00", "17:00"]] for day in WEEKDAYS} | {"sat": [], "sun": []},
+    holiday_country="CA",
+    holiday_subdivision="AB",
+    closures=["2026-12-24"],
+)
+DENVER_DAILY = BusinessCalendar.from_strings("America/Denver", {day: [["08:00", "20:00"]] for day in ALL_DAYS})
+DENVER_24_7 = BusinessCalendar.from_strings("America/Denver", {day: [["00:00", "24:00"]] for day in ALL_DAYS})
 NEVER_OPEN = BusinessCalendar.from_strings("America/Edmonton", {})
 
 H24 = timedelta(hours=24)
@@ -52,6 +63,10 @@ def local(zone: ZoneInfo, y: int, mo: int, d: int, h: int = 0, mi: int = 0, fold
 
 def mt(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
     return local(EDMONTON, y, mo, d, h, mi)
+
+
+def mdt(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return local(DENVER, y, mo, d, h, mi)
 
 
 def at_(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -480,135 +495,136 @@ def test_holiday_lookup_in_2028() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Daylight saving time (Edmonton: 2026-11-01 02:00 MDT -> 01:00 MST; 2027-03-14 02:00 MST -> 03:00 MDT).
+# Daylight saving time. Alberta keeps UTC-6 all year since tzdata 2026f, so these run on Denver, which
+# keeps the Mountain rules Edmonton had (2026-11-01 02:00 MDT -> 01:00 MST; 2027-03-14 02:00 MST -> 03:00 MDT).
 # ---------------------------------------------------------------------------------------------
 
 
 def test_saturday_night_before_spring_forward_starts_monday_nine_mdt() -> None:
-    start = CALGARY.clock_start(mt(2027, 3, 13, 22))
+    start = MOUNTAIN.clock_start(mdt(2027, 3, 13, 22))
     assert start == datetime(2027, 3, 15, 15, 0, tzinfo=UTC)
-    assert start.astimezone(EDMONTON).utcoffset() == timedelta(hours=-6)
+    assert start.astimezone(DENVER).utcoffset() == timedelta(hours=-6)
 
 
 def test_saturday_night_before_spring_forward_due_tuesday_nine_mdt() -> None:
-    assert response_deadline(mt(2027, 3, 13, 22), CALGARY, H24, CAL) == datetime(2027, 3, 16, 15, 0, tzinfo=UTC)
+    assert response_deadline(mdt(2027, 3, 13, 22), MOUNTAIN, H24, CAL) == datetime(2027, 3, 16, 15, 0, tzinfo=UTC)
 
 
 def test_friday_before_fall_back_due_monday_nine_mst() -> None:
-    due = response_deadline(mt(2026, 10, 30, 18), CALGARY, H24, CAL)
+    due = response_deadline(mdt(2026, 10, 30, 18), MOUNTAIN, H24, CAL)
     assert due == datetime(2026, 11, 3, 16, 0, tzinfo=UTC)
 
 
 def test_opening_hours_follow_wall_clock_across_fall_back() -> None:
-    assert CALGARY.next_opening(mt(2026, 10, 30, 18)) == datetime(2026, 11, 2, 16, 0, tzinfo=UTC)
+    assert MOUNTAIN.next_opening(mdt(2026, 10, 30, 18)) == datetime(2026, 11, 2, 16, 0, tzinfo=UTC)
 
 
 def test_24h_calendar_target_across_spring_forward_is_25_wall_hours() -> None:
-    received = mt(2027, 3, 13, 12)  # Saturday 12:00 MST
-    due = response_deadline(received, EDMONTON_DAILY, H24, CAL)
+    received = mdt(2027, 3, 13, 12)  # Saturday 12:00 MST
+    due = response_deadline(received, DENVER_DAILY, H24, CAL)
     assert due - received == H24
-    assert due.astimezone(EDMONTON).replace(tzinfo=None) == datetime(2027, 3, 14, 13, 0)
+    assert due.astimezone(DENVER).replace(tzinfo=None) == datetime(2027, 3, 14, 13, 0)
 
 
 def test_24h_calendar_target_across_fall_back_is_23_wall_hours() -> None:
-    received = mt(2026, 10, 31, 12)  # Saturday 12:00 MDT
-    due = response_deadline(received, EDMONTON_DAILY, H24, CAL)
+    received = mdt(2026, 10, 31, 12)  # Saturday 12:00 MDT
+    due = response_deadline(received, DENVER_DAILY, H24, CAL)
     assert due - received == H24
-    assert due.astimezone(EDMONTON).replace(tzinfo=None) == datetime(2026, 11, 1, 11, 0)
+    assert due.astimezone(DENVER).replace(tzinfo=None) == datetime(2026, 11, 1, 11, 0)
 
 
 def test_24h_after_saturday_evening_before_spring_forward_is_after_sunday_close() -> None:
     # Wall-clock arithmetic would give Sunday 19:30 (open); 24 real hours is Sunday 20:30 MDT (closed).
-    due = response_deadline(mt(2027, 3, 13, 19, 30), EDMONTON_DAILY, H24, CAL)
-    assert due == mt(2027, 3, 15, 8)
+    due = response_deadline(mdt(2027, 3, 13, 19, 30), DENVER_DAILY, H24, CAL)
+    assert due == mdt(2027, 3, 15, 8)
 
 
 def test_24h_after_saturday_morning_before_fall_back_is_before_sunday_opening() -> None:
     # Wall-clock arithmetic would give Sunday 08:30 (open); 24 real hours is Sunday 07:30 MST (closed).
-    due = response_deadline(mt(2026, 10, 31, 8, 30), EDMONTON_DAILY, H24, CAL)
-    assert due == mt(2026, 11, 1, 8)
+    due = response_deadline(mdt(2026, 10, 31, 8, 30), DENVER_DAILY, H24, CAL)
+    assert due == mdt(2026, 11, 1, 8)
 
 
 @pytest.mark.parametrize(
     "received",
     [
-        mt(2027, 3, 13, 12),
-        mt(2027, 3, 14, 1, 30),
-        mt(2027, 3, 14, 3, 0),
-        mt(2026, 10, 31, 12),
-        local(EDMONTON, 2026, 11, 1, 1, 30, fold=0),
-        local(EDMONTON, 2026, 11, 1, 1, 30, fold=1),
-        mt(2026, 6, 10, 23, 59),
+        mdt(2027, 3, 13, 12),
+        mdt(2027, 3, 14, 1, 30),
+        mdt(2027, 3, 14, 3, 0),
+        mdt(2026, 10, 31, 12),
+        local(DENVER, 2026, 11, 1, 1, 30, fold=0),
+        local(DENVER, 2026, 11, 1, 1, 30, fold=1),
+        mdt(2026, 6, 10, 23, 59),
     ],
 )
 def test_24_7_calendar_deadline_is_exactly_24_real_hours(received: datetime) -> None:
-    due = response_deadline(received, EDMONTON_24_7, H24, CAL)
+    due = response_deadline(received, DENVER_24_7, H24, CAL)
     assert due == received.astimezone(UTC) + H24
     assert due.tzinfo is UTC
 
 
 def test_24_7_business_hours_deadline_is_exactly_24_real_hours_across_dst() -> None:
-    received = mt(2027, 3, 13, 12)
+    received = mdt(2027, 3, 13, 12)
     # Compare in UTC: ``received + H24`` on a zoneinfo datetime would be wall-clock arithmetic.
-    assert response_deadline(received, EDMONTON_24_7, H24, BH) == received.astimezone(UTC) + H24
+    assert response_deadline(received, DENVER_24_7, H24, BH) == received.astimezone(UTC) + H24
 
 
 def test_24_7_calendar_is_open_at_midnight() -> None:
-    assert EDMONTON_24_7.is_open(mt(2026, 6, 10, 0, 0))
+    assert DENVER_24_7.is_open(mdt(2026, 6, 10, 0, 0))
 
 
 def test_24_7_spring_forward_day_has_23_open_hours() -> None:
-    assert EDMONTON_24_7.business_time_between(mt(2027, 3, 14), mt(2027, 3, 15)) == timedelta(hours=23)
+    assert DENVER_24_7.business_time_between(mdt(2027, 3, 14), mdt(2027, 3, 15)) == timedelta(hours=23)
 
 
 def test_24_7_fall_back_day_has_25_open_hours() -> None:
-    assert EDMONTON_24_7.business_time_between(mt(2026, 11, 1), mt(2026, 11, 2)) == timedelta(hours=25)
+    assert DENVER_24_7.business_time_between(mdt(2026, 11, 1), mdt(2026, 11, 2)) == timedelta(hours=25)
 
 
 def test_24_7_intervals_touch_at_midnight() -> None:
-    assert EDMONTON_24_7.current_interval_end(mt(2026, 6, 10, 10)) == mt(2026, 6, 11)
-    assert EDMONTON_24_7.next_opening(mt(2026, 6, 10, 10)) == mt(2026, 6, 11)
+    assert DENVER_24_7.current_interval_end(mdt(2026, 6, 10, 10)) == mdt(2026, 6, 11)
+    assert DENVER_24_7.next_opening(mdt(2026, 6, 10, 10)) == mdt(2026, 6, 11)
 
 
 def test_business_hours_across_spring_forward_count_real_hours() -> None:
     # Sunday 2027-03-14 is open 08:00-20:00 MDT (12 real hours) whatever the night did.
-    cal = EDMONTON_DAILY
-    assert cal.business_time_between(mt(2027, 3, 14), mt(2027, 3, 15)) == timedelta(hours=12)
+    cal = DENVER_DAILY
+    assert cal.business_time_between(mdt(2027, 3, 14), mdt(2027, 3, 15)) == timedelta(hours=12)
 
 
 NIGHT_HOURS = BusinessCalendar.from_strings(
-    "America/Edmonton", {"sun": [["01:00", "05:00"]], "sat": [["22:00", "24:00"]]}
+    "America/Denver", {"sun": [["01:00", "05:00"]], "sat": [["22:00", "24:00"]]}
 )
 
 
 def test_interval_spanning_spring_forward_gap_is_three_real_hours() -> None:
-    assert NIGHT_HOURS.business_time_between(mt(2027, 3, 14), mt(2027, 3, 15)) == timedelta(hours=3)
+    assert NIGHT_HOURS.business_time_between(mdt(2027, 3, 14), mdt(2027, 3, 15)) == timedelta(hours=3)
 
 
 def test_interval_spanning_fall_back_repeat_is_five_real_hours() -> None:
-    assert NIGHT_HOURS.business_time_between(mt(2026, 11, 1), mt(2026, 11, 2)) == timedelta(hours=5)
+    assert NIGHT_HOURS.business_time_between(mdt(2026, 11, 1), mdt(2026, 11, 2)) == timedelta(hours=5)
 
 
 def test_ambiguous_wall_time_means_first_occurrence() -> None:
-    cal = BusinessCalendar.from_strings("America/Edmonton", {"sun": [["01:30", "03:00"]]})
+    cal = BusinessCalendar.from_strings("America/Denver", {"sun": [["01:30", "03:00"]]})
     # Ambiguous local datetimes never compare equal across zones (PEP 495), so compare in UTC.
-    first = local(EDMONTON, 2026, 11, 1, 1, 30, fold=0).astimezone(UTC)
+    first = local(DENVER, 2026, 11, 1, 1, 30, fold=0).astimezone(UTC)
     assert first == datetime(2026, 11, 1, 7, 30, tzinfo=UTC)
-    assert cal.next_opening(mt(2026, 11, 1, 0)) == first
-    assert cal.business_time_between(mt(2026, 11, 1), mt(2026, 11, 2)) == timedelta(hours=2, minutes=30)
+    assert cal.next_opening(mdt(2026, 11, 1, 0)) == first
+    assert cal.business_time_between(mdt(2026, 11, 1), mdt(2026, 11, 2)) == timedelta(hours=2, minutes=30)
 
 
 def test_nonexistent_opening_time_maps_to_the_jump() -> None:
-    cal = BusinessCalendar.from_strings("America/Edmonton", {"sun": [["02:30", "04:00"]]})
-    opening = cal.next_opening(mt(2027, 3, 14, 0))
+    cal = BusinessCalendar.from_strings("America/Denver", {"sun": [["02:30", "04:00"]]})
+    opening = cal.next_opening(mdt(2027, 3, 14, 0))
     assert opening == datetime(2027, 3, 14, 9, 0, tzinfo=UTC)  # 03:00 MDT
-    assert cal.business_time_between(mt(2027, 3, 14), mt(2027, 3, 15)) == timedelta(hours=1)
+    assert cal.business_time_between(mdt(2027, 3, 14), mdt(2027, 3, 15)) == timedelta(hours=1)
 
 
 def test_interval_entirely_inside_spring_forward_gap_is_empty() -> None:
-    cal = BusinessCalendar.from_strings("America/Edmonton", {"sun": [["02:10", "02:50"], ["09:00", "10:00"]]})
-    assert cal.next_opening(mt(2027, 3, 14, 0)) == mt(2027, 3, 14, 9)
-    assert cal.next_opening(mt(2027, 3, 7, 0)) == mt(2027, 3, 7, 2, 10)
+    cal = BusinessCalendar.from_strings("America/Denver", {"sun": [["02:10", "02:50"], ["09:00", "10:00"]]})
+    assert cal.next_opening(mdt(2027, 3, 14, 0)) == mdt(2027, 3, 14, 9)
+    assert cal.next_opening(mdt(2027, 3, 7, 0)) == mdt(2027, 3, 7, 2, 10)
 
 
 def test_halifax_and_toronto_spring_forward_openings() -> None:

@@ -27,8 +27,8 @@ def test_weeks_run_monday_to_sunday_clipped_to_the_period():
 
 def test_a_breach_counts_in_the_local_week_it_happened():
     period = period_of(date(2026, 11, 2), date(2026, 11, 15), ZONE)
-    # Sunday 8 Nov 23:30 local is Monday 06:30 UTC: still the first week
-    events = [event("inquiry.breached", datetime(2026, 11, 9, 6, 30, tzinfo=UTC)),
+    # Sunday 8 Nov 23:30 local is Monday 05:30 UTC (Alberta on UTC-6 all year): still the first week
+    events = [event("inquiry.breached", datetime(2026, 11, 9, 5, 30, tzinfo=UTC)),
               event("inquiry.breached", datetime(2026, 11, 10, 17, tzinfo=UTC), staff="jean"),
               event("boundary.override", datetime(2026, 11, 10, 17, tzinfo=UTC))]
     days = cd.facts_for_days(days_between(period.first_day, period.last_day), ZONE, [], events, lambda at: True)
@@ -45,8 +45,8 @@ def test_open_minutes_follow_the_weekly_intervals_including_a_midnight_end():
 
 def test_client_messages_are_gridded_by_local_hour_and_closed_ones_counted():
     period = period_of(date(2026, 11, 16), date(2026, 11, 22), ZONE)
-    monday_20h = datetime(2026, 11, 17, 3, tzinfo=UTC)  # Mon 20:00 local
-    monday_11h = datetime(2026, 11, 16, 18, tzinfo=UTC)
+    monday_20h = datetime(2026, 11, 17, 2, tzinfo=UTC)  # Mon 20:00 local (UTC-6)
+    monday_11h = datetime(2026, 11, 16, 17, tzinfo=UTC)
     events = [event("message.filed", monday_20h, direction="inbound", kind="client"),
               event("message.filed", monday_11h, direction="inbound", kind="client"),
               event("message.filed", monday_11h, direction="outbound", kind="staff")]

@@ -106,7 +106,7 @@ def test_an_admin_erases_a_closed_file_once(time_machine):
     time_machine.move_to(NOW, tick=False)
     svc, files = service([client("old", closed_days_ago=1)])
     result = svc.erase(ADMIN, "old")
-    assert result == {"client_id": "old", "erased_at": "2026-11-18T10:00:00-07:00", "messages_cleared": 2}
+    assert result == {"client_id": "old", "erased_at": "2026-11-18T11:00:00-06:00", "messages_cleared": 2}
     assert files.erased == [("old", "admin-lee", "request")]
     with pytest.raises(NotFound):
         svc.erase(ADMIN, "old")

@@ -52,3 +52,41 @@ def test_finishing_wires_the_follow_up_queue_names_the_api_and_alarms_every_func
         "Fn::GetAtt": ["FollowupQueue", "Arn"]}  # the stack's queue, created before the mapping
     assert {"FollowupWorkerErrorsAlarm", "SweepClocksErrorsAlarm"} <= set(resources)
     assert done["Parameters"]["Stage"]["Default"] == "prod"
+
+
+# --- the zip's time-zone rules (SPEC §5.11) ------------------------------------------------------
+
+
+def _zip_with_tzdata(path, version: str, release: str):  # type: ignore[no-untyped-def]
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zipped:
+        zipped.writestr("tzdata/__init__.py", f'IANA_VERSION = "{release}"\n__version__ = "{version}"\n')
+        zipped.writestr("app.py", "")
+    return path
+
+
+def test_package_refuses_a_zip_whose_zone_rules_are_older_than_the_pin(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from infra import package
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("holidays==0.108\ntzdata==2026.6  # pinned\n")
+    with pytest.raises(package.PackageError, match="older than the pin"):
+        package.check_zone_rules(_zip_with_tzdata(tmp_path / "old.zip", "2025.2", "2025b"), requirements)
+    assert package.check_zone_rules(_zip_with_tzdata(tmp_path / "same.zip", "2026.6", "2026f"), requirements) == \
+        "2026f (tzdata 2026.6)"
+    assert package.check_zone_rules(_zip_with_tzdata(tmp_path / "newer.zip", "2027.1", "2027a"), requirements) == \
+        "2027a (tzdata 2027.1)"
+
+
+def test_package_refuses_a_zip_without_zone_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    from infra import package
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("tzdata==2026.6\n")
+    with zipfile.ZipFile(tmp_path / "bare.zip", "w") as zipped:
+        zipped.writestr("app.py", "")
+    with pytest.raises(package.PackageError, match="no tzdata"):
+        package.check_zone_rules(tmp_path / "bare.zip", requirements)

@@ -115,10 +115,11 @@ def test_a_follow_up_falling_on_a_holiday_moves_to_the_next_business_day():
     assert wall(f.next_followup_at(local("2026-02-09T09:00"), CALGARY)) == "Tue 2026-02-17 10:00"
 
 
-def test_follow_up_time_is_local_wall_time_across_the_daylight_saving_change():
-    due = f.next_followup_at(local("2026-10-26T09:30"), CALGARY)  # MDT -> MST on 1 November
+def test_follow_up_time_stays_on_albertas_year_round_offset_where_the_old_rules_fell_back():
+    # tzdata 2026f: no return to UTC-7 on 1 November 2026, so 10:00 local is 16:00 UTC.
+    due = f.next_followup_at(local("2026-10-26T09:30"), CALGARY)
     assert wall(due) == "Mon 2026-11-02 10:00"
-    assert due.astimezone(UTC).hour == 17
+    assert due.astimezone(UTC).hour == 16
 
 
 def test_closures_over_christmas_push_follow_ups_to_the_next_open_day():

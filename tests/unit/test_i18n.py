@@ -52,9 +52,9 @@ def test_unknown_locale_falls_back_to_english(language: str) -> None:
 
 
 def test_time_is_read_in_the_agency_zone() -> None:
-    instant = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 09:00 in Edmonton, 12:00 in Halifax
+    instant = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 09:00 in Edmonton (UTC-6), 11:00 in Halifax
     assert format_next_open(instant, EDMONTON, "en", now=FRIDAY_EVENING) == "Monday at 9:00 a.m."
-    assert format_next_open(instant, "America/Halifax", "en", now=FRIDAY_EVENING) == "Monday at 12:00 p.m."
+    assert format_next_open(instant, "America/Halifax", "en", now=FRIDAY_EVENING) == "Monday at 11:00 a.m."
 
 
 def test_date_is_added_a_week_or_more_ahead() -> None:

@@ -136,8 +136,9 @@ export async function render(view, ctx) {
       h("button", { type: "submit", class: "primary" }, t("intake.record")));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      // datetime-local is the browser's wall clock; toISOString writes the instant it means.
-      const at = signed.value ? new Date(signed.value).toISOString() : "";
+      // The agency's wall clock, sent without an offset: the server converts it with its own
+      // time-zone rules, never the browser's (SPEC §5.11).
+      const at = signed.value;
       act(() => api.put(`${path}/consent`, {
         form_version: version.value.trim(), signed_at: at,
         channels: boxes.filter((b) => b.checked).map((b) => b.value),

@@ -57,12 +57,11 @@ function consentForm(client, ctx) {
     h("button", { type: "submit", class: "primary" }, t("intake.record")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    // The form's local time is the agency's wall clock when staff and agency share a zone; the
-    // offset is the browser's, written out so the server stores the right instant.
-    const at = new Date(signed.value);
+    // The time typed is the agency's wall clock, sent without an offset: the server reads it in
+    // the agency's zone with its pinned rules, never the browser's (SPEC §5.11).
     try {
       await api.put(`/clients/${encodeURIComponent(client.client_id)}/consent`, {
-        form_version: version.value.trim(), signed_at: at.toISOString(),
+        form_version: version.value.trim(), signed_at: signed.value,
         channels: [sms.checked && "sms", whatsapp.checked && "whatsapp"].filter(Boolean),
         circle_of_care: circle.value.split("\n").map((x) => x.trim()).filter(Boolean), posts: posts.checked });
       ctx.notify(t("intake.recorded", { name: client.name }));
