@@ -176,7 +176,7 @@ def test_missing_bad_and_expired_tokens_are_401(http, agency):
 def test_times_are_written_in_agency_local_offset(http, agency):
     with time_machine.travel("2026-07-06T16:00:00+00:00", tick=False):
         client = new_client(http, auth("amal"))
-    assert client["created_at"].endswith("-06:00")  # MDT in July
+    assert client["created_at"].endswith("-06:00")  # Calgary in July (UTC-6)
 
 
 def test_caseload_lists_a_workers_own_files_and_the_whole_agency_for_supervisors(http, agency):

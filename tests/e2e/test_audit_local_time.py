@@ -25,7 +25,7 @@ def test_instants_in_audit_details_are_written_in_the_agencys_offset(http: Any, 
     opened = [e for e in audit.json["events"] if e["type"] == "inquiry.opened"]
     assert len(opened) == 1
     due = opened[0]["details"]["due_at"]
-    assert due.endswith("-07:00"), due  # Calgary in November (MST), not +00:00
+    assert due.endswith("-06:00"), due  # Calgary in November (UTC-6 all year since tzdata 2026f), not +00:00
     assert datetime.fromisoformat(due) == datetime(2026, 11, 19, 10, 0, tzinfo=EDMONTON)  # 24 h later
     exported = [e for e in export.json["audit"] if e["type"] == "inquiry.opened"]
     assert exported[0]["details"]["due_at"] == due

@@ -75,7 +75,7 @@ def test_failed_delivery_reopens_the_inquiry_and_tells_the_author(http, agency, 
         client = new_client(http, agency["amal"], channel="sms", language="en")["client_id"]
         text_in(http, "Did my papers arrive?")
         [opened] = open_inquiries(http, agency["amal"])
-        assert opened["due_at"] == "2026-12-02T10:00:00-07:00"
+        assert opened["due_at"] == "2026-12-02T10:00:00-06:00"
     with local("2026-12-01T10:30"):
         r = http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "Yes, they came today."})
         assert r.status_code == 201 and r.json["inquiry_answered"] == opened["id"], r.body
@@ -85,7 +85,7 @@ def test_failed_delivery_reopens_the_inquiry_and_tells_the_author(http, agency, 
         assert post(http.client, "/webhooks/twilio/status", status_form(sid, status, code)).status_code == 200
         [again] = open_inquiries(http, agency["amal"])
         assert again["id"] == opened["id"] and again["status"] == "open"
-        assert again["due_at"] == "2026-12-02T10:00:00-07:00"  # its original due time
+        assert again["due_at"] == "2026-12-02T10:00:00-06:00"  # its original due time
         assert again["answered_at"] is None and again["first_response_at"] is None
         assert file_of(http, agency["amal"], client)["open_inquiry"]["id"] == opened["id"]
         [note] = notifications(http, agency["amal"], "delivery_failed")
@@ -133,7 +133,7 @@ def test_message_held_at_17_26_leaves_the_voice_note_of_17_28_open(http, agency)
         text_in(http, "", channel="whatsapp", NumMedia="1", MessageType="audio", MediaContentType0="audio/ogg",
                 MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM1/Media/ME1")
         [voice] = open_inquiries(http, agency["amal"])
-        assert voice["due_at"] == "2026-12-03T09:00:00-07:00"  # clock starts Wed 09:00, due Thu 09:00
+        assert voice["due_at"] == "2026-12-03T09:00:00-06:00"  # clock starts Wed 09:00, due Thu 09:00
     with local("2026-12-02T09:00"):
         assert sweep().get("sent") == 1
         [still] = open_inquiries(http, agency["amal"])
@@ -154,16 +154,16 @@ def test_holding_reply_keeps_the_inquiry_open_and_it_breaches_when_the_longer_cl
         assert r.status_code == 201 and r.json["inquiry_answered"] is None, r.body
         [held] = open_inquiries(http, agency["amal"])
         assert held["status"] == "open" and held["complex"] is True
-        assert held["first_response_at"] == "2026-12-01T11:00:00-07:00" and held["answered_at"] is None
+        assert held["first_response_at"] == "2026-12-01T11:00:00-06:00" and held["answered_at"] is None
         # Tue 11:00 + P5D (response.complex_target) = Sunday 6th, closed: due Monday 7th 09:00.
-        assert held["due_at"] == "2026-12-07T09:00:00-07:00"
-        assert file_of(http, agency["amal"], client)["open_inquiry"]["due_at"] == "2026-12-07T09:00:00-07:00"
+        assert held["due_at"] == "2026-12-07T09:00:00-06:00"
+        assert file_of(http, agency["amal"], client)["open_inquiry"]["due_at"] == "2026-12-07T09:00:00-06:00"
     with local("2026-12-02T10:05"):
         assert "breached" not in sweep()  # the first-response clock (due Wed 10:00) was met
     with local("2026-12-02T10:30"):
         # A second holding reply buys no more time.
         http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "Still on it.", "holding": True})
-        assert open_inquiries(http, agency["amal"])[0]["due_at"] == "2026-12-07T09:00:00-07:00"
+        assert open_inquiries(http, agency["amal"])[0]["due_at"] == "2026-12-07T09:00:00-06:00"
     with local("2026-12-07T09:05"):
         assert sweep().get("breached") == 1
         [breach] = notifications(http, agency["supervisor"], "breach")
@@ -172,7 +172,7 @@ def test_holding_reply_keeps_the_inquiry_open_and_it_breaches_when_the_longer_cl
         http.call("POST", f"/clients/{client}/messages", agency["amal"], {"body": "The tribunal date is set."})
         r = http.call("GET", "/inquiries?status=answered", agency["amal"])
         [done] = r.json["inquiries"]
-        assert done["answered_late"] is True and done["first_response_at"] == "2026-12-01T11:00:00-07:00"
+        assert done["answered_late"] is True and done["first_response_at"] == "2026-12-01T11:00:00-06:00"
 
 
 # --- 11. held messages are listed with their send time and can be cancelled ----------------------
@@ -185,7 +185,7 @@ def test_held_message_is_listed_with_send_at_and_its_author_can_cancel_it(http, 
         assert r.status_code == 202 and r.json["status"] == "held", r.body
         message_id = r.json["message_id"]
         [listed] = [m for m in messages_of(http, agency["amal"], client) if m["id"] == message_id]
-        assert listed["status"] == "held" and listed["send_at"] == "2026-12-07T09:00:00-07:00"
+        assert listed["status"] == "held" and listed["send_at"] == "2026-12-07T09:00:00-06:00"
         other = http.call("DELETE", f"/clients/{client}/messages/{message_id}", agency["jean"])
         assert other.status_code in (403, 404)
         supervisor = http.call("DELETE", f"/clients/{client}/messages/{message_id}", agency["supervisor"])
@@ -221,7 +221,7 @@ def test_caseload_lists_each_open_inquiry_as_the_file_does(http, agency):
         quiet = new_client(http, agency["amal"], phone="+15875550199", channel="sms", language="en")["client_id"]
         text_in(http, "Where is my bus pass?")
         one = file_of(http, agency["amal"], client)["open_inquiry"]
-        assert one is not None and one["due_at"] == "2026-12-02T10:00:00-07:00"
+        assert one is not None and one["due_at"] == "2026-12-02T10:00:00-06:00"
         for who in (agency["amal"], agency["supervisor"]):
             r = http.call("GET", "/clients", who)
             listed = {c["client_id"]: c for c in r.json["clients"]}
@@ -450,7 +450,7 @@ def test_withdrawn_and_opted_out_files_are_erased_when_retention_runs_out(http, 
     with local("2026-12-08T10:00"):
         # Consent given again: the file is no longer ended.
         r = http.call("PUT", f"/clients/{back}/consent", agency["amal"], {
-            "form_version": "CFN-2026", "signed_at": "2026-12-08T09:00:00-07:00", "channels": ["sms"]})
+            "form_version": "CFN-2026", "signed_at": "2026-12-08T09:00:00-06:00", "channels": ["sms"]})
         assert r.status_code == 200, r.body
     with local("2028-11-29T03:00"):  # P2Y (730 days) after the withdrawal has not quite passed
         assert application.run_job("erase_expired") is None

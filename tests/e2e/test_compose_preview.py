@@ -26,7 +26,7 @@ def test_inside_hours_the_message_would_go_now(http, agency):
         r = http.call("GET", f"/clients/{client['client_id']}/compose", agency["amal"])
     assert r.status_code == 200, r.body
     assert r.json["outcome"] == "sent" and r.json["can_send"] is True and r.json["override_possible"] is False
-    assert r.json["whatsapp_window_closes_at"] == "2026-11-24T10:00:00-07:00"
+    assert r.json["whatsapp_window_closes_at"] == "2026-11-24T10:00:00-06:00"
     assert r.json["template"] is None
     assert "working on it" not in r.json["holding_reply"]["body"]  # Fatima reads Arabic
     assert r.json["holding_reply"]["language"] == "ar" and "Amal" in r.json["holding_reply"]["body"]
@@ -39,7 +39,7 @@ def test_on_friday_evening_it_would_be_held_until_monday_and_the_post_agrees(htt
         preview = http.call("GET", f"/clients/{client['client_id']}/compose?lang=fr", agency["amal"]).json
         sent = http.call("POST", f"/clients/{client['client_id']}/messages", agency["amal"], {"body": "Bonjour"})
     assert preview["outcome"] == "held" and preview["override_possible"] is True
-    assert preview["send_at"] == "2026-11-30T09:00:00-07:00" and preview["send_at_text"] == "lundi à 9 h"
+    assert preview["send_at"] == "2026-11-30T09:00:00-06:00" and preview["send_at_text"] == "lundi à 9 h"
     assert sent.status_code == 202 and sent.json["send_at"] == preview["send_at"]  # the same rules
 
 

@@ -59,7 +59,7 @@ def test_closing_a_file_under_the_conduct_policy_records_it_and_stops_follow_ups
                       {"status": "closed", "reason": "third warning ignored", "conduct": True})
     assert r.status_code == 200
     body = r.json
-    assert body["status"] == "closed" and body["closed_at"] == "2026-11-20T11:00:00-07:00"
+    assert body["status"] == "closed" and body["closed_at"] == "2026-11-20T11:00:00-06:00"
     assert body["status_reason"] == "third warning ignored" and body["can_message"] is False
     assert body["next_followup_at"] is None and body["next_checkin_at"] is None
     assert audit("client.status_changed") == [
@@ -86,7 +86,7 @@ def test_a_suspended_file_made_active_again_is_back_on_the_schedule(http, agency
     with time_machine.travel(local("2026-11-18T14:00"), tick=False):
         r = http.call("PUT", path, agency["admin"], {"status": "active"})
     assert r.status_code == 200 and r.json["status"] == "active"
-    assert r.json["next_followup_at"] == "2026-11-26T10:00:00-07:00"
+    assert r.json["next_followup_at"] == "2026-11-26T10:00:00-06:00"
     item = m.ClientModel.get(client["client_id"])
     assert item.followup_agency == "calgary-cfn"
     statuses = [a["status"] for a in audit("client.status_changed")]

@@ -33,12 +33,12 @@ def test_consent_puts_the_file_on_the_schedule_and_the_file_shows_it(http, agenc
         client = new_client(http, agency["amal"], consent=False)
         assert client["next_followup_at"] is None
         r = http.call("PUT", f"/clients/{client['client_id']}/consent", agency["amal"], {
-            "form_version": "CFN-2026", "signed_at": "2026-11-18T13:00:00-07:00", "channels": ["whatsapp"]})
+            "form_version": "CFN-2026", "signed_at": "2026-11-18T13:00:00-06:00", "channels": ["whatsapp"]})
     assert r.status_code == 200
-    assert r.json["next_followup_at"] == "2026-11-26T10:00:00-07:00"
+    assert r.json["next_followup_at"] == "2026-11-26T10:00:00-06:00"
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
-    assert r.json["next_followup_at"] == "2026-11-26T10:00:00-07:00"
-    assert r.json["next_checkin_at"] == "2026-12-18T10:00:00-07:00"
+    assert r.json["next_followup_at"] == "2026-11-26T10:00:00-06:00"
+    assert r.json["next_checkin_at"] == "2026-12-18T10:00:00-06:00"
     item = m.ClientModel.get(client["client_id"])
     assert item.followup_agency == item.checkin_agency == item.survey_agency == "calgary-cfn"
 
@@ -66,14 +66,14 @@ def test_worker_sees_their_follow_ups_newest_first_and_whether_the_client_replie
     assert {i["client_id"] for i in items} == {quiet["client_id"], replier["client_id"]}
     by_client = {i["client_id"]: i for i in items}
     assert by_client[replier["client_id"]]["replied"] is True
-    assert by_client[replier["client_id"]]["replied_at"] == "2026-11-23T12:00:00-07:00"
+    assert by_client[replier["client_id"]]["replied_at"] == "2026-11-23T12:00:00-06:00"
     assert by_client[quiet["client_id"]]["replied"] is False and "replied_at" not in by_client[quiet["client_id"]]
-    assert all(i["kind"] == "followup" and i["at"] == "2026-11-23T10:05:00-07:00" for i in items)
+    assert all(i["kind"] == "followup" and i["at"] == "2026-11-23T10:05:00-06:00" for i in items)
 
     # A week later the quiet client is followed up again; newest first.
     run_at(local("2026-11-30T10:05"))
     items = http.call("GET", "/followups", agency["amal"]).json["followups"]
-    assert items[0]["at"] == "2026-11-30T10:05:00-07:00" and items[0]["client_id"] == quiet["client_id"]
+    assert items[0]["at"] == "2026-11-30T10:05:00-06:00" and items[0]["client_id"] == quiet["client_id"]
     assert [i["at"] for i in items] == sorted((i["at"] for i in items), reverse=True)
 
 

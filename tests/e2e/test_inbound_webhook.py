@@ -129,7 +129,7 @@ def test_consented_whatsapp_message_is_filed_and_opens_an_inquiry(api: Any, http
     assert msg["direction"] == "inbound" and msg["kind"] == "client" and msg["body"] == "مرحبا، عندي سؤال"
     inquiry = http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["open_inquiry"]
     assert inquiry["status"] == "open"
-    assert inquiry["due_at"] == "2026-11-24T10:00:00-07:00"
+    assert inquiry["due_at"] == "2026-11-24T10:00:00-06:00"
     assert msg["inquiry_id"] == inquiry["id"]
 
 
@@ -151,7 +151,7 @@ def test_later_messages_join_the_open_inquiry(api: Any, http: Any, agency: Any, 
     assert [m["body"] for m in msgs] == ["first", "second"]
     assert msgs[0]["inquiry_id"] == msgs[1]["inquiry_id"]
     inquiry = http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["open_inquiry"]
-    assert inquiry["due_at"] == "2026-11-24T10:00:00-07:00"  # the clock started at the first message
+    assert inquiry["due_at"] == "2026-11-24T10:00:00-06:00"  # the clock started at the first message
 
 
 def test_replayed_message_sid_changes_nothing_and_replies_nothing(api: Any, http: Any, agency: Any, fatima: Any) -> None:
@@ -179,7 +179,7 @@ def test_friday_evening_message_gets_one_arabic_reply_naming_monday_and_is_due_t
     with at("2026-11-28T11:00"):  # Saturday: the same closed period
         assert twiml_message(inbound(api, whatsapp_form(FATIMA, AMAL_NUMBER, "ثانية"))) is None
     inquiry = http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["open_inquiry"]
-    assert inquiry["due_at"] == "2026-12-01T09:00:00-07:00"
+    assert inquiry["due_at"] == "2026-12-01T09:00:00-06:00"
     kinds = [(m["direction"], m["kind"]) for m in messages(http, agency["amal"], fatima["client_id"])]
     assert kinds == [("inbound", "client"), ("outbound", "auto_reply"), ("inbound", "client")]
 

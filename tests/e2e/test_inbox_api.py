@@ -44,12 +44,12 @@ def test_the_inbox_lists_waiting_clients_soonest_due_first_with_server_clocks(ht
     top = items[0]
     assert top["name"] == "Fatima" and top["channel"] == "whatsapp" and top["language"] == "fr"
     assert top["last_message"] == "Et aussi sur l'électricité"  # the last message, on one line
-    assert top["waiting_since"] == "2026-11-23T10:00:00-07:00"  # since the inquiry opened
+    assert top["waiting_since"] == "2026-11-23T10:00:00-06:00"  # since the inquiry opened
     assert top["waited_seconds"] == 150 * 60
-    assert top["due_at"] == "2026-11-24T10:00:00-07:00"  # CMDM: 24 h calendar clock
+    assert top["due_at"] == "2026-11-24T10:00:00-06:00"  # CMDM: 24 h calendar clock
     assert top["seconds_left"] == (21 * 60 + 30) * 60 and top["overdue"] is False
     assert len(items[1]["last_message"]) == 120 and items[1]["last_message"].endswith("…")
-    assert r.json["now"] == "2026-11-23T12:30:00-07:00"
+    assert r.json["now"] == "2026-11-23T12:30:00-06:00"
 
 
 def test_an_answered_client_leaves_the_inbox_and_an_overdue_one_is_marked(http, agency):

@@ -98,7 +98,7 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
         # A's first response is the holding reply, 30 business minutes after 11:00; C has none.
         "first_response_p50_business_minutes": 30.0, "first_response_p90_business_minutes": 30.0,
         "held_after_hours": 0,  # amal's after-hours message went with an override, not held
-        "overrides": [{"at": "2026-11-17T21:00:00-07:00", "client_id": fatima, "reason": "eviction tonight"}],
+        "overrides": [{"at": "2026-11-17T21:00:00-06:00", "client_id": fatima, "reason": "eviction tonight"}],
         "auto_replies": 0,  # Fatima never wrote while closed
         "holding_replies": 1,  # Mon 11:30, counted once (its audit is inquiry.holding_reply, not answered)
     }

@@ -114,15 +114,15 @@ def test_a_supervisor_reviews_the_override_and_the_breach_once_each_in_the_audit
     breach, override = items
     assert (override["reason"], override["message"], override["staff_id"]) == (
         "eviction tonight", BODIES["override"], "amal")
-    assert (override["client_id"], override["client_name"], override["at"]) == (fatima, "Fatima", "2026-11-17T21:00:00-07:00")
-    assert (breach["client_id"], breach["inquiry_status"], breach["due_at"]) == (fatima, "breached", "2026-11-19T10:00:00-07:00")
+    assert (override["client_id"], override["client_name"], override["at"]) == (fatima, "Fatima", "2026-11-17T21:00:00-06:00")
+    assert (breach["client_id"], breach["inquiry_status"], breach["due_at"]) == (fatima, "breached", "2026-11-19T10:00:00-06:00")
     assert r.json["unreviewed"] == 2 and not override["reviewed"]
 
     assert http.call("PUT", f"/reviews/{override['id'].replace('#', '%23')}", agency["amal"], {}).status_code == 403
     with local("2026-11-20T09:15"):
         r = http.call("PUT", f"/reviews/{override['id'].replace('#', '%23')}", sup, {"note": "justified: eviction"})
     assert r.status_code == 200, r.body
-    assert (r.json["reviewed_by"], r.json["reviewed_at"]) == ("sup-maria", "2026-11-20T09:15:00-07:00")
+    assert (r.json["reviewed_by"], r.json["reviewed_at"]) == ("sup-maria", "2026-11-20T09:15:00-06:00")
     again = http.call("PUT", f"/reviews/{override['id'].replace('#', '%23')}", agency["admin"], {})
     assert again.status_code == 409 and again.json["error"]["code"] == "already_reviewed"
 
@@ -193,7 +193,7 @@ def test_the_policy_view_renders_each_template_in_each_language_with_the_next_op
         r = http.call("GET", "/policy", agency["supervisor"])
     assert r.status_code == 200, r.body
     body = r.json
-    assert (body["open_now"], body["next_opening"]) == (False, "2026-11-23T09:00:00-07:00")
+    assert (body["open_now"], body["next_opening"]) == (False, "2026-11-23T09:00:00-06:00")
     assert body["next_open_text"]["en"] == "Monday at 9:00 a.m."
     assert body["languages"] == ["en", "ar", "fr"]
     after = {t["language"]: t for t in next(x for x in body["templates"] if x["name"] == "after_hours")["texts"]}

@@ -72,7 +72,7 @@ def wall(at: datetime) -> str:
 def test_quiet_client_gets_exactly_one_follow_up_the_next_business_day_at_ten(http, agency):
     client = open_file(http, agency, local("2026-11-16T11:00"))
     # Quiet since Monday 11:00: a week later is past Monday's 10:00 slot, so Tuesday 10:00.
-    assert client["next_followup_at"] == "2026-11-24T10:00:00-07:00"
+    assert client["next_followup_at"] == "2026-11-24T10:00:00-06:00"
 
     times = run_every_quarter_hour(local("2026-11-23T08:00"), local("2026-11-25T17:00"))
 
@@ -95,7 +95,7 @@ def test_quiet_client_gets_exactly_one_follow_up_the_next_business_day_at_ten(ht
     assert row.kind == "followup" and row.client_id == client["client_id"]
     # The next one is a week after the slot, not after the minute the run got to it.
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
-    assert r.json["next_followup_at"] == "2026-12-01T10:00:00-07:00"
+    assert r.json["next_followup_at"] == "2026-12-01T10:00:00-06:00"
 
 
 def test_sms_follow_up_is_free_text_in_the_clients_language(http, agency):
@@ -113,19 +113,19 @@ def test_client_who_wrote_recently_gets_no_follow_up_and_is_rescheduled(http, ag
     times = run_every_quarter_hour(local("2026-11-24T09:45"), local("2026-11-24T11:00"))
     assert times == []
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
-    assert r.json["next_followup_at"] == "2026-11-30T10:00:00-07:00"  # a week after Friday 15:00
+    assert r.json["next_followup_at"] == "2026-11-30T10:00:00-06:00"  # a week after Friday 15:00
 
 
 def test_follow_up_due_at_the_weekend_goes_on_monday(http, agency):
     client = open_file(http, agency, local("2026-11-06T14:00"))  # Friday
-    assert client["next_followup_at"] == "2026-11-16T10:00:00-07:00"
+    assert client["next_followup_at"] == "2026-11-16T10:00:00-06:00"
     times = run_every_quarter_hour(local("2026-11-13T09:00"), local("2026-11-16T12:00"))
     assert [wall(t) for t in times] == ["Mon 2026-11-16 10:00"]
 
 
 def test_follow_up_due_on_a_holiday_goes_the_next_business_day(http, agency):
     client = open_file(http, agency, local("2026-11-04T09:30"))  # due Wed 11 Nov, Remembrance Day (AB)
-    assert client["next_followup_at"] == "2026-11-12T10:00:00-07:00"
+    assert client["next_followup_at"] == "2026-11-12T10:00:00-06:00"
     times = run_every_quarter_hour(local("2026-11-11T08:00"), local("2026-11-12T12:00"))
     assert [wall(t) for t in times] == ["Thu 2026-11-12 10:00"]
 
@@ -172,7 +172,7 @@ def test_a_lost_schedule_write_cannot_send_the_week_twice(http, agency):
     assert summary.get("already_sent") == 1
     assert len(sent()) == 1
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
-    assert r.json["next_followup_at"] == "2026-11-30T10:00:00-07:00"
+    assert r.json["next_followup_at"] == "2026-11-30T10:00:00-06:00"
 
 
 def test_transient_twilio_failure_leaves_the_message_due_for_retry_and_sends_nothing_twice(http, agency,
@@ -199,14 +199,14 @@ def test_transient_twilio_failure_leaves_the_message_due_for_retry_and_sends_not
 
 def test_monthly_check_in_reaches_an_active_client_as_free_text_inside_the_whatsapp_window(http, agency):
     client = open_file(http, agency, local("2026-11-16T09:30"))
-    assert client["next_checkin_at"] == "2026-12-16T10:00:00-07:00"
+    assert client["next_checkin_at"] == "2026-12-16T10:00:00-06:00"
     set_client(client["client_id"], last_inbound_at=local("2026-12-16T09:00").astimezone(UTC))
     run_at(local("2026-12-16T10:15"))
     [message] = sent()
     assert message["content_sid"] is None and "للمتابعة الشهرية" in message["body"]
     assert [e.details.as_dict()["kind"] for e in audit("followup.sent")] == ["checkin"]
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
-    assert r.json["next_checkin_at"] == "2027-01-18T10:00:00-07:00"  # 16 January 2027 is a Saturday
+    assert r.json["next_checkin_at"] == "2027-01-18T10:00:00-06:00"  # 16 January 2027 is a Saturday
 
 
 def test_survey_goes_on_its_cadence_and_records_when(http, agency):
@@ -243,7 +243,7 @@ def test_whatsapp_client_outside_the_window_without_a_template_is_skipped_with_a
     assert skipped.details.as_dict() == {"kind": "followup", "reason": "whatsapp_window_closed"}
     # The week is skipped, not retried every quarter of an hour.
     r = http.call("GET", f"/clients/{client['client_id']}", agency["amal"])
-    assert r.json["next_followup_at"] == "2026-11-30T10:00:00-07:00"
+    assert r.json["next_followup_at"] == "2026-11-30T10:00:00-06:00"
     assert run_at(local("2026-11-23T10:20")) == {}
 
 

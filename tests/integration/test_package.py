@@ -55,6 +55,9 @@ import json, sys
 import app
 from chalicelib import bootstrap
 import pynamodb, twilio
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+from chalicelib.domain import zones
 c = bootstrap.container()
 routes = {p: {m: (e.authorizer.name if e.authorizer else None) for m, e in ms.items()} for p, ms in app.app.routes.items()}
 print(json.dumps({
@@ -65,6 +68,8 @@ print(json.dumps({
     "verifier": type(c.verifier).__name__,
     "routes": routes,
     "libraries": [pynamodb.__file__, twilio.__file__],
+    "zone_rules": zones.rules_version(),
+    "calgary_monday": datetime(2026, 12, 7, 15, 30, tzinfo=timezone.utc).astimezone(ZoneInfo("America/Edmonton")).isoformat(),
 }))
 """
     env = {
@@ -249,6 +254,13 @@ def test_the_zip_imports_under_the_runtimes_own_python(built: dict[str, Any], la
         extensions = [n for n in zipped.namelist() if n.endswith(".so")]
     tag = "cpython-{}{}-x86_64-linux-gnu.so".format(*package.LAMBDA_PYTHON)
     assert extensions and all(n.endswith(tag) or ".abi3." in n or "cpython" not in n for n in extensions)
+
+
+def test_the_zip_reads_its_own_pinned_zone_rules_not_the_runtimes(built: dict[str, Any],
+                                                                  lambda_view: dict[str, Any]) -> None:
+    # The runtime's Python here reads the machine's 2025 copy by default; the zip must not.
+    assert built["summary"]["zone_rules"] == f"{lambda_view['zone_rules']} (tzdata {package.pinned_version(ROOT / 'requirements.txt', 'tzdata')})"
+    assert lambda_view["calgary_monday"] == "2026-12-07T09:30:00-06:00"
 
 
 def test_the_runtime_support_dates_are_cfn_lints_own(built: dict[str, Any]) -> None:

@@ -68,7 +68,7 @@ def test_giving_consent_moves_the_file_to_given(store):
     client = create(service)
     with time_machine.travel("2026-11-23T18:00:00+00:00", tick=False):
         updated = service.give_consent(AMAL, client.client_id, GiveConsent.parse(
-            {"form_version": "v1", "signed_at": "2026-11-20T10:00:00-07:00", "channels": ["sms"]}))
+            {"form_version": "v1", "signed_at": "2026-11-20T10:00:00-06:00", "channels": ["sms"]}))
     assert updated.consent.covers(Channel.SMS)
     assert store.audit[-1].type is AuditType.CONSENT_GIVEN
 
