@@ -67,3 +67,17 @@ def test_staff_can_read_which_zone_and_holiday_rules_the_deployment_runs(http: A
     assert r.json["rules"]["time_zones"] == zones.rules_version() >= "2026f"
     assert r.json["rules"]["tzdata"] == zones.package_version()
     assert r.json["rules"]["holidays"][0].isdigit()
+
+
+def test_a_signing_time_without_an_offset_is_read_as_the_agencys_wall_clock(http: Any, agency: Any) -> None:
+    with time_machine.travel(MONDAY_1730, tick=False):
+        client = new_client(http, agency["amal"], consent=False)
+        r = http.call("PUT", f"/clients/{client['client_id']}/consent", agency["amal"], {
+            "form_version": "CFN-2026", "signed_at": "2026-12-07T15:30", "channels": ["whatsapp"],
+            "circle_of_care": []})
+        later = http.call("PUT", f"/clients/{client['client_id']}/consent", agency["amal"], {
+            "form_version": "CFN-2026", "signed_at": "2026-12-07T17:45", "channels": ["whatsapp"],
+            "circle_of_care": []})
+    assert r.status_code == 200, r.body
+    assert r.json["consent"]["signed_at"] == "2026-12-07T15:30:00-06:00"
+    assert later.status_code == 400 and later.json["error"]["field"] == "signed_at"  # 17:45 has not come yet

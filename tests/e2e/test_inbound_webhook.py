@@ -388,8 +388,8 @@ def test_reply_of_four_after_a_survey_is_scored_not_opened_as_an_inquiry(api: An
     with at("2026-11-16T09:30"):
         client = new_client(http, agency["amal"], phone=JOSEPH, channel="sms", language="en")
     item = m.ClientModel.get(client["client_id"])
-    item.update(actions=[m.ClientModel.next_survey_at.set(datetime(2026, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC"))),
-                         m.ClientModel.last_inbound_at.set(datetime(2026, 11, 17, 23, 0, tzinfo=ZoneInfo("UTC")))])
+    item.update(actions=[m.ClientModel.next_survey_at.set(datetime(2026, 11, 18, 16, 0, tzinfo=ZoneInfo("UTC"))),
+                         m.ClientModel.last_inbound_at.set(datetime(2026, 11, 17, 22, 0, tzinfo=ZoneInfo("UTC")))])
     with at("2026-11-18T10:30"):
         run_job("run_followups")
     with at("2026-11-18T11:00"):
@@ -415,8 +415,8 @@ def test_survey_score_survives_a_throttled_follow_up_row_write(api: Any, http: A
     with at("2026-11-16T09:30"):
         client = new_client(http, agency["amal"], phone=JOSEPH, channel="sms", language="en")
     item = m.ClientModel.get(client["client_id"])
-    item.update(actions=[m.ClientModel.next_survey_at.set(datetime(2026, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC"))),
-                         m.ClientModel.last_inbound_at.set(datetime(2026, 11, 17, 23, 0, tzinfo=ZoneInfo("UTC")))])
+    item.update(actions=[m.ClientModel.next_survey_at.set(datetime(2026, 11, 18, 16, 0, tzinfo=ZoneInfo("UTC"))),
+                         m.ClientModel.last_inbound_at.set(datetime(2026, 11, 17, 22, 0, tzinfo=ZoneInfo("UTC")))])
     with at("2026-11-18T10:30"):
         run_job("run_followups")
     form = sms_form(JOSEPH, AMAL_NUMBER, "4")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.config import load_settings
+from chalicelib.domain import zones
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Principal, Role
 from chalicelib.services.console import ConsoleService, DevSignIn
@@ -48,6 +49,7 @@ def test_me_is_the_staff_record_not_the_token_claim(seeded):
     # The token claims admin, but the agency made Amal a worker: the console follows the record.
     me = service.me(Principal(staff_id="amal", agency_id="calgary-cfn", roles=frozenset({Role.ADMIN})))
     assert me == {"staff_id": "amal", "name": "Amal Haddad", "role": "worker", "agency_id": "calgary-cfn",
-                  "agency_name": seeded.policies.get("calgary-cfn").name, "timezone": "America/Edmonton"}
+                  "agency_name": seeded.policies.get("calgary-cfn").name, "timezone": "America/Edmonton",
+                  "rules": zones.calendar_rules()}
     with pytest.raises(Forbidden):
         service.me(Principal(staff_id="stranger", agency_id="calgary-cfn", roles=frozenset({Role.WORKER})))
