@@ -182,5 +182,8 @@ class StaffRepository:
 def _versioned(agency_id: str, staff_id: str, version: int | None) -> m.StaffModel:
     """The key of a staff item with the version it was read at: PynamoDB conditions the write on
     that version (on its absence for an item never versioned, read as 0) and increments it."""
-    return m.StaffModel(agency_id=agency_id, staff_id=staff_id, version=version or None)
+    item = m.StaffModel(agency_id=agency_id, staff_id=staff_id)
+    if version:
+        item.version = version
+    return item
 
