@@ -93,7 +93,7 @@ class Container:
     def admin(self) -> Any:
         from .services.admin import AdminService
 
-        return AdminService(self.uow, on_staff_change=self.absences.forget)
+        return AdminService(self.uow, on_staff_change=self.absences.forget, policies=self.policies)
 
     @cached_property
     def authority(self) -> Any:

@@ -6,6 +6,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 |------------------------------------------------|-------------------------------|---------------------------------------|
 | staff token -> staff record                    | staff                         | GetItem agency_id, staff_id           |
 | agency's supervisors (escalation)              | staff                         | Query agency_id                       |
+| PUT /staff, a member's absences (change)       | staff                         | GetItem agency_id, staff_id (consistent); conditional update on version |
 | inbound `To` -> work number, worker, agency    | numbers                       | GetItem number                        |
 | worker's number for a channel (outbound)       | numbers / by_staff            | Query agency_staff                    |
 | inbound `From` -> client file                  | contacts                      | GetItem contact_key (agency#chan#e164)|
@@ -112,6 +113,10 @@ class StaffModel(_Base):
     updated_at = UTCDateTimeAttribute()
     absences = ListAttribute(of=AbsenceMap, default=list)
     active = BooleanAttribute(null=True)  # False: deactivated, no access (missing on old items: active)
+    phone = UnicodeAttribute(null=True)  # E.164, the worker's own phone (calls); never shown to clients
+    # Every change of the member or of their absences is conditioned on the version read (missing on
+    # old items: read as 0, and the first change conditions on its absence).
+    version = VersionAttribute()
 
 
 # --- work numbers ------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """The staff table: staff members with their absences, mapped to domain types in this one place.
 
-A staff item holds the member (role, name, active) and their absences (with the colleague who
-covers). The request paths read it three ways: one member (a consistent read, for the staff
+A staff item holds the member (role, name, active, phone) and their absences (with the colleague
+who covers). The request paths read it three ways: one member (a consistent read, for the staff
 record's authority over a token), the whole agency in one Query (names, absences and roles,
 cached per container by ``services.absences``), and the supervisors to notify. Every change is
-queued on the unit of work, to be committed with its audit event.
+queued on the unit of work, to be committed with its audit event, and is conditioned on the
+item's version as read: of two concurrent edits of a member or of their absences one is written
+and the other fails with ``ConcurrentUpdate``; none is lost. Items written before the version
+existed read as version 0, and their first change conditions on the version being absent.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def staff_from(item: m.StaffModel) -> Staff:
         name=item.name,
         created_at=item.created_at,
         active=item.active is not False,
+        phone=item.phone,
+        version=int(item.version or 0),
     )
 
 
@@ -65,25 +70,37 @@ class StaffRepository:
 
     # -- members --------------------------------------------------------------------------------
 
-    def get(self, agency_id: str, staff_id: str) -> Staff | None:
+    def get(self, agency_id: str, staff_id: str, *, consistent: bool = False) -> Staff | None:
+        """One member; ``consistent`` before a change, so its version is the latest."""
         try:
-            return staff_from(m.StaffModel.get(agency_id, staff_id))
+            return staff_from(m.StaffModel.get(agency_id, staff_id, consistent_read=consistent))
         except DoesNotExist:
             return None
 
     def list(self, agency_id: str) -> list[Staff]:
         return [staff_from(i) for i in m.StaffModel.query(agency_id)]
 
-    def put(self, staff: Staff, now: datetime) -> None:
-        """Create or replace a member (their absences are kept)."""
-        try:
-            absences = m.StaffModel.get(staff.agency_id, staff.staff_id).absences
-        except DoesNotExist:
-            absences = []
+    def add(self, staff: Staff, now: datetime) -> None:
+        """A new member (version 1); ``ConcurrentUpdate`` if another request created them meanwhile."""
         item = m.StaffModel(agency_id=staff.agency_id, staff_id=staff.staff_id, role=staff.role.value,
-                            name=staff.name, created_at=staff.created_at, updated_at=now, absences=absences,
-                            active=staff.active)
-        self._uow.save(item)
+                            name=staff.name, created_at=staff.created_at, updated_at=now, absences=[],
+                            active=staff.active, phone=staff.phone)
+        self._uow.save(item, condition=m.StaffModel.staff_id.does_not_exist())
+
+    def update(self, before: Staff, after: Staff, now: datetime) -> None:
+        """Write what changed from ``before`` (as read) to ``after``, their absences untouched, if the
+        item is still at ``before.version`` (else ``ConcurrentUpdate``)."""
+        actions = [m.StaffModel.updated_at.set(now)]
+        if after.role is not before.role:
+            actions.append(m.StaffModel.role.set(after.role.value))
+        if after.name != before.name:
+            actions.append(m.StaffModel.name.set(after.name))
+        if after.active != before.active:
+            actions.append(m.StaffModel.active.set(after.active))
+        if after.phone != before.phone:
+            actions.append(m.StaffModel.phone.set(after.phone) if after.phone else m.StaffModel.phone.remove())
+        self._uow.update(_versioned(before.agency_id, before.staff_id, before.version), actions=actions,
+                         condition=m.StaffModel.staff_id.exists())
 
     def role(self, agency_id: str, staff_id: str) -> Role | None:
         """One member's role if their record exists and is active (a consistent GetItem)."""
@@ -135,7 +152,10 @@ class StaffRepository:
         kept = [a for a in previous if a.absence_id != absence_id]
         if len(kept) == len(previous):
             return False
-        self._uow.update(item, actions=[m.StaffModel.absences.set(kept)])
+        # Conditioned on the version read: an absence recorded meanwhile is not overwritten, and
+        # this one is not brought back by a concurrent edit that still had it.
+        self._uow.update(_versioned(agency_id, staff_id, item.version), actions=[m.StaffModel.absences.set(kept)],
+                         condition=m.StaffModel.staff_id.exists())
         return True
 
     def put_absence(self, agency_id: str, staff_id: str, absence: Absence, at: datetime) -> bool:
@@ -153,8 +173,17 @@ class StaffRepository:
             raise Conflict(f"a staff member keeps at most {MAX_ABSENCES} absences", code="too_many_absences")
         kept.append(_absence_item(absence))
         kept.sort(key=lambda a: (a.start, a.absence_id))
-        self._uow.update(m.StaffModel(agency_id=agency_id, staff_id=staff_id),
+        self._uow.update(_versioned(agency_id, staff_id, item.version),
                          actions=[m.StaffModel.absences.set(kept), m.StaffModel.updated_at.set(at)],
                          condition=m.StaffModel.staff_id.exists())
         return is_new
+
+
+def _versioned(agency_id: str, staff_id: str, version: int | None) -> m.StaffModel:
+    """The key of a staff item with the version it was read at: PynamoDB conditions the write on
+    that version (on its absence for an item never versioned, read as 0) and increments it."""
+    item = m.StaffModel(agency_id=agency_id, staff_id=staff_id)
+    if version:
+        item.version = version
+    return item
 

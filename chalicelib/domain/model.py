@@ -72,6 +72,8 @@ class Staff:
     name: str
     created_at: datetime
     active: bool = True  # a deactivated member keeps their record (and history) but has no access
+    phone: str | None = None  # E.164: the worker's own phone for calls (SPEC §5.10); admins only
+    version: int = 0  # of the staff item (member and absences) as read; 0: never versioned yet
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.absence import Absence, absence_on, covered_by, local_day, parse_day
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
-from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.model import Principal, Role
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class AbsenceService:
         with self._uow() as uow:
             is_new = uow.staff.put_absence(principal.agency_id, staff_id, absence, event.at)
             uow.audit.add([event])
-            uow.commit()
+            _commit_unless_raced(uow)
         self._cache.pop(principal.agency_id, None)
         return absence, is_new
 
@@ -175,7 +176,7 @@ class AbsenceService:
                                                                                absence_id):
                 raise NotFound("no such absence")
             uow.audit.add([event])
-            uow.commit()
+            _commit_unless_raced(uow)
         self._cache.pop(principal.agency_id, None)
 
     def covering_for(self, principal: Principal) -> frozenset[str]:
@@ -200,6 +201,16 @@ class AbsenceService:
         """Who covers ``staff_id`` at ``at`` (agency-local day), or None."""
         absence = absence_on(self._staff.absences_of(agency_id, staff_id), self._today(agency_id, at))
         return None if absence is None else absence.cover_id
+
+
+def _commit_unless_raced(uow: UnitOfWork) -> None:
+    """Commit a change of a member's absences, conditioned on the version of their staff item as
+    read: a change that loses to a concurrent edit is a 409 ``conflict``, never silently lost."""
+    try:
+        uow.commit()
+    except ConcurrentUpdate:
+        raise Conflict("this staff member's absences were changed by another request meanwhile; "
+                       "read them again and retry") from None
 
 
 def absence_view(staff_id: str, absence: Absence) -> dict[str, Any]:

@@ -7,12 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Channel, Principal, Role, Staff, WorkNumber
 from .access import require_admin
+from .clients import agency_country
 from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
@@ -21,22 +23,52 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PutStaff:
+    """``PUT /staff/{staff_id}``: what the request says; a field it leaves out (None here) keeps its
+    stored value. A new member needs ``role`` and ``name``; ``active`` defaults to true."""
+
     staff_id: str
-    role: Role
-    name: str
-    active: bool = True
+    role: Role | None = None
+    name: str | None = None
+    active: bool | None = None
+    phone: str | None = None  # E.164, or national format until the agency's country is known
+    remove_phone: bool = False  # ``"phone": null``
 
     @classmethod
     def parse(cls, staff_id: str, payload: Any) -> PutStaff:
         body = v.require_object(payload)
-        active = body.get("active", True)
-        if not isinstance(active, bool):
+        active = body.get("active")
+        if "active" in body and not isinstance(active, bool):
             raise InvalidInput("active", "must be true or false")
+        phone = body.get("phone")
+        if isinstance(phone, str) and not phone.strip().startswith("+"):
+            phone = v.text(body, "phone", max_len=30)  # read in the agency's country by ``put_staff``
+        elif phone is not None:
+            phone = v.e164(phone, "phone")
         return cls(
             staff_id=v.identifier(staff_id, "staff_id"),
-            role=v.role(body.get("role")),
-            name=v.text(body, "name") or "",
+            role=v.role(body.get("role")) if "role" in body else None,
+            name=v.text(body, "name") if "name" in body else None,
             active=active,
+            phone=phone,
+            remove_phone="phone" in body and phone is None,
+        )
+
+    def applied_to(self, existing: Staff | None, agency_id: str, phone: str | None, now: datetime) -> Staff:
+        """The member after this request: ``existing`` with what the request says (``phone`` as read
+        in the agency's country); a new member when there is none (400 without role or name)."""
+        if existing is None:
+            if self.role is None:
+                raise InvalidInput("role", "is required to create a staff member")
+            if self.name is None:
+                raise InvalidInput("name", "is required to create a staff member")
+            return Staff(agency_id=agency_id, staff_id=self.staff_id, role=self.role, name=self.name,
+                         created_at=now, active=True if self.active is None else self.active, phone=phone)
+        return replace(
+            existing,
+            role=existing.role if self.role is None else self.role,
+            name=existing.name if self.name is None else self.name,
+            active=existing.active if self.active is None else self.active,
+            phone=None if self.remove_phone else phone or existing.phone,
         )
 
 
@@ -62,47 +94,64 @@ def _already_founded() -> Exception:
 
 
 class AdminService:
-    def __init__(self, uow: Callable[[], UnitOfWork], on_staff_change: Callable[[str], None] | None = None) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], on_staff_change: Callable[[str], None] | None = None,
+                 policies: Any = None) -> None:
         self._uow = uow
         # Forget cached staff records of the agency (the access checks read them), see bootstrap.
         self._on_staff_change = on_staff_change or (lambda agency_id: None)
+        self._policies = policies  # the agency's country, for a phone typed in national format
 
     def put_staff(self, principal: Principal, command: PutStaff) -> tuple[Staff, bool]:
+        """Create a member, or change what the request says and keep the rest (SPEC §4.4).
+
+        The change is conditioned on the version read: an edit that loses to a concurrent one (of
+        the member or of their absences) is refused with 409 ``conflict``, never silently lost.
+        """
         require_admin(principal)
-        if principal.founding and (command.role is not Role.ADMIN or not command.active):
-            raise InvalidInput("role", "the first staff record of an agency is its own active admin")
-        if command.staff_id == principal.staff_id and (command.role is not Role.ADMIN or not command.active):
-            raise InvalidInput("role", "an admin may not demote or deactivate themself; ask another admin")
         now = utcnow()
         uow = self._uow()
-        existing = uow.staff.get(principal.agency_id, command.staff_id)
-        staff = Staff(
-            agency_id=principal.agency_id,
-            staff_id=command.staff_id,
-            role=command.role,
-            name=command.name,
-            created_at=existing.created_at if existing else now,
-            active=command.active,
-        )
+        existing = uow.staff.get(principal.agency_id, command.staff_id, consistent=True)
+        phone = self._phone(uow, principal.agency_id, command)
+        staff = command.applied_to(existing, principal.agency_id, phone, now)
+        if principal.founding and (staff.role is not Role.ADMIN or not staff.active):
+            raise InvalidInput("role", "the first staff record of an agency is its own active admin")
+        if staff.staff_id == principal.staff_id and (staff.role is not Role.ADMIN or not staff.active):
+            raise InvalidInput("role", "an admin may not demote or deactivate themself; ask another admin")
         event = AuditEvent(
             agency_id=principal.agency_id,
             type=AuditType.STAFF_UPDATED,
             at=now,
             actor=principal.staff_id,
             staff_id=command.staff_id,
-            details={"role": command.role, "created": existing is None, "active": command.active,
-                     "founding": principal.founding},
+            details={"role": staff.role, "created": existing is None, "active": staff.active,
+                     "founding": principal.founding,
+                     "phone_changed": staff.phone != (existing.phone if existing else None)},
         )
         with uow:
             if principal.founding:
                 # Two founders who both found the agency empty: one claim, so only one of them founds it.
                 uow.claims.add(f"founding#{principal.agency_id}", now, None, _already_founded,
                                ref=principal.staff_id, also_conflict=True)
-            uow.staff.put(staff, now)
+            if existing is None:
+                uow.staff.add(staff, now)
+            else:
+                uow.staff.update(existing, staff, now)
             uow.audit.add([event])
-            uow.commit()
+            try:
+                uow.commit()
+            except ConcurrentUpdate:
+                raise Conflict("this staff member was changed by another request meanwhile; "
+                               "read the record again and retry") from None
         self._on_staff_change(principal.agency_id)
-        return staff, existing is None
+        return replace(staff, version=existing.version + 1 if existing else 1), existing is None
+
+    def _phone(self, uow: UnitOfWork, agency_id: str, command: PutStaff) -> str | None:
+        """The request's phone in E.164: as given, or read in the agency's country (the policy's,
+        else that of the member's work numbers) when typed in national format."""
+        if command.phone is None or command.phone.startswith("+"):
+            return command.phone
+        country = agency_country(self._policies, agency_id, lambda: uow.numbers.of(agency_id, command.staff_id))
+        return v.phone(command.phone, "phone", country)
 
     def put_number(self, principal: Principal, command: PutNumber) -> WorkNumber:
         require_admin(principal)
@@ -185,14 +234,18 @@ class AdminService:
         return moved
 
 
-def staff_view(staff: Staff) -> Mapping[str, Any]:
-    return {
+def staff_view(staff: Staff, *, for_admin: bool = False) -> Mapping[str, Any]:
+    """A staff record; its ``phone`` only for an admin (never for a client, SPEC §4.4)."""
+    view: dict[str, Any] = {
         "staff_id": staff.staff_id,
         "role": staff.role.value,
         "name": staff.name,
         "active": staff.active,
         "created_at": staff.created_at.isoformat(),
     }
+    if for_admin:
+        view["phone"] = staff.phone
+    return view
 
 
 def number_view(number: WorkNumber) -> Mapping[str, Any]:

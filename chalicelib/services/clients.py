@@ -22,6 +22,20 @@ if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
 
 
+def agency_country(policies: Any, agency_id: str, numbers: Callable[[], Any]) -> str | None:
+    """The country national-format numbers belong to: the policy's holiday country, else that of
+    the worker's work numbers (``numbers``, read only when needed; SPEC §4.4 ``POST /clients``)."""
+    if policies is not None:
+        try:
+            country = policies.get(agency_id).calendar.holiday_country
+        except KeyError:
+            country = None
+        if country:
+            return str(country)
+    regions = {v.region_of(n.number) for n in numbers()} - {None}
+    return regions.pop() if len(regions) == 1 else None
+
+
 @dataclass(frozen=True)
 class CreateClient:
     case_manager_id: str
@@ -175,17 +189,7 @@ class ClientService:
         return signed_at
 
     def _country(self, agency_id: str, numbers: Any) -> str | None:
-        """The country national-format numbers belong to: the policy's holiday country, else that of
-        the case manager's work numbers (SPEC §4.4 ``POST /clients``)."""
-        if self._policies is not None:
-            try:
-                country = self._policies.get(agency_id).calendar.holiday_country
-            except KeyError:
-                country = None
-            if country:
-                return str(country)
-        regions = {v.region_of(n.number) for n in numbers} - {None}
-        return regions.pop() if len(regions) == 1 else None
+        return agency_country(self._policies, agency_id, lambda: numbers)
 
     def get(self, principal: Principal, client_id: str) -> tuple[Client, Inquiry | None]:
         """The file and its open inquiry, if any (one extra keyed read only when one is open)."""

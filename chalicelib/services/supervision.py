@@ -279,8 +279,10 @@ class SupervisionService:
     # -- administration views -----------------------------------------------------------------------
 
     def staff(self, principal: Principal) -> dict[str, Any]:
-        """The agency's staff with their numbers and absences (supervisors read, admins change)."""
+        """The agency's staff with their numbers and absences (supervisors read, admins change);
+        a worker's own ``phone`` only for admins."""
         require_supervision(principal)
+        for_admin = principal.is_admin()
         staff = self._staff(principal.agency_id)
         workers = [s.staff_id for s, _abs in staff if s.role is Role.WORKER]
         numbers: dict[str, list[Any]] = {}
@@ -293,6 +295,7 @@ class SupervisionService:
                 "role": s.role.value,
                 "active": s.active,
                 "created_at": s.created_at.isoformat(),
+                **({"phone": s.phone} if for_admin else {}),
                 "numbers": [{"number": n.number, "channels": sorted(c.value for c in n.channels)}
                             for n in sorted(numbers.get(s.staff_id, []), key=lambda n: n.number)],
                 "absences": [{"absence_id": a.absence_id, "start": a.start.isoformat(), "end": a.end.isoformat(),
