@@ -130,18 +130,18 @@ class Container:
             rate_secret=self.twilio_credentials[1].encode(),
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_delivery_failed=self._delivery_failed,
-            on_crisis=self._crisis,
+            crisis=self._crisis,
             prefetch_staff=self.absences.prefetch,
         )
 
-    def _crisis(self, *args: Any) -> Any:
+    def _crisis(self) -> Any:
         from .services.crisis import CrisisAlerts
 
-        return CrisisAlerts(self.uow, self.gateway).alert(*args)
+        return CrisisAlerts(self.uow, self.gateway)
 
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
-        return self.messaging.delivery_failed(*args)
+        return self.messaging.undo_delivery(*args)
 
     @cached_property
     def media_bucket(self) -> Any:
