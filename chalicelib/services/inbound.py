@@ -352,6 +352,7 @@ class InboundService:
         # One unit of work: the filing (or the refusal), and what follows from it here: the intake
         # reply's once-per-window claim, Twilio's copy of a refused message to clear, a crisis alert.
         # A failure anywhere writes nothing, and Twilio's retry does it all again.
+        alerts = self.crisis() if decision.crisis and self.crisis is not None else None
         sms = None
         with uow:
             self._register(uow, filing)
@@ -360,12 +361,12 @@ class InboundService:
                 uow.claims.leave_at_twilio(left_at_twilio(form), at)
                 if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
                     reply_text = self._intake(uow, reply, agency, form, policy, at, cid, staff_id)
-            if decision.crisis and client is not None and inbound_msg is not None and self.crisis is not None:
-                sms = self.crisis().queue(uow, client, inbound_msg.inquiry_id, decision.reply_period or at.isoformat(),
-                                          policy, at, mark=filing.open_inquiry is None)
+            if alerts is not None and client is not None and inbound_msg is not None:
+                sms = alerts.queue(uow, client, inbound_msg.inquiry_id, decision.reply_period or at.isoformat(),
+                                   policy, at, mark=filing.open_inquiry is None)
             uow.commit()
-        if sms is not None and self.crisis is not None:
-            self.crisis().send(sms)
+        if alerts is not None and sms is not None:
+            alerts.send(sms)
 
         refused = None
         if inbound_msg is None:
