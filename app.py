@@ -672,6 +672,19 @@ def run_job(name: str) -> Any:
 JOBS["copy_media"] = copy_media_job
 
 
+def clear_refused_at_twilio_job() -> dict[str, int]:
+    return bootstrap.container().twilio_cleanup.run()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def clear_refused_at_twilio(event: Any) -> None:
+    """Deletes the media and redacts the body, at Twilio, of every message CMDM refused."""
+    clear_refused_at_twilio_job()
+
+
+JOBS["clear_refused_at_twilio"] = clear_refused_at_twilio_job
+
+
 def run_sweep_clocks(budget_seconds: float | None = None) -> Any:
     """Send held messages whose time came; record breaches once and escalate them (SPEC §4.4)."""
     from chalicelib.adapters.metrics import record_breaches

@@ -130,18 +130,18 @@ class Container:
             rate_secret=self.twilio_credentials[1].encode(),
             cover_lookup=AbsenceCovers(self.absences.directory, self.policies),
             on_delivery_failed=self._delivery_failed,
-            on_crisis=self._crisis,
+            crisis=self._crisis,
             prefetch_staff=self.absences.prefetch,
         )
 
-    def _crisis(self, *args: Any) -> Any:
+    def _crisis(self) -> Any:
         from .services.crisis import CrisisAlerts
 
-        return CrisisAlerts(self.uow, self.gateway).alert(*args)
+        return CrisisAlerts(self.uow, self.gateway)
 
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
-        return self.messaging.delivery_failed(*args)
+        return self.messaging.undo_delivery(*args)
 
     @cached_property
     def media_bucket(self) -> Any:
@@ -251,18 +251,31 @@ class Container:
         return RollupService(self.uow, self.policies, compliance=self.compliance_days)
 
     @cached_property
+    def twilio_privacy(self) -> Any:
+        """Twilio's side of privacy (media still there, bodies in its logs) wherever Twilio is
+        reachable: the real one, or a stand-in (make run, tests); None for an outbox-only stage,
+        which never reached Twilio."""
+        from .adapters.media import TwilioMedia
+
+        if self.settings.outbound == "twilio" or self.settings.twilio_api_base:
+            sid, token = self.twilio_credentials
+            return TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
+        return None
+
+    @cached_property
     def data_rights(self) -> Any:
-        from .adapters.media import S3Media, TwilioMedia
+        from .adapters.media import S3Media
         from .services.data_rights import DataRightsService
 
         media = S3Media(self.settings.media_bucket, self.settings.region, self.settings.s3_endpoint)
-        # Twilio's side of erasure (pending media, bodies in its logs) wherever Twilio is reachable:
-        # the real one, or a stand-in (make run, tests); an outbox-only stage never reached Twilio.
-        twilio = None
-        if self.settings.outbound == "twilio" or self.settings.twilio_api_base:
-            sid, token = self.twilio_credentials
-            twilio = TwilioMedia(sid, token, api_base=self.settings.twilio_api_base)
-        return DataRightsService(self.uow, media, twilio, self.policies)
+        return DataRightsService(self.uow, media, self.twilio_privacy, self.policies)
+
+    @cached_property
+    def twilio_cleanup(self) -> Any:
+        """Refused messages cleared at Twilio: media deleted, bodies redacted (SPEC §5.3, §5.7)."""
+        from .services.twilio_cleanup import TwilioCleanup
+
+        return TwilioCleanup(self.uow, self.twilio_privacy)
 
     @cached_property
     def supervision(self) -> Any:

@@ -4,6 +4,9 @@ A ``MessageSid`` filed, an idempotency key used, one automatic reply per closed 
 follow-up per period, a review recorded, a post's sending-rate bucket: each is a conditional put
 (``attribute_not_exists``), so of two writers the second loses, inside the same transaction as the
 change it guards when it is queued on the unit of work.
+
+A refused message's marker (``twilio#<MessageSid>``) is a small queue too: it sits in the sparse
+``twilio_due`` index until the clean-up job has deleted its media and redacted its body at Twilio.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from ..domain.messages import LeftAtTwilio
 from . import models as m
 from .unit_of_work import condition_failed, raises
 
@@ -26,8 +30,16 @@ SID_TTL = timedelta(days=30)
 IDEMPOTENCY_TTL = timedelta(days=1)
 
 
+#: The one partition of the ``twilio_due`` index (refusals are few; one Query finds them all).
+TWILIO_QUEUE = "twilio"
+
+
 def sid_key(message_sid: str) -> str:
     return f"sid#{message_sid}"
+
+
+def twilio_key(message_sid: str) -> str:
+    return f"twilio#{message_sid}"
 
 
 class ClaimRepository:
@@ -43,6 +55,14 @@ class ClaimRepository:
         item = m.ClaimModel(claim_key=key, created_at=at, ref=ref, expires_at=at + ttl if ttl else None)
         self._uow.save(item, condition=m.ClaimModel.claim_key.does_not_exist(),
                        on_conflict=raises(exception, also_conflict=also_conflict))
+
+    def taken(self, key: str) -> bool:
+        """Whether ``key`` is claimed (a consistent read), as a conditional ``add`` of it would find."""
+        try:
+            m.ClaimModel.get(key, consistent_read=True, attributes_to_get=["claim_key"])
+        except DoesNotExist:
+            return False
+        return True
 
     def take(self, key: str, at: datetime, ttl: timedelta) -> bool:
         """Take a once-only marker now (e.g. one intake reply per sender per day); False when taken."""
@@ -77,3 +97,34 @@ class ClaimRepository:
                 return False
             raise
         return True
+
+    # -- refused messages still at Twilio ---------------------------------------------------------
+
+    def leave_at_twilio(self, left: LeftAtTwilio, at: datetime) -> None:
+        """Queue the marker of a refused message Twilio still holds, due for clearing at once.
+
+        Unconditional: a second delivery of the same message names the same body and media.
+        """
+        self._uow.save(m.ClaimModel(claim_key=twilio_key(left.message_sid), created_at=at,
+                                    twilio_queue=TWILIO_QUEUE, twilio_due_at=at,
+                                    media_sids=list(left.media_sids) or None, attempts=left.attempts))
+
+    def left_at_twilio(self, now: datetime, limit: int = 50) -> list[LeftAtTwilio]:
+        """Refused messages due for clearing at Twilio, oldest first (one Query of a sparse index)."""
+        items = m.ClaimModel.twilio_due.query(TWILIO_QUEUE, m.ClaimModel.twilio_due_at <= now, limit=limit)
+        return [LeftAtTwilio(message_sid=i.claim_key.split("#", 1)[1], media_sids=tuple(i.media_sids or ()),
+                             attempts=int(i.attempts or 0)) for i in items]
+
+    def clear_again_at(self, left: LeftAtTwilio, due_at: datetime) -> None:
+        """Twilio could not be reached: try again at ``due_at`` (written at once)."""
+        try:
+            m.ClaimModel(claim_key=twilio_key(left.message_sid)).update(
+                actions=[m.ClaimModel.attempts.set(left.attempts), m.ClaimModel.twilio_due_at.set(due_at)],
+                condition=m.ClaimModel.claim_key.exists())
+        except UpdateError as err:
+            if not condition_failed(err):
+                raise  # else another run cleared it meanwhile
+
+    def cleared_at_twilio(self, message_sid: str) -> None:
+        """Twilio holds nothing of the message any more: forget its SID (written at once)."""
+        m.ClaimModel(claim_key=twilio_key(message_sid)).delete()

@@ -24,6 +24,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | status callback -> outbound message            | messages / by_sid             | Query twilio_sid (sparse)             |
 | held / retrying outbound due now (sweep)       | messages / outbound_due       | Query due_agency, due_at <= now (sparse) |
 | once-only claims (MessageSid, reply per period)| claims                        | conditional Put claim_key (TTL)       |
+| refused messages still at Twilio (clean-up job)| claims / twilio_due           | Query twilio_queue, twilio_due_at <= now (sparse) |
 | client's open inquiry                          | inquiries                     | GetItem inquiry_id (id kept on client)|
 | GET /inquiries (worker)                        | inquiries / by_staff_status   | Query agency#staff#status, due_at asc |
 | GET /inquiries (supervisor), sweep breaches    | inquiries / by_agency_status  | Query agency#status, due_at asc / <= now |
@@ -373,10 +374,20 @@ class MessageModel(_Base):
     outbound_due = MessagesOutboundDue()
 
 
+class ClaimsTwilioDue(GlobalSecondaryIndex):
+    # Sparse: present only on the marker of a refused message whose body and media Twilio still
+    # holds (``twilio#<MessageSid>``); the clean-up job queries twilio_due_at <= now.
+    Meta = _index_meta("twilio_due")
+    twilio_queue = UnicodeAttribute(hash_key=True)
+    twilio_due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ClaimModel(_Base):
     """Once-only markers: a MessageSid filed, an auto-reply per closed period, a follow-up per week.
 
-    Written with ``attribute_not_exists`` so the second writer loses; expired by TTL.
+    Written with ``attribute_not_exists`` so the second writer loses; expired by TTL. A refused
+    message's marker (``twilio#<MessageSid>``) also says what is left to clear at Twilio: the
+    media items by their SIDs, and the body; it goes when Twilio's copy is gone.
     """
 
     class Meta(_Base.Meta):
@@ -387,6 +398,12 @@ class ClaimModel(_Base):
     ref = UnicodeAttribute(null=True)
     count = NumberAttribute(null=True)  # sending-rate buckets (posts): sends taken in one second
     expires_at = TTLAttribute(null=True)
+    twilio_queue = UnicodeAttribute(null=True)
+    twilio_due_at = UTCDateTimeAttribute(null=True)
+    media_sids = ListAttribute(of=UnicodeAttribute, null=True)
+    attempts = NumberAttribute(null=True)
+
+    twilio_due = ClaimsTwilioDue()
 
 
 # --- inquiries ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ refused inbound message never becomes one of these, so its body exists nowhere.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -126,6 +127,39 @@ class MediaRef:
             return None
         last = urlsplit(self.twilio_url).path.rstrip("/").rsplit("/", 1)[-1]
         return last or None
+
+
+_TWILIO_MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Messages/(?P<message>[A-Z]{2}[0-9a-fA-F]{32})/Media/(?P<media>ME[0-9a-fA-F]{32})",
+    re.ASCII)
+
+
+def twilio_media_sid(url: str, message_sid: str) -> str | None:
+    """The ``ME…`` id of ``url`` when it is Twilio's media resource of ``message_sid``, else None.
+
+    Only such an item is ever deleted at Twilio on a message's behalf: any other URL a form
+    carries (another message's media, a forged address) names nothing of this message's.
+    """
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        return None
+    found = _TWILIO_MEDIA_PATH.fullmatch(parts.path)
+    if found is None or found["message"] != message_sid:
+        return None
+    return found["media"]
+
+
+@dataclass(frozen=True)
+class LeftAtTwilio:
+    """A refused message that Twilio still holds (SPEC §5.3, §5.7): its body, and its media by SID.
+
+    Nothing of it is kept here but these ids; it is cleared at Twilio (media deleted, body
+    redacted) by the ``clear_refused_at_twilio`` job, then forgotten.
+    """
+
+    message_sid: str
+    media_sids: tuple[str, ...] = ()
+    attempts: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,13 @@
 
 ``InboundService.receive`` turns one signed Twilio form into a decision (``domain.inbound.decide``)
 and one atomic write, and returns the automatic reply the webhook answers with as TwiML. It never
-logs a phone number or a body; refused messages leave only their reason in the audit trail.
+logs a phone number or a body; refused messages leave only their reason in the audit trail, and
+a marker (SIDs only) for ``services.twilio_cleanup`` to clear Twilio's copy of them.
+
+What follows from a message is in that same write: the intake reply's rate-limit claim, a crisis
+alert (``services.crisis``); and a status callback's new status goes with its opt-out (error
+21610) and what a failed staff message takes back. A failure writes nothing, and Twilio's retry
+does it all again; a conflict reads again and decides again (``services.retry``).
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from ..domain.filing import ClientSnapshot, Delivery, InboundFiling, plan_filing
 from ..domain.messages import (
     Button,
     Content,
+    LeftAtTwilio,
     Location,
     Message,
     MessageStatus,
     status_advances,
+    twilio_media_sid,
 )
 from ..domain.model import Channel, WorkNumber
 from ..domain.policy import Policy
@@ -39,6 +47,7 @@ from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
+    from .crisis import CrisisAlerts
 
 log = logging.getLogger("cmdm.inbound")
 
@@ -191,6 +200,12 @@ class Outcome:
         return "filed" if self.filed else "refused"
 
 
+def left_at_twilio(form: InboundForm) -> LeftAtTwilio:
+    """What Twilio holds of a refused message: its body, and those media items that are its own."""
+    sids = (twilio_media_sid(url, form.message_sid) for url, _type in form.media)
+    return LeftAtTwilio(form.message_sid, tuple(sid for sid in sids if sid))
+
+
 def _is_whatsapp(value: str) -> bool:
     return value.strip().lower().startswith(WHATSAPP_PREFIX)
 
@@ -266,15 +281,16 @@ class InboundService:
         rate_secret: bytes,
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_delivery_failed: Callable[..., Any] | None = None,
-        on_crisis: Callable[..., Any] | None = None,
+        crisis: Callable[[], CrisisAlerts] | None = None,
         prefetch_staff: Callable[[str], None] | None = None,
     ) -> None:
         # Starts reading the agency's staff directory (absences) while the file is read.
         self.prefetch_staff = prefetch_staff
-        # SPEC §5.9: after a crisis message is filed, the on-call person is alerted (services.crisis).
-        self.on_crisis = on_crisis
+        # SPEC §5.9: a crisis message alerts the on-call person, in the unit of work that files it.
+        self.crisis = crisis
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
-        # service reopens what it answered and tells its author.
+        # service queues, on the status's unit of work, the reopening of what it answered and the
+        # notice to its author (``MessagingService.undo_delivery``).
         self.on_delivery_failed = on_delivery_failed
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per delivery
         self.numbers = numbers
@@ -333,16 +349,25 @@ class InboundService:
         cid = client.client_id if client is not None else None
         reply = decision.reply
 
-        self._commit(uow, filing)
-        if decision.crisis and client is not None and self.on_crisis is not None:
-            inquiry_of_message = inbound_msg.inquiry_id if inbound_msg is not None else None
-            try:
-                self.on_crisis(client, inquiry_of_message, decision.reply_period or at.isoformat(), policy, at)
-            except Exception as err:  # filed and answered already; the alert is retried by nobody: log it
-                log.error("crisis alert failed: %s", type(err).__name__)
+        # One unit of work: the filing (or the refusal), and what follows from it here: the intake
+        # reply's once-per-window claim, Twilio's copy of a refused message to clear, a crisis alert.
+        # A failure anywhere writes nothing, and Twilio's retry does it all again.
+        alerts = self.crisis() if decision.crisis and self.crisis is not None else None
+        sms = None
+        with uow:
+            self._register(uow, filing)
+            if inbound_msg is None:
+                # Refused: nothing of it is kept here, and Twilio's copy goes too (SPEC §5.3, §5.7).
+                uow.claims.leave_at_twilio(left_at_twilio(form), at)
+                if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
+                    reply_text = self._intake(uow, reply, agency, form, policy, at, cid, staff_id)
+            if alerts is not None and client is not None and inbound_msg is not None:
+                sms = alerts.queue(uow, client, inbound_msg.inquiry_id, decision.reply_period or at.isoformat(),
+                                   policy, at, mark=filing.open_inquiry is None)
+            uow.commit()
+        if alerts is not None and sms is not None:
+            alerts.send(sms)
 
-        if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
-            reply_text = self._rate_limited_intake(reply, agency, form, policy, at, cid, staff_id)
         refused = None
         if inbound_msg is None:
             refused = decision.refusal.value if decision.refusal is not None else "not_filed"
@@ -379,27 +404,37 @@ class InboundService:
 
     def _refuse_once(self, form: InboundForm, number: WorkNumber, at: datetime, claim: str,
                      refusal: rules.Refusal) -> Outcome:
-        """A refusal filed with no file: one audit event per MessageSid, neither body nor number."""
-        uow = self._uow()
-        if not uow.claims.take(f"{claim}#{form.message_sid}", at, timedelta(days=2)):
+        """A refusal filed with no file: one audit event per MessageSid, neither body nor number,
+        committed with its claim and with Twilio's copy to clear (one unit of work)."""
+        try:
+            with self._uow() as uow:
+                uow.claims.add(f"{claim}#{form.message_sid}", at, timedelta(days=2), Duplicate)
+                uow.audit.add([AuditEvent(
+                    agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
+                    staff_id=number.staff_id, details={"channel": form.channel.value, "reason": refusal.value},
+                )])
+                uow.claims.leave_at_twilio(left_at_twilio(form), at)
+                uow.commit()
+        except Duplicate:
             return Outcome(duplicate=True)
-        uow.audit.append([AuditEvent(
-            agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
-            staff_id=number.staff_id, details={"channel": form.channel.value, "reason": refusal.value},
-        )])
         return Outcome(refusal=refusal.value)
 
-    def _rate_limited_intake(self, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
-                             at: datetime, client_id: str | None, staff_id: str) -> str | None:
-        """Answer a refused sender at most once per ``intake_reply_interval`` (a keyed hash, no number)."""
+    def _intake(self, uow: UnitOfWork, reply: rules.Reply, agency: str, form: InboundForm, policy: Policy,
+                at: datetime, client_id: str | None, staff_id: str) -> str | None:
+        """Answer a refused sender at most once per ``intake_reply_interval`` (a keyed hash, no number).
+
+        The window's claim and its audit event are queued on ``uow``, with the refusal. Two messages
+        of one sender at once both read the claim free; the second's commit fails on it
+        (``ConcurrentUpdate``), and its retry reads it taken and stays silent.
+        """
         # service_ended (a closed or suspended file) at most once a day (SPEC §5.3); intake by policy.
         window = timedelta(days=1) if reply.template == "service_ended" else policy.intake_reply_interval
         bucket = int(at.timestamp() // max(window.total_seconds(), 60))
         key = f"intake#{rules.sender_key(self.rate_secret, agency, form.sender)}#{reply.template}#{bucket}"
-        uow = self._uow()
-        if not uow.claims.take(key, at, window + timedelta(hours=1)):
+        if uow.claims.taken(key):
             return None
-        uow.audit.append([AuditEvent(
+        uow.claims.add(key, at, window + timedelta(hours=1), ConcurrentUpdate)
+        uow.audit.add([AuditEvent(
             agency_id=agency, type=AuditType.INTAKE_REPLY_SENT, at=at, actor="system", client_id=client_id,
             staff_id=staff_id, details={"channel": form.channel.value, "template": reply.template},
         )])
@@ -408,54 +443,53 @@ class InboundService:
     # -- delivery statuses ------------------------------------------------------------------
 
     def delivery_status(self, form: StatusForm) -> bool:
-        """Apply a status callback; False when the message is unknown (nothing to update)."""
-        for _attempt in range(5):
-            msg = self._uow().messages.by_sid(form.message_sid)
-            if msg is None:
-                log.info("status callback for a message CMDM did not send; ignored")
-                return False
-            if not status_advances(msg.status, form.status):
-                if form.error_code == OPT_OUT_ERROR and msg.error_code == OPT_OUT_ERROR:
-                    # A retry after the status was written but the opt-out was not: finish it (idempotent).
-                    self._opt_out_after_error(msg, utcnow())
-                return True
-            at = utcnow()
-            events: list[AuditEvent] = []
-            status = MessageStatus.of(form.status)
+        """Apply a status callback; False when the message is unknown (nothing to update).
+
+        One unit of work: the new status and, for a failure, what follows from it: its audit, the
+        opt-out that Twilio's error 21610 means, and what a failed staff message took back (the
+        inquiry it answered, reopened; its author told). All or nothing: a failed write leaves the
+        message as it was, so Twilio's retry of the callback does it all. A conflict (the message,
+        the file or the inquiry moved) reads again and decides again.
+        """
+        return retry_on_conflict(lambda: self._apply_status(form))
+
+    def _apply_status(self, form: StatusForm) -> bool:
+        uow = self._uow()
+        msg = uow.messages.by_sid(form.message_sid)
+        if msg is None:
+            log.info("status callback for a message CMDM did not send; ignored")
+            return False
+        if not status_advances(msg.status, form.status):
+            return True
+        at = utcnow()
+        status = MessageStatus.of(form.status)
+        undo = status.failed and msg.is_staff and self.on_delivery_failed is not None
+        opt_out = form.error_code == OPT_OUT_ERROR
+        client = uow.clients.get(msg.client_id) if undo or opt_out else None
+        changes: dict[str, Any] = {}
+        with uow:
+            uow.messages.delivery(msg, status, form.error_code)
             if status.failed and msg.is_staff:
-                events.append(AuditEvent(
+                uow.audit.add([AuditEvent(
                     agency_id=msg.agency_id, type=AuditType.STAFF_MESSAGE_FAILED, at=at, actor="system",
                     client_id=msg.client_id, staff_id=msg.staff_id,
                     details={"message_id": msg.message_id, "error_code": form.error_code},
-                ))
-            with self._uow() as uow:
-                uow.messages.delivery(msg, status, form.error_code)
-                uow.audit.add(events)
-                if not uow.commit_unless_changed():
-                    continue
-            if form.error_code == OPT_OUT_ERROR:
-                self._opt_out_after_error(msg, at)
-            if status.failed and msg.is_staff and self.on_delivery_failed:
-                self.on_delivery_failed(msg.client_id, msg.message_id, msg.inquiry_id, msg.staff_id,
+                )])
+            if opt_out and client is not None and not client.opted_out:
+                # Twilio says the person replied STOP at the carrier: record it on the file.
+                changes.update({"opted_out": True, "opted_out_at": at, "followup_agency": None})
+                uow.audit.add([AuditEvent(
+                    agency_id=client.agency_id, type=AuditType.OPTED_OUT, at=at, actor="system",
+                    client_id=client.client_id, staff_id=client.case_manager_id,
+                    details={"source": rules.OptSource.ERROR_21610.value, "channel": client.channel.value},
+                )])
+            if undo and client is not None and self.on_delivery_failed is not None:
+                self.on_delivery_failed(uow, client, changes, msg.message_id, msg.inquiry_id, msg.staff_id,
                                         form.error_code, at)
-            return True
-        raise ConcurrentUpdate(form.message_sid)
-
-    def _opt_out_after_error(self, msg: Message, at: datetime) -> None:
-        """Twilio says the person replied STOP at the carrier: record it on the file, once."""
-        for _attempt in range(5):
-            uow = self._uow()
-            client = uow.clients.get(msg.client_id)
-            if client is None or client.opted_out:
-                return
-            event = AuditEvent(agency_id=client.agency_id, type=AuditType.OPTED_OUT, at=at, actor="system",
-                               client_id=client.client_id, staff_id=client.case_manager_id,
-                               details={"source": rules.OptSource.ERROR_21610.value, "channel": client.channel.value})
-            with uow:
-                uow.clients.update(client, {"opted_out": True, "opted_out_at": at, "followup_agency": None})
-                uow.audit.add([event])
-                if uow.commit_unless_changed():
-                    return
+            if client is not None and changes:
+                uow.clients.update(client, changes)  # one write of the file, whatever changed on it
+            uow.commit()
+        return True
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -463,25 +497,24 @@ class InboundService:
         return self._uow().messages.of_client(client_id)
 
     @staticmethod
-    def _commit(uow: UnitOfWork, filing: InboundFiling) -> None:
-        """Write the filing as one unit of work: the MessageSid claim first, then everything else.
+    def _register(uow: UnitOfWork, filing: InboundFiling) -> None:
+        """Queue the filing on the unit of work: the MessageSid claim first, then everything else.
 
-        Raises ``Duplicate`` when the ``MessageSid`` was claimed before, ``ConcurrentUpdate`` when
-        the file (or its inquiry) changed since it was read: the caller reads again and decides again.
+        Committing raises ``Duplicate`` when the ``MessageSid`` was claimed before, ``ConcurrentUpdate``
+        when the file (or its inquiry) changed since it was read: the caller reads again and decides again.
         """
-        with uow:
-            uow.claims.add(sid_key(filing.message_sid), filing.at, SID_TTL, Duplicate)
-            if filing.client is not None and filing.client_changes:
-                uow.clients.file(filing)
-            for msg in filing.messages:
-                uow.messages.add(msg)
-            if filing.open_inquiry is not None:
-                uow.inquiries.add(filing.open_inquiry)
-            if filing.survey_at is not None and filing.score is not None and filing.client is not None:
-                client = filing.client
-                uow.followups.score(client.agency_id, client.case_manager_id, client.client_id, filing.survey_at,
-                                    filing.score, filing.at)
-            # A message joining an open inquiry carries its inquiry_id; the inquiry item itself is not
-            # touched, which keeps its version (and the staff side's answer) free of inbound races.
-            uow.audit.add(filing.events)
-            uow.commit()
+        uow.claims.add(sid_key(filing.message_sid), filing.at, SID_TTL, Duplicate)
+        if filing.client is not None and filing.client_changes:
+            uow.clients.file(filing)
+        for msg in filing.messages:
+            uow.messages.add(msg)
+        if filing.open_inquiry is not None:
+            uow.inquiries.add(filing.open_inquiry)
+        if filing.survey_at is not None and filing.score is not None and filing.client is not None:
+            client = filing.client
+            uow.followups.score(client.agency_id, client.case_manager_id, client.client_id, filing.survey_at,
+                                filing.score, filing.at)
+        # A message joining an open inquiry carries its inquiry_id; the inquiry item itself is not
+        # touched (unless a crisis marks it, services.crisis), which keeps its version (and the staff
+        # side's answer) free of inbound races.
+        uow.audit.add(filing.events)

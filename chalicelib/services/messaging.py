@@ -42,7 +42,6 @@ from ..domain.outbound import (
     SEND_LEASE,
     WHATSAPP_WINDOW,
     Answer,
-    Reopening,
     answer_inquiry,
     plan_send,
     reopen_after_failure,
@@ -533,39 +532,53 @@ class MessagingService:
                         error_code: str | None, now: datetime) -> bool:
         """A staff message never reached the client: it answers nothing (SPEC §5.2).
 
-        The inquiry it answered (or first responded to) reads again as it did before, and its author
-        is told (notification ``delivery_failed``). True when an inquiry was reopened.
+        ``undo_delivery`` in a unit of work of its own (a send that failed here; a status callback
+        queues it with the status). True when an inquiry was reopened.
         """
-        for _ in range(WRITE_ATTEMPTS):
-            client = self._uow().clients.get(client_id)
-            if client is None:
-                return False
-            inquiry = self._uow().inquiries.get(inquiry_id) if inquiry_id else None
-            policy = self._policies.get(client.agency_id)
-            reopening = reopen_after_failure(inquiry, message_id, policy.calendar) if inquiry else None
-            note = self._failure_notice(client, message_id, author, error_code, now, reopened=reopening is not None)
-            if inquiry is None or reopening is None:
-                if note is not None:
-                    self._uow().notifications.send(client.agency_id, [note])
-                return False
-            changes: dict[str, Any] = {}
-            if client.open_inquiry_id is None or client.open_inquiry_id == inquiry.inquiry_id:
-                changes = {"open_inquiry_id": inquiry.inquiry_id, "open_inquiry_due_at": reopening.due_at}
-            event = AuditEvent(
-                agency_id=client.agency_id, type=AuditType.INQUIRY_REOPENED, at=now, actor="system",
-                client_id=client.client_id, staff_id=inquiry.staff_id,
-                details={"inquiry_id": inquiry.inquiry_id, "message_id": message_id, "error_code": error_code,
-                         "answer_undone": reopening.answer_undone, "due_at": reopening.due_at},
-            )
-            try:
-                self._reopen(inquiry, reopening, client=client if changes else None,
-                                      client_changes=changes, events=[event],
-                                      notifications=[note] if note is not None else [])
-                return True
-            except ConcurrentUpdate:
-                continue
-        log.warning("inquiry of failed message %s kept changing; not reopened", message_id)
-        return False
+
+        def attempt() -> bool:
+            with self._uow() as uow:
+                client = uow.clients.get(client_id)
+                if client is None:
+                    return False
+                changes: dict[str, Any] = {}
+                reopened = self.undo_delivery(uow, client, changes, message_id, inquiry_id, author, error_code, now)
+                if changes:
+                    uow.clients.update(client, changes)
+                uow.commit()
+                return reopened
+
+        try:
+            return retry_on_conflict(attempt)
+        except ConcurrentUpdate:
+            log.warning("inquiry of failed message %s kept changing; not reopened", message_id)
+            raise
+
+    def undo_delivery(self, uow: UnitOfWork, client: Client, client_changes: dict[str, Any], message_id: str,
+                      inquiry_id: str | None, author: str | None, error_code: str | None, now: datetime) -> bool:
+        """Queue on ``uow`` what a failed staff message takes back: the inquiry it answered (or first
+        responded to) reads again as it did before, and its author is told (notification
+        ``delivery_failed``). The file's own changes go into ``client_changes``, for the caller to
+        write with its own in one update. True when an inquiry is reopened.
+        """
+        inquiry = uow.inquiries.get(inquiry_id) if inquiry_id else None
+        policy = self._policies.get(client.agency_id)
+        reopening = reopen_after_failure(inquiry, message_id, policy.calendar) if inquiry else None
+        note = self._failure_notice(client, message_id, author, error_code, now, reopened=reopening is not None)
+        if note is not None:
+            uow.notifications.add(client.agency_id, [note])
+        if inquiry is None or reopening is None:
+            return False
+        if client.open_inquiry_id is None or client.open_inquiry_id == inquiry.inquiry_id:
+            client_changes.update({"open_inquiry_id": inquiry.inquiry_id, "open_inquiry_due_at": reopening.due_at})
+        uow.inquiries.reopen(inquiry, reopening)
+        uow.audit.add([AuditEvent(
+            agency_id=client.agency_id, type=AuditType.INQUIRY_REOPENED, at=now, actor="system",
+            client_id=client.client_id, staff_id=inquiry.staff_id,
+            details={"inquiry_id": inquiry.inquiry_id, "message_id": message_id, "error_code": error_code,
+                     "answer_undone": reopening.answer_undone, "due_at": reopening.due_at},
+        )])
+        return True
 
     @staticmethod
     def _failure_notice(client: Client, message_id: str, author: str | None, error_code: str | None,
@@ -624,18 +637,6 @@ class MessagingService:
             uow.messages.cancel(message)
             uow.audit.add([event])
             return uow.commit_unless_changed()
-
-    def _reopen(self, inquiry: Inquiry, reopening: Reopening, *, client: Client | None,
-                client_changes: dict[str, Any] | None, events: Sequence[AuditEvent],
-                notifications: Sequence[Notification]) -> None:
-        """Take back what a failed staff message counted for (``domain.outbound.reopen_after_failure``)."""
-        with self._uow() as uow:
-            uow.inquiries.reopen(inquiry, reopening)
-            if client is not None and client_changes:
-                uow.clients.update(client, client_changes)
-            uow.audit.add(events)
-            uow.notifications.add(inquiry.agency_id, notifications)
-            uow.commit()
 
     @staticmethod
     def _answering(uow: UnitOfWork, client: Client | None, client_changes: dict[str, Any] | None,

@@ -45,12 +45,16 @@ import time_machine
 
 from tests.conftest import new_client
 from tests.fault_helpers import THROTTLE, DynamoTap, all_items, matching
+from tests.storage_dump import every_stored_text
 from tests.twilio_helpers import file_sent_staff_message, inbound, sms_form, whatsapp_form
 
 MESSAGE_FILED = "message.filed"
 INQUIRY_OPENED = "inquiry.opened"
 AUTO_REPLY_SENT = "auto_reply.sent"
 MESSAGE_REFUSED = "message.refused"
+INTAKE_REPLY_SENT = "intake_reply.sent"
+CRISIS_ALERTED = "inquiry.crisis_alerted"
+ON_CALL_NUMBER = "+14035550190"  # Calgary's policy: on_call_number
 EDMONTON = ZoneInfo("America/Edmonton")
 AMAL_NUMBER = "+15873550101"
 FATIMA = "+15875550123"
@@ -92,6 +96,11 @@ def inquiries_of(client_id: str) -> list[Any]:
     from chalicelib.adapters import models as m
 
     return [i for i in m.InquiryModel.scan() if i.client_id == client_id]
+
+
+def stored() -> list[str]:
+    """Every stored item as text, sorted: equal before and after means nothing was written or changed."""
+    return sorted(every_stored_text().split("\n"))
 
 
 def details(event: Any) -> dict[str, Any]:
@@ -281,23 +290,111 @@ def test_a_file_that_never_stops_moving_gives_up_with_500_and_leaves_nothing_beh
     filed_once(fatima["client_id"], form["MessageSid"], "unlucky")
 
 
-def test_unknown_sender_throttled_on_the_intake_claim_gets_no_second_reply_and_no_body_stored(
-    api: Any, agency: Any
+REFUSAL_CALLS = [
+    pytest.param(matching("GetItem", "contacts"), id="GetItem-contacts"),
+    pytest.param(matching("GetItem", "claims"), id="GetItem-intake-claim"),
+    pytest.param(matching("TransactWriteItems"), id="TransactWriteItems"),
+]
+
+
+@pytest.mark.parametrize("call", REFUSAL_CALLS)
+def test_a_refusal_and_its_intake_reply_commit_together_so_twilios_retry_refuses_once_and_replies(
+    api: Any, agency: Any, call: Any
 ) -> None:
+    """The refusal's audit, the MessageSid claim, the intake reply's claim and audit and the marker
+    of what Twilio still holds are one unit of work: a failure leaves no claim to silence the retry."""
+    from chalicelib.adapters import models as m
+
     form = sms_form(STRANGER, AMAL_NUMBER, "who is this? my secret 4242")
     with at(IN_HOURS):
         inbound(api, sms_form("+15875550198", AMAL_NUMBER, "warm"))
-        with DynamoTap().fail(1, THROTTLE, match=matching("PutItem", "claims")) as tap:
+        before = stored()
+        with DynamoTap().fail(1, THROTTLE, match=call) as tap:
             assert inbound(api, form).status_code == 500
-        assert tap.fired
+        assert tap.fired and stored() == before  # nothing half-written
         retried = inbound(api, form)
+        assert inbound(api, form).status_code == 200  # and once more: a duplicate, nothing new
+    assert retried.status_code == 200 and twiml_message(retried) is not None  # the intake reply, at last
+    types = [e.type for e in m.AuditModel.scan()]
+    assert types.count(MESSAGE_REFUSED) == 2 and types.count(INTAKE_REPLY_SENT) == 2  # the warm-up and this one
+    assert m.ClaimModel.get(f"twilio#{form['MessageSid']}").twilio_due_at is not None  # Twilio's copy, to clear
+    texts = every_stored_text()
+    assert "4242" not in texts and STRANGER not in texts
+
+
+def test_two_messages_of_one_unknown_sender_at_once_get_one_intake_reply(api: Any, agency: Any) -> None:
     from chalicelib.adapters import models as m
 
+    first = sms_form(STRANGER, AMAL_NUMBER, "hello?")
+    second = sms_form(STRANGER, AMAL_NUMBER, "anyone there?")
+    with at(IN_HOURS):
+        inbound(api, sms_form("+15875550198", AMAL_NUMBER, "warm"))
+        # Ours read the intake claim free; the other one takes it just before our transaction goes out.
+        tap = DynamoTap().before(1, lambda: deliver_directly(first), match=matching("TransactWriteItems"))
+        with tap:
+            ours = inbound(api, second)
+        assert tap.fired
+    assert ours.status_code == 200 and twiml_message(ours) is None  # lost on the claim, read again: silent
+    assert [c.ok for c in tap.calls if c.operation == "TransactWriteItems"] == [False, True]
+    types = [e.type for e in m.AuditModel.scan()]
+    assert types.count(MESSAGE_REFUSED) == 3 and types.count(INTAKE_REPLY_SENT) == 2
+
+
+# -- a crisis: the alert commits with the message ----------------------------------------------------
+
+
+def crisis_alerts() -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+    """The crisis notifications, the audit events of alerts and the SMS to Calgary's on-call number."""
+    from chalicelib import bootstrap
+    from chalicelib.adapters import models as m
+
+    notes = [n for n in m.NotificationModel.scan() if n.type == "crisis"]
+    alerted = [e for e in m.AuditModel.scan() if e.type == CRISIS_ALERTED]
+    sms = [s for s in bootstrap.container().gateway.sent if s["to"] == ON_CALL_NUMBER]
+    return notes, alerted, sms
+
+
+@pytest.mark.parametrize("inquiry", ["opened-by-it", "already-open"])
+def test_a_failed_crisis_notification_write_rolls_back_the_claim_so_twilios_retry_alerts(
+    api: Any, agency: Any, fatima: Any, inquiry: str
+) -> None:
+    client_id = fatima["client_id"]
+    if inquiry == "already-open":
+        with at("2026-11-27T16:00"):  # Friday afternoon: the inquiry opens in hours
+            inbound(api, whatsapp_form(FATIMA, AMAL_NUMBER, "about my lease"))
+    form = whatsapp_form(FATIMA, AMAL_NUMBER, "he will kill me tonight")
+    with at(AFTER_HOURS):
+        before = stored()
+        with DynamoTap().fail(1, "TransactionCanceledException",
+                              match=matching("TransactWriteItems", "notifications")) as tap:
+            assert inbound(api, form).status_code == 500
+        assert tap.fired and stored() == before  # no claim, no mark, no message: all or nothing
+        assert crisis_alerts() == ([], [], [])
+        retried = inbound(api, form)
     assert retried.status_code == 200
-    refused = [e for e in m.AuditModel.scan() if e.type == MESSAGE_REFUSED]
-    assert len(refused) == 2  # the warm-up and this one, each once
-    texts = json.dumps([e.attribute_values for e in m.AuditModel.scan()], default=str)
-    assert "4242" not in texts and STRANGER not in texts
+    assert "911" in (twiml_message(retried) or "")  # the emergency line first
+    notes, alerted, sms = crisis_alerts()
+    assert [n.recipient for n in notes] == ["calgary-cfn#sup-maria"] and len(alerted) == 1 and len(sms) == 1
+    assert "kill" not in notes[0].message and "kill" not in sms[0]["body"] and FATIMA not in sms[0]["body"]
+    (marked,) = inquiries_of(client_id)
+    assert marked.crisis is True and notes[0].inquiry_id == marked.inquiry_id
+    filed_once(client_id, form["MessageSid"], "he will kill me tonight")
+
+
+def test_two_crisis_messages_at_once_alert_the_on_call_person_once(api: Any, agency: Any, fatima: Any) -> None:
+    first = whatsapp_form(FATIMA, AMAL_NUMBER, "he will kill me")
+    second = whatsapp_form(FATIMA, AMAL_NUMBER, "not safe at home, please")
+    with at(AFTER_HOURS):
+        inbound(api, sms_form(STRANGER, AMAL_NUMBER, "warm"))
+        tap = DynamoTap().before(1, lambda: deliver_directly(first), match=matching("TransactWriteItems"))
+        with tap:
+            ours = inbound(api, second)
+        assert tap.fired
+    assert ours.status_code == 200 and "911" in (twiml_message(ours) or "")  # the emergency line, always
+    notes, alerted, sms = crisis_alerts()
+    assert len(notes) == 1 and len(alerted) == 1 and len(sms) == 1
+    filed_once(fatima["client_id"], first["MessageSid"], "he will kill me")
+    filed_once(fatima["client_id"], second["MessageSid"], "not safe at home, please")
 
 
 # -- status callbacks ------------------------------------------------------------------------------
@@ -330,19 +427,71 @@ def test_throttled_status_callback_changes_nothing_and_its_retry_applies_once(
     assert [e.type for e in audit_of(fatima["client_id"])].count("staff_message.failed") == 1
 
 
-def test_opt_out_after_error_21610_survives_a_failure_between_its_two_writes(
+def answered_then_failed(api: Any, http: Any, agency: Any, client_id: str) -> tuple[str, str]:
+    """Fatima asks, Amal answers (the inquiry is answered); returns the answer's SID and the inquiry's id."""
+    from chalicelib import bootstrap
+
+    with at(IN_HOURS):
+        inbound(api, whatsapp_form(FATIMA, AMAL_NUMBER, "did my papers arrive?"))
+        r = http.call("POST", f"/clients/{client_id}/messages", agency["amal"], {"body": "Yes, today."})
+        assert r.status_code == 201 and r.json["inquiry_answered"], r.body
+    return bootstrap.container().gateway.sent[-1]["sid"], r.json["inquiry_answered"]
+
+
+STATUS_WRITE_CALLS = [
+    pytest.param(matching("GetItem", "clients"), id="GetItem-clients"),
+    pytest.param(matching("GetItem", "inquiries"), id="GetItem-inquiries"),
+    pytest.param(matching("TransactWriteItems"), id="TransactWriteItems"),
+]
+
+
+@pytest.mark.parametrize("call", STATUS_WRITE_CALLS)
+def test_a_failed_deliverys_status_reopening_and_opt_out_are_all_or_nothing(
+    api: Any, http: Any, agency: Any, fatima: Any, call: Any
+) -> None:
+    """Error 21610 on a staff message that answered an inquiry: the status, its audit, the opt-out,
+    the reopened inquiry and the author's notice are one unit of work; Twilio's retry does it whole."""
+    from chalicelib.adapters import models as m
+    from tests.twilio_helpers import post, status_form
+
+    client_id = fatima["client_id"]
+    sid, inquiry_id = answered_then_failed(api, http, agency, client_id)
+    form = status_form(sid, "failed", "21610")
+    with at("2026-11-23T10:05"):
+        before = stored()
+        with DynamoTap().fail(1, THROTTLE, match=call) as tap:
+            assert post(api, "/webhooks/twilio/status", form).status_code == 500
+        assert tap.fired and stored() == before  # not the status alone, nor the opt-out alone
+        assert post(api, "/webhooks/twilio/status", form).status_code == 200
+        assert post(api, "/webhooks/twilio/status", form).status_code == 200  # and once more: nothing new
+    (sent,) = [i for i in stored_messages(client_id) if i.twilio_sid == sid]
+    assert sent.status == "failed" and sent.error_code == "21610"
+    client = m.ClientModel.get(client_id)
+    assert client.opted_out is True and client.open_inquiry_id == inquiry_id
+    (inquiry,) = inquiries_of(client_id)
+    assert inquiry.status == "open" and inquiry.answered_at is None
+    types = [e.type for e in audit_of(client_id)]
+    assert [types.count(t) for t in ("staff_message.failed", "client.opted_out", "inquiry.reopened")] == [1, 1, 1]
+    assert len([n for n in m.NotificationModel.scan() if n.type == "delivery_failed"]) == 1
+
+
+def test_a_status_callback_that_keeps_conflicting_answers_500_and_leaves_nothing_behind(
     api: Any, http: Any, agency: Any, fatima: Any
 ) -> None:
-    """The status is written first, the opt-out second: a retry must still record the opt-out."""
-    from tests.twilio_helpers import new_sid, post, status_form
+    from chalicelib.services.retry import ATTEMPTS
+    from tests.twilio_helpers import post, status_form
 
-    sid = new_sid()
-    file_sent_staff_message(fatima["client_id"], sid, message_id="msg_staff1")
-    form = status_form(sid, "failed", "21610")
-    with DynamoTap().fail(2, THROTTLE, match=matching("TransactWriteItems")) as tap:
-        assert post(api, "/webhooks/twilio/status", form).status_code == 500
-    assert tap.fired
-    assert post(api, "/webhooks/twilio/status", form).status_code == 200
-    assert http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json["opted_out"] is True
+    sid, _inquiry = answered_then_failed(api, http, agency, fatima["client_id"])
+    form = status_form(sid, "undelivered", "30003")
+    with at("2026-11-23T10:05"):
+        before = stored()
+        tap = DynamoTap()
+        for nth in range(1, ATTEMPTS + 1):  # every attempt loses on the file's version
+            tap.fail(nth, "TransactionCanceledException", match=matching("TransactWriteItems"),
+                     reasons=["None", "ConditionalCheckFailed"])
+        with tap:
+            assert post(api, "/webhooks/twilio/status", form).status_code == 500  # surfaced, not dropped
+        assert tap.fired and stored() == before
+        assert post(api, "/webhooks/twilio/status", form).status_code == 200
     types = [e.type for e in audit_of(fatima["client_id"])]
-    assert types.count("client.opted_out") == 1 and types.count("staff_message.failed") == 1
+    assert types.count("staff_message.failed") == 1 and types.count("inquiry.reopened") == 1
