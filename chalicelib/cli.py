@@ -121,8 +121,8 @@ def _seed(args: argparse.Namespace) -> int:
             )
         state = "consented" if consented else "no consent yet"
         print(f"  client {existing.client_id}  {name:<10} {channel:<8} {language}  ({state}, case manager {manager})")
-    print(f"seeded agency {agency}: {len(DEMO_STAFF)} staff, {len(DEMO_NUMBERS)} numbers "
-          f"(and {len(DEMO_SPARE_NUMBERS)} registered, unassigned), {len(DEMO_CLIENTS)} clients")
+    print(f"  spare number {', '.join(DEMO_SPARE_NUMBERS)}: registered to {agency}, held by nobody yet")
+    print(f"seeded agency {agency}: {len(DEMO_STAFF)} staff, {len(DEMO_NUMBERS)} numbers, {len(DEMO_CLIENTS)} clients")
     return 0
 
 
