@@ -126,6 +126,7 @@ def start(clients: int = 0) -> World:
     for staff_id, role in (("admin-lee", "admin"), ("sup-maria", "supervisor"), ("amal", "worker"), ("jean", "worker")):
         world.call("PUT", f"/staff/{staff_id}", world.admin, {"role": role, "name": staff_id.title()})
     for number, staff_id in ((WORK_NUMBER, "amal"), ("+15873550102", "jean")):
+        bootstrap.container().number_registry.register(AGENCY, number)  # the operator's step
         world.call("PUT", f"/numbers/%2B{number[1:]}", world.admin, {"staff_id": staff_id, "channels": ["sms", "whatsapp"]})
     world.add_clients(clients)
     return world

@@ -96,6 +96,13 @@ class Container:
         return AdminService(self.uow, on_staff_change=self.absences.forget, policies=self.policies)
 
     @cached_property
+    def number_registry(self) -> Any:
+        """Operators register Twilio numbers to agencies (``cli numbers register``)."""
+        from .services.number_registry import NumberRegistry
+
+        return NumberRegistry(self.uow, self.policies.get)
+
+    @cached_property
     def authority(self) -> Any:
         """Access comes from the staff records and the agency's policy, not the token (SPEC §4.3)."""
         from .services.authority import Authority

@@ -5,6 +5,11 @@
     python -m chalicelib.cli token STAFF_ID     a staff token for the local/test stages
     python -m chalicelib.cli phone --from +1... --to +1... [--whatsapp] "text"
                                                 play the client's phone: a signed Twilio webhook
+    python -m chalicelib.cli numbers register --agency X [--move] [--from-twilio] [--dry-run] [+1...]
+                                                register Twilio numbers to an agency (its admin
+                                                may then assign them with PUT /numbers/{number})
+    python -m chalicelib.cli numbers list [--agency X]
+                                                the registered numbers and who holds each
     python -m chalicelib.cli numbers configure [--agency X] [--public-url URL] [--dry-run]
                                                 point the Twilio numbers at the deployment
 
@@ -35,6 +40,8 @@ DEMO_NUMBERS = (
     ("+15873550101", "amal", ["sms", "whatsapp"]),
     ("+15873550102", "jean", ["sms", "whatsapp"]),
 )
+# Registered to the demo agency but held by nobody yet: the console's "assign a number" has one to give.
+DEMO_SPARE_NUMBERS = ("+15873550109",)
 # (phone, channel, language, name, case manager, consented channels)
 DEMO_CLIENTS = (
     ("+15875550123", "whatsapp", "ar", "Fatima A.", "amal", ["whatsapp"]),
@@ -88,6 +95,8 @@ def _seed(args: argparse.Namespace) -> int:
     admin = Principal(staff_id="admin-lee", agency_id=agency, roles=frozenset({Role.ADMIN}))
     for staff_id, role, name in DEMO_STAFF:
         c.admin.put_staff(admin, PutStaff.parse(staff_id, {"role": role, "name": name}))
+    for number in (*(n for n, _, _ in DEMO_NUMBERS), *DEMO_SPARE_NUMBERS):
+        c.number_registry.register(agency, number)  # the operator's step (numbers register)
     for number, staff_id, channels in DEMO_NUMBERS:
         c.admin.put_number(admin, PutNumber.parse(number, {"staff_id": staff_id, "channels": channels}))
     signed = (datetime.now(UTC) - timedelta(days=1)).isoformat()
@@ -112,6 +121,7 @@ def _seed(args: argparse.Namespace) -> int:
             )
         state = "consented" if consented else "no consent yet"
         print(f"  client {existing.client_id}  {name:<10} {channel:<8} {language}  ({state}, case manager {manager})")
+    print(f"  spare number {', '.join(DEMO_SPARE_NUMBERS)}: registered to {agency}, held by nobody yet")
     print(f"seeded agency {agency}: {len(DEMO_STAFF)} staff, {len(DEMO_NUMBERS)} numbers, {len(DEMO_CLIENTS)} clients")
     return 0
 
@@ -158,7 +168,7 @@ OUTCOME_TEXT = {
     "filed": "filed in the client's file for the case manager",
     "duplicate": "already received (same MessageSid): nothing changed, nothing new sent",
     "refused": "NOT filed",
-    "ignored": "NOT filed: no agency has registered this work number",
+    "ignored": "NOT filed: this work number is not registered to an agency, or no worker holds it yet",
 }
 
 
@@ -280,6 +290,21 @@ def parser() -> argparse.ArgumentParser:
     configure.add_argument("--public-url", help="the deployment's public base URL (default: CMDM_PUBLIC_URL)")
     configure.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     configure.set_defaults(func=_numbers_configure)
+    register = numbers_sub.add_parser(
+        "register", help="register Twilio numbers to an agency: only its admin may then assign them"
+    )
+    register.add_argument("--agency", required=True, help="the agency the numbers belong to")
+    register.add_argument("numbers", nargs="*", metavar="NUMBER", help="E.164 numbers, e.g. +15873550101")
+    register.add_argument("--from-twilio", action="store_true",
+                          help="also every IncomingPhoneNumber of the Twilio account (those of other agencies "
+                               "are refused unless --move)")
+    register.add_argument("--move", action="store_true",
+                          help="take numbers registered to another agency (their worker there no longer holds them)")
+    register.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    register.set_defaults(func=_numbers_register)
+    listing = numbers_sub.add_parser("list", help="the registered numbers, their agency and who holds each")
+    listing.add_argument("--agency", help="only this agency's numbers")
+    listing.set_defaults(func=_numbers_list)
     return p
 
 
@@ -287,6 +312,18 @@ def _numbers_configure(args: argparse.Namespace) -> int:
     from .numbers_setup import run
 
     return run(args.agency, args.dry_run, public_url=args.public_url)
+
+
+def _numbers_register(args: argparse.Namespace) -> int:
+    from .numbers_setup import register
+
+    return register(args.agency, args.numbers, move=args.move, from_twilio=args.from_twilio, dry_run=args.dry_run)
+
+
+def _numbers_list(args: argparse.Namespace) -> int:
+    from .numbers_setup import list_registrations
+
+    return list_registrations(args.agency)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

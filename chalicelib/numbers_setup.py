@@ -1,7 +1,13 @@
-"""Point the agency's Twilio numbers at this deployment (``cli numbers configure``).
+"""The agency's Twilio numbers: registered to it, listed, pointed at this deployment.
 
-Every work number registered with ``PUT /numbers/{number}`` lives in the numbers table. For each
-one that carries SMS, this finds the Twilio ``IncomingPhoneNumber`` with that phone number through
+``cli numbers register --agency A NUMBER...`` (``register``) registers numbers to an agency: only
+then may that agency's admin assign them to workers (``PUT /numbers/{number}``), and a number
+registered to one agency is refused to every other (``--move`` moves it deliberately).
+``--from-twilio`` registers every IncomingPhoneNumber of the Twilio account not yet registered.
+``cli numbers list [--agency A]`` (``list_registrations``) shows the registrations and who holds each.
+
+``cli numbers configure`` (``run``): every work number assigned with ``PUT /numbers/{number}``
+lives in the numbers table. For each one that carries SMS, this finds the Twilio ``IncomingPhoneNumber`` with that phone number through
 the official ``twilio`` REST client and sets
 
 - ``sms_url`` (POST) to ``CMDM_PUBLIC_URL`` + ``/webhooks/twilio/messages``: inbound messages;
@@ -11,8 +17,8 @@ the official ``twilio`` REST client and sets
 
 WhatsApp senders are not IncomingPhoneNumbers: their inbound URL is set on the sender (Twilio
 console, Messaging > Senders > WhatsApp senders, or the Senders API), so for WhatsApp numbers
-this prints what to enter there. Reading the numbers is an operator-time Scan of a table with one
-item per work number; no request path does this.
+this prints what to enter there. The numbers are read per agency (one Query of the numbers
+table's ``by_agency`` index each).
 """
 
 from __future__ import annotations
@@ -58,21 +64,23 @@ def webhook_urls(public_url: str) -> tuple[str, str]:
     return base + MESSAGES_PATH, base + STATUS_PATH
 
 
-def work_numbers(agency: str | None = None) -> list[WorkNumber]:
-    """Every registered work number (of one agency, or of every agency with a policy), sorted.
-
-    Keyed reads only: the agency's staff (Query), then each worker's numbers (Query on by_staff).
-    """
+def _agencies(agency: str | None) -> list[str]:
     from . import bootstrap
 
-    container = bootstrap.container()
-    store = container.uow()
-    agencies = [agency] if agency else [p.agency_id for p in container.policies.all()]
-    numbers = []
-    for agency_id in agencies:
-        for staff in store.staff.list(agency_id):
-            for n in store.numbers.of(agency_id, staff.staff_id):
-                numbers.append(WorkNumber(n.number, n.agency_id, n.staff_id, frozenset(c.value for c in n.channels)))
+    return [agency] if agency else [p.agency_id for p in bootstrap.container().policies.all()]
+
+
+def work_numbers(agency: str | None = None) -> list[WorkNumber]:
+    """Every assigned work number (of one agency, or of every agency with a policy), sorted."""
+    from . import bootstrap
+
+    registry = bootstrap.container().number_registry
+    numbers = [
+        WorkNumber(r.number, r.agency_id, r.holder.staff_id, frozenset(c.value for c in r.holder.channels))
+        for agency_id in _agencies(agency)
+        for r in registry.registered(agency_id)
+        if r.holder is not None
+    ]
     return sorted(numbers, key=lambda n: (n.agency_id, n.number))
 
 
@@ -173,7 +181,8 @@ def run(agency: str | None, dry_run: bool, echo: Callable[[str], None] = print, 
     numbers = work_numbers(agency)
     if not numbers:
         where = f" for agency {agency}" if agency else ""
-        echo(f"no work numbers registered{where}: register them first with PUT /numbers/{{number}}")
+        echo(f"no work numbers assigned{where}: register them first (numbers register --agency AGENCY NUMBER), "
+             "then the agency's admin assigns them (PUT /numbers/{number})")
         return 1
     sid, token = bootstrap.container().twilio_credentials
     client = TwilioGateway(sid, token, api_base=settings.twilio_api_base).client
@@ -181,3 +190,86 @@ def run(agency: str | None, dry_run: bool, echo: Callable[[str], None] = print, 
     report = configure_numbers(client, numbers, base, dry_run=dry_run)
     print_report(report, base, echo)
     return 0 if report.ok else 1
+
+
+# --- registration ------------------------------------------------------------------------------
+
+MOVE_HINT = "refused: registered to agency {agency}; --move moves it here (its worker there no longer holds it)"
+
+
+def twilio_numbers(client: Any) -> list[str]:
+    """The phone numbers of the Twilio account's IncomingPhoneNumbers, sorted."""
+    return sorted({p.phone_number for p in client.incoming_phone_numbers.list() if p.phone_number})
+
+
+def _twilio_client() -> Any:
+    from . import bootstrap
+    from .adapters.twilio_gateway import TwilioGateway
+
+    container = bootstrap.container()
+    sid, token = container.twilio_credentials
+    return TwilioGateway(sid, token, api_base=container.settings.twilio_api_base).client
+
+
+def register(agency: str, numbers: list[str], *, move: bool = False, from_twilio: bool = False,
+             dry_run: bool = False, echo: Callable[[str], None] = print, client: Any = None) -> int:
+    """The ``numbers register`` command; returns the exit code (1 when a number was refused)."""
+    from . import bootstrap
+    from .domain.errors import InvalidInput
+    from .services.number_registry import RegisteredElsewhere
+
+    registry = bootstrap.container().number_registry
+    wanted = list(numbers)
+    if from_twilio:
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            found = twilio_numbers(client if client is not None else _twilio_client())
+        except TwilioException as err:
+            echo(f"could not list the Twilio account's numbers ({type(err).__name__})")
+            return 1
+        echo(f"the Twilio account has {len(found)} number(s)")
+        wanted += [n for n in found if n not in wanted]
+    if not wanted:
+        echo("no numbers to register: name them, or pass --from-twilio")
+        return 2
+    refused = 0
+    echo(f"{'checking' if dry_run else 'registering'} {len(wanted)} number(s) for agency {agency}")
+    for number in wanted:
+        try:
+            done = registry.register(agency, number, move=move, dry_run=dry_run)
+        except RegisteredElsewhere as err:
+            refused += 1
+            echo(f"  {number:<16} {MOVE_HINT.format(agency=err.agency_id)}")
+            continue
+        except InvalidInput as err:
+            if err.field == "agency":
+                echo(err.message)
+                return 2
+            refused += 1
+            echo(f"  {number:<16} refused: {err.message}")
+            continue
+        detail = ""
+        if done.from_agency:
+            held = f"; {done.released_staff} there no longer holds it" if done.released_staff else ""
+            detail = f"  (from agency {done.from_agency}{held})"
+        echo(f"  {done.number:<16} {done.outcome}{detail}")
+    return 1 if refused else 0
+
+
+def list_registrations(agency: str | None, echo: Callable[[str], None] = print) -> int:
+    """The ``numbers list`` command: each registered number, its agency and who holds it."""
+    from . import bootstrap
+
+    registry = bootstrap.container().number_registry
+    rows = [r for agency_id in _agencies(agency) for r in registry.registered(agency_id)]
+    if not rows:
+        where = f" to agency {agency}" if agency else ""
+        echo(f"no numbers registered{where}")
+        return 0
+    echo(f"  {'number':<16} {'agency':<20} {'worker':<16} channels")
+    for r in rows:
+        holder = r.holder.staff_id if r.holder else "-"
+        channels = ",".join(sorted(c.value for c in r.holder.channels)) if r.holder else "(unassigned)"
+        echo(f"  {r.number:<16} {r.agency_id:<20} {holder:<16} {channels}")
+    return 0

@@ -192,7 +192,10 @@ Next (README, "Deploying to AWS"):
        aws secretsmanager put-secret-value --region {region} --secret-id {secret} \\
          --secret-string '{{"account_sid": "AC...", "auth_token": "..."}}'
   2. Create staff users in {pool} with custom:agency_id and a group (worker, supervisor, admin).
-  3. Register staff and numbers through the API (PUT /staff/<sub>, PUT /numbers/<number>).
+  3. Register each agency's Twilio numbers to it, then staff and assignments through the API:
+       CMDM_STAGE=aws CMDM_TABLE_PREFIX=cmdm-{stage}- AWS_DEFAULT_REGION={region} \\
+       .venv/bin/python -m chalicelib.cli numbers register --agency <agency> +1...
+     then PUT /staff/<sub> and PUT /numbers/<number> (only numbers registered to the admin's agency).
   4. Point the Twilio numbers at the service:
        CMDM_STAGE=aws CMDM_TABLE_PREFIX=cmdm-{stage}- CMDM_TWILIO_SECRET_ID={secret} \\
        CMDM_PUBLIC_URL={url} AWS_DEFAULT_REGION={region} \\

@@ -139,9 +139,22 @@ def found_agency(http: Http, agency_id: str, admin_id: str) -> dict[str, str]:
     return admin
 
 
+#: Registered to Calgary by the ``agency`` fixture, held by nobody: a number its admin may assign.
+SPARE_NUMBER = "+15873550109"
+
+
+def register_numbers(agency_id: str, *numbers: str, move: bool = False) -> None:
+    """The operator's step (``cli numbers register``) before an agency's admin may assign the numbers."""
+    from chalicelib import bootstrap
+
+    for number in numbers:
+        bootstrap.container().number_registry.register(agency_id, number, move=move)
+
+
 @pytest.fixture
 def agency(http: Http) -> dict[str, Any]:
-    """A Calgary agency with an admin, a supervisor, two workers and their numbers; Halifax and
+    """A Calgary agency with an admin, a supervisor, two workers and their numbers (and a spare
+    registered number, ``SPARE_NUMBER``, nobody holds); Halifax and
     Ottawa each with an admin (``admin-h``, ``admin-x``; Halifax also a worker ``w-h``), the other
     agencies of the isolation tests.
 
@@ -155,6 +168,7 @@ def agency(http: Http) -> dict[str, Any]:
     for staff_id, role in (("admin-lee", "admin"), ("sup-maria", "supervisor"), ("amal", "worker"), ("jean", "worker")):
         r = http.call("PUT", f"/staff/{staff_id}", admin, {"role": role, "name": staff_id.title()})
         assert r.status_code in (200, 201), r.body
+    register_numbers("calgary-cfn", "+15873550101", "+15873550102", SPARE_NUMBER)
     for number, staff_id in (("+15873550101", "amal"), ("+15873550102", "jean")):
         r = http.call("PUT", f"/numbers/%2B{number[1:]}", admin, {"staff_id": staff_id, "channels": ["sms", "whatsapp"]})
         assert r.status_code == 200, r.body

@@ -8,7 +8,9 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | agency's supervisors (escalation)              | staff                         | Query agency_id                       |
 | PUT /staff, a member's absences (change)       | staff                         | GetItem agency_id, staff_id (consistent); conditional update on version |
 | inbound `To` -> work number, worker, agency    | numbers                       | GetItem number                        |
-| worker's number for a channel (outbound)       | numbers / by_staff            | Query agency_staff                    |
+| worker's number for a channel (outbound)       | numbers / by_staff            | Query agency_staff (sparse: assigned numbers) |
+| PUT /numbers: the number's registration        | numbers                       | GetItem number; update conditioned on agency_id |
+| operator: an agency's registered numbers (cli) | numbers / by_agency           | Query agency_id                       |
 | inbound `From` -> client file                  | contacts                      | GetItem contact_key (agency#chan#e164)|
 | GET /clients/{id}                              | clients                       | GetItem client_id                     |
 | GET /clients (caseload)                        | clients / by_case_manager, by_agency | Query agency_staff / agency_id  |
@@ -129,20 +131,31 @@ class NumbersByStaff(GlobalSecondaryIndex):
     number = UnicodeAttribute(range_key=True)
 
 
+class NumbersByAgency(GlobalSecondaryIndex):
+    Meta = _index_meta("by_agency")
+    agency_id = UnicodeAttribute(hash_key=True)
+    number = UnicodeAttribute(range_key=True)
+
+
 class NumberModel(_Base):
+    """One item per Twilio number an operator registered to an agency (``cli numbers register``);
+    the worker fields are set once the agency's admin assigns it (``PUT /numbers/{number}``)."""
+
     class Meta(_Base.Meta):
         base_name = "numbers"
 
     number = UnicodeAttribute(hash_key=True)  # E.164, without any channel prefix
-    agency_id = UnicodeAttribute()
-    staff_id = UnicodeAttribute()
-    agency_staff = UnicodeAttribute()
-    channels = UnicodeSetAttribute()
+    agency_id = UnicodeAttribute()  # the agency it is registered to: the only one whose admin may assign it
+    registered_at = UTCDateTimeAttribute(null=True)  # missing on numbers assigned before registration existed
+    staff_id = UnicodeAttribute(null=True)  # the worker holding it; missing while nobody does
+    agency_staff = UnicodeAttribute(null=True)
+    channels = UnicodeSetAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     # Workers whose clients a re-assignment has still to move (written with the number, removed once
     # every client has moved): a failed move is finished by the retry, never left half done.
     moving_from = UnicodeSetAttribute(null=True)
     by_staff = NumbersByStaff()
+    by_agency = NumbersByAgency()
 
 
 # --- clients -----------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""The numbers table: the agency's work numbers, the only code that maps them to ``WorkNumber``."""
+"""The numbers table: the agency's work numbers, the only code that maps them to ``WorkNumber``.
+
+One item per Twilio number. An operator registers it to an agency (``register``, ``move``); the
+agency's admin then assigns it to a worker (``put``), a write conditioned on the registration, so
+a number is only ever assigned by the agency it is registered to.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +13,31 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from ..domain.errors import Conflict
-from ..domain.model import Channel, WorkNumber
+from ..domain.model import Channel, NumberRegistration, WorkNumber
 from . import models as m
 from .keys import agency_staff
-from .unit_of_work import condition_failed, raises
+from .unit_of_work import condition_failed
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
-
 
 def number_from(item: m.NumberModel) -> WorkNumber:
     return WorkNumber(
         number=item.number,
         agency_id=item.agency_id,
         staff_id=item.staff_id,
-        channels=frozenset(Channel(c) for c in item.channels),
+        channels=frozenset(Channel(c) for c in item.channels or ()),
         moving_from=frozenset(item.moving_from or ()),
     )
 
 
-def _unavailable() -> Exception:
-    # Say no more than "not yours": whose it is, or that it is anyone's, is not this agency's business.
-    return Conflict("this agency may not use this number", code="number_unavailable")
+def registration_from(item: m.NumberModel) -> NumberRegistration:
+    return NumberRegistration(
+        number=item.number,
+        agency_id=item.agency_id,
+        registered_at=item.registered_at,
+        holder=number_from(item) if item.staff_id else None,
+    )
 
 
 class NumberRepository:
@@ -38,10 +45,19 @@ class NumberRepository:
         self._uow = uow
 
     def get(self, number: str) -> WorkNumber | None:
+        """The number as a worker holds it; None when it is not registered or nobody holds it yet."""
+        registration = self.registration(number)
+        return registration.holder if registration is not None else None
+
+    def registration(self, number: str) -> NumberRegistration | None:
         try:
-            return number_from(m.NumberModel.get(number))
+            return registration_from(m.NumberModel.get(number))
         except DoesNotExist:
             return None
+
+    def registered(self, agency_id: str) -> list[NumberRegistration]:
+        """Every number registered to the agency, held or not, in number order (one Query)."""
+        return [registration_from(i) for i in m.NumberModel.by_agency.query(agency_id)]
 
     def of(self, agency_id: str, staff_id: str) -> list[WorkNumber]:
         # The index projects all attributes, so no second read is needed.
@@ -51,19 +67,51 @@ class NumberRepository:
         """The work numbers of these staff members (one Query each)."""
         return [n for staff_id in staff_ids for n in self.of(agency_id, staff_id)]
 
-    def put(self, number: WorkNumber, now: datetime) -> None:
-        """Queue a number's record: created, or overwritten only by its own agency."""
-        item = m.NumberModel(
-            number=number.number,
-            agency_id=number.agency_id,
-            staff_id=number.staff_id,
-            agency_staff=agency_staff(number.agency_id, number.staff_id),
-            channels={c.value for c in number.channels},
-            updated_at=now,
-            moving_from=set(number.moving_from) or None,
+    # -- registration (operators) -----------------------------------------------------------------
+
+    def register(self, number: str, agency_id: str, now: datetime) -> None:
+        """Queue a new registration; registered meanwhile (to anyone): ``ConcurrentUpdate``, read again."""
+        item = m.NumberModel(number=number, agency_id=agency_id, registered_at=now, updated_at=now)
+        self._uow.save(item, condition=m.NumberModel.number.does_not_exist())
+
+    def move(self, registration: NumberRegistration, agency_id: str, now: datetime) -> None:
+        """Queue moving the registration to another agency: nobody there holds it yet, and the
+        worker who held it in the agency it leaves no longer does. Conditioned on the registration
+        read, so a move and an assignment (or two moves) never both win."""
+        attr = m.NumberModel
+        self._uow.update(
+            m.NumberModel(number=registration.number),
+            actions=[attr.agency_id.set(agency_id), attr.registered_at.set(now), attr.updated_at.set(now),
+                     attr.staff_id.remove(), attr.agency_staff.remove(), attr.channels.remove(),
+                     attr.moving_from.remove()],
+            condition=attr.agency_id == registration.agency_id,
+            add_version_condition=False,
         )
-        condition = m.NumberModel.number.does_not_exist() | (m.NumberModel.agency_id == number.agency_id)
-        self._uow.save(item, condition=condition, on_conflict=raises(_unavailable))
+
+    # -- assignment (the agency's admin) ----------------------------------------------------------
+
+    def put(self, number: WorkNumber, now: datetime, *, holder: str | None = None) -> None:
+        """Queue assigning a registered number to ``number.staff_id``.
+
+        Conditioned on the registration (the number is still registered to ``number.agency_id``: else
+        the caller reads again and answers not found) and on the worker read before (``holder``,
+        None when nobody held it): a failed condition is a ``ConcurrentUpdate``.
+        """
+        attr = m.NumberModel
+        actions = [
+            attr.staff_id.set(number.staff_id),
+            attr.agency_staff.set(agency_staff(number.agency_id, number.staff_id)),
+            attr.channels.set({c.value for c in number.channels}),
+            attr.updated_at.set(now),
+            attr.moving_from.set(set(number.moving_from)) if number.moving_from else attr.moving_from.remove(),
+        ]
+        held = attr.staff_id.does_not_exist() if holder is None else attr.staff_id == holder
+        self._uow.update(
+            m.NumberModel(number=number.number),
+            actions=actions,
+            condition=(attr.agency_id == number.agency_id) & held,
+            add_version_condition=False,
+        )
 
     def moved_all(self, number: WorkNumber) -> None:
         """Every client of ``number.moving_from`` has moved: the re-assignment is complete."""

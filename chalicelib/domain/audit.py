@@ -14,6 +14,8 @@ class AuditType(enum.Enum):
     STAFF_UPDATED = "staff.updated"
     NUMBER_ASSIGNED = "number.assigned"
     NUMBER_REASSIGNED = "number.reassigned"
+    NUMBER_REGISTERED = "number.registered"  # an operator registered a Twilio number to the agency
+    NUMBER_RELEASED = "number.released"  # an operator moved one of its numbers to another agency
     CLIENT_CREATED = "client.created"
     CLIENT_STATUS = "client.status_changed"
     CLIENT_WARNED = "client.warned"

@@ -86,6 +86,19 @@ class WorkNumber:
 
 
 @dataclass(frozen=True)
+class NumberRegistration:
+    """A Twilio number an operator registered to one agency: only that agency's admin may assign it."""
+
+    number: str
+    agency_id: str
+    registered_at: datetime | None  # None: assigned before registrations were recorded (it counts as one)
+    holder: WorkNumber | None = None  # the worker it is assigned to; None while nobody holds it
+
+    def belongs_to(self, agency_id: str) -> bool:
+        return self.agency_id == agency_id
+
+
+@dataclass(frozen=True)
 class Consent:
     """The signed consent form on record (CMDM §2): which channels, who is in the circle of care."""
 

@@ -88,6 +88,15 @@ class PutNumber:
         )
 
 
+#: The one answer to an admin for a number that is not registered to their agency, whether it is
+#: another agency's or nobody's: whose it is, or that it is anyone's, is not this agency's business.
+NOT_REGISTERED = "no such number is registered to this agency"
+
+
+def number_not_registered() -> NotFound:
+    return NotFound(NOT_REGISTERED)
+
+
 def _already_founded() -> Exception:
     return Conflict("another request founded this agency at the same moment; ask its admin for a staff record",
                     code="agency_founded")
@@ -154,9 +163,12 @@ class AdminService:
         return v.phone(command.phone, "phone", country)
 
     def put_number(self, principal: Principal, command: PutNumber) -> WorkNumber:
+        """Assign a number registered to the admin's agency (``cli numbers register``) to a worker.
+
+        A number registered to another agency, or to none, is not found: the same answer for both.
+        """
         require_admin(principal)
-        uow = self._uow()
-        staff = uow.staff.get(principal.agency_id, command.staff_id)
+        staff = self._uow().staff.get(principal.agency_id, command.staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")
         if not staff.active:
@@ -164,13 +176,28 @@ class AdminService:
         if staff.role is not Role.WORKER:
             raise InvalidInput("staff_id", "work numbers are assigned to workers")
         now = utcnow()
-        previous = uow.numbers.get(command.number)
-        ours = previous is not None and previous.agency_id == principal.agency_id
-        moved_from = previous.staff_id if previous is not None and ours else None
+        # A concurrent assignment (or an operator moving the registration) changes what was read:
+        # read again and decide again.
+        number = retry_on_conflict(lambda: self._assign(principal, command, now))
+        if number.moving_from:
+            for from_staff in sorted(number.moving_from):
+                retry_on_conflict(lambda f=from_staff: self._move_clients(
+                    principal.agency_id, f, command.staff_id, command.channels, now, principal.staff_id))
+            self._uow().numbers.moved_all(number)
+            number = replace(number, moving_from=frozenset())
+        return number
+
+    def _assign(self, principal: Principal, command: PutNumber, now: datetime) -> WorkNumber:
+        uow = self._uow()
+        registration = uow.numbers.registration(command.number)
+        if registration is None or not registration.belongs_to(principal.agency_id):
+            raise number_not_registered()
+        previous = registration.holder
+        moved_from = previous.staff_id if previous is not None else None
         reassigned = moved_from is not None and moved_from != command.staff_id
         # Whose clients must move to the new holder: the previous holder's, and any move an earlier
         # request wrote but did not finish (a throttle mid-way); recorded with the number itself.
-        pending = set(previous.moving_from) if previous is not None and ours else set()
+        pending = set(previous.moving_from) if previous is not None else set()
         if reassigned and moved_from is not None:
             pending.add(moved_from)
         pending.discard(command.staff_id)
@@ -190,17 +217,10 @@ class AdminService:
             details={"channels": sorted(c.value for c in command.channels), "from_staff": moved_from},
         )
         with uow:
-            uow.numbers.put(number, now)
+            uow.numbers.put(number, now, holder=moved_from)
             uow.audit.add([event])
             uow.commit()
-        if number.moving_from:
-            for from_staff in sorted(number.moving_from):
-                retry_on_conflict(lambda f=from_staff: self._move_clients(
-                    principal.agency_id, f, command.staff_id, command.channels, now, principal.staff_id))
-            uow.numbers.moved_all(number)
-            number = replace(number, moving_from=frozenset())
         return number
-
 
     def _move_clients(self, agency_id: str, from_staff: str, to_staff: str, channels: frozenset[Channel],
                       now: datetime, actor: str) -> int:

@@ -188,7 +188,7 @@ class Outcome:
     duplicate: bool = False
     filed: bool = False
     refusal: str | None = None  # why a message was not filed (a ``Refusal`` value), never content
-    ignored: bool = False  # sent to a number nobody registered
+    ignored: bool = False  # sent to a number no agency registered, or no worker holds yet
 
     @property
     def label(self) -> str:
@@ -303,8 +303,9 @@ class InboundService:
     def receive(self, form: InboundForm) -> Outcome:
         number = self.numbers.get(form.to)
         if number is None:
-            # A number Twilio points at us but nobody registered: nothing to file it under.
-            log.warning("inbound message for an unregistered work number; ignored")
+            # A number Twilio points at us that no agency registered, or no worker holds yet:
+            # nothing to file it under.
+            log.warning("inbound message for a work number no worker holds; ignored")
             return Outcome(ignored=True)
         at = utcnow()
         if form.from_short_code:

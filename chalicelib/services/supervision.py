@@ -33,6 +33,7 @@ from ..domain.inquiry import InquiryStatus
 from ..domain.model import Channel, Principal, Role, Staff
 from ..domain.reporting import inquiry_fact
 from .access import published_policy, require_admin, require_supervision
+from .admin import number_not_registered
 from .reports import _figures_view, iso
 
 if TYPE_CHECKING:
@@ -324,10 +325,11 @@ class SupervisionService:
             raise NotFound("no such staff member in this agency")
         if target.role is not Role.WORKER:
             raise InvalidInput("staff_id", "work numbers are assigned to workers")
-        current = self._uow().numbers.get(number)
-        if current is not None and current.agency_id != principal.agency_id:
-            # the same answer PUT /numbers gives: whose it is is not this agency's business
-            raise Conflict("this agency may not use this number", code="number_unavailable")
+        registration = self._uow().numbers.registration(number)
+        if registration is None or not registration.belongs_to(principal.agency_id):
+            # the same answer PUT /numbers gives: whose it is, or whether anyone's, is not this agency's business
+            raise number_not_registered()
+        current = registration.holder
         from_staff = current.staff_id if current is not None else None
         moving: list[Any] = []
         if from_staff and from_staff != to_staff:

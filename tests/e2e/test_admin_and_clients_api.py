@@ -40,7 +40,7 @@ def test_number_of_another_agency_cannot_be_taken(http, agency):
     http.call("PUT", "/staff/admin-h", halifax_admin, {"role": "admin", "name": "H"})
     http.call("PUT", "/staff/w-h", halifax_admin, {"role": "worker", "name": "W"})
     r = http.call("PUT", "/numbers/%2B15873550101", halifax_admin, {"staff_id": "w-h", "channels": ["sms"]})
-    assert r.status_code == 409 and r.json["error"]["code"] == "number_unavailable"
+    assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
 
 
 def test_number_goes_only_to_a_worker_of_the_agency(http, agency):

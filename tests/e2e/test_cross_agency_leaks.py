@@ -36,9 +36,14 @@ def test_the_audit_cursor_of_another_agencys_client_reveals_nothing(http: Any, a
 def test_a_number_of_another_agency_is_refused_without_saying_whose_it_is(http: Any, agency: Any) -> None:
     halifax = _halifax(http)
     taken = http.call("PUT", "/numbers/%2B15873550101", halifax, {"staff_id": "w-h", "channels": ["sms"]})
-    assert taken.status_code == 409
+    nobodys = http.call("PUT", "/numbers/%2B15873550188", halifax, {"staff_id": "w-h", "channels": ["sms"]})
+    # Another agency's number and a number nobody registered get the same answer, word for word.
+    assert taken.status_code == nobodys.status_code == 404
+    assert taken.json == nobodys.json
     error = taken.json["error"]
-    assert error["code"] == "number_unavailable"
+    assert error["code"] == "not_found"
     assert "another agency" not in error["message"] and "provisioned" not in error["message"]
     assert "calgary" not in taken.body.decode().lower()
-    assert error["message"] == "this agency may not use this number"
+    assert error["message"] == "no such number is registered to this agency"
+    preview = http.call("GET", "/numbers/%2B15873550101/reassignment?staff_id=w-h&channels=sms", halifax)
+    assert preview.status_code == 404 and preview.json == taken.json

@@ -71,9 +71,12 @@ def test_an_inbound_message_to_a_number_whose_agency_lost_its_policy_is_acknowle
     from tests.twilio_helpers import inbound, sms_form
 
     # A number registered while the agency's policy file existed; the file has since been removed.
+    at = datetime(2026, 1, 5, tzinfo=UTC)
     with bootstrap.container().uow() as uow:
-        uow.numbers.put(WorkNumber("+15873550177", "gone-agency", "w1", frozenset({Channel.SMS})),
-                        datetime(2026, 1, 5, tzinfo=UTC))
+        uow.numbers.register("+15873550177", "gone-agency", at)
+        uow.commit()
+    with bootstrap.container().uow() as uow:
+        uow.numbers.put(WorkNumber("+15873550177", "gone-agency", "w1", frozenset({Channel.SMS})), at)
         uow.commit()
     form = sms_form("+15875550123", "+15873550177", "my private words")
     first, again = inbound(api, form), inbound(api, form)

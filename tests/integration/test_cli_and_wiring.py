@@ -55,6 +55,9 @@ def test_seed_then_token_give_a_working_demo_agency(aws, capsys):
     out = capsys.readouterr().out
     assert "seeded agency calgary-cfn: 4 staff, 2 numbers, 3 clients" in out
     assert sum(1 for _ in models.ClientModel.by_agency.query("calgary-cfn")) == 3
+    # The operator's step comes first: the demo's numbers, and a spare for the console to assign.
+    held = {i.number: i.staff_id for i in models.NumberModel.by_agency.query("calgary-cfn")}
+    assert held == {"+15873550101": "amal", "+15873550102": "jean", "+15873550109": None}
     assert cli.main(["token", "amal"]) == 0
     assert capsys.readouterr().out.count(".") == 2  # a JWT
 

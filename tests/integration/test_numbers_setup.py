@@ -3,7 +3,8 @@
 The stand-in is an ``http.server`` thread on 127.0.0.1 that answers the IncomingPhoneNumbers
 list and update calls with Twilio-shaped JSON; the official ``twilio`` client reaches it through
 ``CMDM_TWILIO_API_BASE``. The work numbers come from the real numbers table (moto), registered
-through the API by the ``agency`` fixture.
+and assigned by the ``agency`` fixture. ``cli numbers register`` and ``numbers list`` (issue 20,
+item 5) are at the end.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def test_a_number_missing_from_the_twilio_account_is_reported(twilio: FakeTwilio
 
 def test_only_the_chosen_agency(twilio: FakeTwilio, capsys: Any) -> None:
     assert cli.main(["numbers", "configure", "--agency", "ottawa-ociso"]) == 1
-    assert "no work numbers registered for agency ottawa-ociso" in capsys.readouterr().out
+    assert "no work numbers assigned for agency ottawa-ociso" in capsys.readouterr().out
     assert twilio.requests == []
     assert cli.main(["numbers", "configure", "--agency", "calgary-cfn"]) == 0
     assert len(twilio.updates()) == 2
@@ -200,3 +201,117 @@ def test_in_the_aws_stage_the_twilio_credentials_come_from_secrets_manager(
     assert len(twilio.updates()) == 2
     basic = "Basic " + base64.b64encode(f"{account}:{token}".encode()).decode()
     assert twilio.authorizations == {basic}
+
+
+# -- issue 20, item 5: numbers belong to an agency before its admin can assign them ----------------
+
+HALIFAX_NUMBER = "+19025550100"
+
+
+def registrations() -> dict[str, tuple[str, str | None]]:
+    from chalicelib.adapters import models as m
+
+    return {i.number: (i.agency_id, i.staff_id) for i in m.NumberModel.scan()}
+
+
+def test_register_gives_numbers_to_the_agency_and_its_admin_may_then_assign_them(
+    http: Any, agency: dict[str, Any], capsys: Any
+) -> None:
+    from tests.conftest import auth
+
+    halifax = auth("admin-h", "admin", "halifax-isans")
+    body = {"staff_id": "w-h", "channels": ["sms"]}
+    assert http.call("PUT", f"/numbers/%2B{HALIFAX_NUMBER[1:]}", halifax, body).status_code == 404
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans", HALIFAX_NUMBER]) == 0
+    assert f"{HALIFAX_NUMBER}     registered" in capsys.readouterr().out
+    assert registrations()[HALIFAX_NUMBER] == ("halifax-isans", None)
+    r = http.call("PUT", f"/numbers/%2B{HALIFAX_NUMBER[1:]}", halifax, body)
+    assert r.status_code == 200, r.body
+    # Registering it again changes nothing, and keeps the worker who holds it.
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans", HALIFAX_NUMBER]) == 0
+    assert "already" in capsys.readouterr().out
+    assert registrations()[HALIFAX_NUMBER] == ("halifax-isans", "w-h")
+
+
+def test_a_number_registered_to_another_agency_is_refused_and_stays_where_it_is(
+    agency: dict[str, Any], capsys: Any
+) -> None:
+    from tests.storage_dump import every_stored_text
+
+    before = every_stored_text()
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans", AMAL]) == 1
+    out = capsys.readouterr().out
+    assert f"{AMAL}     refused: registered to agency calgary-cfn; --move" in out
+    assert every_stored_text() == before
+
+
+def test_move_takes_a_number_to_another_agency_and_releases_its_worker(
+    http: Any, agency: dict[str, Any], capsys: Any
+) -> None:
+    from chalicelib.adapters import models as m
+    from tests.conftest import auth
+
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans", "--move", AMAL]) == 0
+    assert "moved  (from agency calgary-cfn; amal there no longer holds it)" in capsys.readouterr().out
+    assert registrations()[AMAL] == ("halifax-isans", None)
+    assert AMAL not in [n["number"] for n in http.call("GET", "/numbers", agency["admin"]).json["numbers"]]
+    # Calgary's admin may no longer give it back; Halifax's may assign it.
+    r = http.call("PUT", f"/numbers/%2B{AMAL[1:]}", agency["admin"], {"staff_id": "amal", "channels": ["sms"]})
+    assert r.status_code == 404
+    halifax = auth("admin-h", "admin", "halifax-isans")
+    assert http.call("PUT", f"/numbers/%2B{AMAL[1:]}", halifax, {"staff_id": "w-h", "channels": ["sms"]}).status_code == 200
+    # Each agency's audit says what happened to it, and nothing about the other agency.
+    released = [e for e in m.AuditModel.query("calgary-cfn") if e.type == "number.released"]
+    assert [(e.actor, e.details.attribute_values) for e in released] == [
+        ("operator", {"number": AMAL, "from_staff": "amal"})]
+    registered = [e for e in m.AuditModel.query("halifax-isans") if e.type == "number.registered"]
+    assert [e.details.attribute_values for e in registered] == [{"number": AMAL, "moved": True}]
+    assert "calgary" not in str(registered[0].details.attribute_values)
+
+
+def test_dry_run_registers_nothing(agency: dict[str, Any], capsys: Any) -> None:
+    from tests.storage_dump import every_stored_text
+
+    before = every_stored_text()
+    argv = ["numbers", "register", "--agency", "halifax-isans", "--dry-run", "--move", HALIFAX_NUMBER, AMAL]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "would-register" in out and "would-move  (from agency calgary-cfn; amal there no longer holds it)" in out
+    assert every_stored_text() == before
+
+
+def test_register_refuses_an_unknown_agency_and_a_number_that_is_not_e164(agency: dict[str, Any], capsys: Any) -> None:
+    assert cli.main(["numbers", "register", "--agency", "no-such-agency", HALIFAX_NUMBER]) == 2
+    assert "no agency 'no-such-agency' has a policy" in capsys.readouterr().out
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans", "9025550100"]) == 1
+    assert "refused: number:" in capsys.readouterr().out
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans"]) == 2
+    assert HALIFAX_NUMBER not in registrations()
+
+
+def test_from_twilio_registers_the_accounts_numbers_no_other_agency_holds(twilio: FakeTwilio, capsys: Any) -> None:
+    twilio.numbers["PN" + "c" * 32] = {**twilio.numbers["PN" + "a" * 32], "sid": "PN" + "c" * 32,
+                                       "phone_number": HALIFAX_NUMBER}
+    assert cli.main(["numbers", "register", "--agency", "halifax-isans", "--from-twilio"]) == 1  # two refused
+    out = capsys.readouterr().out
+    assert "the Twilio account has 3 number(s)" in out
+    assert f"{HALIFAX_NUMBER}     registered" in out
+    assert out.count("refused: registered to agency calgary-cfn") == 2
+    found = registrations()
+    assert (found[HALIFAX_NUMBER], found[AMAL], found[JEAN]) == (
+        ("halifax-isans", None), ("calgary-cfn", "amal"), ("calgary-cfn", "jean"))
+    assert twilio.updates() == []  # listing the account changes nothing at Twilio
+
+
+def test_list_shows_each_registration_and_who_holds_it(agency: dict[str, Any], capsys: Any) -> None:
+    assert cli.main(["numbers", "list", "--agency", "calgary-cfn"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == [
+        f"  {AMAL:<16} {'calgary-cfn':<20} {'amal':<16} sms,whatsapp",
+        f"  {JEAN:<16} {'calgary-cfn':<20} {'jean':<16} sms,whatsapp",
+        f"  {'+15873550109':<16} {'calgary-cfn':<20} {'-':<16} (unassigned)",
+    ]
+    assert cli.main(["numbers", "list", "--agency", "ottawa-ociso"]) == 0
+    assert "no numbers registered to agency ottawa-ociso" in capsys.readouterr().out
+    assert cli.main(["numbers", "list"]) == 0
+    assert capsys.readouterr().out.count("calgary-cfn") == 3
