@@ -26,6 +26,7 @@ from chalicelib.domain.errors import (
     NotFound,
     SignatureInvalid,
     Unauthenticated,
+    Unprocessable,
 )
 from chalicelib.log_privacy import quiet_payload_loggers
 
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (Unprocessable, 422),
 )
 
 
