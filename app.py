@@ -26,6 +26,7 @@ from chalicelib.domain.errors import (
     NotFound,
     SignatureInvalid,
     Unauthenticated,
+    Unprocessable,
 )
 from chalicelib.log_privacy import quiet_payload_loggers
 
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (Unprocessable, 422),
 )
 
 
@@ -166,14 +168,34 @@ def documented_error(response: Response) -> Response:
                     headers=headers)
 
 
+# Every answer holds (or may hold) personal information: no browser or proxy keeps a copy, and no
+# browser second-guesses the content type (SPEC §4.3). A view may state its own caching policy (the
+# console's static shell files do); nosniff is never optional.
+NO_STORE = "no-store"
+NOSNIFF = "nosniff"
+
+
+def never_cached(response: Response) -> Response:
+    """``response`` with ``Cache-Control: no-store`` (unless it states a policy) and ``nosniff``."""
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "x-content-type-options"}
+    if not any(k.lower() == "cache-control" for k in headers):
+        headers["Cache-Control"] = NO_STORE
+    headers["X-Content-Type-Options"] = NOSNIFF
+    response.headers = headers
+    return response
+
+
 @app.middleware("http")
 def errors_in_the_documented_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Every HTTP answer (views, webhooks, the console, Chalice's own refusals, a 500): documented
+    errors, never cached, never sniffed."""
     try:
-        return documented_error(get_response(event))
+        return never_cached(documented_error(get_response(event)))
     except Exception as err:  # what escaped a view: Chalice would answer with its own shape
         log.error("unhandled error outside a view: %s", type(err).__name__)
-        return Response(body={"error": {"code": "internal", "message": "internal error, nothing was lost; please retry"}},
-                        status_code=500, headers={"Content-Type": "application/json"})
+        return never_cached(Response(
+            body={"error": {"code": "internal", "message": "internal error, nothing was lost; please retry"}},
+            status_code=500, headers={"Content-Type": "application/json"}))
 
 
 # A path no route has: Chalice's local gateway (``make run``, the tests) and API Gateway would answer

@@ -34,8 +34,12 @@ BASE_TAG = '<base href="/console/">'
 console = Blueprint(__name__)
 
 
-def _headers(content_type: str) -> dict[str, str]:
-    """Strict headers: the console's own scripts only, never framed, no referrer."""
+def _headers(content_type: str, cache: str = "no-cache") -> dict[str, str]:
+    """Strict headers: the console's own scripts only, never framed, no referrer, never sniffed.
+
+    The shell files hold no personal information: a browser may keep them but asks again each
+    time (``no-cache``); what depends on the stage is never kept (``no-store``, as the API's answers).
+    """
     from . import bootstrap
 
     settings = bootstrap.container().settings
@@ -49,7 +53,7 @@ def _headers(content_type: str) -> dict[str, str]:
     )
     return {
         "Content-Type": content_type,
-        "Cache-Control": "no-cache",
+        "Cache-Control": cache,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": policy,
@@ -115,7 +119,7 @@ def _config() -> Response:
             "client_id": os.environ.get("CMDM_COGNITO_CLIENT_ID", ""),
             "scopes": ["openid", "email"],
         }
-    return Response(body=json.dumps(body), status_code=200, headers=_headers(CONTENT_TYPES[".json"]))
+    return Response(body=json.dumps(body), status_code=200, headers=_headers(CONTENT_TYPES[".json"], "no-store"))
 
 
 @console.route("/console", methods=["GET"])

@@ -42,17 +42,24 @@ def twilio_key(message_sid: str) -> str:
     return f"twilio#{message_sid}"
 
 
+def send_key(message_id: str) -> str:
+    """The claim of a staff message's ``Idempotency-Key`` (the message id is derived from the key)."""
+    return f"send#{message_id}"
+
+
 class ClaimRepository:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
     def add(self, key: str, at: datetime, ttl: timedelta | None, exception: Callable[[], Exception], *,
-            ref: str | None = None, also_conflict: bool = False) -> None:
+            ref: str | None = None, also_conflict: bool = False, fingerprint: str | None = None) -> None:
         """Queue the claim of ``key``; committing raises ``exception()`` when it was taken before.
 
         ``also_conflict``: a concurrent transaction taking it at the same moment counts as taken too.
+        ``fingerprint``: a digest of the request that took it, for ``fingerprint`` to compare with.
         """
-        item = m.ClaimModel(claim_key=key, created_at=at, ref=ref, expires_at=at + ttl if ttl else None)
+        item = m.ClaimModel(claim_key=key, created_at=at, ref=ref, expires_at=at + ttl if ttl else None,
+                            fingerprint=fingerprint)
         self._uow.save(item, condition=m.ClaimModel.claim_key.does_not_exist(),
                        on_conflict=raises(exception, also_conflict=also_conflict))
 
@@ -74,6 +81,14 @@ class ClaimRepository:
                 return False
             raise
         return True
+
+    def fingerprint(self, key: str) -> str | None:
+        """The fingerprint ``key`` was claimed with; None when it is not taken, or taken without one."""
+        try:
+            item = m.ClaimModel.get(key, consistent_read=True)
+        except m.ClaimModel.DoesNotExist:
+            return None
+        return item.fingerprint
 
     def refs(self, keys: Iterable[str]) -> dict[str, tuple[datetime, str]]:
         """key -> (taken at, ref) for those of ``keys`` that are taken (BatchGetItem)."""

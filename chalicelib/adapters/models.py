@@ -27,6 +27,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | held / retrying outbound due now (sweep)       | messages / outbound_due       | Query due_agency, due_at <= now (sparse) |
 | once-only claims (MessageSid, reply per period)| claims                        | conditional Put claim_key (TTL)       |
 | refused messages still at Twilio (clean-up job)| claims / twilio_due           | Query twilio_queue, twilio_due_at <= now (sparse) |
+| an Idempotency-Key's request fingerprint       | claims                        | GetItem claim_key (send#message_id)   |
 | client's open inquiry                          | inquiries                     | GetItem inquiry_id (id kept on client)|
 | GET /inquiries (worker)                        | inquiries / by_staff_status   | Query agency#staff#status, due_at asc |
 | GET /inquiries (supervisor), sweep breaches    | inquiries / by_agency_status  | Query agency#status, due_at asc / <= now |
@@ -409,6 +410,9 @@ class ClaimModel(_Base):
     claim_key = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute()
     ref = UnicodeAttribute(null=True)
+    # An idempotency key's request, as a digest (never the request itself): a reuse of the key
+    # for another request is refused. Claims written before it have none.
+    fingerprint = UnicodeAttribute(null=True)
     count = NumberAttribute(null=True)  # sending-rate buckets (posts): sends taken in one second
     expires_at = TTLAttribute(null=True)
     twilio_queue = UnicodeAttribute(null=True)

@@ -46,6 +46,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unprocessable(DomainError):
+    """The request is well formed but contradicts an earlier one (an ``Idempotency-Key`` reused for
+    a different message): nothing is done, and the earlier answer is not repeated."""
+
+    code = "unprocessable"
+
+
 class SignatureInvalid(DomainError):
     """A webhook whose ``X-Twilio-Signature`` does not match: nothing is stored."""
 

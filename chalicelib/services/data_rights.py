@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..adapters.claims_repository import sid_key
+from ..adapters.claims_repository import send_key, sid_key
 from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.attachments import upload_key
 from ..domain.audit import AuditEvent, AuditType
@@ -158,6 +158,8 @@ class DataRightsService:
                 self._erase_at_twilio(messages)
             # The MessageSid claims too (Twilio re-delivers for hours, not past a closure).
             uow.claims.release(sid_key(msg.twilio_sid) for msg in messages if msg.twilio_sid)
+            # And a staff message's Idempotency-Key claim: it keeps a digest of the request's text.
+            uow.claims.release(send_key(msg.message_id) for msg in messages if msg.is_staff)
             uow.audit.erase_free_text(client.client_id)
             for msg in messages:
                 uow.messages.erase(msg)

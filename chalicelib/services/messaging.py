@@ -13,6 +13,7 @@ for an immediate send, created it) to ``sending``, a conditional write on its ve
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import uuid
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
 
-from ..adapters.claims_repository import IDEMPOTENCY_TTL
+from ..adapters.claims_repository import IDEMPOTENCY_TTL, send_key
 from ..adapters.keys import sort_key
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
 from ..adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate
@@ -31,7 +32,7 @@ from ..domain import attachments
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
-from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.messages import Direction, MediaRef, MediaStatus, Message, MessageKind, MessageStatus
@@ -102,6 +103,14 @@ class SendStaffMessage:
                                    max_len=MAX_OVERRIDE_REASON),
             idempotency_key=idempotency_key,
         )
+
+    def fingerprint(self, client_id: str) -> str:
+        """A digest of what this request asks (never its text): a retry with the same
+        ``Idempotency-Key`` asks the same; a reuse of the key for another message does not."""
+        asked = {"client_id": client_id, "body": self.body, "holding": self.holding,
+                 "override_reason": self.override_reason, "media_key": self.media_key}
+        canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -188,13 +197,14 @@ class MessagingService:
         plan = plan_send(now, policy.calendar, command.override_reason)
         from_number = self._work_number(client)
         message_id = new_id("msg")
-        once_key = None
+        once_key = fingerprint = None
         if command.idempotency_key is not None:
             key = f"{client.agency_id}|{principal.staff_id}|{client.client_id}|{command.idempotency_key}"
             message_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
-            once_key = f"send#{message_id}"
+            once_key, fingerprint = send_key(message_id), command.fingerprint(client.client_id)
             earlier = self._uow().messages.find(client.client_id, message_id)
             if earlier is not None:  # a retry: answer what the first request did, send nothing
+                self._same_request(once_key, fingerprint)
                 return self._replayed(earlier)
         template = self._template_for(client, policy, plan.send_at)
         media = self._attachment(client, command.media_key, template) if command.media_key else ()
@@ -228,9 +238,9 @@ class MessagingService:
                                {"message_id": message_id, "send_at": plan.send_at, "holding": command.holding})
             try:
                 self._file(message, events=[filed, held],
-                                                  once_key=once_key)
+                                                  once_key=once_key, fingerprint=fingerprint)
             except AlreadyFiled:
-                return self._replay_or_busy(client.client_id, message_id)
+                return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
             return SendOutcome(message=message, status=MessageStatus.HELD.value, template=template)
 
         answer = None
@@ -256,10 +266,11 @@ class MessagingService:
                     events=events,
                     notifications=notifications,
                     once_key=once_key,
+                    fingerprint=fingerprint,
                 )
                 break
             except AlreadyFiled:
-                return self._replay_or_busy(client.client_id, message_id)
+                return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
             except ConcurrentUpdate:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise Conflict("the client file changed while sending; please try again", code="busy") from None
@@ -324,8 +335,20 @@ class MessagingService:
             raise Conflict(f"cannot message this client: {refusal}", code="cannot_message")
         return client
 
-    def _replay_or_busy(self, client_id: str, message_id: str) -> SendOutcome:
-        """Another request with the same key won the claim: answer what it did, once it is filed."""
+    def _same_request(self, once_key: str, fingerprint: str | None) -> None:
+        """422 when the key was claimed by a different request; claims without a fingerprint
+        (written before it existed) and claims already expired replay as they always did."""
+        claimed = self._uow().claims.fingerprint(once_key)
+        if claimed is not None and claimed != fingerprint:
+            raise Unprocessable("this Idempotency-Key was already used for a different message; "
+                                "use a new key for a new message", code="idempotency_key_reused")
+
+    def _replay_or_busy(self, client_id: str, message_id: str, once_key: str | None = None,
+                        fingerprint: str | None = None) -> SendOutcome:
+        """Another request with the same key won the claim: answer what it did, once it is filed
+        (422 if it asked for something else)."""
+        if once_key is not None:
+            self._same_request(once_key, fingerprint)
         earlier = self._uow().messages.find(client_id, message_id)
         if earlier is None:  # its transaction is still in flight
             raise Conflict("a request with this Idempotency-Key is still being handled; retry it in a moment",
@@ -597,16 +620,18 @@ class MessagingService:
 
     def _file(self, message: Message, *, client: Client | None = None, client_changes: dict[str, Any] | None = None,
               inquiry: Inquiry | None = None, answer: Answer | None = None, events: Sequence[AuditEvent] = (),
-              notifications: Sequence[Notification] = (), once_key: str | None = None) -> None:
+              notifications: Sequence[Notification] = (), once_key: str | None = None,
+              fingerprint: str | None = None) -> None:
         """A new staff message with its audit (and, when it goes now, the file and the inquiry).
 
-        ``once_key`` (the caller's ``Idempotency-Key``) is claimed in the same unit of work: of two
-        requests with one key at once, the second raises ``AlreadyFiled`` and files nothing.
+        ``once_key`` (the caller's ``Idempotency-Key``) is claimed in the same unit of work, with the
+        request's ``fingerprint``: of two requests with one key at once, the second raises
+        ``AlreadyFiled`` and files nothing.
         """
         with self._uow() as uow:
             if once_key is not None:
                 uow.claims.add(once_key, message.at, IDEMPOTENCY_TTL, AlreadyFiled, ref=message.message_id,
-                               also_conflict=True)
+                               also_conflict=True, fingerprint=fingerprint)
             uow.messages.add(replace(message, inquiry_id=answer.inquiry_id) if answer else message)
             self._answering(uow, client, client_changes, inquiry, answer)
             uow.audit.add(events)

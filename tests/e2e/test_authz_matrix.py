@@ -173,6 +173,9 @@ def _check_row(http: Any, agency: dict[str, Any], method: str, path: str, spec: 
             failures.append(f"{caller}: expected {expected}, got {r.status_code} {r.body[:200]!r}")
         if r.status_code in (401, 403, 404) and r.json is not None:
             assert set(r.json) == {"error"}, r.body
+        sent = {k.lower(): v for k, v in r.headers.items()}  # SPEC §4.3, whatever the answer
+        assert sent.get("cache-control") == "no-store", f"{method} {path} as {caller}: {sent}"
+        assert sent.get("x-content-type-options") == "nosniff", f"{method} {path} as {caller}: {sent}"
         if caller == "other_agency_admin":
             text = (r.body or b"").decode("utf-8", "replace")
             # "lease renewal": a phrase of the client's message that no policy template uses

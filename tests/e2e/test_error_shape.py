@@ -102,3 +102,6 @@ def test_the_deployed_api_gateway_answers_its_own_errors_in_the_documented_shape
         assert "$" not in template, kind  # fixed text: no $context.error.message, no request value
         body = json.loads(template)
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, kind
+        headers = props["ResponseParameters"]
+        assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'", kind
+        assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'", kind

@@ -226,6 +226,22 @@ def test_staff_message_parse():
     assert SendStaffMessage.parse({"body": "x", "holding": None, "override_reason": None}).override_reason is None
 
 
+def test_a_send_request_has_one_fingerprint_whatever_its_json_spelling():
+    one = SendStaffMessage.parse({"body": "Hello", "holding": False}, "k").fingerprint("cl_1")
+    assert SendStaffMessage.parse({"holding": None, "body": " Hello "}, "k").fingerprint("cl_1") == one
+    assert SendStaffMessage.parse({"body": "Hello"}, "other-key").fingerprint("cl_1") == one  # the key is not asked
+    assert len(one) == 64 and "Hello" not in one
+
+
+@pytest.mark.parametrize("other", [{"body": "Hello!"}, {"body": "Hello", "holding": True},
+                                   {"body": "Hello", "override_reason": "fire"},
+                                   {"body": "Hello", "media": [{"key": "uploads/x.png"}]}])
+def test_a_send_request_asking_anything_else_has_another_fingerprint(other):
+    one = SendStaffMessage.parse({"body": "Hello"}).fingerprint("cl_1")
+    assert SendStaffMessage.parse(other).fingerprint("cl_1") != one
+    assert SendStaffMessage.parse({"body": "Hello"}).fingerprint("cl_2") != one
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

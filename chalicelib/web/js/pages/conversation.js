@@ -187,6 +187,14 @@ export async function render(view, ctx) {
       return true;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
+      if (err.code === "idempotency_key_reused") {
+        // The earlier attempt with this key went through (its answer was lost) and the text has
+        // changed since: that message is in the thread now; this text takes a new key.
+        sendKey = newKey();
+        error.textContent = t("compose.earlier_filed");
+        await refresh();
+        return false;
+      }
       error.textContent = err.message;  // the API's own words
       return false;
     }
