@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..adapters.conflicts import ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
@@ -146,8 +147,12 @@ class AdminService:
             uow.commit()
         if number.moving_from:
             for from_staff in sorted(number.moving_from):
-                retry_on_conflict(lambda f=from_staff: self._move_clients(
-                    principal.agency_id, f, command.staff_id, command.channels, now, principal.staff_id))
+                try:
+                    retry_on_conflict(lambda f=from_staff: self._move_clients(
+                        principal.agency_id, f, command.staff_id, command.channels, now, principal.staff_id))
+                except ConcurrentUpdate:  # the number records the move; the same request finishes it
+                    raise Conflict("client files kept changing while they moved to the new holder; "
+                                   "send the same request again to finish", code="busy") from None
             uow.numbers.moved_all(number)
             number = replace(number, moving_from=frozenset())
         return number

@@ -32,11 +32,11 @@ from ..domain.errors import Conflict, InvalidInput
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, ClientStatus, Principal
 from .access import manageable_client
+from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
 
-ATTEMPTS = 3
 MAX_REASON = 500
 CONDUCT_REMINDER = "conduct_reminder"
 CONDUCT_MEETING = "conduct_meeting"
@@ -97,33 +97,36 @@ class ConductService:
         ``notice_for`` names the template the client is told with (SPEC §5.5), filed in the same
         transaction as the change and sent at once when open (held until the next opening if not).
         """
-        for _ in range(ATTEMPTS):
-            client = self._load(principal, client_id)
+        def attempt() -> tuple[Client, Message | None, datetime]:
+            client = self._load(principal, client_id)  # read again on every attempt
             now = utcnow()
             decided = change(client, now)
             if decided is None:
-                return client
+                return client, None, now
             changes, event = decided
             template = notice_for(client, changes) if self._notices else None
             notice = self._notice(client, template, now) if template else None
-            try:
-                with self._uow() as uow:
-                    uow.clients.update(client, changes)
-                    uow.audit.add([event])
-                    if notice is not None:
-                        uow.messages.add(notice)
-                        uow.audit.add([self._notice_filed(client, event, notice)])
-                    uow.commit()
-            except ConcurrentUpdate:
-                continue
-            if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
-                try:
-                    self._send_now(notice.client_id, notice.sk or "", now)
-                except Exception as err:  # filed and due: the sweep sends it; nothing is lost
-                    log.error("conduct notice not sent at once: %s", type(err).__name__)
+            with self._uow() as uow:
+                uow.clients.update(client, changes)
+                uow.audit.add([event])
+                if notice is not None:
+                    uow.messages.add(notice)
+                    uow.audit.add([self._notice_filed(client, event, notice)])
+                uow.commit()
             known = {k: val for k, val in changes.items() if hasattr(client, k)}
-            return replace(client, version=client.version + 1, **known)
-        raise Conflict("the client file is being changed by someone else; please retry", code="concurrent_update")
+            return replace(client, version=client.version + 1, **known), notice, now
+
+        try:
+            client, notice, now = retry_on_conflict(attempt)
+        except ConcurrentUpdate:
+            raise Conflict("the client file is being changed by someone else; please retry",
+                           code="concurrent_update") from None
+        if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
+            try:
+                self._send_now(notice.client_id, notice.sk or "", now)
+            except Exception as err:  # filed and due: the sweep sends it; nothing is lost
+                log.error("conduct notice not sent at once: %s", type(err).__name__)
+        return client
 
     def _notice(self, client: Client, template: str, now: datetime) -> Message | None:
         """The notice message, in the client's language; None when the client may not be messaged."""
