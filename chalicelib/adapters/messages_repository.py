@@ -317,17 +317,16 @@ class MessageRepository:
         if not self._change(message, actions, m.MessageModel.sk.exists()):
             raise ConcurrentUpdate(message.message_id)
 
-    def automated_outcome(self, message: Message, status: MessageStatus, *, sid: str | None = None,
-                          at: datetime | None = None, retry_at: datetime | None = None,
+    def automated_outcome(self, message: Message, status: MessageStatus, *, retry_at: datetime | None = None,
                           error_code: str | None = None) -> None:
-        """What happened to an automated send (follow-up, check-in, survey) the run just made.
+        """An automated send (follow-up, check-in, survey) the run just made that Twilio did not take:
+        ``failed`` (refused) or ``queued`` for the sweep (busy). One it took is recorded with what
+        counts it, in one unit of work (``services/automatic.py``).
 
         Unconditional but for the item's version: if the sweep or a status callback got there
         first, their state wins and this is dropped.
         """
         actions = [m.MessageModel.status.set(status.value), m.MessageModel.attempts.add(1)]
-        if sid is not None:
-            actions += [m.MessageModel.twilio_sid.set(sid), m.MessageModel.sent_at.set(at)]
         if retry_at is not None:
             actions.append(m.MessageModel.due_at.set(retry_at))
         else:

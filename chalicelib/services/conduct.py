@@ -12,6 +12,10 @@ Each step tells the client (SPEC §5.5), in their language, as a message of kind
 with the change: ``conduct_reminder`` for a warning, ``conduct_meeting`` for the warning that
 reaches the threshold, ``service_ended`` when the file is suspended or closed under the conduct
 policy. It goes at once while the agency is open, else at the next opening (the sweep sends it).
+On WhatsApp outside the 24-hour window it goes as the policy's approved template of the same name
+(``whatsapp_templates``), by the rule follow-ups follow (``domain.outbound.automatic_template``);
+without one it is filed ``failed`` (``whatsapp_window_closed``) and not sent. A notice counts (the
+usage report, ``notice.sent``) only once Twilio has accepted it (``services/automatic.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ..domain.clock import utcnow
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, ClientStatus, Principal
+from ..domain.outbound import NoApprovedTemplate, automatic_template
 from .access import manageable_client
 from .retry import retry_on_conflict
 
@@ -136,20 +141,29 @@ class ConductService:
         calendar = policy.calendar
         send_at = now if calendar.is_open(now) else calendar.next_opening(now)
         message_id = new_id("msg")
-        return Message(
+        notice = Message(
             client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
             agency_id=client.agency_id, staff_id=client.case_manager_id, channel=client.channel,
             direction=Direction.OUTBOUND, body=policy.render(template, client.language),
             status=MessageStatus.QUEUED, at=now, due_at=send_at, kind=MessageKind.NOTICE,
         )
+        try:
+            # Decided for when it goes: WhatsApp's window may close before the next opening.
+            approved = automatic_template(template, client.channel, client.last_inbound_at, send_at,
+                                          policy.whatsapp_templates)
+        except NoApprovedTemplate as closed:  # on record, never sent as free text WhatsApp refuses
+            return replace(notice, status=MessageStatus.FAILED, due_at=None, error_code=closed.code)
+        return replace(notice, template=approved)
 
     @staticmethod
     def _notice_filed(client: Client, event: AuditEvent, notice: Message) -> AuditEvent:
         return AuditEvent(
             agency_id=client.agency_id, type=AuditType.MESSAGE_FILED, at=event.at, actor="system",
             client_id=client.client_id, staff_id=client.case_manager_id,
-            details={"direction": "outbound", "kind": MessageKind.NOTICE.value, "channel": client.channel.value,
-                     "message_id": notice.message_id, "template": event.details.get("notice")},
+            details={k: val for k, val in {
+                "direction": "outbound", "kind": MessageKind.NOTICE.value, "channel": client.channel.value,
+                "message_id": notice.message_id, "template": event.details.get("notice"),
+                "whatsapp_template": notice.template, "error_code": notice.error_code}.items() if val is not None},
         )
 
     def warn(self, principal: Principal, client_id: str, command: Warn) -> Client:

@@ -50,6 +50,7 @@ from ..domain.outbound import (
     whatsapp_window_open,
 )
 from ..domain.policy import Policy
+from .automatic import register_accepted
 from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
@@ -477,14 +478,16 @@ class MessagingService:
                      from_hold: bool) -> None:
         if not from_hold:
             # Twilio has the message: whatever happens to this write, the answer is "sent" (a 500
-            # would invite a second copy). A throttle is retried with backoff.
+            # would invite a second copy). A throttle is retried with backoff. An automatic message
+            # (follow-up, notice) is counted with this write, once accepted (services/automatic.py).
+            mark = self._mark_sent if message.is_staff else self._mark_automatic_sent
             try:
-                retry_on_conflict(lambda: self._mark_sent(message, sid=sid, now=now, template=template),
+                retry_on_conflict(lambda: mark(message, sid=sid, now=now, template=template),
                                   attempts=SENT_WRITE_ATTEMPTS, also=(PynamoDBException,))
             except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
-                log.warning("staff message %s was sent after its lease ran out", message.message_id)
+                log.warning("message %s was sent after its lease ran out", message.message_id)
             except PynamoDBException as err:
-                log.error("staff message %s was sent but its status could not be recorded: %s",
+                log.error("message %s was sent but its status could not be recorded: %s",
                           message.message_id, type(err).__name__)
             return
         # A held message answers, now that it has gone out, the inquiry that was open when it was
@@ -617,6 +620,12 @@ class MessagingService:
                               inquiry_id=answer.inquiry_id if answer else None)
             self._answering(uow, client, client_changes, inquiry, answer)
             uow.audit.add(events)
+            uow.commit()
+
+    def _mark_automatic_sent(self, message: Message, *, sid: str, now: datetime, template: str | None) -> None:
+        """sending -> sent for a follow-up or notice, with what counts it (its row, its audit event)."""
+        with self._uow() as uow:
+            register_accepted(uow, message, sid=sid, now=now, template=template)
             uow.commit()
 
     def _mark_failed(self, message: Message, code: str, events: Sequence[AuditEvent]) -> None:
