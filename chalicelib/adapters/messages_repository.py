@@ -28,8 +28,10 @@ from ..domain.messages import (
 )
 from ..domain.model import Channel
 from . import models as m
+from .conflicts import ConcurrentUpdate
 from .keys import sort_key
-from .unit_of_work import ConcurrentUpdate, condition_failed
+from .retry import retry_on_conflict
+from .unit_of_work import condition_failed
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
@@ -315,17 +317,16 @@ class MessageRepository:
         if not self._change(message, actions, m.MessageModel.sk.exists()):
             raise ConcurrentUpdate(message.message_id)
 
-    def automated_outcome(self, message: Message, status: MessageStatus, *, sid: str | None = None,
-                          at: datetime | None = None, retry_at: datetime | None = None,
+    def automated_outcome(self, message: Message, status: MessageStatus, *, retry_at: datetime | None = None,
                           error_code: str | None = None) -> None:
-        """What happened to an automated send (follow-up, check-in, survey) the run just made.
+        """An automated send (follow-up, check-in, survey) the run just made that Twilio did not take:
+        ``failed`` (refused) or ``queued`` for the sweep (busy). One it took is recorded with what
+        counts it, in one unit of work (``services/automatic.py``).
 
         Unconditional but for the item's version: if the sweep or a status callback got there
         first, their state wins and this is dropped.
         """
         actions = [m.MessageModel.status.set(status.value), m.MessageModel.attempts.add(1)]
-        if sid is not None:
-            actions += [m.MessageModel.twilio_sid.set(sid), m.MessageModel.sent_at.set(at)]
         if retry_at is not None:
             actions.append(m.MessageModel.due_at.set(retry_at))
         else:
@@ -345,22 +346,27 @@ class MessageRepository:
         location or a pressed button is the client's words too (SPEC §5.7); the MessageSid (and with
         it the ``by_sid`` entry) and an override reason go as well.
         """
-        for _attempt in range(3):
-            if (message.body is None and not message.media and message.due_at is None
-                    and message.content.location is None and message.content.button is None
-                    and message.twilio_sid is None and message.override_reason is None):
+        latest = [message]
+
+        def attempt() -> None:
+            current = latest[0]
+            if (current.body is None and not current.media and current.due_at is None
+                    and current.content.location is None and current.content.button is None
+                    and current.twilio_sid is None and current.override_reason is None):
                 return
             actions = [m.MessageModel.body.remove(), m.MessageModel.media.set([]),
                        m.MessageModel.location.remove(), m.MessageModel.button.remove(),
                        m.MessageModel.twilio_sid.remove(), m.MessageModel.override_reason.remove(),
                        *_leave_queue()]
-            if self._change(message, actions, None):
+            if self._change(current, actions, None):
                 return
-            found = self.get(message.client_id, message.sk or "")  # changed meanwhile (a status callback)
+            found = self.get(current.client_id, current.sk or "")  # changed meanwhile (a status callback)
             if found is None:
                 return
-            message = found
-        raise ConcurrentUpdate(message.client_id)
+            latest[0] = found
+            raise ConcurrentUpdate(current.client_id)
+
+        retry_on_conflict(attempt)  # still moving after every attempt: the erasure answers 409
 
     @staticmethod
     def _change(message: Message, actions: list[Any], condition: Any) -> bool:

@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 
 from . import models as m
+from .conflicts import AlreadyFiled, ConcurrentUpdate, Duplicate
+
+__all__ = ["AlreadyFiled", "ConcurrentUpdate", "Duplicate", "UnitOfWork", "condition_failed", "raises",
+           "transaction_cancelled"]
 
 if TYPE_CHECKING:
     from .audit_repository import AuditRepository
@@ -38,18 +42,6 @@ TRANSACTION_CONFLICT = "TransactionConflict"
 #: The order TransactWriteItems lists its cancellation reasons in: PynamoDB sends deletes, then
 #: puts, then updates, whatever order they were added in.
 _SENT_ORDER = ("delete", "save", "update")
-
-
-class ConcurrentUpdate(Exception):
-    """Someone else changed an item between our read and our write; re-read and retry."""
-
-
-class Duplicate(Exception):
-    """This ``MessageSid`` (or once-only key) was already handled."""
-
-
-class AlreadyFiled(Exception):
-    """A staff message with this idempotency key was filed (or is being filed) by another request."""
 
 
 def transaction_cancelled(err: TransactWriteError) -> bool:

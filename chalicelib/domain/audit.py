@@ -43,8 +43,9 @@ class AuditType(enum.Enum):
     ESCALATED = "inquiry.escalated"
     REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
     CRISIS_ALERTED = "inquiry.crisis_alerted"  # SPEC §5.9: the on-call person was told at once
-    FOLLOWUP_SENT = "followup.sent"
+    FOLLOWUP_SENT = "followup.sent"  # written once Twilio accepted it (SPEC §5.5): what reports count
     FOLLOWUP_SKIPPED = "followup.skipped"
+    NOTICE_SENT = "notice.sent"  # a conduct notice Twilio accepted (SPEC §5.5)
     SURVEY_SCORED = "survey.scored"
     ABSENCE_RECORDED = "staff.absence_recorded"
     MEDIA_STORED = "media.stored"

@@ -5,6 +5,9 @@
   and the override is recorded for the supervisors.
 * WhatsApp free-form messages only within 24 hours of the client's last *inbound* message;
   outside that window the agency's approved template goes instead, or the message is refused.
+  Automatic messages (follow-ups, check-ins, surveys, conduct notices, posts) follow one rule,
+  ``automatic_template``: free text inside the window, the policy's template of the same name
+  outside it, or not sent at all (``NoApprovedTemplate``).
 * Sending is retried after transient failures with a growing delay, up to the policy's limit.
 * A staff message that goes out answers the client's open inquiry: the answer records whether it
   was late and how much business time the client waited. A holding reply only meets the
@@ -15,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +27,8 @@ from .inquiry import Inquiry, InquiryStatus, past_due
 from .model import Channel
 
 __all__ = [
+    "WINDOW_CLOSED",
+    "NoApprovedTemplate",
     "REOPEN_TEMPLATE",
     "SEND_LEASE",
     "WHATSAPP_WINDOW",
@@ -31,6 +37,7 @@ __all__ = [
     "Reopening",
     "SendPlan",
     "answer_inquiry",
+    "automatic_template",
     "breach_due",
     "plan_send",
     "reopen_after_failure",
@@ -39,6 +46,8 @@ __all__ = [
 ]
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+#: Why an automatic message outside WhatsApp's window was not sent (no approved template for it).
+WINDOW_CLOSED = "whatsapp_window_closed"
 #: The policy's WhatsApp template (``whatsapp_templates``) sent when the 24-hour window is closed.
 REOPEN_TEMPLATE = "staff_reopen"
 #: How long a claimed message may stay ``sending`` before the sweep treats the attempt as lost.
@@ -71,6 +80,28 @@ def whatsapp_window_open(channel: Channel, last_inbound_at: datetime | None, at:
     if channel is not Channel.WHATSAPP:
         return True
     return last_inbound_at is not None and at < last_inbound_at + WHATSAPP_WINDOW
+
+
+class NoApprovedTemplate(Exception):
+    """WhatsApp's window is closed and the policy has no approved template for this message."""
+
+    code = WINDOW_CLOSED
+
+
+def automatic_template(name: str, channel: Channel, last_inbound_at: datetime | None, at: datetime,
+                       templates: Mapping[str, object]) -> str | None:
+    """How an automatic message called ``name`` may go at ``at`` (SPEC §5.5).
+
+    None: as free text (SMS, or WhatsApp within 24 hours of the client's last message). Outside the
+    window: ``name``, the policy's approved template of that name (``whatsapp_templates``), or
+    ``NoApprovedTemplate`` when it has none: the message is then not sent at all, never as free text
+    that WhatsApp would refuse.
+    """
+    if whatsapp_window_open(channel, last_inbound_at, at):
+        return None
+    if name in templates:
+        return name
+    raise NoApprovedTemplate(name)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -22,7 +22,6 @@ from .model import Client, ClientStatus
 #: The policy's approved WhatsApp template for posts outside the 24-hour window (optional key
 #: ``whatsapp_templates.post``); without it such recipients are ``skipped``.
 POST_TEMPLATE = "post"
-WHATSAPP_WINDOW = timedelta(hours=24)
 #: A claimed copy not confirmed within this long is reported failed.
 SEND_LEASE = timedelta(minutes=5)
 MAX_BODY = 1600
@@ -92,15 +91,6 @@ def exclusion(client: Client, languages: frozenset[str] = frozenset()) -> str | 
     if languages and client.language not in languages and client.language.split("-")[0] not in languages:
         return "language"
     return None
-
-
-def needs_template(client: Client, now: datetime) -> bool:
-    """WhatsApp outside 24 hours of the client's last message: only an approved template may go."""
-    from .model import Channel
-
-    if client.channel is not Channel.WHATSAPP:
-        return False
-    return client.last_inbound_at is None or now - client.last_inbound_at >= WHATSAPP_WINDOW
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -29,11 +29,13 @@ Definitions (a period is agency-local days, inclusive):
   ``messages_out``: staff messages that reached the client: sent at once, or released after being
   held (counted on the day they went out); a message whose delivery failed never counts.
 * ``automatic_messages``: automatic replies (after-hours, keyword answers, survey thanks),
-  follow-ups, check-ins, surveys and conduct notices sent. ``private_messages`` =
-  ``messages_in`` + ``messages_out``.
+  follow-ups, check-ins, surveys and conduct notices sent. A follow-up, check-in, survey or notice
+  is sent once Twilio accepted it (``followup.sent``, ``notice.sent``, written with that answer); one
+  Twilio refused, or not sent for want of an approved WhatsApp template, never counts.
+  ``private_messages`` = ``messages_in`` + ``messages_out``.
 * ``posts``: information posts of which at least one copy went out (each post once, whatever its
   number of recipients). ``referrals``: referrals recorded.
-* ``followups``: follow-ups and monthly check-ins sent (surveys are counted in
+* ``followups``: follow-ups and monthly check-ins Twilio accepted (surveys are counted in
   ``automatic_messages`` and answered in ``survey_responses``). ``survey_responses`` and
   ``survey_mean_score``: survey replies of 1 to 5 recorded, and their mean (two decimals; null
   when there are none).
@@ -105,7 +107,9 @@ _SETS = ("new", "left", "removed", "participants", "posts")
 _SENT = frozenset({AuditType.STAFF_MESSAGE_SENT.value, AuditType.STAFF_MESSAGE_RELEASED.value})
 _FAILED = AuditType.STAFF_MESSAGE_FAILED.value
 _REOPENED = "inquiry.reopened"  # issue 13: the message that answered the inquiry was not delivered
-_NOTICE = "notice"
+#: Automatic messages that went: auto-replies when filed, follow-ups and notices once Twilio accepted them.
+_AUTOMATIC_SENT = frozenset(t.value for t in (AuditType.AUTO_REPLY_SENT, AuditType.FOLLOWUP_SENT,
+                                              AuditType.NOTICE_SENT))
 
 
 def truthy(value: Any) -> bool:
@@ -261,14 +265,12 @@ def day_facts(day: date, events: Iterable[AuditRecord], start: datetime, end: da
                     sets["participants"].add(client)
                 if message_kind == "client" and not details.get("keyword"):
                     counts["messages_in"] += 1
-            elif direction == "outbound" and message_kind == _NOTICE:
-                counts["automatic_messages"] += 1
             elif direction == "outbound" and message_kind == "post" and details.get("post_id"):
                 if _message_id(event) not in failed:
                     sets["posts"].add(str(details["post_id"]))
         elif kind in _SENT:
             sent.add(_message_id(event))
-        elif kind in (AuditType.AUTO_REPLY_SENT.value, AuditType.FOLLOWUP_SENT.value):
+        elif kind in _AUTOMATIC_SENT:
             counts["automatic_messages"] += 1
             if kind == AuditType.FOLLOWUP_SENT.value and details.get("kind") in ("followup", "checkin"):
                 counts["followups"] += 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.unit_of_work import ConcurrentUpdate
+from ..adapters.conflicts import ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow

@@ -12,6 +12,10 @@ Each step tells the client (SPEC §5.5), in their language, as a message of kind
 with the change: ``conduct_reminder`` for a warning, ``conduct_meeting`` for the warning that
 reaches the threshold, ``service_ended`` when the file is suspended or closed under the conduct
 policy. It goes at once while the agency is open, else at the next opening (the sweep sends it).
+On WhatsApp outside the 24-hour window it goes as the policy's approved template of the same name
+(``whatsapp_templates``), by the rule follow-ups follow (``domain.outbound.automatic_template``);
+without one it is filed ``failed`` (``whatsapp_window_closed``) and not sent. A notice counts (the
+usage report, ``notice.sent``) only once Twilio has accepted it (``services/automatic.py``).
 """
 
 from __future__ import annotations
@@ -31,12 +35,13 @@ from ..domain.clock import utcnow
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, ClientStatus, Principal
+from ..domain.outbound import NoApprovedTemplate, automatic_template
 from .access import manageable_client
+from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
 
-ATTEMPTS = 3
 MAX_REASON = 500
 CONDUCT_REMINDER = "conduct_reminder"
 CONDUCT_MEETING = "conduct_meeting"
@@ -97,33 +102,36 @@ class ConductService:
         ``notice_for`` names the template the client is told with (SPEC §5.5), filed in the same
         transaction as the change and sent at once when open (held until the next opening if not).
         """
-        for _ in range(ATTEMPTS):
-            client = self._load(principal, client_id)
+        def attempt() -> tuple[Client, Message | None, datetime]:
+            client = self._load(principal, client_id)  # read again on every attempt
             now = utcnow()
             decided = change(client, now)
             if decided is None:
-                return client
+                return client, None, now
             changes, event = decided
             template = notice_for(client, changes) if self._notices else None
             notice = self._notice(client, template, now) if template else None
-            try:
-                with self._uow() as uow:
-                    uow.clients.update(client, changes)
-                    uow.audit.add([event])
-                    if notice is not None:
-                        uow.messages.add(notice)
-                        uow.audit.add([self._notice_filed(client, event, notice)])
-                    uow.commit()
-            except ConcurrentUpdate:
-                continue
-            if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
-                try:
-                    self._send_now(notice.client_id, notice.sk or "", now)
-                except Exception as err:  # filed and due: the sweep sends it; nothing is lost
-                    log.error("conduct notice not sent at once: %s", type(err).__name__)
+            with self._uow() as uow:
+                uow.clients.update(client, changes)
+                uow.audit.add([event])
+                if notice is not None:
+                    uow.messages.add(notice)
+                    uow.audit.add([self._notice_filed(client, event, notice)])
+                uow.commit()
             known = {k: val for k, val in changes.items() if hasattr(client, k)}
-            return replace(client, version=client.version + 1, **known)
-        raise Conflict("the client file is being changed by someone else; please retry", code="concurrent_update")
+            return replace(client, version=client.version + 1, **known), notice, now
+
+        try:
+            client, notice, now = retry_on_conflict(attempt)
+        except ConcurrentUpdate:
+            raise Conflict("the client file is being changed by someone else; please retry",
+                           code="concurrent_update") from None
+        if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
+            try:
+                self._send_now(notice.client_id, notice.sk or "", now)
+            except Exception as err:  # filed and due: the sweep sends it; nothing is lost
+                log.error("conduct notice not sent at once: %s", type(err).__name__)
+        return client
 
     def _notice(self, client: Client, template: str, now: datetime) -> Message | None:
         """The notice message, in the client's language; None when the client may not be messaged."""
@@ -133,20 +141,29 @@ class ConductService:
         calendar = policy.calendar
         send_at = now if calendar.is_open(now) else calendar.next_opening(now)
         message_id = new_id("msg")
-        return Message(
+        notice = Message(
             client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
             agency_id=client.agency_id, staff_id=client.case_manager_id, channel=client.channel,
             direction=Direction.OUTBOUND, body=policy.render(template, client.language),
             status=MessageStatus.QUEUED, at=now, due_at=send_at, kind=MessageKind.NOTICE,
         )
+        try:
+            # Decided for when it goes: WhatsApp's window may close before the next opening.
+            approved = automatic_template(template, client.channel, client.last_inbound_at, send_at,
+                                          policy.whatsapp_templates)
+        except NoApprovedTemplate as closed:  # on record, never sent as free text WhatsApp refuses
+            return replace(notice, status=MessageStatus.FAILED, due_at=None, error_code=closed.code)
+        return replace(notice, template=approved)
 
     @staticmethod
     def _notice_filed(client: Client, event: AuditEvent, notice: Message) -> AuditEvent:
         return AuditEvent(
             agency_id=client.agency_id, type=AuditType.MESSAGE_FILED, at=event.at, actor="system",
             client_id=client.client_id, staff_id=client.case_manager_id,
-            details={"direction": "outbound", "kind": MessageKind.NOTICE.value, "channel": client.channel.value,
-                     "message_id": notice.message_id, "template": event.details.get("notice")},
+            details={k: val for k, val in {
+                "direction": "outbound", "kind": MessageKind.NOTICE.value, "channel": client.channel.value,
+                "message_id": notice.message_id, "template": event.details.get("notice"),
+                "whatsapp_template": notice.template, "error_code": notice.error_code}.items() if val is not None},
         )
 
     def warn(self, principal: Principal, client_id: str, command: Warn) -> Client:

@@ -3,8 +3,10 @@
 ``run`` is what the 15-minute schedule calls. For each agency that is open and past today's send
 slot it Queries the three sparse "due" indexes (never a scan), then handles each due file with
 ``process``: re-read the file by key, ask the pure ``followups.plan`` what to do, and when it says
-send, write the claim, the message, the schedule, the worker's follow-up row and the audit in one
-transaction before handing the message to Twilio. With a fan-out queue configured, ``run`` only
+send, write the claim, the message (``sending``), the schedule and its ``message.filed`` audit in
+one transaction before handing the message to Twilio. The follow-up counts only once Twilio has
+accepted it: the worker's follow-up row and ``followup.sent`` are written with the change to
+``sent`` (``services/automatic.py``); a send Twilio refuses is ``failed`` and counts nowhere. With a fan-out queue configured, ``run`` only
 queues batches of client ids and the SQS handler calls ``process`` with them: the same code path.
 
 Nothing is sent twice: the once-only claim key (kind, client, period) is written in the same
@@ -16,6 +18,7 @@ WhatsApp allows free-form messages only within 24 hours of the client's last inb
 A quiet client is by definition outside that window, so WhatsApp follow-ups normally use the
 policy's approved template of the same name (``whatsapp_templates``); an agency without one for
 that kind skips the period with an audited reason rather than sending something Twilio refuses.
+The rule is ``domain.outbound.automatic_template``, the one conduct notices and posts follow too.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pynamodb.exceptions import PynamoDBException
+
 from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
 from ..domain import followups as rules
 from ..domain import validation as v
@@ -36,15 +41,17 @@ from ..domain.clock import utcnow
 from ..domain.errors import Forbidden, InvalidInput
 from ..domain.followups import FollowupKind
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
-from ..domain.model import Channel, Client, Principal, Role
+from ..domain.model import Client, Principal, Role
+from ..domain.outbound import NoApprovedTemplate, automatic_template
 from ..domain.policy import Policy
+from .automatic import register_accepted
+from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.followups")
 
-WHATSAPP_WINDOW = timedelta(hours=24)
 #: A message filed but not yet confirmed by Twilio becomes due for the sweep after this long.
 UNCONFIRMED_GRACE = timedelta(minutes=10)
 #: After a transient Twilio failure the sweep retries no sooner than this.
@@ -55,6 +62,8 @@ CLAIM_TTL = timedelta(days=100)
 #: Client ids per queued batch (one SQS message each).
 BATCH_SIZE = 25
 MAX_LIST = 200
+#: Attempts at recording that Twilio accepted a follow-up (a throttle must not lose it).
+ACCEPTED_WRITE_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,6 @@ class _RunCache:
 
 def _iso(at: datetime, zone: Any) -> str:
     return at.astimezone(zone).isoformat()
-
-
-def _in_whatsapp_window(client: Client, now: datetime) -> bool:
-    return client.last_inbound_at is not None and now - client.last_inbound_at < WHATSAPP_WINDOW
 
 
 class FollowupService:
@@ -176,15 +181,13 @@ class FollowupService:
             return self._skip(client, kind, policy, now, "no_work_number")
         values = {"client_name": client.name, "case_manager": self._staff_name(client, cache)}
         body = policy.render(kind.value, client.language, **values)
-        content_sid: str | None = None
-        variables: dict[str, str] = {}
-        template: str | None = None
-        if client.channel is Channel.WHATSAPP and not _in_whatsapp_window(client, now):
-            if kind.value not in policy.whatsapp_templates:
-                return self._skip(client, kind, policy, now, "whatsapp_window_closed")
-            content_sid = policy.whatsapp_templates[kind.value].content_sid
-            variables = policy.whatsapp_variables(kind.value, **values)
-            template = kind.value
+        try:
+            template = automatic_template(kind.value, client.channel, client.last_inbound_at, now,
+                                          policy.whatsapp_templates)
+        except NoApprovedTemplate as closed:
+            return self._skip(client, kind, policy, now, closed.code)
+        content_sid = policy.whatsapp_templates[template].content_sid if template else None
+        variables = policy.whatsapp_variables(template, **values) if template else {}
 
         message = Message(
             message_id=new_id("msg"),
@@ -203,24 +206,20 @@ class FollowupService:
             due_at=now + UNCONFIRMED_GRACE,
             template=template,
         )
-        events = [
-            self._event(client, now, AuditType.FOLLOWUP_SENT, {"kind": kind.value, "message_id": message.message_id}),
-            self._event(client, now, AuditType.MESSAGE_FILED, {
-                "direction": "outbound", "kind": kind.value, "channel": client.channel.value,
-                "message_id": message.message_id, "template": template,
-            }),
-        ]
+        filed = self._event(client, now, AuditType.MESSAGE_FILED, {
+            "direction": "outbound", "kind": kind.value, "channel": client.channel.value,
+            "message_id": message.message_id, "template": template,
+        })
         assert plan.period is not None
         # One unit of work: the once-only claim of this period, the file's schedule (on its version),
-        # the message, the worker's follow-up row and the audit; a message is never sent twice for
-        # one period nor sent without a trace in the file.
+        # the message and its audit; a message is never sent twice for one period nor sent without a
+        # trace in the file. What counts it comes once Twilio has accepted it (``_send``).
         with self._uow() as uow:
             uow.claims.add(rules.claim_key(kind, client.client_id, plan.period), now, CLAIM_TTL, Duplicate,
                            ref=message.message_id)
             uow.clients.update(client, dict(plan.changes))
             uow.messages.add(message)
-            uow.followups.add(message)
-            uow.audit.add(events)
+            uow.audit.add([filed])
             try:
                 uow.commit()
             except Duplicate:
@@ -258,9 +257,24 @@ class FollowupService:
             log.error("follow-up send failed: %s", type(err).__name__)
             self._uow().messages.automated_outcome(message, MessageStatus.QUEUED, retry_at=now + RETRY_DELAY)
             return "retry"
-        self._uow().messages.automated_outcome(message, MessageStatus.accepted(result.status), sid=result.sid,
-                                              at=now)
+        self._accepted(message, result.sid, message.template, now)
         return "sent"
+
+    def _accepted(self, message: Message, sid: str, template: str | None, now: datetime) -> None:
+        """Twilio has it: sent, the worker's follow-up row and ``followup.sent``, in one unit of work.
+
+        A throttle is retried with backoff (the message is out: it must be recorded); a conflict means
+        the sweep took the message over after its grace ran out, and its own send is what counts.
+        """
+        def record() -> None:
+            with self._uow() as uow:
+                register_accepted(uow, message, sid=sid, now=now, template=template)
+                uow.commit()
+
+        try:
+            retry_on_conflict(record, attempts=ACCEPTED_WRITE_ATTEMPTS, also=(PynamoDBException,))
+        except ConcurrentUpdate:
+            log.warning("follow-up %s was accepted after the sweep took it over", message.message_id)
 
     def _skip(self, client: Client, kind: FollowupKind, policy: Policy, now: datetime, reason: str) -> str:
         event = self._event(client, now, AuditType.FOLLOWUP_SKIPPED, {"kind": kind.value, "reason": reason})

@@ -50,6 +50,7 @@ from ..domain.outbound import (
     whatsapp_window_open,
 )
 from ..domain.policy import Policy
+from .automatic import register_accepted
 from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
@@ -59,7 +60,6 @@ log = logging.getLogger("cmdm.messaging")
 
 MAX_OVERRIDE_REASON = 500
 LIST_LIMIT = 500
-WRITE_ATTEMPTS = 3
 SENT_WRITE_ATTEMPTS = 6
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 UPLOAD_SECONDS = 300  # a presigned upload is good for five minutes
@@ -243,9 +243,14 @@ class MessagingService:
                 return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
             return SendOutcome(message=message, status=MessageStatus.HELD.value, template=template)
 
-        answer = None
-        for attempt in range(WRITE_ATTEMPTS):
-            inquiry, answer = self._answer_for(client, client.open_inquiry_id, now, principal.staff_id, policy,
+        attempts = 0
+
+        def file_now() -> tuple[Client, Answer | None]:
+            nonlocal attempts
+            attempts += 1
+            # The file moved under the last attempt: read it again (e.g. a STOP that arrived meanwhile).
+            current = client if attempts == 1 else self._sendable_client(principal, client_id)
+            inquiry, answer = self._answer_for(current, current.open_inquiry_id, now, principal.staff_id, policy,
                                                command.holding, message_id)
             events = [filed, self._event(message, AuditType.STAFF_MESSAGE_SENT,
                                          {"message_id": message_id, "holding": command.holding})]
@@ -253,31 +258,28 @@ class MessagingService:
             if plan.override:
                 events.append(self._event(message, AuditType.OVERRIDE,
                                           {"reason": command.override_reason, "message_id": message_id}))
-                notifications = self._override_notifications(client, principal.staff_id, now, message_id)
+                notifications = self._override_notifications(current, principal.staff_id, now, message_id)
             if answer is not None and inquiry is not None:
-                events.append(self._answered_event(client, inquiry, answer))
-            try:
-                self._file(
-                    message,
-                    client=client,
-                    client_changes=self._client_changes(now, answer, client),
-                    inquiry=inquiry,
-                    answer=answer,
-                    events=events,
-                    notifications=notifications,
-                    once_key=once_key,
-                    fingerprint=fingerprint,
-                )
-                break
-            except AlreadyFiled:
-                return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
-            except ConcurrentUpdate:
-                if attempt == WRITE_ATTEMPTS - 1:
-                    raise Conflict("the client file changed while sending; please try again", code="busy") from None
-                client = self._writable_client(principal, client_id)
-                refusal = client.messaging_refusal()  # e.g. a STOP that arrived meanwhile
-                if refusal:
-                    raise Conflict(f"cannot message this client: {refusal}", code="cannot_message") from None
+                events.append(self._answered_event(current, inquiry, answer))
+            self._file(
+                message,
+                client=current,
+                client_changes=self._client_changes(now, answer, current),
+                inquiry=inquiry,
+                answer=answer,
+                events=events,
+                notifications=notifications,
+                once_key=once_key,
+                fingerprint=fingerprint,
+            )
+            return current, answer
+
+        try:
+            client, answer = retry_on_conflict(file_now)
+        except AlreadyFiled:
+            return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
+        except ConcurrentUpdate:
+            raise Conflict("the client file changed while sending; please try again", code="busy") from None
         if answer is not None:
             message = replace(message, inquiry_id=answer.inquiry_id)  # a send failure takes it back
         status, code = self._attempt(message, client, policy, from_number, template, now, from_hold=False)
@@ -498,37 +500,44 @@ class MessagingService:
                      from_hold: bool) -> None:
         if not from_hold:
             # Twilio has the message: whatever happens to this write, the answer is "sent" (a 500
-            # would invite a second copy). A throttle is retried with backoff.
+            # would invite a second copy). A throttle is retried with backoff. An automatic message
+            # (follow-up, notice) is counted with this write, once accepted (services/automatic.py).
+            mark = self._mark_sent if message.is_staff else self._mark_automatic_sent
             try:
-                retry_on_conflict(lambda: self._mark_sent(message, sid=sid, now=now, template=template),
+                retry_on_conflict(lambda: mark(message, sid=sid, now=now, template=template),
                                   attempts=SENT_WRITE_ATTEMPTS, also=(PynamoDBException,))
             except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
-                log.warning("staff message %s was sent after its lease ran out", message.message_id)
+                log.warning("message %s was sent after its lease ran out", message.message_id)
             except PynamoDBException as err:
-                log.error("staff message %s was sent but its status could not be recorded: %s",
+                log.error("message %s was sent but its status could not be recorded: %s",
                           message.message_id, type(err).__name__)
             return
         # A held message answers, now that it has gone out, the inquiry that was open when it was
         # written, if that one is still waiting (SPEC §5.2): never one the client opened since.
         policy = self._policies.get(message.agency_id)
-        for _ in range(WRITE_ATTEMPTS):
-            client = self._uow().clients.get(message.client_id)
+
+        def with_answer() -> bool:
+            client = self._uow().clients.get(message.client_id)  # read again on every attempt
             if client is None:
-                break
+                return False
             inquiry, answer = self._answer_for(client, message.inquiry_id, now, message.staff_id, policy,
                                                message.holding, message.message_id)
             events = [self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
                                   {"message_id": message.message_id, "holding": message.holding}, at=now)]
             if inquiry is not None and answer is not None:
                 events.append(self._answered_event(client, inquiry, answer))
-            try:
-                self._mark_sent(message, sid=sid, now=now, template=template, client=client,
-                                         client_changes=self._client_changes(now, answer, client), inquiry=inquiry,
-                                         answer=answer, events=events)
+            self._mark_sent(message, sid=sid, now=now, template=template, client=client,
+                            client_changes=self._client_changes(now, answer, client), inquiry=inquiry,
+                            answer=answer, events=events)
+            return True
+
+        try:
+            if retry_on_conflict(with_answer):
                 return
-            except ConcurrentUpdate:
-                continue
-        # The file kept changing under us: the message is out, so record that at least.
+        except ConcurrentUpdate:
+            log.warning("held message %s went out while its file kept changing; recorded without its answer",
+                        message.message_id)
+        # The file kept changing under us (or is gone): the message is out, so record that at least.
         released = self._event(message, AuditType.STAFF_MESSAGE_RELEASED,
                                {"message_id": message.message_id, "holding": message.holding}, at=now)
         try:
@@ -648,6 +657,12 @@ class MessagingService:
                               inquiry_id=answer.inquiry_id if answer else None)
             self._answering(uow, client, client_changes, inquiry, answer)
             uow.audit.add(events)
+            uow.commit()
+
+    def _mark_automatic_sent(self, message: Message, *, sid: str, now: datetime, template: str | None) -> None:
+        """sending -> sent for a follow-up or notice, with what counts it (its row, its audit event)."""
+        with self._uow() as uow:
+            register_accepted(uow, message, sid=sid, now=now, template=template)
             uow.commit()
 
     def _mark_failed(self, message: Message, code: str, events: Sequence[AuditEvent]) -> None:

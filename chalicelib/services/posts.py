@@ -38,6 +38,7 @@ from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.i18n import normalise_language
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, Principal, Role
+from ..domain.outbound import NoApprovedTemplate, automatic_template
 from ..domain.posts import Delivery, DeliveryStatus, Post
 
 if TYPE_CHECKING:
@@ -233,12 +234,12 @@ class PostService:
         reason = "erased" if client is None else rules.exclusion(client)
         if reason is not None or client is None:
             return "skipped" if self._finish(d, DeliveryStatus.SKIPPED, reason) else "duplicate"
-        template = None
-        if rules.needs_template(client, now):
-            if rules.POST_TEMPLATE not in policy.whatsapp_templates:
-                self._finish(d, DeliveryStatus.SKIPPED, "whatsapp_window_closed")
-                return "skipped"
-            template = rules.POST_TEMPLATE
+        try:  # the rule every automatic message follows (SPEC §5.5)
+            template = automatic_template(rules.POST_TEMPLATE, client.channel, client.last_inbound_at, now,
+                                          policy.whatsapp_templates)
+        except NoApprovedTemplate as closed:
+            self._finish(d, DeliveryStatus.SKIPPED, closed.code)
+            return "skipped"
         from_number = self._number(client, numbers)
         if from_number is None:
             self._finish(d, DeliveryStatus.FAILED, "no_work_number")

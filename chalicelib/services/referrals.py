@@ -20,12 +20,12 @@ from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.model import Client, ClientStatus, Principal, Referral
+from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
 
 MAX_REFERRALS = 200  # per file: the list lives on the client record
-WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ class ReferralService:
         raise Forbidden("only the client's case manager (or a colleague covering their absence) records referrals")
 
     def record(self, principal: Principal, client_id: str, command: RecordReferral) -> tuple[Client, Referral]:
-        for attempt in range(WRITE_ATTEMPTS):
-            client = self._client(principal, client_id)
+        def attempt() -> tuple[Client, Referral]:
+            client = self._client(principal, client_id)  # read again on every attempt
             if client.status is ClientStatus.CLOSED:
                 raise Conflict("the client file is closed", code="file_closed")
             if len(client.referrals) >= MAX_REFERRALS:
@@ -76,14 +76,13 @@ class ReferralService:
                 details={"referral_id": referral.referral_id, "client_consented": True},
             )
             referrals = (*client.referrals, referral)
-            try:
-                with self._uow() as uow:
-                    uow.clients.update(client, {"referrals": referrals})
-                    uow.audit.add([event])
-                    uow.commit()
-            except ConcurrentUpdate:
-                if attempt == WRITE_ATTEMPTS - 1:
-                    raise Conflict("the client file changed meanwhile; please retry", code="busy") from None
-                continue
+            with self._uow() as uow:
+                uow.clients.update(client, {"referrals": referrals})
+                uow.audit.add([event])
+                uow.commit()
             return replace(client, referrals=referrals, version=client.version + 1), referral
-        raise AssertionError("unreachable")
+
+        try:
+            return retry_on_conflict(attempt)
+        except ConcurrentUpdate:
+            raise Conflict("the client file changed meanwhile; please retry", code="busy") from None

@@ -77,3 +77,56 @@ def test_consent_records_whether_the_client_accepts_posts(http, agency):
     r = http.call("PUT", f"/clients/{cid}/consent", agency["amal"], {**consent, "posts": True})
     assert r.status_code == 200 and r.json["consent"]["posts"] is True
     assert http.call("GET", f"/clients/{cid}", agency["amal"]).json["consent"]["posts"] is True
+
+
+# -- a file that moves while the referral is written (the one retry helper, adapters/retry.py) --
+
+
+def _no_waiting(monkeypatch) -> list[float]:
+    """The retry helper's backoff, recorded instead of slept."""
+    from types import SimpleNamespace
+
+    from chalicelib.adapters import retry
+
+    waits: list[float] = []
+    monkeypatch.setattr(retry, "time", SimpleNamespace(sleep=waits.append))
+    return waits
+
+
+def test_a_referral_written_while_a_colleague_edits_the_file_is_read_again_and_recorded_once(
+        http, agency, monkeypatch):
+    from tests.fault_helpers import DynamoTap, matching
+
+    waits = _no_waiting(monkeypatch)
+    cid = new_client(http, agency["amal"])["client_id"]
+
+    def colleague_renames_the_client() -> None:  # lands between the referral's read and its write
+        m.ClientModel.get(cid).update(actions=[m.ClientModel.name.set("Fatima B.")])
+
+    with DynamoTap().before(1, colleague_renames_the_client, match=matching("TransactWriteItems")) as tap:
+        r = http.call("POST", f"/clients/{cid}/referrals", agency["amal"], REFERRAL)
+    assert r.status_code == 201, r.body
+    assert [c.ok for c in tap.calls if c.operation == "TransactWriteItems"] == [False, True]
+    assert len(waits) == 1  # one jittered pause before the second attempt
+    file = http.call("GET", f"/clients/{cid}", agency["amal"]).json
+    assert file["name"] == "Fatima B." and [x["referral_id"] for x in file["referrals"]] == [r.json["referral_id"]]
+    audited = [e for e in m.AuditModel.query("calgary-cfn") if e.type == "referral.recorded"]
+    assert len(audited) == 1
+
+
+def test_a_file_that_never_stops_moving_answers_409_busy_and_records_nothing(http, agency, monkeypatch):
+    from chalicelib.adapters.retry import ATTEMPTS
+    from tests.fault_helpers import DynamoTap, matching
+
+    waits = _no_waiting(monkeypatch)
+    cid = new_client(http, agency["amal"])["client_id"]
+    tap = DynamoTap()
+    for nth in range(1, ATTEMPTS + 1):  # every attempt loses on the file's version
+        tap.fail(nth, "TransactionCanceledException", match=matching("TransactWriteItems"),
+                 reasons=["ConditionalCheckFailed", "None"])
+    with tap:
+        r = http.call("POST", f"/clients/{cid}/referrals", agency["amal"], REFERRAL)
+    assert r.status_code == 409 and r.json["error"]["code"] == "busy", r.body
+    assert tap.fired and len(waits) == ATTEMPTS - 1
+    assert http.call("GET", f"/clients/{cid}", agency["amal"]).json["referrals"] == []
+    assert [e for e in m.AuditModel.query("calgary-cfn") if e.type == "referral.recorded"] == []

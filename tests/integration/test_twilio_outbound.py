@@ -162,3 +162,71 @@ def test_staff_message_survives_429_then_500_and_is_sent_exactly_once(http, agen
     assert stored.status == "sent" and stored.attempts == 3
     assert stored.twilio_sid == "SM" + "0" * 31 + "1"
     assert stored.error_code is None and stored.due_at is None
+
+
+# -- a follow-up counts only once Twilio has accepted it (SPEC §5.5, §5.6) -------------------------
+
+
+def _followup_run_through_twilio(http, agency, twilio_api, monkeypatch, phone: str) -> dict[str, Any]:
+    """A quiet SMS client opened Monday 16 November; the follow-up run of Monday 23rd at 10:05."""
+    import app
+
+    monkeypatch.setenv("CMDM_OUTBOUND", "twilio")
+    monkeypatch.setenv("CMDM_TWILIO_API_BASE", twilio_api.base)
+    bootstrap.reset()
+    with time_machine.travel(datetime(2026, 11, 16, 16, 0, tzinfo=UTC), tick=False):
+        client = new_client(http, agency["amal"], channel="sms", language="en", phone=phone)
+    with time_machine.travel(datetime(2026, 11, 23, 17, 5, tzinfo=UTC), tick=False):
+        client["summary"] = app.run_job("run_followups")
+    return client
+
+
+def _counted(http, agency) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """The day's usage figures, the worker's follow-up list and the follow-up audit events."""
+    from chalicelib.adapters import models as m
+
+    with time_machine.travel(datetime(2026, 11, 23, 18, 0, tzinfo=UTC), tick=False):
+        usage = http.call("GET", "/reports/usage?from=2026-11-23&to=2026-11-23", agency["supervisor"]).json
+        listed = http.call("GET", "/followups", agency["amal"]).json["followups"]
+    audited = [e.type for e in m.AuditModel.query("calgary-cfn") if e.type.startswith("followup.")]
+    return usage["totals"], listed, audited
+
+
+def test_a_follow_up_twilio_refuses_is_recorded_failed_and_not_counted(http, agency, twilio_api, monkeypatch):
+    from chalicelib.adapters import models as m
+
+    twilio_api.fail_with(400, 21610)  # the number replied STOP at the carrier: a RestException
+    client = _followup_run_through_twilio(http, agency, twilio_api, monkeypatch, "+15875550140")
+    assert client["summary"] == {"failed": 1}
+    assert len(twilio_api.requests) == 1 and twilio_api.created == 0
+    [filed] = m.MessageModel.query(client["client_id"])
+    assert (filed.kind, filed.status, filed.error_code, filed.due_at) == ("followup", "failed", "21610", None)
+    totals, listed, audited = _counted(http, agency)
+    assert (totals["followups"], totals["automatic_messages"]) == (0, 0)
+    assert listed == [] and audited == []
+
+
+def test_a_follow_up_twilio_accepts_is_counted_once_in_the_report_the_list_and_the_audit(
+        http, agency, twilio_api, monkeypatch):
+    client = _followup_run_through_twilio(http, agency, twilio_api, monkeypatch, "+15875550141")
+    assert client["summary"] == {"sent": 1} and twilio_api.created == 1
+    totals, listed, audited = _counted(http, agency)
+    assert (totals["followups"], totals["automatic_messages"]) == (1, 1)
+    assert [(row["client_id"], row["kind"]) for row in listed] == [(client["client_id"], "followup")]
+    assert audited == ["followup.sent"]
+
+
+def test_a_follow_up_twilio_turned_away_counts_only_when_the_sweep_gets_it_accepted(
+        http, agency, twilio_api, monkeypatch):
+    import app
+
+    twilio_api.fail_with(503, 20503)
+    client = _followup_run_through_twilio(http, agency, twilio_api, monkeypatch, "+15875550142")
+    assert client["summary"] == {"retry": 1}
+    totals, listed, audited = _counted(http, agency)
+    assert (totals["followups"], listed, audited) == (0, [], [])  # queued is not sent
+    with time_machine.travel(datetime(2026, 11, 23, 17, 15, tzinfo=UTC), tick=False):
+        assert app.run_job("sweep_clocks") == {"sent": 1}
+    totals, listed, audited = _counted(http, agency)
+    assert (totals["followups"], totals["automatic_messages"]) == (1, 1)
+    assert len(listed) == 1 and audited == ["followup.sent"]

@@ -28,6 +28,7 @@ class World:
     claims: set[str] = field(default_factory=set)
     messages: list[Message] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)  # what happened to automated sends, in order
+    followup_rows: list[Message] = field(default_factory=list)  # the workers' follow-up lists
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -49,7 +50,7 @@ class FakeUnitOfWork:
         self.claims = _Claims(self)
         self.messages = _Messages(self)
         self.inquiries = _Inquiries()
-        self.followups = _Followups()
+        self.followups = _Followups(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -183,6 +184,23 @@ class _Messages:
     def automated_outcome(self, message: Message, status: MessageStatus, **_: Any) -> None:
         self._world.outcomes.append({MessageStatus.QUEUED: "retry"}.get(status, status.value))
 
+    def sent(self, message: Message, *, sid: str, now: datetime, template: str | None,
+             inquiry_id: str | None = None) -> None:
+        """sending -> sent, on the message's status (queued: applied on commit)."""
+        def check() -> None:
+            current = next((m for m in self._world.messages if m.message_id == message.message_id), None)
+            if current is None or current.status is not MessageStatus.SENDING:
+                raise ConcurrentUpdate(message.message_id)
+
+        def apply() -> None:
+            self._world.messages = [
+                replace(m, status=MessageStatus.SENT, twilio_sid=sid, sent_at=now, due_at=None,
+                        template=template or m.template) if m.message_id == message.message_id else m
+                for m in self._world.messages]
+            self._world.outcomes.append(MessageStatus.SENT.value)
+
+        self._uow.queue(apply, check)
+
 
 class _Inquiries:
     def get(self, inquiry_id: str) -> None:
@@ -196,5 +214,8 @@ class _Inquiries:
 
 
 class _Followups:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow, self._world = uow, uow.world
+
     def add(self, message: Message) -> None:
-        pass
+        self._uow.queue(lambda: self._world.followup_rows.append(message))

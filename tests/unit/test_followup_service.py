@@ -93,9 +93,30 @@ def test_a_due_quiet_client_is_sent_one_follow_up_with_its_audit(world):
     assert service.run(local("2026-11-09T10:05")) == {"sent": 1}
     [message] = gateway.sent
     assert message.from_number == "+15873550101" and message.body.startswith("Hello Fatima, this is Amal")
-    assert [e.type for e in fstore.events] == [AuditType.FOLLOWUP_SENT, AuditType.MESSAGE_FILED]
+    # Filed before Twilio is asked; counted (followup.sent, the worker's row) once Twilio accepted it.
+    assert [e.type for e in fstore.events] == [AuditType.MESSAGE_FILED, AuditType.FOLLOWUP_SENT]
     assert all(e.staff_id == "amal" and e.client_id == "cl_1" for e in fstore.events)
-    assert "body" not in fstore.events[1].details and "to" not in fstore.events[1].details
+    assert "body" not in fstore.events[0].details and "to" not in fstore.events[0].details
+    [filed] = store.messages
+    assert fstore.events[1].details == {"kind": "followup", "message_id": filed.message_id}
+    assert filed.status.value == "sent" and filed.twilio_sid == "SM1"
+    assert [row.message_id for row in store.followup_rows] == [filed.message_id]
+
+
+def test_a_follow_up_twilio_refuses_is_recorded_failed_and_counted_nowhere(world):
+    from chalicelib.adapters.twilio_gateway import PermanentSendError
+
+    store, fstore, gateway, service = world
+    store.clients["cl_1"] = a_client()
+
+    def refuse(message: OutboundMessage) -> SendResult:
+        raise PermanentSendError("twilio refused the message (400)", "21610")
+
+    gateway.send = refuse
+    assert service.run(local("2026-11-09T10:05")) == {"failed": 1}
+    assert store.outcomes == ["failed"]
+    assert [e.type for e in fstore.events] == [AuditType.MESSAGE_FILED]  # no followup.sent
+    assert store.followup_rows == []  # not in the worker's list either
 
 
 def test_nothing_runs_before_the_slot_after_closing_or_at_the_weekend(world):

@@ -107,9 +107,21 @@ def test_automatic_messages_and_followups_are_counted_once_each():
         ev(AuditType.MESSAGE_FILED, at(2), direction="outbound", kind="followup"),
         ev(AuditType.FOLLOWUP_SENT, at(3), kind="checkin"),
         ev(AuditType.FOLLOWUP_SENT, at(4), kind="survey"),
-        ev(AuditType.MESSAGE_FILED, at(5), direction="outbound", kind="notice"),
+        ev(AuditType.MESSAGE_FILED, at(5), direction="outbound", kind="notice", message_id="n1"),
+        ev(AuditType.NOTICE_SENT, at(5), message_id="n1"),
     )
     assert (day.automatic_messages, day.followups) == (5, 2)
+
+
+def test_follow_ups_and_notices_filed_but_never_accepted_by_twilio_count_nowhere():
+    day = facts(
+        ev(AuditType.MESSAGE_FILED, at(1), direction="outbound", kind="followup", message_id="f1"),
+        ev(AuditType.MESSAGE_FILED, at(2), direction="outbound", kind="checkin", message_id="c1"),
+        ev(AuditType.MESSAGE_FILED, at(3), direction="outbound", kind="notice", message_id="n1"),
+        ev(AuditType.MESSAGE_FILED, at(4), direction="outbound", kind="notice", message_id="n2",
+           error_code="whatsapp_window_closed"),
+    )
+    assert (day.automatic_messages, day.followups) == (0, 0)
 
 
 def test_a_post_counts_once_whatever_its_recipients_and_days():
