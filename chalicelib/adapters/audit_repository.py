@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from ..domain.reporting import AuditRecord
     from .unit_of_work import UnitOfWork
 
-# Audit events that carry what a person wrote about the client, and the keys holding it.
+# Audit events that carry what a person wrote about the client, and the keys holding it. A
+# supervisor's review of an override or a breach keeps its event id and kind (that it was reviewed
+# is counted) and loses its note.
 FREE_TEXT_EVENTS = frozenset({"consent.given", "consent.withdrawn", "client.warned", "client.status_changed",
-                              "boundary.override"})
+                              "boundary.override", "review.recorded"})
 FREE_TEXT_KEYS = frozenset({"reason", "note", "circle_of_care"})
 
 

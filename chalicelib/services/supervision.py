@@ -93,6 +93,10 @@ class SupervisionService:
         found = self._uow().claims.refs(d.review_key(agency_id, e) for e in event_ids)
         return {key.removeprefix(prefix): value for key, value in found.items()}
 
+    def _erased(self, client_id: str) -> bool:
+        client = self._uow().clients.get(client_id)
+        return client is not None and client.status_erased()
+
     def _policy(self, principal: Principal) -> Any:
         return published_policy(self._policies, principal.agency_id)
 
@@ -258,6 +262,9 @@ class SupervisionService:
         event = self._uow().audit.get(principal.agency_id, review_id)
         if event is None or event.type not in d.REVIEWABLE:
             raise NotFound("no such override or breach")
+        if command.note and event.client_id and self._erased(event.client_id):
+            # Erasure removed every note about this client (SPEC §5.7): none is written after it.
+            raise Conflict("this client's file was erased: a review of it keeps no note", code="client_erased")
         now = utcnow()
         record = AuditEvent(
             agency_id=principal.agency_id,

@@ -3,6 +3,12 @@
 Writes are queued like the real ``UnitOfWork``'s and applied on ``commit``, all or nothing: every
 queued write's condition is checked first (a file's version, a claim already taken, a contact row
 in use), then all of them are applied. ``world`` holds the data the test reads back.
+
+Each method does what its DynamoDB repository does (``chalicelib/adapters/*_repository.py``), so a
+service test can fail for the reasons the real store would make it fail; the contract suite
+(``tests/integration/test_repository_contract.py``) runs the same checks against both. A client
+file is its ``Client`` plus the item attributes ``Client`` does not carry (``World.stored``: the
+sparse index keys, ``ended_at``, the inbox's preview); the contacts table is ``World.contacts``.
 """
 
 from __future__ import annotations
@@ -12,11 +18,16 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters import models as m
+from chalicelib.adapters.audit_repository import FREE_TEXT_EVENTS, FREE_TEXT_KEYS
+from chalicelib.adapters.clients_repository import with_ended_at
+from chalicelib.adapters.keys import contact_key
 from chalicelib.adapters.unit_of_work import ConcurrentUpdate
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messages import Message, MessageStatus
-from chalicelib.domain.model import Client, WorkNumber
+from chalicelib.domain.model import Channel, Client, ClientStatus, Consent, WorkNumber
+from chalicelib.domain.reporting import AuditRecord
 
 
 @dataclass
@@ -29,14 +40,74 @@ class World:
     messages: list[Message] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)  # what happened to automated sends, in order
     followup_rows: list[Message] = field(default_factory=list)  # the workers' follow-up lists
+    contacts: dict[str, str] = field(default_factory=dict)  # the contacts table: contact key -> client id
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # client id -> item attributes beyond Client
+
+    def __post_init__(self) -> None:
+        for client in list(self.clients.values()):
+            self.file(client)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
 
+    def file(self, client: Client, **attributes: Any) -> Client:
+        """Seed a file as the services would have left it in the table.
 
-def _known(client: Client, changes: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in fields(client)}
-    return {k: v for k, v in changes.items() if k in names}
+        Its contact row, and the item attributes its values imply: a scheduled follow-up, check-in
+        or survey carries its sparse index key (``followup_agency``...), an ended file ``ended_at``.
+        ``attributes`` add to or override them (``None`` leaves one out).
+        """
+        self.clients[client.client_id] = client
+        if client.phone:
+            self.contacts.setdefault(contact_key(client.agency_id, client.channel, client.phone), client.client_id)
+        implied: dict[str, Any] = {key: client.agency_id for key, at in (
+            ("followup_agency", client.next_followup_at), ("checkin_agency", client.next_checkin_at),
+            ("survey_agency", client.next_survey_at)) if at is not None}
+        if client.ended_at is not None and client.erased_at is None:
+            implied["ended_at"] = client.ended_at
+        implied.update(attributes)
+        self.stored[client.client_id] = {k: v for k, v in implied.items() if v is not None}
+        return client
+
+
+# What the table holds for an attribute set to None (``change_actions`` removes it) and
+# ``client_from`` reads back: the empty value of the domain's type.
+_CLIENT_FIELDS = frozenset(f.name for f in fields(Client))
+_ITEM_ATTRIBUTES = frozenset(m.ClientModel.get_attributes())
+_EMPTY: dict[str, Any] = {"phone": "", "name": "", "warnings": 0, "flagged_for_meeting": False, "opted_out": False,
+                          "referrals": (), "consent": Consent()}
+_ENUMS: dict[str, Any] = {"status": ClientStatus, "channel": Channel}
+# Index keys a sparse index is read by (``ClientRepository.due_ids``), with the instant it ranges over.
+_DUE_INDEXES = (("followup_agency", "next_followup_at"), ("checkin_agency", "next_checkin_at"),
+                ("survey_agency", "next_survey_at"))
+
+
+def _changed(client: Client, stored: dict[str, Any], changes: dict[str, Any]) -> tuple[Client, dict[str, Any]]:
+    """The file and its other attributes after ``changes``, as ``ClientRepository.update`` writes them."""
+    changes = with_ended_at(client, changes)
+    unknown = sorted(set(changes) - _ITEM_ATTRIBUTES)
+    if unknown:  # the real repository fails on them too (getattr on ClientModel)
+        raise AttributeError(f"the clients table has no attribute {unknown}")
+    on_file: dict[str, Any] = {}
+    kept = dict(stored)
+    for name, value in changes.items():
+        if name in _CLIENT_FIELDS:
+            if value is None:
+                value = _EMPTY.get(name)
+            elif name in _ENUMS and not isinstance(value, _ENUMS[name]):
+                value = _ENUMS[name](value)
+            on_file[name] = value
+        elif value is None:
+            kept.pop(name, None)
+        else:
+            kept[name] = value
+    return replace(client, **on_file, version=client.version + 1), kept
+
+
+def _as_added(client: Client) -> Client:
+    """What ``ClientRepository.add`` writes of a new file (PynamoDB's first version is 1)."""
+    return Client(client.client_id, client.agency_id, client.case_manager_id, client.phone, client.channel,
+                  client.language, client.name, client.status, client.created_at, consent=client.consent, version=1)
 
 
 class FakeUnitOfWork:
@@ -83,31 +154,68 @@ class _Clients:
     def get(self, client_id: str) -> Client | None:
         return self._world.clients.get(client_id)
 
+    def id_for(self, agency_id: str, channel: Channel, phone: str) -> str | None:
+        return self._world.contacts.get(contact_key(agency_id, channel, phone))
+
+    def find(self, agency_id: str, channel: Channel, phone: str) -> Client | None:
+        client_id = self.id_for(agency_id, channel, phone)
+        return self.get(client_id) if client_id else None
+
+    def many(self, ids: Iterable[str]) -> dict[str, Client]:
+        return {i: self._world.clients[i] for i in set(ids) if i in self._world.clients}
+
     def of_case_manager(self, agency_id: str, staff_id: str) -> list[Client]:
         return [c for c in self._world.clients.values() if (c.agency_id, c.case_manager_id) == (agency_id, staff_id)]
 
     def of_agency(self, agency_id: str) -> list[Client]:
         return [c for c in self._world.clients.values() if c.agency_id == agency_id]
 
+    def _index(self, key: str, agency_id: str, instant: str, upto: datetime) -> list[Client]:
+        """A sparse index: the files carrying ``key`` = ``agency_id``, by ``instant`` <= ``upto``."""
+        found = [c for c in self._world.clients.values()
+                 if self._world.stored.get(c.client_id, {}).get(key) == agency_id
+                 and self._instant(c, instant) is not None and self._instant(c, instant) <= upto]
+        return sorted(found, key=lambda c: self._instant(c, instant))
+
+    def _instant(self, client: Client, name: str) -> datetime | None:
+        if name in _CLIENT_FIELDS:
+            return getattr(client, name)
+        return self._world.stored.get(client.client_id, {}).get(name)
+
     def due_ids(self, agency_id: str, now: datetime) -> list[str]:
-        return [c.client_id for c in self.of_agency(agency_id)]
+        seen: dict[str, None] = {}
+        for key, instant in _DUE_INDEXES:
+            for client in self._index(key, agency_id, instant, now):
+                seen.setdefault(client.client_id, None)
+        return list(seen)
 
     def last_inbound(self, client_ids: Iterable[str]) -> dict[str, datetime | None]:
         return {i: self._world.clients[i].last_inbound_at for i in client_ids if i in self._world.clients}
 
     def closed_before(self, agency_id: str, cutoff: datetime) -> list[str]:
-        return sorted(c.client_id for c in self.of_agency(agency_id) if c.closed_at is not None and c.closed_at <= cutoff)
+        closed = [(c.closed_at, c.client_id) for c in self.of_agency(agency_id)
+                  if c.status is ClientStatus.CLOSED and c.erased_at is None]
+        return [cid for at, cid in sorted(closed) if at is not None and at <= cutoff]
 
     def ended_before(self, agency_id: str, cutoff: datetime) -> list[str]:
-        return []
+        ended = [(self._instant(c, "ended_at"), c.client_id) for c in self.of_agency(agency_id) if c.erased_at is None]
+        return [cid for at, cid in sorted(ended, key=lambda e: (e[0] is None, e)) if at is not None and at <= cutoff]
 
     def add(self, client: Client, created_by: str) -> None:
-        def check() -> None:
-            for other in self._world.clients.values():
-                if (other.agency_id, other.channel, other.phone) == (client.agency_id, client.channel, client.phone):
-                    raise Conflict("exists", code="client_exists")
+        key = contact_key(client.agency_id, client.channel, client.phone)
 
-        self._uow.queue(lambda: self._world.clients.__setitem__(client.client_id, client), check)
+        def check() -> None:
+            if key in self._world.contacts:
+                raise Conflict("a client file already exists for this phone number and channel", code="client_exists")
+            if client.client_id in self._world.clients:
+                raise ConcurrentUpdate(client.client_id)
+
+        def apply() -> None:
+            self._world.clients[client.client_id] = _as_added(client)
+            self._world.stored[client.client_id] = {}
+            self._world.contacts[key] = client.client_id
+
+        self._uow.queue(apply, check)
 
     def update(self, client: Client, changes: dict[str, Any]) -> None:
         def check() -> None:
@@ -116,14 +224,24 @@ class _Clients:
                 raise ConcurrentUpdate(client.client_id)
 
         def apply() -> None:
-            current = self._world.clients[client.client_id]
-            self._world.clients[client.client_id] = replace(current, version=current.version + 1,
-                                                            **_known(current, changes))
+            cid = client.client_id
+            self._world.clients[cid], self._world.stored[cid] = _changed(
+                self._world.clients[cid], self._world.stored.get(cid, {}), changes)
 
+        _changed(client, {}, changes)  # an attribute the table lacks fails here, like building the actions
         self._uow.queue(apply, check)
 
     def forget_contact(self, client: Client) -> None:
-        pass
+        """The contact row goes, only while it is still this file's (else the commit fails)."""
+        if not client.phone:
+            return
+        key = contact_key(client.agency_id, client.channel, client.phone)
+
+        def check() -> None:
+            if self._world.contacts.get(key, client.client_id) != client.client_id:
+                raise ConcurrentUpdate(client.client_id)
+
+        self._uow.queue(lambda: self._world.contacts.pop(key, None), check)
 
 
 class _Numbers:
@@ -145,11 +263,20 @@ class _Audit:
     def append(self, events: Iterable[AuditEvent]) -> None:
         self._world.audit.extend(events)
 
-    def of_client(self, client_id: str) -> list[Any]:
-        return []
+    def of_client(self, client_id: str, before: datetime | None = None) -> list[AuditRecord]:
+        events = sorted((e for e in self._world.audit if e.client_id == client_id and (before is None or e.at < before)),
+                        key=lambda e: (e.at, e.event_id))
+        return [AuditRecord(event_id=e.event_id, type=e.type.value, at=e.at, actor=e.actor, staff_id=e.staff_id,
+                            client_id=e.client_id, details={k: v for k, v in e.details.items() if v is not None})
+                for e in events]
 
     def erase_free_text(self, client_id: str) -> None:
-        pass
+        """Free text staff wrote about the client goes from its audit events (now, like the real one)."""
+        self._world.audit = [
+            replace(e, details={k: v for k, v in e.details.items() if k not in FREE_TEXT_KEYS})
+            if e.client_id == client_id and e.type.value in FREE_TEXT_EVENTS else e
+            for e in self._world.audit
+        ]
 
 
 class _Claims:
@@ -178,8 +305,13 @@ class _Messages:
         self._uow.queue(lambda: self._world.messages.append(message))
 
     def erase(self, message: Message) -> None:
-        self._world.messages = [m if m is not message else replace(m, body=None, media=())
-                                for m in self._world.messages]
+        """Body, media, location, button, MessageSid and override reason go; out of every queue."""
+        self._world.messages = [
+            replace(x, body=None, media=(), twilio_sid=None, override_reason=None, due_at=None,
+                    content=replace(x.content, location=None, button=None))
+            if x.message_id == message.message_id and x.client_id == message.client_id else x
+            for x in self._world.messages
+        ]
 
     def automated_outcome(self, message: Message, status: MessageStatus, **_: Any) -> None:
         self._world.outcomes.append({MessageStatus.QUEUED: "retry"}.get(status, status.value))

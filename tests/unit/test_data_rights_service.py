@@ -110,3 +110,29 @@ def test_an_admin_erases_a_closed_file_once(time_machine):
     assert files.erased == [("old", "admin-lee", "request")]
     with pytest.raises(NotFound):
         svc.erase(ADMIN, "old")
+
+
+def test_erasure_forgets_the_contact_row_the_inbox_preview_and_the_free_text_in_the_audit(time_machine):
+    from chalicelib.domain.audit import AuditEvent
+
+    time_machine.move_to(NOW, tick=False)
+    svc, files = service([])
+    old = client("old", closed_days_ago=1)
+    files.file(old, last_inbound_preview="my cousin can take me in", open_inquiry_due_at=NOW)
+    files.audit += [
+        AuditEvent("calgary-cfn", AuditType.CLIENT_WARNED, NOW - timedelta(days=9), "amal", client_id="old",
+                   staff_id="amal", details={"reason": "shouted at the desk", "warnings": 1}),
+        AuditEvent("calgary-cfn", AuditType.REVIEWED, NOW - timedelta(days=8), "sup", client_id="old",
+                   staff_id="amal", details={"event_id": "ev_1", "kind": "override", "note": "justified"}),
+    ]
+    assert files.uow().clients.id_for("calgary-cfn", Channel.SMS, "+15875550123") == "old"
+
+    svc.erase(ADMIN, "old")
+
+    assert files.uow().clients.id_for("calgary-cfn", Channel.SMS, "+15875550123") is None
+    assert "last_inbound_preview" not in files.stored["old"] and "open_inquiry_due_at" not in files.stored["old"]
+    tombstone = files.clients["old"]
+    assert (tombstone.phone, tombstone.name, tombstone.erased_at) == ("", "", NOW)
+    assert [(r.type, dict(r.details)) for r in files.uow().audit.of_client("old")][:2] == [
+        ("client.warned", {"warnings": 1}), ("review.recorded", {"event_id": "ev_1", "kind": "override"})]
+

@@ -89,7 +89,7 @@ def world():
 
 def test_a_due_quiet_client_is_sent_one_follow_up_with_its_audit(world):
     store, fstore, gateway, service = world
-    store.clients["cl_1"] = a_client()
+    store.file(a_client())
     assert service.run(local("2026-11-09T10:05")) == {"sent": 1}
     [message] = gateway.sent
     assert message.from_number == "+15873550101" and message.body.startswith("Hello Fatima, this is Amal")
@@ -121,18 +121,26 @@ def test_a_follow_up_twilio_refuses_is_recorded_failed_and_counted_nowhere(world
 
 def test_nothing_runs_before_the_slot_after_closing_or_at_the_weekend(world):
     store, fstore, gateway, service = world
-    store.clients["cl_1"] = a_client()
+    store.file(a_client())
     for at in ("2026-11-09T09:55", "2026-11-09T17:05", "2026-11-14T11:00"):
         assert service.run(local(at)) == {}
     assert gateway.sent == []
 
 
+def test_a_run_reads_only_the_files_due_by_now(world):
+    store, fstore, gateway, service = world
+    store.file(a_client())  # follow-up due Mon 9 Nov 10:00
+    store.file(a_client(client_id="cl_2", phone="+15875550124", next_followup_at=local("2026-11-16T10:00")))
+    store.file(a_client(client_id="cl_3", phone="+15875550125"), followup_agency=None)  # out of the index
+    assert service.run(local("2026-11-09T10:05")) == {"sent": 1}
+    assert [m.to for m in gateway.sent] == ["+15875550123"]
+
+
 def test_the_same_period_is_never_sent_twice_even_if_the_schedule_says_due(world):
     store, fstore, gateway, service = world
-    store.clients["cl_1"] = a_client()
+    store.file(a_client())
     service.run(local("2026-11-09T10:05"))
-    store.clients["cl_1"] = replace(store.clients["cl_1"], next_followup_at=local("2026-11-09T10:00"),
-                                    last_outbound_at=None)
+    store.file(replace(store.clients["cl_1"], next_followup_at=local("2026-11-09T10:00"), last_outbound_at=None))
     assert service.run(local("2026-11-09T10:20")) == {"already_sent": 1}
     assert len(gateway.sent) == 1
     assert store.clients["cl_1"].next_followup_at == local("2026-11-16T10:00")
@@ -141,7 +149,7 @@ def test_the_same_period_is_never_sent_twice_even_if_the_schedule_says_due(world
 def test_worker_without_a_number_for_the_channel_skips_the_period_with_a_reason(world):
     store, fstore, gateway, service = world
     store.numbers = []
-    store.clients["cl_1"] = a_client()
+    store.file(a_client())
     assert service.run(local("2026-11-09T10:05")) == {"no_work_number": 1}
     assert gateway.sent == []
     [event] = fstore.events
@@ -154,13 +162,12 @@ def test_whatsapp_inside_the_window_gets_free_text_and_outside_the_template(worl
     whatsapp = Consent(state=ConsentState.GIVEN, channels=frozenset({Channel.WHATSAPP}),
                        recorded_at=local("2026-11-02T09:00"))
     # Due a check-in (sent whatever the activity) and wrote two hours ago: free text is allowed.
-    store.clients["cl_1"] = a_client(channel=Channel.WHATSAPP, consent=whatsapp,
-                                     next_checkin_at=local("2026-11-09T10:00"),
-                                     last_inbound_at=local("2026-11-09T08:05"))
+    store.file(a_client(channel=Channel.WHATSAPP, consent=whatsapp, next_checkin_at=local("2026-11-09T10:00"),
+                        last_inbound_at=local("2026-11-09T08:05")))
     service.run(local("2026-11-09T10:05"))
     assert gateway.sent[-1].content_sid is None and "monthly check-in" in gateway.sent[-1].body
     # Quiet for a week: the approved template with its variables.
-    store.clients["cl_2"] = replace(a_client(channel=Channel.WHATSAPP, consent=whatsapp), client_id="cl_2")
+    store.file(replace(a_client(channel=Channel.WHATSAPP, consent=whatsapp), client_id="cl_2", phone="+15875550124"))
     del store.clients["cl_1"]
     service.run(local("2026-11-09T10:20"))
     assert gateway.sent[-1].content_sid == CALGARY.whatsapp_templates["followup"].content_sid

@@ -1,0 +1,252 @@
+"""One contract, two stores: the in-memory fakes (``tests/unit/fakes.py``) and the DynamoDB
+repositories on moto answer these checks alike (issue 20, item 11; STYLE.md "Shared fakes and
+contract tests", after Chalice's todo sample running one test case against both its stores).
+
+Each test runs twice, once per store. What a service test learns from the fakes is only as true as
+this suite: a method the fakes implement and this suite does not check may still lie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.clients_repository import closing_changes, reopening_changes
+from chalicelib.adapters.unit_of_work import ConcurrentUpdate
+from chalicelib.domain.audit import AuditEvent, AuditType
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.model import Channel, Client, ClientStatus
+from tests.unit.fakes import World
+
+AGENCY, OTHER_AGENCY = "calgary-cfn", "halifax-isans"
+NOW = datetime(2026, 11, 18, 17, tzinfo=UTC)
+PHONE = "+15875550123"
+
+
+class FakeStore:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.world = World()
+        self.uow: Callable[[], Any] = self.world.uow
+
+    def attribute(self, client_id: str, name: str) -> Any:
+        """An attribute of the client's item that ``Client`` does not carry."""
+        return self.world.stored.get(client_id, {}).get(name)
+
+
+class DynamoStore:
+    name = "dynamodb"
+
+    def __init__(self) -> None:
+        from chalicelib.adapters.unit_of_work import UnitOfWork
+
+        self.uow = UnitOfWork
+
+    def attribute(self, client_id: str, name: str) -> Any:
+        from chalicelib.adapters import models as m
+
+        return getattr(m.ClientModel.get(client_id, consistent_read=True), name)
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> FakeStore | DynamoStore:
+    if request.param == "fake":
+        return FakeStore()
+    request.getfixturevalue("aws")
+    return DynamoStore()
+
+
+def a_file(store: Any, client_id: str, *, phone: str = PHONE, agency: str = AGENCY, **changes: Any) -> Client:
+    """A new file through ``add``, then ``changes`` through ``update``; the file as read back."""
+    with store.uow() as uow:
+        uow.clients.add(Client(client_id, agency, "amal", phone, Channel.SMS, "en", "Fatima", ClientStatus.ACTIVE,
+                               NOW - timedelta(days=30), version=1), created_by="admin-lee")
+        uow.commit()
+    if changes:
+        change(store, client_id, changes)
+    found = store.uow().clients.get(client_id)
+    assert found is not None
+    return found
+
+
+def change(store: Any, client_id: str, changes: dict[str, Any]) -> Client:
+    with store.uow() as uow:
+        uow.clients.update(uow.clients.get(client_id), changes)
+        uow.commit()
+    return store.uow().clients.get(client_id)
+
+
+def forget(store: Any, client: Client) -> None:
+    with store.uow() as uow:
+        uow.clients.forget_contact(client)
+        uow.commit()
+
+
+# -- the contact row: add, id_for, forget_contact ------------------------------------------------------
+
+
+def test_a_file_is_found_by_its_number_until_its_contact_is_forgotten(store):
+    fatima = a_file(store, "cl_a")
+    assert store.uow().clients.id_for(AGENCY, Channel.SMS, PHONE) == "cl_a"
+    assert store.uow().clients.id_for(OTHER_AGENCY, Channel.SMS, PHONE) is None
+    assert store.uow().clients.id_for(AGENCY, Channel.WHATSAPP, PHONE) is None
+
+    forget(store, fatima)
+
+    assert store.uow().clients.id_for(AGENCY, Channel.SMS, PHONE) is None
+    assert store.uow().clients.get("cl_a").phone == PHONE  # the file itself is another write
+    forget(store, fatima)  # a row already gone is no error
+
+
+def test_a_number_in_use_opens_no_second_file_until_its_contact_is_forgotten(store):
+    fatima = a_file(store, "cl_a")
+    with pytest.raises(Conflict), store.uow() as uow:
+        uow.clients.add(Client("cl_b", AGENCY, "jean", PHONE, Channel.SMS, "en", "F", ClientStatus.ACTIVE, NOW,
+                               version=1), created_by="admin-lee")
+        uow.commit()
+    assert store.uow().clients.get("cl_b") is None
+
+    forget(store, fatima)
+    a_file(store, "cl_b")
+    assert store.uow().clients.id_for(AGENCY, Channel.SMS, PHONE) == "cl_b"
+
+
+def test_forgetting_a_contact_never_removes_another_files_row(store):
+    fatima = a_file(store, "cl_a")
+    forget(store, fatima)
+    a_file(store, "cl_b")  # the number came back as a new client
+
+    with pytest.raises(ConcurrentUpdate):
+        forget(store, fatima)
+    assert store.uow().clients.id_for(AGENCY, Channel.SMS, PHONE) == "cl_b"
+
+
+def test_forgetting_a_contact_commits_with_the_rest_of_the_unit_of_work_or_not_at_all(store):
+    fatima = a_file(store, "cl_a")
+    change(store, "cl_a", {"name": "Fatima B."})  # fatima's version is now stale
+    with pytest.raises(ConcurrentUpdate), store.uow() as uow:
+        uow.clients.update(fatima, {"phone": None})
+        uow.clients.forget_contact(fatima)
+        uow.commit()
+    assert store.uow().clients.id_for(AGENCY, Channel.SMS, PHONE) == "cl_a"
+
+
+# -- update: every attribute the item has, not only Client's --------------------------------------
+
+
+def test_an_update_keeps_what_client_does_not_carry_and_none_removes_it(store):
+    a_file(store, "cl_a", last_inbound_preview="my cousin can take me in", open_inquiry_due_at=NOW,
+           last_inbound_at=NOW - timedelta(hours=1))
+    assert store.attribute("cl_a", "last_inbound_preview") == "my cousin can take me in"
+    assert store.attribute("cl_a", "open_inquiry_due_at") == NOW
+
+    erased = change(store, "cl_a", {"last_inbound_preview": None, "open_inquiry_due_at": None, "phone": None,
+                                    "name": None, "erased_at": NOW})
+
+    assert store.attribute("cl_a", "last_inbound_preview") is None
+    assert store.attribute("cl_a", "open_inquiry_due_at") is None
+    assert (erased.phone, erased.name, erased.erased_at, erased.last_inbound_at) == (
+        "", "", NOW, NOW - timedelta(hours=1))
+
+
+def test_an_update_with_a_stale_version_changes_nothing(store):
+    first = a_file(store, "cl_a")
+    change(store, "cl_a", {"warnings": 1})
+    with pytest.raises(ConcurrentUpdate), store.uow() as uow:
+        uow.clients.update(first, {"warnings": 5})
+        uow.commit()
+    assert store.uow().clients.get("cl_a").warnings == 1
+    assert store.uow().clients.get("cl_a").version == first.version + 1
+
+
+def test_an_update_of_an_attribute_the_table_lacks_fails(store):
+    fatima = a_file(store, "cl_a")
+    with pytest.raises(AttributeError), store.uow() as uow:
+        uow.clients.update(fatima, {"favourite_colour": "blue"})
+
+
+def test_closing_and_reopening_move_the_file_in_and_out_of_the_retention_indexes(store):
+    a_file(store, "cl_a")
+    closed = change(store, "cl_a", closing_changes(NOW))
+    assert (closed.status, closed.closed_at, closed.ended_at) == (ClientStatus.CLOSED, NOW, NOW)
+    assert store.attribute("cl_a", "ended_at") == NOW
+    clients = store.uow().clients
+    assert clients.closed_before(AGENCY, NOW) == ["cl_a"] and clients.ended_before(AGENCY, NOW) == ["cl_a"]
+    assert clients.closed_before(AGENCY, NOW - timedelta(seconds=1)) == []
+    assert clients.ended_before(AGENCY, NOW - timedelta(seconds=1)) == []
+    assert clients.closed_before(OTHER_AGENCY, NOW) == []
+
+    reopened = change(store, "cl_a", reopening_changes())
+    assert (reopened.status, reopened.closed_at) == (ClientStatus.ACTIVE, None)
+    assert store.attribute("cl_a", "ended_at") is None
+    clients = store.uow().clients
+    assert clients.closed_before(AGENCY, NOW) == [] and clients.ended_before(AGENCY, NOW) == []
+
+
+# -- due_ids: the three sparse schedule indexes, read up to now ------------------------------------
+
+
+def test_due_ids_are_the_agencys_files_scheduled_at_or_before_now_each_once(store):
+    hour = timedelta(hours=1)
+    a_file(store, "cl_followup", phone="+15875550001", followup_agency=AGENCY, next_followup_at=NOW - hour,
+           survey_agency=AGENCY, next_survey_at=NOW - hour)  # due twice, listed once
+    a_file(store, "cl_checkin", phone="+15875550002", checkin_agency=AGENCY, next_checkin_at=NOW)
+    a_file(store, "cl_survey", phone="+15875550003", survey_agency=AGENCY, next_survey_at=NOW + hour)
+    a_file(store, "cl_unscheduled", phone="+15875550004", next_followup_at=NOW - hour)  # no index key
+    a_file(store, "cl_halifax", phone="+15875550005", agency=OTHER_AGENCY, followup_agency=OTHER_AGENCY,
+           next_followup_at=NOW - hour)
+
+    clients = store.uow().clients
+    assert clients.due_ids(AGENCY, NOW - 2 * hour) == []
+    assert clients.due_ids(AGENCY, NOW) == ["cl_followup", "cl_checkin"]
+    assert clients.due_ids(AGENCY, NOW + hour) == ["cl_followup", "cl_checkin", "cl_survey"]
+    assert clients.due_ids(OTHER_AGENCY, NOW) == ["cl_halifax"]
+
+
+def test_a_file_taken_out_of_the_schedule_is_no_longer_due(store):
+    a_file(store, "cl_a", followup_agency=AGENCY, next_followup_at=NOW - timedelta(days=1))
+    assert store.uow().clients.due_ids(AGENCY, NOW) == ["cl_a"]
+    change(store, "cl_a", {"followup_agency": None})  # what an opt-out or erasure writes
+    assert store.uow().clients.due_ids(AGENCY, NOW) == []
+
+
+# -- erase_free_text: what staff wrote about the client leaves its audit events ---------------------
+
+
+def event(kind: AuditType, minutes: int, details: dict[str, Any], client_id: str = "cl_a") -> AuditEvent:
+    return AuditEvent(AGENCY, kind, NOW + timedelta(minutes=minutes), "amal", client_id=client_id, staff_id="amal",
+                      details=details, event_id=f"ev_{client_id}_{minutes}")
+
+
+def details_of(store: Any, client_id: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(r.type, dict(r.details)) for r in store.uow().audit.of_client(client_id)]
+
+
+def test_erasing_free_text_keeps_each_event_and_its_anonymous_details(store):
+    store.uow().audit.append([
+        event(AuditType.CONSENT_GIVEN, 1, {"form_version": "CFN-2026", "circle_of_care": ["Dr Farouk"]}),
+        event(AuditType.CLIENT_WARNED, 2, {"reason": "insulted the receptionist", "warnings": "1"}),
+        event(AuditType.OVERRIDE, 3, {"reason": "locks changed tonight", "message_id": "msg_1"}),
+        event(AuditType.REVIEWED, 4, {"event_id": "ev_x", "kind": "override", "note": "justified: eviction"}),
+        event(AuditType.CONSENT_WITHDRAWN, 5, {"reason": "moving to Toronto"}),
+        event(AuditType.CLIENT_STATUS, 6, {"status": "closed", "reason": "asked us to stop"}),
+        event(AuditType.MESSAGE_FILED, 7, {"direction": "inbound", "kind": "client"}),
+        event(AuditType.CLIENT_WARNED, 8, {"reason": "shouted", "warnings": "1"}, client_id="cl_b"),
+    ])
+
+    store.uow().audit.erase_free_text("cl_a")
+
+    assert details_of(store, "cl_a") == [
+        ("consent.given", {"form_version": "CFN-2026"}),
+        ("client.warned", {"warnings": "1"}),
+        ("boundary.override", {"message_id": "msg_1"}),
+        ("review.recorded", {"event_id": "ev_x", "kind": "override"}),
+        ("consent.withdrawn", {}),
+        ("client.status_changed", {"status": "closed"}),
+        ("message.filed", {"direction": "inbound", "kind": "client"}),
+    ]
+    assert details_of(store, "cl_b") == [("client.warned", {"reason": "shouted", "warnings": "1"})]
