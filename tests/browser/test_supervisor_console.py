@@ -1,8 +1,8 @@
 """The supervisor's and administrator's console in Chromium (issue 15), on a seeded week.
 
-The week (Calgary, MST, UTC-7), sent through the real local server (signed webhooks, the staff
-API, the clock sweep), after one sweep on the Sunday before so older tests' open inquiries
-breach outside it:
+The week (Calgary, on UTC-6 all year under tzdata 2026f, SPEC §5.11), sent through the real
+local server (signed webhooks, the staff API, the clock sweep), after one sweep on the Sunday
+before so older tests' open inquiries breach outside it:
 
 | local time        | what happens                                                        |
 |-------------------|---------------------------------------------------------------------|
@@ -41,7 +41,7 @@ _seeded: dict[str, dict[str, str]] = {}
 
 
 def at(text: str) -> str:
-    return f"{text}:00-07:00"
+    return f"{text}:00-06:00"
 
 
 def seeded_week(server) -> dict[str, dict[str, str]]:
