@@ -4,6 +4,7 @@ import * as auth from "./auth.js";
 import { api, ApiError } from "./api.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
+import { canOpen, mainNav } from "./roles.js";
 import { currentPath, match, navigate } from "./router.js";
 
 const state = { config: null, me: null, controller: null, generation: 0 };
@@ -13,18 +14,6 @@ export function notify(message, kind = "info") {
   const box = document.getElementById("notice");
   clear(box);
   if (message) box.append(h("p", { class: `notice-${kind}` }, message));
-}
-
-// Pages the signed-in role may open, in navigation order. `Inbox` for every role,
-// `Compliance` for supervisors and administrators (SPEC §4.6 fixed names).
-function navItems(role) {
-  const items = [{ path: "/inbox", label: t("nav.inbox") }];
-  if (role === "supervisor" || role === "admin") items.push({ path: "/compliance", label: t("nav.compliance") });
-  // Issue 15: overrides and breaches to review (with the unread-notifications badge) and set-up.
-  if (role === "supervisor" || role === "admin") {
-    items.push({ path: "/reviews", label: t("sup.reviews"), badge: true }, { path: "/setup/staff", label: t("nav.setup") });
-  }
-  return items;
 }
 
 function renderShell() {
@@ -39,9 +28,9 @@ function renderShell() {
   agency.textContent = state.me ? state.me.agency_name : "";
   if (!state.me) return;
   const path = currentPath().split("?")[0];
-  for (const item of navItems(state.me.role)) {
+  for (const item of mainNav(state.me.role)) {  // the role map's links, in order
     const current = path === item.path || (item.path === "/inbox" && path.startsWith("/clients/"));
-    const link = h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, item.label);
+    const link = h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, t(item.label));
     links.append(h("li", {}, link));
     if (item.badge) showBadge(link);
   }
@@ -79,7 +68,7 @@ async function route() {
   if (state.me && path === "/signin") path = "/inbox";
   if (("#" + path) !== location.hash) history.replaceState(null, "", "#" + path);
   let found = match(path);
-  if (!found || (found.route.roles && !found.route.roles.includes(state.me.role))) {
+  if (!found || (!found.route.public && !canOpen(state.me.role, found.route.page))) {
     if (found) notify(t("error.not_for_role"), "error");  // issue 15: say why, then show the Inbox
     found = match("/inbox");
     history.replaceState(null, "", "#/inbox");

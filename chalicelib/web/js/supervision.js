@@ -1,11 +1,13 @@
 // What the supervisor's and administrator's pages share (issue 15): the query part of the page's
-// address ("#/audit?staff_id=amal"), the period form, links from API calls to console pages, and
-// CSV downloads. Nothing here decides a figure: every number comes from the API.
+// address ("#/audit?staff_id=amal"), the period form, links from API calls to console pages, the
+// in-page navigation (its links from the role map) and CSV downloads. Nothing here decides a
+// figure: every number comes from the API.
 
 import { ApiError, api, url } from "./api.js";
 import { idToken } from "./auth.js";
 import { field, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { supervisionNav } from "./roles.js";
 
 // The query of the current page: "#/audit?type=x" -> {type: "x"}.
 export function pageQuery() {
@@ -41,17 +43,12 @@ export function periodForm({ from, to, onChange, idPrefix = "period" }) {
   return form;
 }
 
-// The in-page navigation between the supervision pages.
+// The in-page navigation between the supervision pages: the links the role map gives the
+// signed-in role. `current` is the page's path without its "/" ("setup/staff").
 export function subnav(current, me) {
-  const pages = [
-    ["compliance", t("nav.compliance")], ["reviews", t("sup.reviews")], ["usage", t("sup.usage")],
-    ["audit", t("sup.audit")], ["setup/staff", t("setup.staff")], ["setup/numbers", t("setup.numbers")],
-    ["setup/policy", t("setup.policy")],
-  ];
-  if (me.role === "admin") pages.splice(6, 0, ["setup/intake", t("setup.intake")]);
   return h("nav", { class: "subnav", "aria-label": t("sup.pages") },
-    h("ul", {}, pages.map(([page, label]) => h("li", {},
-      h("a", { href: `#/${page}`, "aria-current": page === current ? "page" : null }, label)))));
+    h("ul", {}, supervisionNav(me.role).map((item) => h("li", {},
+      h("a", { href: "#" + item.path, "aria-current": item.path === "/" + current ? "page" : null }, t(item.label))))));
 }
 
 function filename(response, fallback) {

@@ -10,6 +10,7 @@ import { webmToOgg } from "../ogg.js";
 import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
+import { can } from "../roles.js";
 
 export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
@@ -130,7 +131,8 @@ export async function render(view, ctx) {
     h("p", { class: "actions" }, send, holding), error);
   let preview = null;
 
-  if (ctx.me.role === "supervisor") {
+  const writes = can(ctx.me.role, "write_messages");
+  if (!writes) {
     view.append(h("p", { class: "meta" }, t("compose.read_only")));
   } else {
     view.append(form);
@@ -224,7 +226,7 @@ export async function render(view, ctx) {
   async function refresh() {
     const [messages, compose] = await Promise.all([
       api.get(`${path}/messages`, { signal: ctx.signal }),
-      ctx.me.role === "supervisor" ? null : api.get(`${path}/compose`, { signal: ctx.signal, query: { lang: document.documentElement.lang } }),
+      !writes ? null : api.get(`${path}/compose`, { signal: ctx.signal, query: { lang: document.documentElement.lang } }),
     ]);
     if (compose) { preview = compose; showPlan(); }
     const next = JSON.stringify(messages.messages.map((m) => [m.id, m.status, m.error_code, (m.media || []).map((x) => x.url ? 1 : 0)]));
