@@ -1,7 +1,7 @@
 // The console's shell: configuration, sign-in state, the Main navigation and the page router.
 
 import * as auth from "./auth.js";
-import { api, ApiError } from "./api.js";
+import { api, ApiError, consoleJson } from "./api.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
 import { canOpen, mainNav } from "./roles.js";
@@ -14,6 +14,14 @@ export function notify(message, kind = "info") {
   const box = document.getElementById("notice");
   clear(box);
   if (message) box.append(h("p", { class: `notice-${kind}` }, message));
+}
+
+// What a page says goes through the notice only while the session it was drawn for lasts: once
+// an API call met a 401, the shell has said why (the session ended) and the sign-in page is next.
+function pageNotify(me) {
+  return (message, kind) => {
+    if (state.me === me) notify(message, kind);
+  };
 }
 
 function renderShell() {
@@ -81,7 +89,7 @@ async function route() {
   clear(view).append(root);
   const ctx = {
     params: found.params, me: state.me, config: state.config, signal: state.controller.signal,
-    navigate, notify, signedIn: onSignedIn,
+    navigate, notify: pageNotify(state.me), signedIn: onSignedIn,
   };
   try {
     const page = await import(`./pages/${found.route.page}.js`);
@@ -103,7 +111,7 @@ async function onSignedIn(token) {
 }
 
 async function boot() {
-  state.config = await fetch("config.json", { cache: "no-store" }).then((r) => r.json());
+  state.config = await consoleJson("config.json", { cache: "no-store" });
   await setLanguage(savedLanguage());
   const select = document.getElementById("lang");
   select.value = language();
