@@ -95,3 +95,29 @@ def test_an_emergency_override_demands_a_reason_and_then_sends_now(console, serv
     sent = page.get_by_role("region", name="Conversation").get_by_role("listitem").filter(has_text="Call the shelter line")
     expect(sent).to_contain_text("✓ sent")
     assert [m["body"] for m in server.outbox() if m["to"] == client["phone"]] == ["Call the shelter line now: 403-555-0100."]
+
+
+def test_the_holding_reply_goes_out_in_one_click_and_keeps_the_question_open(console, server):
+    server.travel("open")
+    client, page, conversation = open_conversation(console, server, "Nadia Rahimi", language="en", channel="sms",
+                                                   first="Can you help me with my tax forms?")
+    page.get_by_role("button", name=re.compile("Holding reply")).click()
+    expect(conversation.get_by_role("listitem").filter(has_text="✓ sent")).to_have_count(1)
+    sent = [m for m in server.outbox() if m["to"] == client["phone"]]
+    assert len(sent) == 1 and sent[0]["body"]  # the policy's holding reply, in the client's language
+    expect(conversation).to_contain_text(sent[0]["body"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
+    # a holding reply is not an answer (SPEC §5.2): the client still waits in the inbox
+    expect(page.get_by_role("list", name="Inbox").get_by_role("listitem", name=re.compile("Nadia Rahimi"))).to_be_visible()
+
+
+def test_a_supervisor_reads_a_conversation_without_a_composer(console, server):
+    server.travel("open")
+    client = server.new_client("Tomas Novak", language="en", channel="sms")
+    server.client_message(client["phone"], "Is my file still open?", whatsapp=False)
+    page = console.sign_in_as("sup-maria")
+    page.goto(server.console(f"#/clients/{client['client_id']}"))
+    expect(page.get_by_role("region", name="Conversation")).to_contain_text("Is my file still open?")
+    expect(page.get_by_text("Supervisors read conversations; only the case manager answers.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send", exact=True)).to_have_count(0)

@@ -57,3 +57,32 @@ def test_the_interface_switches_to_french(console):
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Boîte de réception")).to_be_visible()
     page.get_by_label("Langue").select_option("en")
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox")).to_be_visible()
+
+
+ROLE_MAP = """async (role) => {
+  const roles = await import(new URL("js/roles.js", document.baseURI).href);
+  return { main: roles.mainNav(role).map((item) => item.path),
+           supervision: roles.supervisionNav(role).map((item) => item.path),
+           compliance: roles.canOpen(role, "compliance") };
+}"""
+
+
+@pytest.mark.parametrize(("staff_id", "role"), [("amal", "worker"), ("sup-maria", "supervisor"), ("admin-lee", "admin")])
+def test_each_roles_navigation_is_the_role_maps(console, server, staff_id, role):
+    page = console.sign_in_as(staff_id)
+    expected = page.evaluate(ROLE_MAP, role)  # js/roles.js, the console's one role map
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link")).to_have_count(len(expected["main"]))
+    assert [link.get_attribute("href") for link in nav.get_by_role("link").all()] == ["#" + p for p in expected["main"]]
+    # SPEC §4.6: Inbox for every role, Compliance for supervisors and administrators only
+    assert "/inbox" in expected["main"]
+    assert expected["compliance"] is (role != "worker") and ("/compliance" in expected["main"]) is (role != "worker")
+    expect(nav.get_by_role("link", name="Inbox")).to_be_visible()
+    expect(nav.get_by_role("link", name="Compliance")).to_have_count(1 if expected["compliance"] else 0)
+    if not expected["supervision"]:
+        return
+    page.goto(server.console("#/compliance"))
+    subnav = page.get_by_role("navigation", name="Supervision pages")
+    expect(subnav.get_by_role("link")).to_have_count(len(expected["supervision"]))
+    assert [link.get_attribute("href") for link in subnav.get_by_role("link").all()] == ["#" + p for p in expected["supervision"]]
+    expect(subnav.get_by_role("link", name="Client intake")).to_have_count(1 if role == "admin" else 0)

@@ -1,8 +1,8 @@
 """The supervisor's and administrator's console in Chromium (issue 15), on a seeded week.
 
-The week (Calgary, MST, UTC-7), sent through the real local server (signed webhooks, the staff
-API, the clock sweep), after one sweep on the Sunday before so older tests' open inquiries
-breach outside it:
+The week (Calgary, on UTC-6 all year under tzdata 2026f, SPEC §5.11), sent through the real
+local server (signed webhooks, the staff API, the clock sweep), after one sweep on the Sunday
+before so older tests' open inquiries breach outside it:
 
 | local time        | what happens                                                        |
 |-------------------|---------------------------------------------------------------------|
@@ -41,7 +41,7 @@ _seeded: dict[str, dict[str, str]] = {}
 
 
 def at(text: str) -> str:
-    return f"{text}:00-07:00"
+    return f"{text}:00-06:00"
 
 
 def seeded_week(server) -> dict[str, dict[str, str]]:
@@ -182,6 +182,30 @@ def test_a_supervisor_downloads_the_table7_csv_and_the_audit_csv(console, server
     assert [(r["type"], r["staff_id"], r["client_id"]) for r in rows] == [
         ("boundary.override", "amal", _seeded["layla"]["client_id"])]
     assert OVERRIDE_REASON in rows[0]["details"]
+
+
+@pytest.mark.parametrize(("fragment", "button"), [
+    ("#/usage?from=2027-03-01&to=2027-03-31", "Download Table 7 (CSV)"),
+    ("#/audit?from=2027-03-01&to=2027-03-07", "Download CSV"),
+])
+def test_a_csv_download_refused_for_an_expired_token_signs_out(console, server, fragment, button):
+    from chalicelib.adapters.auth import mint_dev_token
+    from tests.browser.conftest import LOCAL_SECRET
+
+    page = console.sign_in_as("sup-maria")
+    page.goto(server.console(fragment))
+    download = page.get_by_role("button", name=button)
+    expect(download).to_be_visible()
+    # the session runs out while the page is open: the API answers the CSV request 401
+    expired = mint_dev_token(LOCAL_SECRET, "sup-maria", "calgary-cfn", "supervisor", ttl_seconds=-3600 * 24 * 3650)
+    page.evaluate("token => sessionStorage.setItem('cmdm.id_token', token)", expired)
+    download.click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("Your session has ended")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    assert page.evaluate("sessionStorage.getItem('cmdm.id_token')") is None
+    # the refused request is the point of this test (Chromium logs the 401); nothing else may be
+    console.errors[:] = [e for e in console.errors if "status of 401" not in e]
 
 
 def test_a_worker_is_refused_the_supervisor_pages(console, server):

@@ -3,6 +3,8 @@
 // with /console/#id_token=<JWT> (SPEC §4.6); "aws" uses Cognito's hosted UI with the
 // authorization code flow and PKCE (the code verifier never leaves this tab).
 
+import { postForm } from "./api.js";
+
 const TOKEN = "cmdm.id_token";
 const RECEIVED = "cmdm.token_received_ms";
 const PKCE = "cmdm.pkce";
@@ -97,20 +99,15 @@ export async function captureFromUrl(config) {
     const saved = JSON.parse(sessionStorage.getItem(PKCE) || "{}");
     sessionStorage.removeItem(PKCE);
     if (!saved.state || saved.state !== query.get("state")) throw new Error("sign-in state mismatch");
-    const body = new URLSearchParams({
+    const tokens = await postForm(`https://${config.cognito.domain}/oauth2/token`, {
       grant_type: "authorization_code",
       client_id: config.cognito.client_id,
       code: query.get("code"),
       redirect_uri: consoleUrl(),
       code_verifier: saved.verifier,
+    }).catch((err) => {
+      throw err.status ? new Error("the sign-in service refused the code") : err;  // else the network's words
     });
-    const response = await fetch(`https://${config.cognito.domain}/oauth2/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body,
-    });
-    if (!response.ok) throw new Error("the sign-in service refused the code");
-    const tokens = await response.json();
     store(tokens.id_token);
     return true;
   }

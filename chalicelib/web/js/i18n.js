@@ -1,6 +1,8 @@
 // The console's words: one JSON catalogue per language in ../i18n/, switchable at any time.
 // Keys are "area.name"; {name} placeholders are filled from the values given to t().
 
+import { consoleJson } from "./api.js";
+
 export const LANGUAGES = ["en", "fr"];
 const STORE_KEY = "cmdm.language";
 let current = "en";
@@ -8,9 +10,11 @@ let catalogue = {};
 let fallback = {};
 
 async function load(lang) {
-  const response = await fetch(new URL(`../i18n/${lang}.json`, import.meta.url));
-  if (!response.ok) throw new Error(`catalogue ${lang} missing`);
-  return response.json();
+  try {
+    return await consoleJson(new URL(`../i18n/${lang}.json`, import.meta.url));
+  } catch {
+    throw new Error(`catalogue ${lang} missing`);
+  }
 }
 
 export async function setLanguage(lang) {

@@ -1,9 +1,10 @@
 // The console's shell: configuration, sign-in state, the Main navigation and the page router.
 
 import * as auth from "./auth.js";
-import { api, ApiError } from "./api.js";
+import { api, ApiError, consoleJson } from "./api.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
+import { canOpen, mainNav } from "./roles.js";
 import { currentPath, match, navigate } from "./router.js";
 
 const state = { config: null, me: null, controller: null, generation: 0 };
@@ -15,16 +16,12 @@ export function notify(message, kind = "info") {
   if (message) box.append(h("p", { class: `notice-${kind}` }, message));
 }
 
-// Pages the signed-in role may open, in navigation order. `Inbox` for every role,
-// `Compliance` for supervisors and administrators (SPEC §4.6 fixed names).
-function navItems(role) {
-  const items = [{ path: "/inbox", label: t("nav.inbox") }];
-  if (role === "supervisor" || role === "admin") items.push({ path: "/compliance", label: t("nav.compliance") });
-  // Issue 15: overrides and breaches to review (with the unread-notifications badge) and set-up.
-  if (role === "supervisor" || role === "admin") {
-    items.push({ path: "/reviews", label: t("sup.reviews"), badge: true }, { path: "/setup/staff", label: t("nav.setup") });
-  }
-  return items;
+// What a page says goes through the notice only while the session it was drawn for lasts: once
+// an API call met a 401, the shell has said why (the session ended) and the sign-in page is next.
+function pageNotify(me) {
+  return (message, kind) => {
+    if (state.me === me) notify(message, kind);
+  };
 }
 
 function renderShell() {
@@ -39,9 +36,9 @@ function renderShell() {
   agency.textContent = state.me ? state.me.agency_name : "";
   if (!state.me) return;
   const path = currentPath().split("?")[0];
-  for (const item of navItems(state.me.role)) {
+  for (const item of mainNav(state.me.role)) {  // the role map's links, in order
     const current = path === item.path || (item.path === "/inbox" && path.startsWith("/clients/"));
-    const link = h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, item.label);
+    const link = h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, t(item.label));
     links.append(h("li", {}, link));
     if (item.badge) showBadge(link);
   }
@@ -79,7 +76,7 @@ async function route() {
   if (state.me && path === "/signin") path = "/inbox";
   if (("#" + path) !== location.hash) history.replaceState(null, "", "#" + path);
   let found = match(path);
-  if (!found || (found.route.roles && !found.route.roles.includes(state.me.role))) {
+  if (!found || (!found.route.public && !canOpen(state.me.role, found.route.page))) {
     if (found) notify(t("error.not_for_role"), "error");  // issue 15: say why, then show the Inbox
     found = match("/inbox");
     history.replaceState(null, "", "#/inbox");
@@ -92,7 +89,7 @@ async function route() {
   clear(view).append(root);
   const ctx = {
     params: found.params, me: state.me, config: state.config, signal: state.controller.signal,
-    navigate, notify, signedIn: onSignedIn,
+    navigate, notify: pageNotify(state.me), signedIn: onSignedIn,
   };
   try {
     const page = await import(`./pages/${found.route.page}.js`);
@@ -114,7 +111,7 @@ async function onSignedIn(token) {
 }
 
 async function boot() {
-  state.config = await fetch("config.json", { cache: "no-store" }).then((r) => r.json());
+  state.config = await consoleJson("config.json", { cache: "no-store" });
   await setLanguage(savedLanguage());
   const select = document.getElementById("lang");
   select.value = language();

@@ -1,11 +1,12 @@
 // What the supervisor's and administrator's pages share (issue 15): the query part of the page's
-// address ("#/audit?staff_id=amal"), the period form, links from API calls to console pages, and
-// CSV downloads. Nothing here decides a figure: every number comes from the API.
+// address ("#/audit?staff_id=amal"), the period form, links from API calls to console pages, the
+// in-page navigation (its links from the role map) and CSV downloads (fetched through api.js).
+// Nothing here decides a figure: every number comes from the API.
 
-import { ApiError, api, url } from "./api.js";
-import { idToken } from "./auth.js";
+import { api } from "./api.js";
 import { field, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { supervisionNav } from "./roles.js";
 
 // The query of the current page: "#/audit?type=x" -> {type: "x"}.
 export function pageQuery() {
@@ -41,47 +42,25 @@ export function periodForm({ from, to, onChange, idPrefix = "period" }) {
   return form;
 }
 
-// The in-page navigation between the supervision pages.
+// The in-page navigation between the supervision pages: the links the role map gives the
+// signed-in role. `current` is the page's path without its "/" ("setup/staff").
 export function subnav(current, me) {
-  const pages = [
-    ["compliance", t("nav.compliance")], ["reviews", t("sup.reviews")], ["usage", t("sup.usage")],
-    ["audit", t("sup.audit")], ["setup/staff", t("setup.staff")], ["setup/numbers", t("setup.numbers")],
-    ["setup/policy", t("setup.policy")],
-  ];
-  if (me.role === "admin") pages.splice(6, 0, ["setup/intake", t("setup.intake")]);
   return h("nav", { class: "subnav", "aria-label": t("sup.pages") },
-    h("ul", {}, pages.map(([page, label]) => h("li", {},
-      h("a", { href: `#/${page}`, "aria-current": page === current ? "page" : null }, label)))));
+    h("ul", {}, supervisionNav(me.role).map((item) => h("li", {},
+      h("a", { href: "#" + item.path, "aria-current": item.path === "/" + current ? "page" : null }, t(item.label))))));
 }
 
-function filename(response, fallback) {
-  const found = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+function filename(headers, fallback) {
+  const found = /filename="([^"]+)"/.exec(headers.get("Content-Disposition") || "");
   return found ? found[1] : fallback;
 }
 
-// GET a report as CSV with the signed-in token and hand it to the browser as a file download.
-export async function fetchCsv(path, query) {
-  const response = await fetch(url(path, query), {
-    headers: { Accept: "text/csv", Authorization: `Bearer ${idToken()}` }, cache: "no-store",
-  });
-  const text = await response.text();
-  if (!response.ok) {
-    let error = {};
-    try {
-      error = JSON.parse(text).error || {};
-    } catch {
-      error = {};
-    }
-    throw new ApiError(response.status, error.code || "http_" + response.status,
-      error.message || t("error.unexpected", { status: response.status }), error.field || null);
-  }
-  return { text, response };
-}
-
+// GET a report as CSV (api.js: the token, the error shape, sign-out on 401) and hand it to the
+// browser as a file download.
 export async function downloadCsv(path, query, fallbackName) {
-  const { text, response } = await fetchCsv(path, query);
+  const { text, headers } = await api.csv(path, { query });
   const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })),
-    download: filename(response, fallbackName), hidden: true });
+    download: filename(headers, fallbackName), hidden: true });
   document.body.append(link);
   link.click();
   setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);

@@ -10,9 +10,23 @@ import { webmToOgg } from "../ogg.js";
 import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
+import { can } from "../roles.js";
 
 export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
+
+// --- the header -----------------------------------------------------------------------------------
+
+function renderHeader(client, path) {
+  const meta = [channelName(client.channel), languageName(client.language),
+    client.status !== "active" ? t("file.status." + client.status) : null].filter(Boolean).join(" · ");
+  return h("header", { class: "conv-head" },
+    h("p", {}, h("a", { href: "#/inbox" }, "← " + t("nav.inbox"))),
+    clientText("h1", client.name, { lang: client.language }),
+    h("p", { class: "meta" }, meta, " · ", h("a", { href: `#${path}/file` }, t("conv.file"))));
+}
+
+// --- the messages ---------------------------------------------------------------------------------
 
 function statusLine(msg, me) {
   if (msg.direction === "inbound") return t("status.received");
@@ -37,18 +51,23 @@ function media(item, msg) {
   return h("a", { href: item.url, download: "", rel: "noopener" }, t("media.download", { type: item.content_type }));
 }
 
-function bubble(msg, ctx, client, onCancel) {
+function place(spot) {
+  return t("msg.location", { where: spot.label || spot.address || `${spot.latitude}, ${spot.longitude}` });
+}
+
+// One message of the list: who and when, the text, a place, attachments, its status; a held
+// message of the signed-in author has its Cancel button.
+function messageItem(msg, ctx, client, onCancel) {
   const kind = msg.direction === "inbound" ? "in" : AUTOMATIC.has(msg.kind) ? "auto" : "out";
   const who = kind === "in" ? client.name : kind === "auto" ? t("kind." + msg.kind) : t("msg.staff_named", { id: msg.staff_id || "" });
-  const status = statusLine(msg, ctx.me);
   const cls = ["msg", `msg-${kind}`, msg.status === "held" ? "held" : null,
     ["failed", "undelivered"].includes(msg.status) ? "failed" : null].filter(Boolean).join(" ");
   const item = h("li", { class: cls, dataset: { id: msg.id, status: msg.status } },
     h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone))),
     msg.body ? clientText("p", msg.body, { class: "msg-body", lang: kind === "in" ? client.language : null }) : null,
-    msg.location ? h("p", {}, t("msg.location", { where: msg.location.label || msg.location.address || `${msg.location.latitude}, ${msg.location.longitude}` })) : null,
+    msg.location ? h("p", {}, place(msg.location)) : null,
     (msg.media || []).map((m) => media(m, msg)),
-    h("p", { class: "msg-status" }, status));
+    h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
   if (msg.status === "held" && msg.staff_id === ctx.me.staff_id) {
     item.append(h("button", { type: "button", class: "danger", onclick: () => onCancel(msg) },
       t("compose.cancel_held", { time: localTime(msg.send_at, ctx.me.timezone) })));
@@ -56,48 +75,86 @@ function bubble(msg, ctx, client, onCancel) {
   return item;
 }
 
-export async function render(view, ctx) {
-  const clientId = ctx.params.clientId;
-  const path = `/clients/${encodeURIComponent(clientId)}`;
-  const client = await api.get(path, { signal: ctx.signal });
-  const header = h("header", { class: "conv-head" },
-    h("p", {}, h("a", { href: "#/inbox" }, "← " + t("nav.inbox"))),
-    clientText("h1", client.name, { lang: client.language }),
-    h("p", { class: "meta" }, [channelName(client.channel), languageName(client.language), client.status !== "active" ? t("file.status." + client.status) : null].filter(Boolean).join(" · "),
-      " · ", h("a", { href: `#${path}/file` }, t("conv.file"))));
+// The region named `Conversation` and its list. draw() redraws only when a message came, went or
+// changed, and keeps the reader's place unless they were at the bottom.
+function renderThread(ctx, client, onCancel) {
   const thread = h("ol", { class: "thread" });
   const region = h("section", { class: "conversation", "aria-label": t("conv.region") }, thread);
-  view.append(header, region);
-
-  // --- composer --------------------------------------------------------------------------------
-  const error = h("p", { class: "error", role: "alert" });
-  const plan = h("p", { class: "plan", id: "compose-plan", "aria-live": "polite" });
-  const textbox = h("textarea", { id: "compose-body", rows: 3, maxlength: 1600, "aria-describedby": "compose-plan" });
-  const overrideBox = h("input", { type: "checkbox", id: "compose-override" });
-  const reason = h("input", { type: "text", id: "compose-reason", maxlength: 500, "aria-required": "true" });
-  const reasonRow = h("p", { class: "reason", hidden: true }, h("label", { for: "compose-reason" }, t("compose.reason")), reason);
-  const overrideRow = h("p", { class: "override", hidden: true }, overrideBox, " ", h("label", { for: "compose-override" }, t("compose.override")));
-  const send = h("button", { type: "submit", class: "primary" }, t("compose.send"));
-  // Attachments: one file (photo, document) or a voice note recorded here. What the channel and the
-  // agency's policy allow comes from GET /clients/{id}/compose (`attachments`), never from here.
-  const fileInput = h("input", { type: "file", id: "compose-file" });
-  const attached = h("p", { class: "attached", "aria-live": "polite" });
-  const record = h("button", { type: "button", hidden: true }, t("compose.record"));
-  let attachment = null;  // { blob, type, name }
-  function showAttachment() {
-    clear(attached);
-    if (!attachment) return;
-    attached.append(t("compose.attached", { name: attachment.name }), " ",
-      h("button", { type: "button", class: "link", onclick: () => { attachment = null; fileInput.value = ""; showAttachment(); } },
-        t("compose.remove")));
+  let signature = "";
+  function draw(messages) {
+    const next = JSON.stringify(messages.map((m) => [m.id, m.status, m.error_code, (m.media || []).map((x) => x.url ? 1 : 0)]));
+    if (next === signature) return;
+    signature = next;
+    const atBottom = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
+    clear(thread);
+    for (const msg of messages) thread.append(messageItem(msg, ctx, client, onCancel));
+    if (atBottom || !thread.dataset.drawn) region.scrollTop = region.scrollHeight;
+    thread.dataset.drawn = "1";
   }
-  fileInput.addEventListener("change", () => {
-    const file = fileInput.files[0];
-    attachment = file ? { blob: file, type: file.type || "application/octet-stream", name: file.name } : null;
-    showAttachment();
+  return { region, draw };
+}
+
+async function cancelHeld(ctx, path, msg) {
+  try {
+    await api.del(`${path}/messages/${encodeURIComponent(msg.id)}`);
+    ctx.notify(t("compose.cancelled"));
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    ctx.notify(err.message, "error");
+  }
+}
+
+// --- the composer ---------------------------------------------------------------------------------
+
+// The emergency override: a checkbox, and the reason it then demands.
+function overrideControls() {
+  const box = h("input", { type: "checkbox", id: "compose-override" });
+  const reason = h("input", { type: "text", id: "compose-reason", maxlength: 500, "aria-required": "true" });
+  return {
+    box, reason,
+    boxRow: h("p", { class: "override", hidden: true }, box, " ", h("label", { for: "compose-override" }, t("compose.override"))),
+    reasonRow: h("p", { class: "reason", hidden: true }, h("label", { for: "compose-reason" }, t("compose.reason")), reason),
+  };
+}
+
+// Attachments: one file (photo, document) or a voice note recorded here. What the channel and the
+// agency's policy allow comes from GET /clients/{id}/compose (`attachments`), never from here.
+function attachmentControls(showError) {
+  const input = h("input", { type: "file", id: "compose-file" });
+  const record = h("button", { type: "button", hidden: true }, t("compose.record"));
+  const picker = {
+    current: null,  // { blob, type, name }
+    row: h("p", { class: "attach" }, h("label", { for: "compose-file" }, t("compose.attach")), input, record),
+    attached: h("p", { class: "attached", "aria-live": "polite" }),
+    show() {
+      clear(picker.attached);
+      if (!picker.current) return;
+      picker.attached.append(t("compose.attached", { name: picker.current.name }), " ",
+        h("button", { type: "button", class: "link", onclick: () => picker.remove() }, t("compose.remove")));
+    },
+    remove() {
+      picker.current = null;
+      input.value = "";
+      picker.show();
+    },
+    allow(allowed, canSend) {
+      input.accept = allowed.types.map((x) => x.content_type).join(",");
+      record.hidden = !allowed.voice_notes || !window.MediaRecorder || !canSend;
+    },
+  };
+  input.addEventListener("change", () => {
+    const file = input.files[0];
+    picker.current = file ? { blob: file, type: file.type || "application/octet-stream", name: file.name } : null;
+    picker.show();
   });
+  record.addEventListener("click", voiceRecorder(record, picker, showError));
+  return picker;
+}
+
+// The record button's click: start recording from the microphone, or stop and attach the note.
+function voiceRecorder(button, picker, showError) {
   let recorder = null;
-  record.addEventListener("click", async () => {
+  return async () => {
     if (recorder) { recorder.stop(); return; }
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
@@ -107,145 +164,139 @@ export async function render(view, ctx) {
       recorder.addEventListener("stop", async () => {
         stream.getTracks().forEach((track) => track.stop());
         recorder = null;
-        record.textContent = t("compose.record");
-        const webm = new Uint8Array(await new Blob(chunks).arrayBuffer());
-        try {
-          attachment = { blob: new Blob([webmToOgg(webm)], { type: "audio/ogg" }), type: "audio/ogg", name: t("compose.voice_note") };
-        } catch (err) {
-          error.textContent = t("compose.record_failed");
-        }
-        showAttachment();
+        button.textContent = t("compose.record");
+        await attachRecording(chunks, picker, showError);
       });
       recorder.start();
-      record.textContent = t("compose.stop_recording");
+      button.textContent = t("compose.stop_recording");
     } catch {
-      error.textContent = t("compose.no_microphone");
+      showError(t("compose.no_microphone"));
     }
-  });
+  };
+}
+
+// Chromium records WebM/Opus; WhatsApp plays Ogg/Opus: the packets are copied over (ogg.js).
+async function attachRecording(chunks, picker, showError) {
+  const webm = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  try {
+    picker.current = { blob: new Blob([webmToOgg(webm)], { type: "audio/ogg" }), type: "audio/ogg", name: t("compose.voice_note") };
+  } catch {
+    showError(t("compose.record_failed"));
+  }
+  picker.show();
+}
+
+// What Send will do, in words, from the server's preview (GET /clients/{id}/compose).
+function planText(preview, override) {
+  const closed = !preview.open_now;
+  let text;
+  if (!preview.can_send) text = preview.refusal;
+  else if (closed && override) text = t("compose.plan_override");
+  else if (closed) text = t("compose.plan_held", { time: preview.send_at_text });
+  else text = t("compose.plan_now");
+  if (preview.can_send && preview.template) text += " " + t("compose.plan_template");
+  return text;
+}
+
+const newKey = () => "console-" + crypto.randomUUID();
+
+// Sends one message (or the holding reply) for the composer `c`: the override's reason when the
+// agency is closed and the box is ticked, the attachment uploaded first. One Idempotency-Key per
+// message written: a retry after a network error can never send it twice. True when sent.
+async function postMessage(c, body, extra = {}) {
+  c.showError("");
+  const payload = { ...extra };
+  if (body) payload.body = body;
+  if (!c.preview.open_now && c.override.box.checked) {
+    if (!c.override.reason.value.trim()) {
+      c.showError(t("compose.reason_needed"));
+      c.override.reason.focus();
+      return false;
+    }
+    payload.override_reason = c.override.reason.value.trim();
+  }
+  try {
+    if (c.attachments.current && !extra.holding) payload.media = [await upload(c.path, c.attachments.current)];
+    const { data } = await api.post(`${c.path}/messages`, payload, { headers: { "Idempotency-Key": c.sendKey } });
+    c.sendKey = newKey();
+    afterSent(c, data);
+    await c.refresh();
+    return true;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.code === "idempotency_key_reused") {
+      // The earlier attempt with this key went through (its answer was lost) and the text has
+      // changed since: that message is in the thread now; this text takes a new key.
+      c.sendKey = newKey();
+      c.showError(t("compose.earlier_filed"));
+      await c.refresh();
+      return false;
+    }
+    c.showError(err.message);  // the API's own words
+    return false;
+  }
+}
+
+// The attachment straight to the media bucket (a presigned POST the API gives): its media entry.
+async function upload(path, attachment) {
+  const { data: form } = await api.post(`${path}/uploads`, { content_type: attachment.type, size: attachment.blob.size });
+  await uploadFile(form, attachment.blob);
+  return { key: form.key };
+}
+
+function afterSent(c, data) {
+  c.attachments.remove();
+  c.ctx.notify(data.status === "held" ? t("compose.done_held", { time: localTime(data.send_at, c.ctx.me.timezone) })
+    : data.status === "failed" ? t("compose.done_failed") : t("compose.done_sent"), data.status === "failed" ? "error" : "info");
+  c.override.box.checked = false;
+  c.override.reason.value = "";
+}
+
+// The form with the textbox named `Message` and the button named `Send`, the plan, the override,
+// attachments and the holding reply. setPreview() takes each new GET /clients/{id}/compose.
+function renderComposer(ctx, path, refresh) {
+  const error = h("p", { class: "error", role: "alert" });
+  const c = { ctx, path, refresh, preview: null, sendKey: newKey(), override: overrideControls(),
+    showError: (text) => { error.textContent = text; } };
+  c.attachments = attachmentControls(c.showError);
+  const plan = h("p", { class: "plan", id: "compose-plan", "aria-live": "polite" });
+  const textbox = h("textarea", { id: "compose-body", rows: 3, maxlength: 1600, "aria-describedby": "compose-plan" });
+  const send = h("button", { type: "submit", class: "primary" }, t("compose.send"));
   const holding = h("button", { type: "button" }, t("compose.holding"));
   const form = h("form", { class: "composer", "aria-labelledby": "compose-title", novalidate: true },
     h("h2", { id: "compose-title", class: "visually-hidden" }, t("compose.title")),
-    h("label", { for: "compose-body" }, t("compose.message")), textbox, plan, overrideRow, reasonRow,
-    h("p", { class: "attach" }, h("label", { for: "compose-file" }, t("compose.attach")), fileInput, record), attached,
-    h("p", { class: "actions" }, send, holding), error);
-  let preview = null;
-
-  if (ctx.me.role === "supervisor") {
-    view.append(h("p", { class: "meta" }, t("compose.read_only")));
-  } else {
-    view.append(form);
-  }
+    h("label", { for: "compose-body" }, t("compose.message")), textbox, plan, c.override.boxRow, c.override.reasonRow,
+    c.attachments.row, c.attachments.attached, h("p", { class: "actions" }, send, holding), error);
 
   function showPlan() {
-    if (!preview) return;
-    const closed = !preview.open_now;
-    overrideRow.hidden = !closed || !preview.can_send;
-    reasonRow.hidden = overrideRow.hidden || !overrideBox.checked;
-    let text;
-    if (!preview.can_send) text = preview.refusal;
-    else if (closed && overrideBox.checked) text = t("compose.plan_override");
-    else if (closed) text = t("compose.plan_held", { time: preview.send_at_text });
-    else text = t("compose.plan_now");
-    if (preview.can_send && preview.template) text += " " + t("compose.plan_template");
-    plan.textContent = text;
-    send.disabled = holding.disabled = !preview.can_send;
-    const allowed = preview.attachments || { types: [], voice_notes: false };
-    fileInput.accept = allowed.types.map((x) => x.content_type).join(",");
-    record.hidden = !allowed.voice_notes || !window.MediaRecorder || !preview.can_send;
+    if (!c.preview) return;
+    c.override.boxRow.hidden = c.preview.open_now || !c.preview.can_send;
+    c.override.reasonRow.hidden = c.override.boxRow.hidden || !c.override.box.checked;
+    plan.textContent = planText(c.preview, c.override.box.checked);
+    send.disabled = holding.disabled = !c.preview.can_send;
+    c.attachments.allow(c.preview.attachments || { types: [], voice_notes: false }, c.preview.can_send);
   }
-  overrideBox.addEventListener("change", () => { showPlan(); if (overrideBox.checked) reason.focus(); });
-
-  async function post(body, extra = {}) {
-    error.textContent = "";
-    const payload = { ...extra };
-    if (body) payload.body = body;
-    if (!preview.open_now && overrideBox.checked) {
-      if (!reason.value.trim()) {
-        error.textContent = t("compose.reason_needed");
-        reason.focus();
-        return false;
-      }
-      payload.override_reason = reason.value.trim();
-    }
-    try {
-      if (attachment && !extra.holding) {
-        const { data: form } = await api.post(`${path}/uploads`, { content_type: attachment.type, size: attachment.blob.size });
-        await uploadFile(form, attachment.blob);
-        payload.media = [{ key: form.key }];
-      }
-      // One key per message written: a retry after a network error can never send it twice.
-      const { data } = await api.post(`${path}/messages`, payload, { headers: { "Idempotency-Key": sendKey } });
-      sendKey = newKey();
-      attachment = null;
-      fileInput.value = "";
-      showAttachment();
-      ctx.notify(data.status === "held" ? t("compose.done_held", { time: localTime(data.send_at, ctx.me.timezone) })
-        : data.status === "failed" ? t("compose.done_failed") : t("compose.done_sent"), data.status === "failed" ? "error" : "info");
-      overrideBox.checked = false;
-      reason.value = "";
-      await refresh();
-      return true;
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.code === "idempotency_key_reused") {
-        // The earlier attempt with this key went through (its answer was lost) and the text has
-        // changed since: that message is in the thread now; this text takes a new key.
-        sendKey = newKey();
-        error.textContent = t("compose.earlier_filed");
-        await refresh();
-        return false;
-      }
-      error.textContent = err.message;  // the API's own words
-      return false;
-    }
-  }
-
-  const newKey = () => "console-" + crypto.randomUUID();
-  let sendKey = newKey();
+  c.override.box.addEventListener("change", () => { showPlan(); if (c.override.box.checked) c.override.reason.focus(); });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!textbox.value.trim() && !attachment) {
-      error.textContent = t("compose.empty");
+    if (!textbox.value.trim() && !c.attachments.current) {
+      c.showError(t("compose.empty"));
       textbox.focus();
       return;
     }
     send.disabled = true;
-    if (await post(textbox.value)) textbox.value = "";
+    if (await postMessage(c, textbox.value)) textbox.value = "";
     send.disabled = false;
     showPlan();
   });
-  holding.addEventListener("click", () => post(preview.holding_reply.body, { holding: true }));
+  holding.addEventListener("click", () => postMessage(c, c.preview.holding_reply.body, { holding: true }));
+  return { form, setPreview: (preview) => { c.preview = preview; showPlan(); } };
+}
 
-  async function cancelHeld(msg) {
-    try {
-      await api.del(`${path}/messages/${encodeURIComponent(msg.id)}`);
-      ctx.notify(t("compose.cancelled"));
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      ctx.notify(err.message, "error");
-    }
-    await refresh();
-  }
+// --- the page -------------------------------------------------------------------------------------
 
-  // --- thread and polling -----------------------------------------------------------------------
-  let signature = "";
-  async function refresh() {
-    const [messages, compose] = await Promise.all([
-      api.get(`${path}/messages`, { signal: ctx.signal }),
-      ctx.me.role === "supervisor" ? null : api.get(`${path}/compose`, { signal: ctx.signal, query: { lang: document.documentElement.lang } }),
-    ]);
-    if (compose) { preview = compose; showPlan(); }
-    const next = JSON.stringify(messages.messages.map((m) => [m.id, m.status, m.error_code, (m.media || []).map((x) => x.url ? 1 : 0)]));
-    if (next === signature) return;
-    signature = next;
-    const atBottom = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
-    clear(thread);
-    for (const msg of messages.messages) thread.append(bubble(msg, ctx, client, cancelHeld));
-    if (atBottom || !thread.dataset.drawn) region.scrollTop = region.scrollHeight;
-    thread.dataset.drawn = "1";
-  }
-
-  await refresh();
+// refresh() every `ms` until the page is left; an error is shown and the next round still comes.
+function pollEvery(ms, ctx, refresh) {
   let timer;
   const poll = async () => {
     try {
@@ -254,8 +305,30 @@ export async function render(view, ctx) {
       if (err.name === "AbortError") return;
       ctx.notify(err.message, "error");
     }
-    if (!ctx.signal.aborted) timer = setTimeout(poll, POLL_MS);
+    if (!ctx.signal.aborted) timer = setTimeout(poll, ms);
   };
-  timer = setTimeout(poll, POLL_MS);
+  timer = setTimeout(poll, ms);
   ctx.signal.addEventListener("abort", () => clearTimeout(timer));
+}
+
+export async function render(view, ctx) {
+  const path = `/clients/${encodeURIComponent(ctx.params.clientId)}`;
+  const client = await api.get(path, { signal: ctx.signal });
+  const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); });
+  // Who may write is the role map's (roles.js): a supervisor reads the conversation.
+  const composer = can(ctx.me.role, "write_messages") ? renderComposer(ctx, path, refresh) : null;
+  view.append(renderHeader(client, path), thread.region,
+    composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")));
+
+  async function refresh() {
+    const [messages, compose] = await Promise.all([
+      api.get(`${path}/messages`, { signal: ctx.signal }),
+      composer ? api.get(`${path}/compose`, { signal: ctx.signal, query: { lang: document.documentElement.lang } }) : null,
+    ]);
+    if (compose) composer.setPreview(compose);
+    thread.draw(messages.messages);
+  }
+
+  await refresh();
+  pollEvery(POLL_MS, ctx, refresh);
 }

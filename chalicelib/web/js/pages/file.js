@@ -2,12 +2,14 @@
 // follow-ups and survey scores, referrals; and what a worker may do to it (record consent, warn,
 // change status). Everything comes from the JSON API and goes back through it: GET /clients/{id},
 // GET /followups, PUT /clients/{id}/consent, POST /clients/{id}/warnings, PUT /clients/{id}/status.
-// A supervisor reads the file; the forms are for the workers and administrators the API lets act.
+// Which forms show is the role map's (roles.js): a supervisor reads the file; workers and
+// administrators act on it, as the API lets them.
 
 import { api, ApiError } from "../api.js";
 import { clear, clientText, field, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
+import { can } from "../roles.js";
 
 function row(term, ...value) {
   return [h("dt", {}, term), h("dd", {}, ...(value.length && value.some((v) => v !== null && v !== "") ? value : [t("file.none")]))];
@@ -29,7 +31,7 @@ export async function render(view, ctx) {
   const clientId = ctx.params.clientId;
   const path = `/clients/${encodeURIComponent(clientId)}`;
   const zone = ctx.me.timezone;
-  const canAct = ctx.me.role !== "supervisor";
+  const may = (action) => can(ctx.me.role, action);
 
   async function load() {
     const [client, followups] = await Promise.all([
@@ -72,8 +74,8 @@ export async function render(view, ctx) {
       row(t("intake.posts"), consent.posts ? t("file.yes") : t("file.no")),
       consent.withdrawn_at ? row(t("file.withdrawn"), localTime(consent.withdrawn_at, zone), " — ", consent.withdrawn_reason || "") : null);
     const consentCard = section("file-consent", t("file.consent"), consentList);
-    if (canAct && client.status !== "closed") consentCard.append(consentForm(client));
-    if (canAct && consent.state === "given") consentCard.append(withdrawForm());
+    if (may("record_consent") && client.status !== "closed") consentCard.append(consentForm(client));
+    if (may("withdraw_consent") && consent.state === "given") consentCard.append(withdrawForm());
 
     // --- status and conduct ----------------------------------------------------------------------
     const statusCard = section("file-status", t("file.status"), h("dl", { class: "facts" },
@@ -84,8 +86,8 @@ export async function render(view, ctx) {
       client.opted_out ? row(t("file.opted_out"), t("file.yes")) : null,
       row(t("file.open_inquiry"), client.open_inquiry
         ? t("file.inquiry_due", { time: localTime(client.open_inquiry.due_at, zone) }) : "")));
-    if (canAct && client.status === "active") statusCard.append(warnForm());
-    if (canAct) statusCard.append(statusForm(client));
+    if (may("warn") && client.status === "active") statusCard.append(warnForm());
+    if (may("change_status")) statusCard.append(statusForm(client));
 
     // --- absences --------------------------------------------------------------------------------
     const absences = client.absences || [];

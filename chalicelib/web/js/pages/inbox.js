@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { clear, clientText, h } from "../dom.js";
 import { channelName, clockText, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
+import { hasCaseload } from "../roles.js";
 
 export const POLL_MS = 10_000;
 
@@ -13,7 +14,7 @@ function item(entry, me) {
   const id = entry.client_id;
   const details = [channelName(entry.channel), languageName(entry.language)];
   if (entry.covering) details.push(t("inbox.covering", { name: entry.case_manager_name }));
-  else if (me.role !== "worker") details.push(entry.case_manager_name);
+  else if (!hasCaseload(me.role)) details.push(entry.case_manager_name);  // not one's own caseload
   if (entry.opted_out) details.push(t("inbox.opted_out"));
   return h("li", { class: entry.overdue ? "overdue" : null, "aria-labelledby": `in-name-${id} in-clock-${id}`, dataset: { clientId: id } },
     h("a", { href: `#/clients/${encodeURIComponent(id)}`, class: "inbox-row" },

@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { clear, field, h } from "../dom.js";
 import { t } from "../i18n.js";
+import { hasCaseload } from "../roles.js";
 import { subnav } from "../supervision.js";
 
 const LANGUAGES = ["en", "fr", "ar", "es", "fa", "uk", "so", "ti", "zh", "pa"];
@@ -17,7 +18,7 @@ export async function render(view, ctx) {
   const phone = h("input", { type: "tel", id: "in-phone", required: true, autocomplete: "off" });
   const channel = h("select", { id: "in-channel" }, ["whatsapp", "sms"].map((c) => h("option", { value: c }, t("channel." + c))));
   const lang = h("select", { id: "in-language" }, LANGUAGES.map((l) => h("option", { value: l }, l)));
-  const manager = h("select", { id: "in-manager" }, staff.filter((s) => s.role === "worker" && s.active)
+  const manager = h("select", { id: "in-manager" }, staff.filter((s) => hasCaseload(s.role) && s.active)
     .map((s) => h("option", { value: s.staff_id }, s.name || s.staff_id)));
   const form = h("form", { class: "grid-form", "aria-labelledby": "file-title" },
     h("h2", { id: "file-title" }, t("intake.file")),

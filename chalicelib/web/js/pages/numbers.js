@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { clear, field, h } from "../dom.js";
 import { t } from "../i18n.js";
+import { can, hasCaseload } from "../roles.js";
 import { subnav } from "../supervision.js";
 
 const path = (number) => `/numbers/${encodeURIComponent(number)}`;
@@ -28,12 +29,12 @@ export async function render(view, ctx) {
       h("th", { scope: "col" }, t("num.channels")))),
     h("tbody", {}, numbers.map((n) => h("tr", {}, h("td", {}, n.number), h("td", {}, names[n.staff_id] || n.staff_id),
       h("td", {}, n.channels.map((c) => t("channel." + c)).join(", "))))))));
-  if (ctx.me.role !== "admin") {
+  if (!can(ctx.me.role, "assign_numbers")) {
     view.append(h("p", { class: "readonly" }, t("setup.readonly")));
     return;
   }
   const number = h("input", { type: "tel", id: "num-number", required: true, placeholder: "+15875550100", autocomplete: "off" });
-  const worker = h("select", { id: "num-worker" }, staff.filter((s) => s.role === "worker" && s.active)
+  const worker = h("select", { id: "num-worker" }, staff.filter((s) => hasCaseload(s.role) && s.active)
     .map((s) => h("option", { value: s.staff_id }, s.name || s.staff_id)));
   const sms = h("input", { type: "checkbox", id: "num-sms", checked: true });
   const whatsapp = h("input", { type: "checkbox", id: "num-whatsapp", checked: true });

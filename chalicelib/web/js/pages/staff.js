@@ -5,9 +5,8 @@
 import { api } from "../api.js";
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
+import { ROLES, can, hasCaseload } from "../roles.js";
 import { subnav } from "../supervision.js";
-
-const ROLES = ["worker", "supervisor", "admin"];
 
 function roleSelect(id, value) {
   return h("select", { id }, ROLES.map((r) => h("option", { value: r, selected: r === value }, t("role." + r))));
@@ -46,7 +45,7 @@ function absenceForm(person, workers, ctx) {
 }
 
 function row(person, workers, ctx) {
-  const admin = ctx.me.role === "admin";
+  const manages = can(ctx.me.role, "manage_staff");
   const names = Object.fromEntries(workers.map((w) => [w.staff_id, w.name || w.staff_id]));
   const section = h("li", { class: `person${person.active ? "" : " inactive"}`, "aria-labelledby": `st-${person.staff_id}` },
     h("h2", { id: `st-${person.staff_id}` }, person.name || person.staff_id,
@@ -57,11 +56,11 @@ function row(person, workers, ctx) {
     person.absences.length
       ? h("ul", { class: "absences", "aria-label": t("staff.absences") }, person.absences.map((a) => h("li", {},
           t("staff.absent", { start: a.start, end: a.end, cover: names[a.cover_id] || a.cover_id }),
-          admin ? h("button", { type: "button", class: "danger", onclick: () => act(ctx,
+          manages ? h("button", { type: "button", class: "danger", onclick: () => act(ctx,
             () => api.del(`/staff/${encodeURIComponent(person.staff_id)}/absences/${encodeURIComponent(a.absence_id)}`),
             t("staff.abs_removed")) }, t("staff.abs_remove")) : null)))
       : null);
-  if (!admin) return section;
+  if (!manages) return section;
   const role = roleSelect(`role-${person.staff_id}`, person.role);
   const save = h("form", { class: "inline", "aria-label": t("staff.change_role_of", { name: person.name }) },
     h("label", { for: role.id }, t("staff.role")), role,
@@ -75,7 +74,7 @@ function row(person, workers, ctx) {
       t("staff.saved"));
   });
   section.append(save);
-  if (person.role === "worker" && person.active) {
+  if (hasCaseload(person.role) && person.active) {
     section.append(h("details", {}, h("summary", {}, t("staff.abs_add")), absenceForm(person, workers.filter((w) => w.active), ctx)));
   }
   return section;
@@ -102,8 +101,9 @@ function addForm(ctx) {
 export async function render(view, ctx) {
   view.append(h("h1", {}, t("setup.staff")), subnav("setup/staff", ctx.me));
   const { staff } = await api.get("/staff", { signal: ctx.signal });
-  const workers = staff.filter((s) => s.role === "worker");
-  if (ctx.me.role !== "admin") view.append(h("p", { class: "readonly" }, t("setup.readonly")));
+  const workers = staff.filter((s) => hasCaseload(s.role));
+  const manages = can(ctx.me.role, "manage_staff");
+  if (!manages) view.append(h("p", { class: "readonly" }, t("setup.readonly")));
   view.append(h("ul", { class: "people", "aria-label": t("setup.staff") }, staff.map((p) => row(p, workers, ctx))));
-  if (ctx.me.role === "admin") view.append(addForm(ctx));
+  if (manages) view.append(addForm(ctx));
 }

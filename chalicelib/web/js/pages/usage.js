@@ -2,16 +2,17 @@
 // DMSI toolkit's Table 7 with its labels (the API's own `layout=table7` CSV, shown as a table),
 // and the same CSV as a download.
 
+import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { downloadCsv, fetchCsv, pageHref, pageQuery, parseCsv, periodForm, subnav, thisMonth } from "../supervision.js";
+import { downloadCsv, pageHref, pageQuery, parseCsv, periodForm, subnav, thisMonth } from "../supervision.js";
 
 export async function render(view, ctx) {
   const query = pageQuery();
   view.append(h("h1", {}, t("sup.usage")), subnav("usage", ctx.me));
   const period = query.from && query.to ? { from: query.from, to: query.to } : await thisMonth(ctx.signal);
   const params = { ...period, period: "month", layout: "table7" };
-  const { text } = await fetchCsv("/reports/usage", params);
+  const { text } = await api.csv("/reports/usage", { query: params, signal: ctx.signal });
   const [header, ...rows] = parseCsv(text).filter((r) => r.length > 1);
   const table = h("table", { class: "table7", "aria-label": t("usage.table") },
     h("caption", {}, t("usage.caption")),

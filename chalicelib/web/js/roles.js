@@ -1,0 +1,88 @@
+// The console's role map: the one place that says what each role (worker, supervisor, admin)
+// gets in the console: the pages it may open, the links of the Main navigation and of the
+// supervision pages' navigation, and the actions the console offers it. Every other module asks
+// here; none compares a role itself. The API decides what is allowed (it answers 403 to anything
+// else): this map only keeps the console from offering what the API would refuse.
+
+export const ROLES = ["worker", "supervisor", "admin"];
+
+const EVERYONE = ROLES;
+const SUPERVISION = ["supervisor", "admin"];
+const CASEWORK = ["worker", "admin"];
+const ADMIN = ["admin"];
+
+// Each page module in ./pages/ (the router's `page`) and the roles that may open it. The sign-in
+// page is public (router.js); a page missing here is opened by nobody.
+const PAGES = {
+  inbox: EVERYONE,
+  conversation: EVERYONE,
+  file: EVERYONE,
+  compliance: SUPERVISION,
+  reviews: SUPERVISION,
+  usage: SUPERVISION,
+  audit: SUPERVISION,
+  inquiries: SUPERVISION,
+  staff: SUPERVISION,
+  numbers: SUPERVISION,
+  policy: SUPERVISION,
+  intake: ADMIN,
+};
+
+// What the console offers each role to do. Supervisors read files and conversations.
+const ACTIONS = {
+  write_messages: CASEWORK,    // the composer (with its preview), cancelling one's held messages
+  record_consent: CASEWORK,    // record a signed consent
+  withdraw_consent: CASEWORK,  // record that the client withdrew it
+  warn: CASEWORK,              // a conduct warning
+  change_status: CASEWORK,     // active, suspended, closed
+  manage_staff: ADMIN,         // add staff, change a role, (de)activate, record or remove absences
+  assign_numbers: ADMIN,       // give a work number to a worker
+};
+
+// The Main navigation, in order (SPEC §4.6 fixes `Inbox` for every role and `Compliance` for
+// supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
+const MAIN_NAV = [
+  { path: "/inbox", page: "inbox", label: "nav.inbox" },
+  { path: "/compliance", page: "compliance", label: "nav.compliance" },
+  { path: "/reviews", page: "reviews", label: "sup.reviews", badge: true },
+  { path: "/setup/staff", page: "staff", label: "nav.setup" },
+];
+
+// The in-page navigation between the supervision and set-up pages, in order.
+const SUPERVISION_NAV = [
+  { path: "/compliance", page: "compliance", label: "nav.compliance" },
+  { path: "/reviews", page: "reviews", label: "sup.reviews" },
+  { path: "/usage", page: "usage", label: "sup.usage" },
+  { path: "/audit", page: "audit", label: "sup.audit" },
+  { path: "/setup/staff", page: "staff", label: "setup.staff" },
+  { path: "/setup/numbers", page: "numbers", label: "setup.numbers" },
+  { path: "/setup/intake", page: "intake", label: "setup.intake" },
+  { path: "/setup/policy", page: "policy", label: "setup.policy" },
+];
+
+// May `role` open the page module `page`?
+export function canOpen(role, page) {
+  return (PAGES[page] || []).includes(role);
+}
+
+// Does the console offer `role` the action `action` (a key of ACTIONS)?
+export function can(role, action) {
+  if (!(action in ACTIONS)) throw new Error(`unknown console action ${action}`);
+  return ACTIONS[action].includes(role);
+}
+
+// Does a staff member of `role` hold a caseload of their own (clients, a work number, absences
+// covered by a colleague)? A worker's inbox is her own caseload; other roles see everyone's.
+export function hasCaseload(role) {
+  return role === "worker";
+}
+
+// The links of the Main navigation that `role` gets, in order.
+export function mainNav(role) {
+  return MAIN_NAV.filter((item) => canOpen(role, item.page));
+}
+
+// The links of the supervision pages' navigation that `role` gets, in order.
+export function supervisionNav(role) {
+  return SUPERVISION_NAV.filter((item) => canOpen(role, item.page));
+}
