@@ -107,7 +107,7 @@ def test_a_follow_up_twilio_refuses_is_recorded_failed_and_counted_nowhere(world
     from chalicelib.adapters.twilio_gateway import PermanentSendError
 
     store, fstore, gateway, service = world
-    store.clients["cl_1"] = a_client()
+    store.file(a_client())
 
     def refuse(message: OutboundMessage) -> SendResult:
         raise PermanentSendError("twilio refused the message (400)", "21610")
