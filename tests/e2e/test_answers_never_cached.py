@@ -19,7 +19,7 @@ import time_machine
 from tests.conftest import auth, new_client
 from tests.twilio_helpers import inbound, new_sid, post, sms_form, status_form, whatsapp_form
 
-OPEN_HOURS = "2026-11-18T10:00:00-07:00"  # a Wednesday
+OPEN_HOURS = "2026-11-18T10:00:00-06:00"  # a Wednesday
 PERIOD = "from=2026-11-18&to=2026-11-18"
 CONSENT = {"form_version": "v2", "signed_at": "2026-01-05T10:00:00-07:00", "channels": ["sms"],
            "circle_of_care": ["settlement team"]}

@@ -74,10 +74,10 @@ def test_erasure_removes_the_review_note_and_keeps_that_the_override_was_reviewe
     assert NOTE not in every_stored_text()
     [after] = review_events(http, agency)
     assert after["details"] == {"event_id": override["event_id"], "kind": "override"}
-    assert (after["actor"], after["client_id"], after["at"]) == ("sup-maria", cid, "2026-11-25T09:15:00-07:00")
+    assert (after["actor"], after["client_id"], after["at"]) == ("sup-maria", cid, "2026-11-25T09:15:00-06:00")
     [listed] = http.call("GET", f"/reviews?{PERIOD}&kind=override", agency["supervisor"]).json["items"]
     assert (listed["reviewed"], listed["reviewed_by"], listed["reviewed_at"]) == (
-        True, "sup-maria", "2026-11-25T09:15:00-07:00")
+        True, "sup-maria", "2026-11-25T09:15:00-06:00")
     assert (listed["reason"], listed["message"], listed["client_name"]) == (None, None, None)
 
 
