@@ -242,8 +242,7 @@ def _leave_at_twilio(settings: object, message_sid: str, path: str) -> tuple[str
     import mimetypes
     from pathlib import Path
 
-    from .local import LOCAL_TWILIO_DIR
-    from .local_twilio import put_media
+    from .local_twilio import LOCAL_TWILIO_DIR, put_media
 
     source = Path(path)
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"

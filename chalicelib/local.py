@@ -22,7 +22,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .config import LOCAL_DEFAULTS, PROJECT_ROOT
@@ -31,7 +30,6 @@ API_HOST = "127.0.0.1"
 API_PORT = int(os.environ.get("CMDM_PORT", "8000"))
 JOB_INTERVAL_SECONDS = int(os.environ.get("CMDM_JOB_INTERVAL", "60"))
 # Where the simulator leaves media "at Twilio" for the local stand-in (chalicelib/local_twilio.py).
-LOCAL_TWILIO_DIR = Path(os.environ.get("CMDM_LOCAL_TWILIO_DIR") or PROJECT_ROOT / ".local-twilio")
 LOCAL_ENV = {
     **LOCAL_DEFAULTS,
     "CMDM_STAGE": "local",
@@ -130,7 +128,7 @@ def main() -> int:
     os.environ["DYNAMODB_ENDPOINT"] = _start_embedded_aws()
     if os.environ.get("CMDM_OUTBOUND") == "outbox" and not os.environ.get("CMDM_TWILIO_API_BASE"):
         # Nothing reaches Twilio from a laptop: media and redactions go to the local stand-in.
-        from .local_twilio import TwilioStandIn
+        from .local_twilio import LOCAL_TWILIO_DIR, TwilioStandIn
 
         stand_in = TwilioStandIn(LOCAL_TWILIO_DIR, os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"])
         os.environ["CMDM_TWILIO_API_BASE"] = stand_in.start()

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
+
+#: Where media "at Twilio" waits for the stand-in to serve it (``make run`` and ``cli phone --media-file``).
+LOCAL_TWILIO_DIR = Path(os.environ.get("CMDM_LOCAL_TWILIO_DIR") or Path(__file__).resolve().parent.parent / ".local-twilio")
 
 MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})/Media/(ME[0-9a-f]{32})"
                    r"(\.json)?$")

@@ -130,10 +130,9 @@ def bundle_policies(source: Path, bundle: Path, today: date | None = None) -> li
     from chalicelib.adapters.policy_bundle import (
         COMPILED_FILENAME,
         CompiledPolicyError,
-        compile_policies,
         holiday_years,
     )
-    from chalicelib.adapters.policy_loader import SCHEMA_PATH, PolicyError, policy_files
+    from chalicelib.adapters.policy_loader import SCHEMA_PATH, PolicyError, compile_policies, policy_files
 
     files = policy_files(source)
     if not files:

@@ -17,10 +17,10 @@ from pynamodb.exceptions import DoesNotExist
 from ..domain.audit import AuditEvent
 from . import models as m
 from .keys import agency_staff, instant, sort_key, staff_of
+from .writes import WriteQueue
 
 if TYPE_CHECKING:
     from ..domain.reporting import AuditRecord
-    from .unit_of_work import UnitOfWork
 
 # Audit events that carry what a person wrote about the client, and the keys holding it. A
 # supervisor's review of an override or a breach keeps its event id and kind (that it was reviewed
@@ -86,7 +86,7 @@ def _types(types: Iterable[str] | None) -> Any:
 
 
 class AuditRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     # -- writes ---------------------------------------------------------------------------------

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.messages import LeftAtTwilio
 from . import models as m
-from .unit_of_work import condition_failed, raises
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue, condition_failed, raises
 
 #: Twilio retries a webhook for hours at most; a month is plenty.
 SID_TTL = timedelta(days=30)
@@ -48,7 +44,7 @@ def send_key(message_id: str) -> str:
 
 
 class ClaimRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     def add(self, key: str, at: datetime, ttl: timedelta | None, exception: Callable[[], Exception], *,

@@ -22,11 +22,10 @@ from ..domain.filing import ClientSnapshot, InboundFiling
 from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Referral
 from . import models as m
 from .keys import agency_staff, contact_key
-from .unit_of_work import raises
+from .writes import WriteQueue, raises
 
 if TYPE_CHECKING:
     from ..domain.inbox import Waiting
-    from .unit_of_work import UnitOfWork
 
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins
@@ -215,7 +214,7 @@ def _client_exists() -> Exception:
 
 
 class ClientRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     # -- reads ----------------------------------------------------------------------------------

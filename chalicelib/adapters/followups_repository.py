@@ -8,7 +8,6 @@ Rows are keyed by the worker (``agency#staff``) and the instant the message went
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -16,9 +15,7 @@ from ..domain.followups import FollowupRow
 from ..domain.messages import Message
 from . import models as m
 from .keys import agency_staff, sort_key
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue
 
 
 def _row_from(item: m.FollowupModel, agency_id: str, staff_id: str) -> FollowupRow:
@@ -32,7 +29,7 @@ def _row(agency_id: str, staff_id: str, client_id: str, at: datetime) -> m.Follo
 
 
 class FollowupRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     def add(self, message: Message) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -17,9 +17,7 @@ from ..domain.inquiry import Inquiry, InquiryStatus
 from ..domain.outbound import Answer, Reopening
 from . import models as m
 from .keys import agency_status, staff_status
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue
 
 AWAITING = (InquiryStatus.OPEN.value, InquiryStatus.BREACHED.value)
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -84,7 +82,7 @@ def _proxy(inquiry: Inquiry) -> m.InquiryModel:
 
 
 class InquiryRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     # -- reads ----------------------------------------------------------------------------------

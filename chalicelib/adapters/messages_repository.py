@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -31,10 +31,7 @@ from . import models as m
 from .conflicts import ConcurrentUpdate
 from .keys import sort_key
 from .retry import retry_on_conflict
-from .unit_of_work import condition_failed
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue, condition_failed
 
 MEDIA_DUE_PREFIX = "media#"  # outbound_due hash key for messages whose media is still on Twilio
 _WAITING = (MessageStatus.HELD.value, MessageStatus.QUEUED.value)
@@ -168,7 +165,7 @@ def _leave_queue() -> list[Any]:
 
 
 class MessageRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     # -- reads ----------------------------------------------------------------------------------

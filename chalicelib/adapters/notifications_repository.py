@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
@@ -11,9 +10,7 @@ from ..domain.audit import new_id
 from ..domain.notifications import Notification
 from . import models as m
 from .keys import agency_staff, sort_key
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue
 
 
 def notification_item(n: Notification, agency_id: str) -> m.NotificationModel:
@@ -42,7 +39,7 @@ def notification_from(item: m.NotificationModel) -> Notification:
 
 
 class NotificationRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     def add(self, agency_id: str, notifications: Iterable[Notification]) -> None:

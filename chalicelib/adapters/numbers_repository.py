@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..domain.model import Channel, NumberRegistration, WorkNumber
 from . import models as m
 from .keys import agency_staff
-from .unit_of_work import condition_failed
+from .writes import WriteQueue, condition_failed
 
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
 
 def number_from(item: m.NumberModel) -> WorkNumber:
     return WorkNumber(
@@ -41,7 +38,7 @@ def registration_from(item: m.NumberModel) -> NumberRegistration:
 
 
 class NumberRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     def get(self, number: str) -> WorkNumber | None:

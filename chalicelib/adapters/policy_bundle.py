@@ -23,8 +23,9 @@ a period before the first compiled year), the calendar resolves that year at run
 version, or one that cannot be read, stops the container with a message saying to package again:
 a deployment never runs on half its policies.
 
-This module must not import ``jsonschema``, ``holidays`` or ``policy_loader`` at its top level;
-only ``compile_policies`` (package time) does, lazily.
+This module must not import ``jsonschema``, ``holidays`` or ``policy_loader``: it is what the
+deployed code reads. Compiling (package time) is ``policy_loader.compile_policies``, which
+validates with the loader and writes what this module reads.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ __all__ = [
     "CompiledPolicyError",
     "CompiledPolicyStore",
     "PolicyCache",
-    "compile_policies",
     "compiled_bundle",
     "holiday_years",
     "load_compiled",
@@ -87,45 +87,6 @@ def compiled_bundle(policy_dir: Path | None, bundle_dir: Path = BUNDLE_DIR) -> P
 
 
 # --- package time --------------------------------------------------------------------------------
-
-
-def compile_policies(source: Path, years: range) -> dict[str, Any]:
-    """Validate every agency file of ``source`` and resolve its holidays for ``years``.
-
-    Raises ``policy_loader.PolicyError`` for an invalid file, and ``CompiledPolicyError`` when an
-    agency with a holiday country gets no holiday at all in a compiled year (the ``holidays``
-    package has no data for that year: better to stop the build than to deploy open holidays).
-    """
-    from importlib import metadata
-
-    from chalicelib.adapters.policy_loader import load_policy_file, policy_files
-
-    if not years:
-        raise CompiledPolicyError("no years to compile holidays for")
-    compiled: dict[str, Any] = {}
-    for path in policy_files(source):
-        policy = load_policy_file(path)
-        calendar = policy.calendar
-        by_year: dict[str, list[str]] = {}
-        if calendar.holiday_country is not None:
-            for year in years:
-                days = sorted(calendar.holiday_dates(year))
-                if not days:
-                    raise CompiledPolicyError(
-                        f"{path.name}: the holidays package has no {calendar.holiday_country} holidays in {year}"
-                    )
-                by_year[str(year)] = [d.isoformat() for d in days]
-        compiled[policy.agency_id] = {
-            "file": path.name,
-            "document": json.loads(path.read_text(encoding="utf-8")),
-            "holidays": by_year,
-        }
-    return {
-        "format": FORMAT,
-        "holiday_years": [years[0], years[-1]],
-        "holidays_version": metadata.version("holidays"),
-        "policies": compiled,
-    }
 
 
 # --- run time ------------------------------------------------------------------------------------

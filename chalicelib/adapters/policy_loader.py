@@ -29,7 +29,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from chalicelib.adapters.policy_bundle import BUNDLE_DIR, PROJECT_POLICY_DIR, PolicyCache
+from chalicelib.adapters.policy_bundle import (
+    BUNDLE_DIR,
+    FORMAT,
+    PROJECT_POLICY_DIR,
+    CompiledPolicyError,
+    PolicyCache,
+)
 from chalicelib.config import PROJECT_ROOT, load_settings
 from chalicelib.domain.policy import InvalidPolicy, Policy
 
@@ -226,3 +232,43 @@ class PolicyStore(PolicyCache):
             policy = load_policy_file(path)
             loaded[policy.agency_id] = policy
         return loaded
+
+
+# --- package time (make package compiles what this module validates; policy_bundle reads it) ---
+
+
+def compile_policies(source: Path, years: range) -> dict[str, Any]:
+    """Validate every agency file of ``source`` and resolve its holidays for ``years``.
+
+    Raises ``policy_loader.PolicyError`` for an invalid file, and ``CompiledPolicyError`` when an
+    agency with a holiday country gets no holiday at all in a compiled year (the ``holidays``
+    package has no data for that year: better to stop the build than to deploy open holidays).
+    """
+    from importlib import metadata
+
+    if not years:
+        raise CompiledPolicyError("no years to compile holidays for")
+    compiled: dict[str, Any] = {}
+    for path in policy_files(source):
+        policy = load_policy_file(path)
+        calendar = policy.calendar
+        by_year: dict[str, list[str]] = {}
+        if calendar.holiday_country is not None:
+            for year in years:
+                days = sorted(calendar.holiday_dates(year))
+                if not days:
+                    raise CompiledPolicyError(
+                        f"{path.name}: the holidays package has no {calendar.holiday_country} holidays in {year}"
+                    )
+                by_year[str(year)] = [d.isoformat() for d in days]
+        compiled[policy.agency_id] = {
+            "file": path.name,
+            "document": json.loads(path.read_text(encoding="utf-8")),
+            "holidays": by_year,
+        }
+    return {
+        "format": FORMAT,
+        "holiday_years": [years[0], years[-1]],
+        "holidays_version": metadata.version("holidays"),
+        "policies": compiled,
+    }

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
 from ..domain.posts import Delivery, DeliveryStatus, Post
 from . import models as m
-from .unit_of_work import condition_failed
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue, condition_failed
 
 RATE_BUCKET_TTL = timedelta(hours=1)
 
@@ -59,7 +55,7 @@ _COUNTERS = {DeliveryStatus.SENT: m.PostModel.sent, DeliveryStatus.FAILED: m.Pos
 
 
 class PostRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     # -- the post -------------------------------------------------------------------------------

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.exceptions import PutError
 
 from . import models as m
-from .unit_of_work import condition_failed
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue, condition_failed
 
 USAGE = "usage"
 COMPLIANCE = "compliance"
@@ -46,7 +43,7 @@ def _plain(value: Any) -> Any:
 class RollupRepository:
     """Reads and writes of the daily roll-ups; every read a keyed Query."""
 
-    def __init__(self, uow: UnitOfWork | None = None) -> None:
+    def __init__(self, uow: WriteQueue | None = None) -> None:
         self._uow = uow
 
     def days(self, agency_id: str, kind: str, first: date, last: date) -> dict[date, dict[str, Any]]:

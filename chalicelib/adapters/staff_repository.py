@@ -13,7 +13,7 @@ existed read as version 0, and their first change conditions on the version bein
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -21,9 +21,7 @@ from ..domain.absence import Absence, parse_day
 from ..domain.errors import Conflict
 from ..domain.model import Role, Staff
 from . import models as m
-
-if TYPE_CHECKING:
-    from .unit_of_work import UnitOfWork
+from .writes import WriteQueue
 
 MAX_ABSENCES = 100  # per member, so the item stays far below DynamoDB's 400 KB
 
@@ -65,7 +63,7 @@ def _absence_item(absence: Absence) -> m.AbsenceMap:
 
 
 class StaffRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
 
     # -- members --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ Leaving the ``with`` block without ``commit`` writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, Updat
 
 from . import models as m
 from .conflicts import AlreadyFiled, ConcurrentUpdate, Duplicate
+from .writes import CHECK_FAILED, TRANSACTION_CONFLICT, OnConflict, condition_failed, raises
 
 __all__ = ["AlreadyFiled", "ConcurrentUpdate", "Duplicate", "UnitOfWork", "condition_failed", "raises",
            "transaction_cancelled"]
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from .rollups_repository import RollupRepository
     from .staff_repository import StaffRepository
 
-CHECK_FAILED = "ConditionalCheckFailed"
-TRANSACTION_CONFLICT = "TransactionConflict"
 #: The order TransactWriteItems lists its cancellation reasons in: PynamoDB sends deletes, then
 #: puts, then updates, whatever order they were added in.
 _SENT_ORDER = ("delete", "save", "update")
@@ -49,17 +47,8 @@ def transaction_cancelled(err: TransactWriteError) -> bool:
     return any(code in (CHECK_FAILED, TRANSACTION_CONFLICT) for code in _codes(err))
 
 
-def condition_failed(err: Exception) -> bool:
-    """Whether a single-item write failed on its condition (as opposed to any other error)."""
-    return getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def _codes(err: TransactWriteError) -> list[str | None]:
     return [r.code if r else None for r in (getattr(err, "cancellation_reasons", None) or [])]
-
-
-#: What a queued write's failed condition means: the exception to raise, or None for the default.
-OnConflict = Callable[[str], Exception | None]
 
 
 @dataclass
@@ -212,13 +201,3 @@ class UnitOfWork:
 def _meaning(write: _Write, code: str) -> Exception:
     meaning = write.on_conflict(code) if write.on_conflict is not None else None
     return meaning if meaning is not None else ConcurrentUpdate()
-
-
-def raises(exception: Callable[[], Exception], *, also_conflict: bool = False) -> OnConflict:
-    """``on_conflict`` for a write whose failed condition means ``exception`` (and, with
-    ``also_conflict``, a concurrent transaction on the same item too)."""
-
-    def meaning(code: str) -> Exception | None:
-        return exception() if code == CHECK_FAILED or also_conflict else None
-
-    return meaning

@@ -23,12 +23,11 @@ from chalicelib.adapters.policy_bundle import (
     YEARS_AHEAD,
     CompiledPolicyError,
     CompiledPolicyStore,
-    compile_policies,
     compiled_bundle,
     holiday_years,
     load_compiled,
 )
-from chalicelib.adapters.policy_loader import PolicyStore
+from chalicelib.adapters.policy_loader import PolicyStore, compile_policies
 from chalicelib.domain.business_time import response_deadline
 
 ROOT = Path(__file__).resolve().parents[2]
