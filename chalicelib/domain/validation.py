@@ -132,16 +132,10 @@ def role(value: Any, field: str = "role") -> Role:
 
 def instant(value: Any, field: str) -> datetime:
     """An ISO 8601 instant with an offset (or Z), returned in UTC."""
-    if not isinstance(value, str):
-        raise InvalidInput(field, "must be an ISO 8601 date-time with an offset")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00-07:00") from None
+    parsed = instant_or_wall_clock(value, field)
     if parsed.tzinfo is None:
         raise InvalidInput(field, "must include a UTC offset")
-    day_in_range(parsed.date(), field)
-    return parsed.astimezone(UTC)
+    return parsed
 
 
 def instant_or_wall_clock(value: Any, field: str) -> datetime:
@@ -153,7 +147,7 @@ def instant_or_wall_clock(value: Any, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00-06:00") from None
+        raise InvalidInput(field, "must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00-06:00") from None
     day_in_range(parsed.date(), field)
     return parsed if parsed.tzinfo is None else parsed.astimezone(UTC)
 

@@ -10,14 +10,10 @@ body is redacted at Twilio through its API. Twilio is ``make run``'s own stand-i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import time_machine
 
-from chalicelib import bootstrap
-from chalicelib.local_twilio import TwilioStandIn, media_path, put_media
+from chalicelib.local_twilio import media_path, put_media
 from tests.conftest import TEST_ENV, new_client
 from tests.storage_dump import every_stored_text
 from tests.twilio_helpers import inbound
@@ -33,15 +29,6 @@ FREE_TEXT = {
     "closure": "asked us to stop after the divorce",
 }
 
-
-@pytest.fixture
-def twilio(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[TwilioStandIn]:
-    stand_in = TwilioStandIn(tmp_path, ACCOUNT, TEST_ENV["TWILIO_AUTH_TOKEN"])
-    monkeypatch.setenv("CMDM_TWILIO_API_BASE", stand_in.start())
-    bootstrap.reset()
-    yield stand_in
-    stand_in.stop()
-    bootstrap.reset()
 
 
 def whatsapp_photo(sid: str, media_sid: str) -> dict[str, str]:

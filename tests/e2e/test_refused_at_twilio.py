@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,15 +37,6 @@ STRANGER = "+15875550199"
 def at(text: str) -> Any:
     return time_machine.travel(datetime.fromisoformat(text).replace(tzinfo=EDMONTON), tick=False)
 
-
-@pytest.fixture
-def twilio(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[TwilioStandIn]:
-    stand_in = TwilioStandIn(tmp_path, ACCOUNT, TEST_ENV["TWILIO_AUTH_TOKEN"])
-    monkeypatch.setenv("CMDM_TWILIO_API_BASE", stand_in.start())
-    bootstrap.reset()
-    yield stand_in
-    stand_in.stop()
-    bootstrap.reset()
 
 
 def media_url(sid: str, media_sid: str) -> str:

@@ -19,13 +19,18 @@ DENVER = ZoneInfo("America/Denver")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-CALGARY = BusinessCalendar.from_strings(
-    "America/Edmonton",
-    {day: [["09:00", "17:00"]] for day in WEEKDAYS} | {"sat": [], "sun": []},
-    holiday_country="CA",
-    holiday_subdivision="AB",
-    closures=["2026-12-24"],
-)
+def cfn_calendar(zone: str) -> BusinessCalendar:
+    """The CMDM policy's hours, Alberta's holidays and the Christmas Eve closure, in ``zone``."""
+    return BusinessCalendar.from_strings(
+        zone,
+        {day: [["09:00", "17:00"]] for day in WEEKDAYS} | {"sat": [], "sun": []},
+        holiday_country="CA",
+        holiday_subdivision="AB",
+        closures=["2026-12-24"],
+    )
+
+
+CALGARY = cfn_calendar("America/Edmonton")
 HALIFAX_CAL = BusinessCalendar.from_strings(
     "America/Halifax",
     {day: [["08:30", "12:00"], ["13:00", "16:30"]] for day in WEEKDAYS},
@@ -41,13 +46,7 @@ OTTAWA = BusinessCalendar.from_strings(
 # Open 08:00-20:00 every day, no holidays: lets a 24 h target cross a weekend DST night.
 EDMONTON_DAILY = BusinessCalendar.from_strings("America/Edmonton", {day: [["08:00", "20:00"]] for day in ALL_DAYS})
 EDMONTON_24_7 = BusinessCalendar.from_strings("America/Edmonton", {day: [["00:00", "24:00"]] for day in ALL_DAYS})
-MOUNTAIN = BusinessCalendar.from_strings(
-    "America/Denver",
-    {day: [["09:00", "17:00"]] for day in WEEKDAYS} | {"sat": [], "sun": []},
-    holiday_country="CA",
-    holiday_subdivision="AB",
-    closures=["2026-12-24"],
-)
+MOUNTAIN = cfn_calendar("America/Denver")
 DENVER_DAILY = BusinessCalendar.from_strings("America/Denver", {day: [["08:00", "20:00"]] for day in ALL_DAYS})
 DENVER_24_7 = BusinessCalendar.from_strings("America/Denver", {day: [["00:00", "24:00"]] for day in ALL_DAYS})
 NEVER_OPEN = BusinessCalendar.from_strings("America/Edmonton", {})
