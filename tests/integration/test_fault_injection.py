@@ -305,7 +305,7 @@ def test_a_refusal_and_its_intake_reply_commit_together_so_twilios_retry_refuses
     of what Twilio still holds are one unit of work: a failure leaves no claim to silence the retry."""
     from chalicelib.adapters import models as m
 
-    form = sms_form(STRANGER, AMAL_NUMBER, "who is this? my secret 4242")
+    form = sms_form(STRANGER, AMAL_NUMBER, "who is this? my secret is blue-heron-4242")
     with at(IN_HOURS):
         inbound(api, sms_form("+15875550198", AMAL_NUMBER, "warm"))
         before = stored()
@@ -319,7 +319,7 @@ def test_a_refusal_and_its_intake_reply_commit_together_so_twilios_retry_refuses
     assert types.count(MESSAGE_REFUSED) == 2 and types.count(INTAKE_REPLY_SENT) == 2  # the warm-up and this one
     assert m.ClaimModel.get(f"twilio#{form['MessageSid']}").twilio_due_at is not None  # Twilio's copy, to clear
     texts = every_stored_text()
-    assert "4242" not in texts and STRANGER not in texts
+    assert "blue-heron" not in texts and STRANGER not in texts
 
 
 def test_two_messages_of_one_unknown_sender_at_once_get_one_intake_reply(api: Any, agency: Any) -> None:
