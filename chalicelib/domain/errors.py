@@ -1,6 +1,6 @@
 """Domain errors: what went wrong, in the agency's terms, with no HTTP in sight.
 
-``app.py`` is the only place that turns these into status codes.
+``chalicelib/api/edge.py`` is the only place that turns these into status codes.
 """
 
 from __future__ import annotations
