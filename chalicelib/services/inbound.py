@@ -290,7 +290,7 @@ class InboundService:
         self.crisis = crisis
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
         # service queues, on the status's unit of work, the reopening of what it answered and the
-        # notice to its author (``MessagingService.undo_delivery``).
+        # notice to its author (``Delivery.undo_delivery``, services/delivery.py).
         self.on_delivery_failed = on_delivery_failed
         self._uow = uow  # a fresh adapters.unit_of_work.UnitOfWork per delivery
         self.numbers = numbers
