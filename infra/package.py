@@ -379,14 +379,16 @@ def zone_rules_in_zip(zip_path: Path) -> tuple[str, str]:
     return found["__version__"].group(1), found["IANA_VERSION"].group(1)  # type: ignore[union-attr]
 
 
+def _numeric_version(text: str) -> tuple[int, ...]:
+    """``"2026.6"`` as ``(2026, 6)``: tzdata's versions are YEAR.RELEASE, compared as numbers."""
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+
 def check_zone_rules(zip_path: Path, requirements: Path) -> str:
     """Refuse a zip whose time-zone rules are older than the pin; returns e.g. ``"2026f (tzdata 2026.6)"``."""
-    def Version(text: str) -> tuple[int, ...]:  # noqa: N802  tzdata's versions are YEAR.RELEASE[.POST]
-        return tuple(int(part) for part in text.split(".") if part.isdigit())
-
     pin = pinned_version(requirements, "tzdata")
     shipped, release = zone_rules_in_zip(zip_path)
-    if Version(shipped) < Version(pin):
+    if _numeric_version(shipped) < _numeric_version(pin):
         raise PackageError(f"the zip's time-zone rules are tzdata {shipped} ({release}), older than the pin "
                            f"tzdata=={pin} in {requirements.name}: rebuild the wheel cache with ONLINE=1")
     return f"{release} (tzdata {shipped})"

@@ -9,16 +9,13 @@ empties that search path, which leaves the ``tzdata`` package as the only source
 and in the tests alike.
 
 A rules change reaches a deployment by bumping the pin in ``requirements.txt`` and deploying;
-``rules_version`` says which rules a process runs (``GET /me`` and the start-up log show it).
+``rules_version`` says which rules a process runs (``GET /me`` shows it).
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from zoneinfo import ZoneInfo
-
-#: Where the rules come from, as shown to operators.
-SOURCE = "tzdata package"
 
 
 def use_pinned_rules() -> None:
@@ -27,7 +24,7 @@ def use_pinned_rules() -> None:
     Zones already built from the machine's copy are dropped from ``zoneinfo``'s cache, so the next
     lookup of the same name reads the package.
     """
-    if zoneinfo.TZPATH:
+    if not uses_pinned_rules():
         zoneinfo.reset_tzpath(to=())
         ZoneInfo.clear_cache()
 
@@ -63,4 +60,4 @@ def uses_pinned_rules() -> bool:
     return not zoneinfo.TZPATH
 
 
-__all__ = ["SOURCE", "calendar_rules", "package_version", "rules_version", "use_pinned_rules", "uses_pinned_rules"]
+__all__ = ["calendar_rules", "package_version", "rules_version", "use_pinned_rules", "uses_pinned_rules"]

@@ -84,10 +84,9 @@ class GiveConsent:
             posts = False
         if not isinstance(posts, bool):
             raise InvalidInput("posts", "must be true or false")
-        # With an offset: an instant. Without: the agency's wall clock, read in its zone by the service.
+        # With an offset: an instant. Without: the agency's wall clock, read in its zone by the
+        # service, which also refuses a time still to come (``_signed_instant``).
         signed_at = v.instant_or_wall_clock(body.get("signed_at"), "signed_at")
-        if signed_at.tzinfo is not None and signed_at > utcnow():
-            raise InvalidInput("signed_at", "must not be in the future")
         return cls(
             form_version=v.text(body, "form_version", max_len=50) or "",
             signed_at=signed_at,
