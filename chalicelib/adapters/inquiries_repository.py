@@ -58,6 +58,7 @@ def inquiry_from(item: m.InquiryModel) -> Inquiry:
         breached_at=item.breached_at,
         version=item.version or 1,
         first_response_at=item.first_response_at,
+        ended_at=item.ended_at,
         first_response_business_seconds=(
             int(item.first_response_business_seconds) if item.first_response_business_seconds is not None else None
         ),
@@ -185,6 +186,13 @@ class InquiryRepository:
         self._uow.update(_proxy(inquiry), actions=[*_status_actions(inquiry, InquiryStatus.BREACHED),
                                                    m.InquiryModel.breached_at.set(now)],
                          condition=m.InquiryModel.status == InquiryStatus.OPEN.value)
+
+    def end_opted_out(self, inquiry: Inquiry, at: datetime) -> None:
+        """open or breached -> opted_out: the client opted out while waiting (a breach already
+        recorded stays recorded). Conditioned on the version read, so an answer racing it wins or loses whole."""
+        self._uow.update(_proxy(inquiry), actions=[*_status_actions(inquiry, InquiryStatus.OPTED_OUT),
+                                                   m.InquiryModel.ended_at.set(at)],
+                         condition=m.InquiryModel.status.is_in(*AWAITING))
 
     def move(self, inquiry: Inquiry, to_staff: str) -> None:
         """The open clock moves with its client to another worker."""

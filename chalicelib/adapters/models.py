@@ -458,7 +458,7 @@ class InquiryModel(_Base):
     agency_id = UnicodeAttribute()
     client_id = UnicodeAttribute()
     staff_id = UnicodeAttribute()  # who holds the clock now (case manager or covering colleague)
-    status = UnicodeAttribute()  # open | answered | breached
+    status = UnicodeAttribute()  # open | answered | breached | opted_out
     staff_status = UnicodeAttribute()
     agency_status = UnicodeAttribute()
     opened_at = UTCDateTimeAttribute()
@@ -478,6 +478,7 @@ class InquiryModel(_Base):
     answer_message_id = UnicodeAttribute(null=True)
     first_due_at = UTCDateTimeAttribute(null=True)  # due_at as opened, before a holding reply's longer clock
     crisis = BooleanAttribute(default=False)  # SPEC §5.9: received while closed with a crisis word
+    ended_at = UTCDateTimeAttribute(null=True)  # left unanswered because the client opted out
     version = VersionAttribute()
 
     by_staff_status = InquiriesByStaffStatus()

@@ -40,6 +40,7 @@ class AuditType(enum.Enum):
     INQUIRY_HOLDING_REPLY = "inquiry.holding_reply"  # first response met; the inquiry stays open (§5.2)
     INQUIRY_REOPENED = "inquiry.reopened"  # the message that answered it was not delivered (§5.2)
     INQUIRY_BREACHED = "inquiry.breached"
+    INQUIRY_OPTED_OUT = "inquiry.opted_out"  # the client opted out while waiting: out of the inbox, no breach
     ESCALATED = "inquiry.escalated"
     REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
     CRISIS_ALERTED = "inquiry.crisis_alerted"  # SPEC §5.9: the on-call person was told at once

@@ -40,7 +40,9 @@ SETTLE = timedelta(hours=6)  # the usage roll-up's wait too: Twilio's delivery r
 
 
 def settled(inquiry: InquiryFact, now: datetime) -> bool:
-    """Nothing can change this inquiry's figures any more: answered, and ``SETTLE`` ago."""
+    """Nothing can change this inquiry's figures any more: answered ``SETTLE`` ago, or opted out."""
+    if inquiry.status is InquiryStatus.OPTED_OUT:
+        return True
     return (inquiry.status is InquiryStatus.ANSWERED and inquiry.answered_at is not None
             and inquiry.answered_at + SETTLE <= now)
 
@@ -81,7 +83,7 @@ def _tally_item(t: Tally) -> dict[str, Any]:
     return {
         "inquiries": t.inquiries, "on_time": t.on_time, "breached": t.breached,
         "minutes": [round(x, 3) for x in t.minutes], "held": t.held, "auto_replies": t.auto_replies,
-        "holding": t.holding,
+        "holding": t.holding, "opted_out": t.opted_out,
         # at (UTC), client, audit event id: the reason is read back from the audit trail
         "overrides": [[o.at.astimezone(UTC).isoformat(), o.client_id or "", o.event_id or ""] for o in t.overrides],
     }
@@ -92,7 +94,7 @@ def _tally_from(item: Mapping[str, Any]) -> Tally:
         inquiries=int(item.get("inquiries") or 0), on_time=int(item.get("on_time") or 0),
         breached=int(item.get("breached") or 0), minutes=[float(x) for x in item.get("minutes") or []],
         held=int(item.get("held") or 0), auto_replies=int(item.get("auto_replies") or 0),
-        holding=int(item.get("holding") or 0),
+        holding=int(item.get("holding") or 0), opted_out=int(item.get("opted_out") or 0),
         overrides=[Override(datetime.fromisoformat(at), client or None, None, event or None)
                    for at, client, event in item.get("overrides") or []],
     )
@@ -154,8 +156,7 @@ def settle_live(day: ComplianceDay, zone: ZoneInfo, current: Mapping[str, Inquir
 
 
 def _copy(t: Tally) -> Tally:
-    return Tally(t.inquiries, t.on_time, t.breached, list(t.minutes), t.held, list(t.overrides), t.auto_replies,
-                 t.holding)
+    return replace(t, minutes=list(t.minutes), overrides=list(t.overrides))  # every count, lists not shared
 
 
 def facts_for_days(days: Sequence[date], zone: ZoneInfo, inquiries: Iterable[InquiryFact],

@@ -119,6 +119,7 @@ FIGURE_EVENTS: Mapping[str, dict[str, str]] = {
     "auto_replies": {"type": AuditType.AUTO_REPLY_SENT.value},
     "holding_replies": {"type": f"{AuditType.STAFF_MESSAGE_SENT.value},{AuditType.STAFF_MESSAGE_RELEASED.value}",
                         "holding": "true"},
+    "opted_out": {"type": AuditType.INQUIRY_OPTED_OUT.value},
 }
 # Which inquiries stand behind the inquiry counters (GET /inquiries with a period).
 FIGURE_INQUIRIES: Mapping[str, dict[str, str]] = {

@@ -57,6 +57,7 @@ class InboundFiling:
     read_auto_reply_period: str | None = None
     read_survey_scored_at: datetime | None = None
     joined_inquiry_id: str | None = None  # the open inquiry the message joins, which must still be open
+    ended_inquiry_id: str | None = None  # the open inquiry an opt-out closes as ``opted_out``
     # A survey score for the follow-up row of the survey sent at ``survey_at``, written in the
     # same transaction so that a throttle never files the reply and drops the score.
     survey_at: datetime | None = None
@@ -109,6 +110,9 @@ def plan_filing(delivery: Delivery, number: WorkNumber, snapshot: ClientSnapshot
 
     if decision.opt_change is rules.OptChange.OPT_OUT:
         filing.events.append(event(AuditType.OPTED_OUT, source=decision.opt_source))
+        if decision.ends_inquiry is not None:
+            filing.ended_inquiry_id = decision.ends_inquiry
+            filing.events.append(event(AuditType.INQUIRY_OPTED_OUT, inquiry_id=decision.ends_inquiry))
     elif decision.opt_change is rules.OptChange.OPT_IN:
         filing.events.append(event(AuditType.OPTED_IN, source=decision.opt_source))
 

@@ -233,6 +233,19 @@ class Decision:
     reply_period: str | None = None  # new last_auto_reply_period when an automatic reply is due
     client_changes: Mapping[str, object] = field(default_factory=dict)
     crisis: bool = False  # received while closed with a crisis word (SPEC §5.9): alert the on-call person
+    ends_inquiry: str | None = None  # the open inquiry an opt-out takes out of the inbox (as ``opted_out``)
+
+
+def opt_out_changes(client: Client, at: datetime) -> dict[str, object]:
+    """What opting out changes on a file, however it was said (a keyword, or Twilio's error 21610).
+
+    No follow-ups any more, and the file leaves the inbox: nobody may answer a client who opted
+    out, so a waiting clock would only run into a breach no one could prevent.
+    """
+    changes: dict[str, object] = {"opted_out": True, "opted_out_at": at, "followup_agency": None}
+    if client.open_inquiry_id is not None:
+        changes.update(open_inquiry_id=None, open_inquiry_due_at=None, open_inquiry_opened_at=None)
+    return changes
 
 
 def refusal_of(client: Client | None, channel: Channel) -> Refusal | None:
@@ -301,7 +314,7 @@ def decide(
     if keyword is Keyword.STOP:
         if client.opted_out:  # already recorded: nothing new, nothing filed, nothing sent
             return Decision(file=False, refusal=Refusal.OPTED_OUT, keyword=keyword)
-        changes: dict[str, object] = {"opted_out": True, "opted_out_at": arrival.at, "followup_agency": None}
+        changes = opt_out_changes(client, arrival.at)
         if consented:
             changes["last_inbound_at"] = arrival.at
         reply = None
@@ -310,6 +323,7 @@ def decide(
         return Decision(
             file=consented, refusal=None if consented else gate_without_opt_out, keyword=keyword,
             opt_change=OptChange.OPT_OUT, opt_source=source, reply=reply, client_changes=changes,
+            ends_inquiry=client.open_inquiry_id,
         )
 
     if keyword is Keyword.START and client.opted_out:

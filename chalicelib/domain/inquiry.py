@@ -20,6 +20,9 @@ class InquiryStatus(enum.Enum):
     OPEN = "open"
     ANSWERED = "answered"
     BREACHED = "breached"
+    # The client sent STOP (or the carrier said so) while waiting: nobody may answer any more, so
+    # the clock stops without a breach and the compliance report counts it apart (issue 22).
+    OPTED_OUT = "opted_out"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Inquiry:
     answer_message_id: str | None = None
     first_due_at: datetime | None = None  # the due_at the inquiry opened with (before any holding reply)
     crisis: bool = False
+    ended_at: datetime | None = None  # when it left the inbox without an answer (opted_out)
 
     @property
     def awaiting_answer(self) -> bool:

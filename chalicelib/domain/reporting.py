@@ -191,6 +191,7 @@ class ComplianceFigures:
     overrides: tuple[Override, ...] = ()
     auto_replies: int = 0
     holding_replies: int = 0
+    opted_out: int = 0  # inquiries left unanswered because the client opted out, before any breach
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ class Tally:
     overrides: list[Override] = field(default_factory=list)
     auto_replies: int = 0
     holding: int = 0
+    opted_out: int = 0
 
     def add(self, other: Tally) -> None:
         self.inquiries += other.inquiries
@@ -222,6 +224,7 @@ class Tally:
         self.overrides.extend(other.overrides)
         self.auto_replies += other.auto_replies
         self.holding += other.holding
+        self.opted_out += other.opted_out
 
     def figures(self) -> ComplianceFigures:
         return ComplianceFigures(
@@ -234,6 +237,7 @@ class Tally:
             overrides=tuple(sorted(self.overrides, key=lambda o: (o.at, o.event_id or ""))),
             auto_replies=self.auto_replies,
             holding_replies=self.holding,
+            opted_out=self.opted_out,
         )
 
 
@@ -285,6 +289,11 @@ def compliance_tallies(period: Period, inquiries: Iterable[InquiryFact],
         if not period.contains(inquiry.opened_at):
             continue
         t = of(inquiry.staff_id)
+        if inquiry.status is InquiryStatus.OPTED_OUT and not inquiry.breached:
+            # Nobody could answer it once the client opted out: counted apart, never as a breach
+            # and not in the inquiries the on-time rate is taken over.
+            t.opted_out += 1
+            continue
         t.inquiries += 1
         t.on_time += inquiry.answered_on_time
         t.breached += inquiry.breached

@@ -478,12 +478,18 @@ class InboundService:
                 )])
             if opt_out and client is not None and not client.opted_out:
                 # Twilio says the person replied STOP at the carrier: record it on the file.
-                changes.update({"opted_out": True, "opted_out_at": at, "followup_agency": None})
+                changes.update(rules.opt_out_changes(client, at))
                 uow.audit.add([AuditEvent(
                     agency_id=client.agency_id, type=AuditType.OPTED_OUT, at=at, actor="system",
                     client_id=client.client_id, staff_id=client.case_manager_id,
                     details={"source": rules.OptSource.ERROR_21610.value, "channel": client.channel.value},
                 )])
+                if client.open_inquiry_id is not None and _end_for_opt_out(uow, client.open_inquiry_id, at):
+                    uow.audit.add([AuditEvent(
+                        agency_id=client.agency_id, type=AuditType.INQUIRY_OPTED_OUT, at=at, actor="system",
+                        client_id=client.client_id, staff_id=client.case_manager_id,
+                        details={"inquiry_id": client.open_inquiry_id, "channel": client.channel.value},
+                    )])
             if undo and client is not None and self.on_delivery_failed is not None:
                 self.on_delivery_failed(uow, client, changes, msg.message_id, msg.inquiry_id, msg.staff_id,
                                         form.error_code, at)
@@ -511,6 +517,8 @@ class InboundService:
             uow.messages.add(msg)
         if filing.open_inquiry is not None:
             uow.inquiries.add(filing.open_inquiry)
+        if filing.ended_inquiry_id is not None:
+            _end_for_opt_out(uow, filing.ended_inquiry_id, filing.at)
         if filing.survey_at is not None and filing.score is not None and filing.client is not None:
             client = filing.client
             uow.followups.score(client.agency_id, client.case_manager_id, client.client_id, filing.survey_at,
@@ -519,3 +527,12 @@ class InboundService:
         # touched (unless a crisis marks it, services.crisis), which keeps its version (and the staff
         # side's answer) free of inbound races.
         uow.audit.add(filing.events)
+
+
+def _end_for_opt_out(uow: UnitOfWork, inquiry_id: str, at: datetime) -> bool:
+    """Queue the end of the inquiry an opt-out leaves unanswerable; False when nothing waits on it."""
+    inquiry = uow.inquiries.get(inquiry_id)
+    if inquiry is None or not inquiry.awaiting_answer:
+        return False
+    uow.inquiries.end_opted_out(inquiry, at)
+    return True

@@ -129,6 +129,7 @@ def _figures_view(f: r.ComplianceFigures, zone: ZoneInfo) -> dict[str, Any]:
         "overrides": [{"at": iso(o.at, zone), "client_id": o.client_id, "reason": o.reason} for o in f.overrides],
         "auto_replies": f.auto_replies,
         "holding_replies": f.holding_replies,
+        "opted_out": f.opted_out,
     }
 
 
@@ -267,6 +268,7 @@ _COMPLIANCE_COLUMNS = (
     "overrides",
     "auto_replies",
     "holding_replies",
+    "opted_out",
 )
 
 

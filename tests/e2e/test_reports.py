@@ -219,14 +219,14 @@ def test_compliance_report_matches_the_hand_counted_week(http, agency):
     assert workers["amal"] == {
         "staff_id": "amal", "inquiries": 5, "answered_on_time": 3, "breached": 1,
         "first_response_p50_business_minutes": 45.0, "first_response_p90_business_minutes": 600.0,
-        "held_after_hours": 3, "overrides": [], "auto_replies": 1, "holding_replies": 1,
+        "held_after_hours": 3, "overrides": [], "auto_replies": 1, "holding_replies": 1, "opted_out": 0,
     }
     assert workers["jean"] == {
         "staff_id": "jean", "inquiries": 2, "answered_on_time": 1, "breached": 1,
         "first_response_p50_business_minutes": 30.0, "first_response_p90_business_minutes": 30.0,
         "held_after_hours": 1,
         "overrides": [{"at": "2026-03-03T22:00:00-07:00", "client_id": "cl_z", "reason": "hospital"}],
-        "auto_replies": 1, "holding_replies": 0,
+        "auto_replies": 1, "holding_replies": 0, "opted_out": 0,
     }
     totals = body["totals"]
     assert (totals["inquiries"], totals["answered_on_time"], totals["breached"]) == (7, 4, 2)

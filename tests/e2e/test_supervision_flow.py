@@ -101,6 +101,7 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
         "overrides": [{"at": "2026-11-17T21:00:00-06:00", "client_id": fatima, "reason": "eviction tonight"}],
         "auto_replies": 0,  # Fatima never wrote while closed
         "holding_replies": 1,  # Mon 11:30, counted once (its audit is inquiry.holding_reply, not answered)
+        "opted_out": 0,  # nobody opted out while waiting
     }
     assert workers["jean"] == {
         "staff_id": "jean",
@@ -114,6 +115,7 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
         "overrides": [],
         "auto_replies": 1,  # Joseph's after-hours reply, Mon 20:00 (it answers nothing)
         "holding_replies": 0,
+        "opted_out": 0,
     }
     totals = r.json["totals"]
     # 3 inquiries (A, B, C); on time: A and B; breached: C.

@@ -73,3 +73,21 @@ def test_what_the_decision_read_is_what_the_write_is_conditioned_on():
     client = a_client()
     _, p = plan("hello", snapshot=ClientSnapshot(client, "2026-11-20", None), client=client)
     assert p.filing.read_auto_reply_period == "2026-11-20" and p.filing.read_survey_scored_at is None
+
+
+def test_stop_while_waiting_takes_the_file_out_of_the_inbox_and_ends_its_inquiry():
+    decision, p = plan("STOP", a_client(open_inquiry_id="inq_1"))
+    assert decision.ends_inquiry == "inq_1" and p.filing.ended_inquiry_id == "inq_1"
+    changes = p.filing.client_changes
+    assert changes["opted_out"] is True
+    assert changes["open_inquiry_id"] is None and changes["open_inquiry_due_at"] is None
+    assert AuditType.INQUIRY_OPTED_OUT in types(p.filing)
+    ended = [e for e in p.filing.events if e.type is AuditType.INQUIRY_OPTED_OUT]
+    assert ended[0].details["inquiry_id"] == "inq_1"
+
+
+def test_stop_with_nothing_waiting_ends_no_inquiry():
+    decision, p = plan("STOP", a_client())
+    assert decision.ends_inquiry is None and p.filing.ended_inquiry_id is None
+    assert "open_inquiry_id" not in p.filing.client_changes
+    assert AuditType.INQUIRY_OPTED_OUT not in types(p.filing)

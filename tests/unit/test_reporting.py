@@ -156,3 +156,27 @@ def test_a_holding_reply_recorded_by_several_events_counts_once():
     assert [(e.type, e.client_id) for e in counted] == [
         ("staff_message.sent", "c1"), ("staff_message.released", "c2"), ("staff_message.sent", "c2"),
         ("inquiry.answered", "c3")]
+
+
+def test_an_inquiry_ended_by_an_opt_out_is_counted_apart_unless_it_had_already_breached():
+    period = r.period_of(date(2026, 11, 1), date(2026, 11, 30), EDMONTON)
+    opened = utc(2026, 11, 23, 17)
+    facts = [
+        inquiry("answered", opened),
+        inquiry("quiet", opened, status=InquiryStatus.OPTED_OUT, minutes=None),
+        inquiry("too-late", opened, status=InquiryStatus.OPTED_OUT, breached=True, minutes=None),
+    ]
+    report = r.compliance(period, facts, [], workers=["amal"])
+    assert (report.totals.inquiries, report.totals.answered_on_time, report.totals.breached) == (2, 1, 1)
+    assert report.totals.opted_out == 1
+    [(staff, figures)] = report.workers
+    assert staff == "amal" and figures.opted_out == 1
+
+
+def test_a_rolled_up_day_keeps_its_opt_out_count_and_treats_it_as_settled():
+    from chalicelib.domain.compliance_days import ComplianceDay, settled
+
+    ended = inquiry("quiet", utc(2026, 11, 23, 17), status=InquiryStatus.OPTED_OUT, minutes=None)
+    assert settled(ended, utc(2026, 11, 23, 18))
+    day = ComplianceDay(date(2026, 11, 23), {"amal": r.Tally(opted_out=1)})
+    assert ComplianceDay.from_item(day.day, day.to_item()).tallies["amal"].opted_out == 1

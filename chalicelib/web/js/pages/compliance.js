@@ -19,6 +19,7 @@ const COLUMNS = [
   ["overrides", "dash.overrides"],
   ["auto_replies", "dash.auto_replies"],
   ["holding_replies", "dash.holding"],
+  ["opted_out", "dash.opted_out"],
 ];
 
 function value(row, key) {
