@@ -179,6 +179,8 @@ class InquiryRepository:
                 m.InquiryModel.answered_late.set(False),
                 m.InquiryModel.answer_message_id.remove(),
             ]
+        else:
+            actions.append(m.InquiryModel.answered_late.set(reopening.answered_late))
         self._uow.update(_proxy(inquiry), actions=actions, condition=m.InquiryModel.inquiry_id.exists())
 
     def breach(self, inquiry: Inquiry, now: datetime) -> None:

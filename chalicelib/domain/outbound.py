@@ -188,6 +188,7 @@ class Reopening:
     first_response_business_seconds: int | None
     first_response_late: bool
     first_response_message_id: str | None
+    answered_late: bool = False  # of an answer that stands, judged again against the restored clock
 
 
 def reopen_after_failure(inquiry: Inquiry, message_id: str, calendar: BusinessCalendar) -> Reopening | None:
@@ -210,6 +211,7 @@ def reopen_after_failure(inquiry: Inquiry, message_id: str, calendar: BusinessCa
     first_seconds = inquiry.first_response_business_seconds
     first_late = inquiry.first_response_late
     first_message = inquiry.first_response_message_id
+    answered_late = inquiry.answered_late and not answer_undone
     if first_undone:
         if not answer_undone and inquiry.complex:  # it was a holding reply: its longer clock goes too
             due_at, complex_ = inquiry.first_due_at or inquiry.due_at, False
@@ -218,7 +220,10 @@ def reopen_after_failure(inquiry: Inquiry, message_id: str, calendar: BusinessCa
             # Answered by another message that did arrive: that answer is the first response now.
             first_at, first_message = inquiry.answered_at, inquiry.answer_message_id
             first_seconds = int(calendar.business_time_between(inquiry.opened_at, first_at).total_seconds())
-            first_late = inquiry.answered_late
+            # The answer was judged against the holding reply's longer clock, which never reached
+            # the client: judged again against the clock the inquiry is back on.
+            answered_late = inquiry.answered_late or past_due(due_at, first_at)
+            first_late = answered_late
     return Reopening(
         inquiry_id=inquiry.inquiry_id,
         status=status,
@@ -229,6 +234,7 @@ def reopen_after_failure(inquiry: Inquiry, message_id: str, calendar: BusinessCa
         first_response_business_seconds=first_seconds,
         first_response_late=first_late,
         first_response_message_id=first_message,
+        answered_late=answered_late,
     )
 
 
