@@ -173,6 +173,20 @@ class Container:
         return AbsenceService(self.staff, self.policies, uow=self.uow)
 
     @cached_property
+    def inbox(self) -> Any:
+        from .services.inbox import InboxService
+
+        # A fresh unit of work per read, as every other service gets one.
+        return InboxService(lambda agency_id, staff_id: self.uow().clients.waiting(agency_id, staff_id),
+                            self.absences, self.policies)
+
+    @cached_property
+    def console(self) -> Any:
+        from .services.console import ConsoleService
+
+        return ConsoleService(self.staff, self.policies, self.settings)
+
+    @cached_property
     def messaging(self) -> Any:
         from .services.messaging import MessagingService
 

@@ -69,23 +69,16 @@ def get_policy(who: Any) -> Any:
 # --- the staff console (issue 14, SPEC §4.6): who is signed in, and the local sign-in ------------
 
 
-def _console_service() -> Any:
-    from chalicelib.services.console import ConsoleService
-
-    c = bootstrap.container()
-    return ConsoleService(c.staff, c.policies, c.settings)
-
-
 @endpoint(admin, "/me", ["GET"])
 def get_me(who: Any) -> Any:
     """The caller's staff record: the console shows the pages of the role the agency gave them."""
-    return _console_service().me(who)
+    return bootstrap.container().console.me(who)
 
 
 @endpoint(admin, "/dev/staff", ["GET"], staff=False)
 def dev_staff() -> Any:
     """``local``/``test`` only: the seeded staff, for the console's sign-in page (404 in aws)."""
-    return {"agencies": _console_service().sign_in_list()}
+    return {"agencies": bootstrap.container().console.sign_in_list()}
 
 
 @endpoint(admin, "/dev/tokens", ["POST"], staff=False)
@@ -93,4 +86,4 @@ def dev_token() -> Any:
     """``local``/``test`` only: a token for one seeded staff member (404 in aws)."""
     from chalicelib.services.console import DevSignIn
 
-    return created(_console_service().dev_token(DevSignIn.parse(json_body())))
+    return created(bootstrap.container().console.dev_token(DevSignIn.parse(json_body())))

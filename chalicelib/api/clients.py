@@ -159,11 +159,10 @@ def compose_preview(who: Any, client_id: str) -> Any:
 def get_inbox(who: Any) -> Any:
     """Clients waiting for an answer, soonest due first, with their clocks (one Query per case manager)."""
     from chalicelib.domain.clock import utcnow
-    from chalicelib.services.inbox import InboxService, inbox_view
+    from chalicelib.services.inbox import inbox_view
 
-    c = bootstrap.container()
     now = utcnow()
-    items, names = InboxService(c.uow().clients.waiting, c.absences, c.policies).inbox(who, now)
+    items, names = bootstrap.container().inbox.inbox(who, now)
     return inbox_view(items, names, who, now, zone(who.agency_id))
 
 
