@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PynamoDBException
-
-from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
+from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate, StoreUnavailable
 from ..domain import followups as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
@@ -272,7 +270,7 @@ class FollowupService:
                 uow.commit()
 
         try:
-            retry_on_conflict(record, attempts=ACCEPTED_WRITE_ATTEMPTS, also=(PynamoDBException,))
+            retry_on_conflict(record, attempts=ACCEPTED_WRITE_ATTEMPTS, also=(StoreUnavailable,))
         except ConcurrentUpdate:
             log.warning("follow-up %s was accepted after the sweep took it over", message.message_id)
 

@@ -23,11 +23,11 @@ import pytest
 import time_machine
 
 from chalicelib.adapters.claims_repository import sid_key
-from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate, UnitOfWork
+from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate, StoreUnavailable, UnitOfWork
 from chalicelib.domain.audit import AuditEvent, AuditType
 from chalicelib.domain.model import Channel, Client, ClientStatus
 from tests.conftest import new_client
-from tests.fault_helpers import DynamoTap, all_items, matching
+from tests.fault_helpers import THROTTLE, DynamoTap, all_items, matching
 
 NOW = datetime(2026, 11, 23, 17, tzinfo=UTC)
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -95,6 +95,31 @@ def test_commit_unless_changed_reports_a_conflict_and_the_next_attempt_commits(f
         assert uow.commit_unless_changed() is True
     assert [c.ok for c in tap.calls if c.operation == "TransactWriteItems"] == [False, True]
     assert UnitOfWork().clients.get("cl_1").warnings == 1
+
+
+# -- a write the store did not take for another reason -----------------------------------------------
+
+
+@pytest.mark.parametrize("code", [THROTTLE, CANCELLED], ids=["throttled", "cancelled-by-throttles"])
+def test_a_transaction_the_store_did_not_take_is_store_unavailable_and_writes_nothing(fatima, code):
+    before = all_items()
+    fault = DynamoTap().fail(1, code, match=matching("TransactWriteItems"))  # cancelled: every reason a throttle
+    with fault as tap, pytest.raises(StoreUnavailable), UnitOfWork() as uow:
+        queue_a_filing(uow, fatima, "idem#amal#key-3", AlreadyFiled, also_conflict=True)
+        uow.commit()
+    assert tap.fired and all_items() == before
+    with UnitOfWork() as uow:  # the same commit, tried again, goes through
+        queue_a_filing(uow, fatima, "idem#amal#key-3", AlreadyFiled, also_conflict=True)
+        uow.commit()
+    assert UnitOfWork().clients.get("cl_1").warnings == 1
+
+
+def test_a_single_write_the_store_did_not_take_is_store_unavailable(fatima):
+    with DynamoTap().fail(1, THROTTLE, match=matching("UpdateItem")) as tap, pytest.raises(StoreUnavailable), \
+            UnitOfWork() as uow:
+        uow.clients.update(fatima, {"warnings": 1})
+        uow.commit()
+    assert tap.fired and UnitOfWork().clients.get("cl_1").warnings == 0
 
 
 # -- through the HTTP API --------------------------------------------------------------------------
