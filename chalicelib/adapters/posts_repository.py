@@ -8,15 +8,13 @@ Every change of a delivery's status is a conditional write on its version, and t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
 from ..domain.posts import Delivery, DeliveryStatus, Post
 from . import models as m
 from .writes import WriteQueue, condition_failed
-
-RATE_BUCKET_TTL = timedelta(hours=1)
 
 
 def _post_item(post: Post) -> m.PostModel:
@@ -133,9 +131,3 @@ class PostRepository:
         self._uow.update(_proxy(d), actions=actions, condition=m.PostDeliveryModel.status == d.status.value)
         self._uow.update(m.PostModel(post_id=d.post_id), actions=[_COUNTERS[status].add(1)],
                          condition=m.PostModel.post_id.exists())
-
-    # -- the sending rate ---------------------------------------------------------------------------
-
-    @staticmethod
-    def slot_key(agency_id: str, now: datetime) -> str:
-        return f"rate#posts#{agency_id}#{int(now.timestamp())}"

@@ -39,11 +39,6 @@ def review_id(at: datetime, event_id: str) -> str:
     return f"{at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event_id}"
 
 
-def review_key(agency_id: str, event_id: str) -> str:
-    """The once-only marker of a review (one per reviewed event)."""
-    return f"review#{agency_id}#{event_id}"
-
-
 def on_time_rate(figures: ComplianceFigures) -> float | None:
     """Share of the inquiries opened in the period that were answered on time, 0..1."""
     if not figures.inquiries:

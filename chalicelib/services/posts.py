@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.keys import sort_key
-from ..adapters.posts_repository import RATE_BUCKET_TTL, PostRepository
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
 from ..domain import posts as rules
 from ..domain import validation as v
@@ -244,8 +243,7 @@ class PostService:
         if from_number is None:
             self._finish(d, DeliveryStatus.FAILED, "no_work_number")
             return "failed"
-        if not self._uow().claims.take_slot(PostRepository.slot_key(post.agency_id, now), now, self._per_second,
-                                             RATE_BUCKET_TTL):
+        if not self._uow().claims.take_post_slot(post.agency_id, now, self._per_second):
             return "rate_limited"
         claimed = self._uow().posts.claim(d, now + rules.SEND_LEASE)
         if claimed is None:

@@ -89,9 +89,7 @@ class SupervisionService:
 
     def _reviews_of(self, agency_id: str, event_ids: list[str]) -> dict[str, tuple[datetime, str]]:
         """Event id -> (reviewed at, reviewer) for those already reviewed (BatchGetItem of their markers)."""
-        prefix = d.review_key(agency_id, "")
-        found = self._uow().claims.refs(d.review_key(agency_id, e) for e in event_ids)
-        return {key.removeprefix(prefix): value for key, value in found.items()}
+        return self._uow().claims.reviews(agency_id, event_ids)
 
     def _erased(self, client_id: str) -> bool:
         client = self._uow().clients.get(client_id)
@@ -276,8 +274,7 @@ class SupervisionService:
             details={"event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "note": command.note},
         )
         with self._uow() as uow:  # the review's marker and its audit event, once
-            uow.claims.add(d.review_key(principal.agency_id, event.event_id), now, None, _already_reviewed,
-                           ref=principal.staff_id)
+            uow.claims.mark_reviewed(principal.agency_id, event.event_id, principal.staff_id, now, _already_reviewed)
             uow.audit.add([record])
             uow.commit()
         zone = policy.calendar.zone()
