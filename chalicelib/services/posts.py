@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.keys import sort_key
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
 from ..domain import posts as rules
 from ..domain import validation as v
@@ -273,7 +272,7 @@ class PostService:
             return "failed"
         message_id = new_id("msg")
         message = Message(
-            client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
+            client_id=client.client_id, message_id=message_id,
             agency_id=client.agency_id, direction=Direction.OUTBOUND, kind=MessageKind.POST, body=post.body, at=now,
             status=MessageStatus.accepted(result.status), channel=client.channel, staff_id=client.case_manager_id,
             from_number=from_number, twilio_sid=result.sid, template=template, sent_at=now, attempts=d.attempts,
@@ -295,7 +294,7 @@ class PostService:
         A delivered copy is filed in the recipient's messages with its audit event in the same unit.
         """
         with self._uow() as uow:
-            uow.posts.finish(d, status, reason, message_sk=message.sk if message is not None else None)
+            uow.posts.finish(d, status, reason, message=message)
             if message is not None:
                 uow.messages.add(message)
             uow.audit.add(events)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.keys import sort_key
 from ..adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
@@ -135,7 +134,6 @@ class Sending(Outgoing):
             direction=Direction.OUTBOUND,
             kind=MessageKind.STAFF,
             from_number=from_number,
-            sk=sort_key(now, message_id),
             message_id=message_id,
             agency_id=client.agency_id,
             staff_id=principal.staff_id,

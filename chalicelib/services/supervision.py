@@ -30,6 +30,7 @@ from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import InquiryStatus
+from ..domain.messages import MessageRef
 from ..domain.model import Channel, Principal, Role, Staff
 from ..domain.reporting import inquiry_fact
 from .access import published_policy, require_admin, require_supervision
@@ -210,11 +211,11 @@ class SupervisionService:
         clients = uow.clients.many({e.client_id for e in events if e.client_id})
         inquiry_ids = {str(e.details["inquiry_id"]) for e in events if e.details.get("inquiry_id")}
         inquiries = self._uow().inquiries.many(inquiry_ids)
-        message_keys = {}
+        overridden = {}  # an override's message was written at the instant of its event
         for e in events:
             if e.is_(AuditType.OVERRIDE) and e.client_id and e.details.get("message_id"):
-                message_keys[e.event_id] = (e.client_id, uow.messages.key_of(str(e.details["message_id"]), e.at))
-        bodies = uow.messages.bodies(message_keys.values())
+                overridden[e.event_id] = MessageRef(e.client_id, str(e.details["message_id"]), e.at)
+        bodies = uow.messages.bodies(overridden.values())
         items = []
         for e in events:
             review = done.get(e.event_id)
@@ -236,7 +237,8 @@ class SupervisionService:
             if e.is_(AuditType.OVERRIDE):
                 item["reason"] = e.details.get("reason")
                 item["message_id"] = e.details.get("message_id")
-                item["message"] = bodies.get(message_keys.get(e.event_id, ("", "")))
+                ref = overridden.get(e.event_id)
+                item["message"] = bodies.get(ref) if ref is not None else None
             else:
                 inquiry = inquiries.get(str(e.details.get("inquiry_id") or ""))
                 item["inquiry_id"] = e.details.get("inquiry_id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,7 +21,7 @@ from chalicelib.domain.audit import AuditEvent, AuditType
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.followups import FollowupKind
 from chalicelib.domain.inbound import Refusal
-from chalicelib.domain.messages import Direction, Message, MessageKind, MessageStatus
+from chalicelib.domain.messages import Direction, Message, MessageKind, MessageRef, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus
 from tests.unit.fakes import World
 
@@ -362,3 +363,64 @@ def test_a_post_bucket_takes_its_sends_per_second_then_refuses_until_the_next_se
     assert claims.take_post_slot(AGENCY, NOW + timedelta(milliseconds=999), 2) is False
     assert claims.take_post_slot(AGENCY, NOW + timedelta(seconds=1), 2) is True
     assert claims.take_post_slot(OTHER_AGENCY, NOW, 2) is True
+
+
+# -- messages: found again by what they say of themselves, with no key of the store's --------------
+
+
+def outbound(message_id: str, minutes: int, *, status: MessageStatus = MessageStatus.HELD,
+             due_in: int | None = 0, agency: str = AGENCY, client_id: str = "cl_a") -> Message:
+    """A staff message written ``minutes`` after NOW (to the microsecond), due ``due_in`` minutes after NOW."""
+    at = NOW + timedelta(minutes=minutes, microseconds=123_457)
+    return Message(message_id, client_id, agency, Direction.OUTBOUND, MessageKind.STAFF, f"body of {message_id}", at,
+                   status, Channel.SMS, staff_id="amal",
+                   due_at=NOW + timedelta(minutes=due_in) if due_in is not None else None)
+
+
+def add_messages(store: Any, *messages: Message) -> None:
+    with store.uow() as uow:
+        for message in messages:
+            uow.messages.add(message)
+        uow.commit()
+
+
+def test_a_message_read_back_is_found_again_by_its_ref_and_only_by_it(store):
+    written = outbound("msg_a", 1)
+    add_messages(store, written)
+    [read] = store.uow().messages.of_client("cl_a")
+    assert read.ref == written.ref == MessageRef("cl_a", "msg_a", written.at)
+
+    found = store.uow().messages.get(read.ref)
+    assert found is not None and (found.message_id, found.body, found.status) == ("msg_a", "body of msg_a",
+                                                                                  MessageStatus.HELD)
+    calgary = ZoneInfo("America/Edmonton")  # the same instant, told in the agency's zone
+    assert store.uow().messages.get(MessageRef("cl_a", "msg_a", written.at.astimezone(calgary))) is not None
+    assert store.uow().messages.get(MessageRef("cl_a", "msg_a", written.at + timedelta(microseconds=1))) is None
+    assert store.uow().messages.get(MessageRef("cl_a", "msg_b", written.at)) is None
+    assert store.uow().messages.get(MessageRef("cl_b", "msg_a", written.at)) is None
+
+
+def test_due_names_the_agencys_waiting_outbound_messages_whose_time_has_come_soonest_first(store):
+    add_messages(
+        store,
+        outbound("msg_later", 1, due_in=60),
+        outbound("msg_queued", 2, status=MessageStatus.QUEUED, due_in=-5),
+        outbound("msg_held", 3, due_in=-30),
+        outbound("msg_lease", 4, status=MessageStatus.SENDING, due_in=0),
+        outbound("msg_sent", 5, status=MessageStatus.SENT, due_in=None),
+        outbound("msg_halifax", 6, agency=OTHER_AGENCY, client_id="cl_h", due_in=-30),
+    )
+    due = list(store.uow().messages.due(AGENCY, NOW))
+    assert [ref.message_id for ref in due] == ["msg_held", "msg_queued", "msg_lease"]
+    assert [store.uow().messages.get(ref).message_id for ref in due] == ["msg_held", "msg_queued", "msg_lease"]
+    assert [ref.message_id for ref in store.uow().messages.due(OTHER_AGENCY, NOW)] == ["msg_halifax"]
+    assert list(store.uow().messages.due(AGENCY, NOW - timedelta(hours=1))) == []
+
+
+def test_bodies_are_read_by_ref_and_a_message_not_found_is_left_out(store):
+    first, second = outbound("msg_a", 1), outbound("msg_b", 2)
+    add_messages(store, first, second)
+    missing = MessageRef("cl_a", "msg_c", NOW)
+    assert store.uow().messages.bodies([first.ref, second.ref, missing, first.ref]) == {
+        first.ref: "body of msg_a", second.ref: "body of msg_b"}
+    assert store.uow().messages.bodies([]) == {}

@@ -28,7 +28,7 @@ from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.followups import FollowupKind
 from chalicelib.domain.inbound import Refusal
-from chalicelib.domain.messages import Message, MessageStatus
+from chalicelib.domain.messages import Direction, Message, MessageRef, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus, Consent, WorkNumber
 from chalicelib.domain.reporting import AuditRecord
 
@@ -372,6 +372,21 @@ class _Messages:
 
     def of_client(self, client_id: str, *, consistent: bool = False) -> list[Message]:
         return [m for m in self._world.messages if m.client_id == client_id]
+
+    def get(self, ref: MessageRef) -> Message | None:
+        """The message of that file with that id written at that instant (its key: ``keys.message_key``)."""
+        return next((m for m in self._world.messages if m.ref == ref), None)
+
+    def due(self, agency_id: str, now: datetime) -> list[MessageRef]:
+        """The sparse ``outbound_due`` index: waiting (or sending) outbound messages due by ``now``."""
+        due = [m for m in self._world.messages
+               if m.agency_id == agency_id and m.direction is Direction.OUTBOUND and m.due_at is not None
+               and m.status in (MessageStatus.HELD, MessageStatus.QUEUED, MessageStatus.SENDING) and m.due_at <= now]
+        return [m.ref for m in sorted(due, key=lambda m: m.due_at or now)]
+
+    def bodies(self, refs: Iterable[MessageRef]) -> dict[MessageRef, str | None]:
+        found = {ref: self.get(ref) for ref in refs}
+        return {ref: message.body for ref, message in found.items() if message is not None}
 
     def add(self, message: Message) -> None:
         self._uow.queue(lambda: self._world.messages.append(message))
