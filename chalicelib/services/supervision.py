@@ -223,7 +223,7 @@ class SupervisionService:
                 continue
             client = clients.get(e.client_id or "")
             item: dict[str, Any] = {
-                "id": sk_of(e),
+                "id": d.review_id(e.at, e.event_id),
                 "event_id": e.event_id,
                 "kind": d.REVIEWABLE[e.type],
                 "at": iso(e.at, zone),
@@ -257,9 +257,8 @@ class SupervisionService:
         """Mark one override or breach reviewed, recorded in the audit trail (409 the second time)."""
         require_supervision(principal)
         policy = self._policy(principal)
-        if not isinstance(review_id, str) or not d.REVIEW_ID.fullmatch(review_id):
-            raise NotFound("no such override or breach")
-        event = self._uow().audit.get(principal.agency_id, review_id)
+        named = d.reviewed_event(review_id) if isinstance(review_id, str) else None
+        event = self._uow().audit.get(principal.agency_id, *named) if named is not None else None
         if event is None or event.type not in d.REVIEWABLE:
             raise NotFound("no such override or breach")
         if command.note and event.client_id and self._erased(event.client_id):
@@ -408,6 +407,3 @@ def _duration(delta: Any) -> str:
     hours = int(delta.total_seconds() // 3600)
     return f"PT{hours}H" if hours <= 48 or hours % 24 else f"P{hours // 24}D"
 
-
-def sk_of(event: r.AuditRecord) -> str:
-    return d.review_id(event.at, event.event_id)
