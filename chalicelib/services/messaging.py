@@ -63,8 +63,8 @@ class MessagingService:
     def cancel(self, principal: Principal, client_id: str, message_id: str) -> Message:
         return self.held.cancel(principal, client_id, message_id)
 
-    def release(self, message: MessageRef, now: datetime) -> str:
-        return self.held.release(message, now)
+    def release(self, ref: MessageRef, now: datetime) -> str:
+        return self.held.release(ref, now)
 
     def delivery_failed(self, client_id: str, message_id: str, inquiry_id: str | None, author: str | None,
                         error_code: str | None, now: datetime) -> bool:
