@@ -234,7 +234,7 @@ class Container:
 
         # Notices are filed with the change and sent like any outbound message (SPEC §5.5).
         return ConductService(self.uow, self.policies,
-                              send_now=lambda client_id, sk, now: self.messaging.release(client_id, sk, now))
+                              send_now=lambda ref, now: self.messaging.release(ref, now))
 
     @cached_property
     def reports(self) -> Any:

@@ -113,9 +113,10 @@ class AuditRepository:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def get(self, agency_id: str, sk: str) -> AuditRecord | None:
+    def get(self, agency_id: str, at: datetime, event_id: str) -> AuditRecord | None:
+        """The agency's event ``event_id`` written at ``at`` (one GetItem)."""
         try:
-            return audit_record(m.AuditModel.get(agency_id, sk))
+            return audit_record(m.AuditModel.get(agency_id, sort_key(at, event_id)))
         except DoesNotExist:
             return None
 

@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist
 from ..domain.followups import FollowupRow
 from ..domain.messages import Message
 from . import models as m
-from .keys import agency_staff, sort_key
+from .keys import agency_staff, message_key, sort_key
 from .writes import WriteQueue
 
 
@@ -37,7 +37,7 @@ class FollowupRepository:
         self._uow.save(m.FollowupModel(
             agency_staff=agency_staff(message.agency_id, message.staff_id or ""),
             sk=sort_key(message.at, message.client_id), client_id=message.client_id, kind=message.kind.value,
-            at=message.at, message_sk=message.sk or sort_key(message.at, message.message_id)))
+            at=message.at, message_sk=message_key(message.ref)))
 
     def of(self, agency_id: str, staff_id: str, limit: int) -> list[FollowupRow]:
         items = m.FollowupModel.query(agency_staff(agency_id, staff_id), scan_index_forward=False, limit=limit)

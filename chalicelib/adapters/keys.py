@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from ..domain.messages import MessageRef
 from ..domain.model import Channel
+
+_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def sort_key(at: datetime, item_id: str) -> str:
@@ -14,7 +17,23 @@ def sort_key(at: datetime, item_id: str) -> str:
 
 def instant(at: datetime) -> str:
     """The bare instant of a sort key: it sorts before every key at that instant (range bounds)."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.strftime(_INSTANT)
+
+
+def message_key(ref: MessageRef) -> str:
+    """A message's sort key, from what the message says of itself: when it was written, and its id.
+
+    The instant is read in UTC (a naive one is UTC already, as PynamoDB stores it), so a message
+    read back from the table, whose ``at`` comes back in UTC, names the same item it was written as.
+    """
+    at = ref.at.replace(tzinfo=UTC) if ref.at.tzinfo is None else ref.at.astimezone(UTC)
+    return sort_key(at, ref.message_id)
+
+
+def message_ref(client_id: str, key: str) -> MessageRef:
+    """The message a sort key names (an index that projects only the keys gives no more)."""
+    at, _, message_id = key.partition("#")
+    return MessageRef(client_id, message_id, datetime.strptime(at, _INSTANT).replace(tzinfo=UTC))
 
 
 def agency_staff(agency_id: str, staff_id: str) -> str:

@@ -1,7 +1,8 @@
 """The messages table: the only code that maps message items to ``Message`` and back.
 
 One item per message of a client file (``client_id``, ``<instant>#<message_id>``), whichever way it
-went. The sparse ``outbound_due`` index holds what the sweep must look at: an outbound message
+went. The sort key is made here from what the message says (``keys.message_key``: its ``at`` and its
+id), so the domain's ``Message`` carries no key; a ``MessageRef`` finds one again. The sparse ``outbound_due`` index holds what the sweep must look at: an outbound message
 waiting to be sent (or stuck ``sending``) under its agency, and a client message whose media is
 still at Twilio under ``media#<agency>``. Every change of a message's status is conditional on the
 status it leaves, so two senders never both send one message.
@@ -24,12 +25,13 @@ from ..domain.messages import (
     MediaStatus,
     Message,
     MessageKind,
+    MessageRef,
     MessageStatus,
 )
 from ..domain.model import Channel
 from . import models as m
 from .conflicts import ConcurrentUpdate
-from .keys import sort_key
+from .keys import message_key, message_ref
 from .retry import retry_on_conflict
 from .writes import WriteQueue, condition_failed
 
@@ -97,7 +99,7 @@ def message_item(msg: Message) -> m.MessageModel:
     due_agency = MEDIA_DUE_PREFIX + msg.agency_id if pending_media else (msg.agency_id if due else None)
     return m.MessageModel(
         client_id=msg.client_id,
-        sk=msg.sk or sort_key(msg.at, msg.message_id),
+        sk=message_key(msg.ref),
         message_id=msg.message_id,
         agency_id=msg.agency_id,
         direction=msg.direction.value,
@@ -141,7 +143,6 @@ def message_from(item: m.MessageModel) -> Message:
         twilio_sid=item.twilio_sid,
         media=tuple(media_from(r) for r in (item.media or [])),
         error_code=item.error_code,
-        sk=item.sk,
         version=int(item.version or 1),
         send_at=item.send_at,
         content=_content_from(item),
@@ -155,8 +156,7 @@ def message_from(item: m.MessageModel) -> Message:
 
 
 def _proxy(message: Message) -> m.MessageModel:
-    return m.MessageModel(client_id=message.client_id, sk=message.sk or sort_key(message.at, message.message_id),
-                          version=message.version)
+    return m.MessageModel(client_id=message.client_id, sk=message_key(message.ref), version=message.version)
 
 
 def _leave_queue() -> list[Any]:
@@ -170,7 +170,12 @@ class MessageRepository:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def get(self, client_id: str, sk: str) -> Message | None:
+    def get(self, ref: MessageRef) -> Message | None:
+        """The message ``ref`` names, as it is now (one consistent GetItem)."""
+        return self._get(ref.client_id, message_key(ref))
+
+    @staticmethod
+    def _get(client_id: str, sk: str) -> Message | None:
         try:
             return message_from(m.MessageModel.get(client_id, sk, consistent_read=True))
         except DoesNotExist:
@@ -190,29 +195,25 @@ class MessageRepository:
 
     def by_sid(self, twilio_sid: str) -> Message | None:
         for key in m.MessageModel.by_sid.query(twilio_sid, limit=1):
-            return self.get(key.client_id, key.sk)
+            return self._get(key.client_id, key.sk)
         return None
 
-    def bodies(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """(client_id, sk) -> the message's body (None once erased): BatchGetItem."""
-        wanted = sorted(set(keys))
-        return {(item.client_id, item.sk): item.body for item in m.MessageModel.batch_get(wanted)}
+    def bodies(self, refs: Iterable[MessageRef]) -> dict[MessageRef, str | None]:
+        """The body of each message found (None once erased); a missing one is left out: BatchGetItem."""
+        named = {(ref.client_id, message_key(ref)): ref for ref in refs}
+        return {named[(item.client_id, item.sk)]: item.body for item in m.MessageModel.batch_get(sorted(named))}
 
-    @staticmethod
-    def key_of(message_id: str, at: datetime) -> str:
-        return sort_key(at, message_id)
-
-    def due(self, agency_id: str, now: datetime) -> Iterator[tuple[str, str]]:
-        """(client_id, sk) of outbound messages waiting to be sent (or stuck sending) whose time has come."""
+    def due(self, agency_id: str, now: datetime) -> Iterator[MessageRef]:
+        """Outbound messages waiting to be sent (or stuck sending) whose time has come, soonest first."""
         for item in m.MessageModel.outbound_due.query(agency_id, m.MessageModel.due_at <= now):
-            yield item.client_id, item.sk
+            yield message_ref(item.client_id, item.sk)
 
     def media_due(self, agency_id: str, now: datetime, limit: int = 50) -> Iterator[Message]:
         """Client messages whose media is still at Twilio, due for another copy attempt."""
         keys = m.MessageModel.outbound_due.query(MEDIA_DUE_PREFIX + agency_id, m.MessageModel.due_at <= now,
                                                  limit=limit)
         for key in keys:
-            found = self.get(key.client_id, key.sk)
+            found = self._get(key.client_id, key.sk)
             if found is not None:
                 yield found
 
@@ -357,7 +358,7 @@ class MessageRepository:
                        *_leave_queue()]
             if self._change(current, actions, None):
                 return
-            found = self.get(current.client_id, current.sk or "")  # changed meanwhile (a status callback)
+            found = self.get(current.ref)  # changed meanwhile (a status callback)
             if found is None:
                 return
             latest[0] = found

@@ -8,15 +8,15 @@ Every change of a delivery's status is a conditional write on its version, and t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
+from ..domain.messages import Message
 from ..domain.posts import Delivery, DeliveryStatus, Post
 from . import models as m
+from .keys import message_key
 from .writes import WriteQueue, condition_failed
-
-RATE_BUCKET_TTL = timedelta(hours=1)
 
 
 def _post_item(post: Post) -> m.PostModel:
@@ -123,19 +123,14 @@ class PostRepository:
                 raise
 
     def finish(self, d: Delivery, status: DeliveryStatus, reason: str | None = None,
-               message_sk: str | None = None) -> None:
-        """Queue a final status, counted on the post (a second final status fails its condition)."""
+               message: Message | None = None) -> None:
+        """Queue a final status, counted on the post (a second final status fails its condition);
+        a delivered copy's row names the ``message`` it was filed as."""
         actions = [m.PostDeliveryModel.status.set(status.value)]
         if reason:
             actions.append(m.PostDeliveryModel.reason.set(reason))
-        if message_sk is not None:
-            actions.append(m.PostDeliveryModel.message_sk.set(message_sk))
+        if message is not None:
+            actions.append(m.PostDeliveryModel.message_sk.set(message_key(message.ref)))
         self._uow.update(_proxy(d), actions=actions, condition=m.PostDeliveryModel.status == d.status.value)
         self._uow.update(m.PostModel(post_id=d.post_id), actions=[_COUNTERS[status].add(1)],
                          condition=m.PostModel.post_id.exists())
-
-    # -- the sending rate ---------------------------------------------------------------------------
-
-    @staticmethod
-    def slot_key(agency_id: str, now: datetime) -> str:
-        return f"rate#posts#{agency_id}#{int(now.timestamp())}"

@@ -6,7 +6,9 @@ only one. Each queued write may say what its failed condition means (``on_confli
 ``MessageSid`` claimed before is a ``Duplicate``, an idempotency key taken is ``AlreadyFiled``, a
 contact row taken is "this client exists". Any other failed condition, or a concurrent
 transaction on the same item, is ``ConcurrentUpdate``: the caller reads again and decides again.
-Leaving the ``with`` block without ``commit`` writes nothing.
+A write the store did not take for another reason (a throttle, a timeout) is ``StoreUnavailable``:
+nothing was written, and the same commit may be tried again. Services see only these words, never
+PynamoDB's exceptions. Leaving the ``with`` block without ``commit`` writes nothing.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from . import models as m
-from .conflicts import AlreadyFiled, ConcurrentUpdate, Duplicate
+from .conflicts import AlreadyFiled, ConcurrentUpdate, Duplicate, StoreUnavailable
 from .writes import CHECK_FAILED, TRANSACTION_CONFLICT, OnConflict, condition_failed, raises
 
-__all__ = ["AlreadyFiled", "ConcurrentUpdate", "Duplicate", "UnitOfWork", "condition_failed", "raises",
-           "transaction_cancelled"]
+__all__ = ["AlreadyFiled", "ConcurrentUpdate", "Duplicate", "StoreUnavailable", "UnitOfWork", "condition_failed",
+           "raises", "transaction_cancelled"]
 
 if TYPE_CHECKING:
     from .audit_repository import AuditRepository
@@ -153,7 +155,8 @@ class UnitOfWork:
         self._writes.append(_Write("delete", item, {"condition": condition}, on_conflict))
 
     def commit(self) -> None:
-        """Write everything queued, all or nothing; raises what the first failed condition means."""
+        """Write everything queued, all or nothing; raises what the first failed condition means
+        (``StoreUnavailable`` when the store took none of it for another reason)."""
         writes, self._writes = self._writes, []
         if len(writes) == 1:
             self._write_one(writes[0])
@@ -172,9 +175,9 @@ class UnitOfWork:
     def _write_one(write: _Write) -> None:
         try:
             getattr(write.item, write.op)(**write.kwargs)
-        except (PutError, UpdateError, DeleteError) as err:
+        except PynamoDBException as err:
             if not condition_failed(err):
-                raise
+                raise StoreUnavailable(type(err).__name__) from err
             raise _meaning(write, CHECK_FAILED) from None
 
     @staticmethod
@@ -195,7 +198,9 @@ class UnitOfWork:
                         raise meaning from None
             if transaction_cancelled(err):
                 raise ConcurrentUpdate() from None
-            raise
+            raise StoreUnavailable(type(err).__name__) from err
+        except PynamoDBException as err:  # the connection's own errors, before DynamoDB answered
+            raise StoreUnavailable(type(err).__name__) from err
 
 
 def _meaning(write: _Write, code: str) -> Exception:

@@ -39,9 +39,15 @@ def review_id(at: datetime, event_id: str) -> str:
     return f"{at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event_id}"
 
 
-def review_key(agency_id: str, event_id: str) -> str:
-    """The once-only marker of a review (one per reviewed event)."""
-    return f"review#{agency_id}#{event_id}"
+def reviewed_event(text: str) -> tuple[datetime, str] | None:
+    """The audit event a review id names: its instant and its id; None when the text names none."""
+    if not REVIEW_ID.fullmatch(text):
+        return None
+    instant, _, event_id = text.partition("#")
+    try:
+        return datetime.strptime(instant, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC), event_id
+    except ValueError:  # the shape of an instant, not one (a 13th month)
+        return None
 
 
 def on_time_rate(figures: ComplianceFigures) -> float | None:

@@ -58,7 +58,6 @@ __all__ = [
     "Plan",
     "UNSCHEDULE",
     "checkin_period",
-    "claim_key",
     "followup_period",
     "last_exchange",
     "next_checkin_at",
@@ -226,10 +225,6 @@ def checkin_period(now: datetime, policy: Policy) -> str:
 
 def survey_period(scheduled_at: datetime, policy: Policy) -> str:
     return _local_date(scheduled_at, policy).isoformat()
-
-
-def claim_key(kind: FollowupKind, client_id: str, period: str) -> str:
-    return f"{kind.value}#{client_id}#{period}"
 
 
 # -- entering the indexes -----------------------------------------------------------------------

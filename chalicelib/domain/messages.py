@@ -198,6 +198,16 @@ class Content:
 
 
 @dataclass(frozen=True)
+class MessageRef:
+    """Which message of which file: what a message is found by again (the sweep's due list, an
+    override's audit event), made of what the message itself says: its file, its id and its time."""
+
+    client_id: str
+    message_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Message:
     """One message of a client file, whichever way it went, through its whole life.
 
@@ -221,7 +231,6 @@ class Message:
     twilio_sid: str | None = None
     media: tuple[MediaRef, ...] = field(default_factory=tuple)
     error_code: str | None = None
-    sk: str | None = None
     version: int = 1  # as first written; PynamoDB conditions each change on it
     send_at: datetime | None = None  # a held staff message: when it goes out
     content: Content = field(default_factory=Content)
@@ -231,6 +240,10 @@ class Message:
     sent_at: datetime | None = None
     due_at: datetime | None = None  # when the sweep looks at it next (waiting, or a sending lease)
     attempts: int = 0
+
+    @property
+    def ref(self) -> MessageRef:
+        return MessageRef(self.client_id, self.message_id, self.at)
 
     @property
     def media_pending(self) -> bool:

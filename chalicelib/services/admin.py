@@ -139,8 +139,7 @@ class AdminService:
         with uow:
             if principal.founding:
                 # Two founders who both found the agency empty: one claim, so only one of them founds it.
-                uow.claims.add(f"founding#{principal.agency_id}", now, None, _already_founded,
-                               ref=principal.staff_id, also_conflict=True)
+                uow.claims.found_agency(principal.agency_id, principal.staff_id, now, _already_founded)
             if existing is None:
                 uow.staff.add(staff, now)
             else:

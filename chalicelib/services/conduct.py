@@ -26,14 +26,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.keys import sort_key
 from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain import followups as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, InvalidInput
-from ..domain.messages import Direction, Message, MessageKind, MessageStatus
+from ..domain.messages import Direction, Message, MessageKind, MessageRef, MessageStatus
 from ..domain.model import Client, ClientStatus, Principal
 from ..domain.outbound import NoApprovedTemplate, automatic_template
 from .access import manageable_client
@@ -82,7 +81,7 @@ class ChangeStatus:
 class ConductService:
     def __init__(self, uow: Callable[[], UnitOfWork], policies: Any,
                  covering_for: Callable[[Principal], frozenset[str]] | None = None,
-                 notices: bool = True, send_now: Callable[[str, str, datetime], str] | None = None) -> None:
+                 notices: bool = True, send_now: Callable[[MessageRef, datetime], str] | None = None) -> None:
         self._uow = uow
         self._policies = policies
         self._covering_for = covering_for or (lambda principal: frozenset())
@@ -128,7 +127,7 @@ class ConductService:
                            code="concurrent_update") from None
         if notice is not None and self._send_now is not None and notice.status is MessageStatus.QUEUED:
             try:
-                self._send_now(notice.client_id, notice.sk or "", now)
+                self._send_now(notice.ref, now)
             except Exception as err:  # filed and due: the sweep sends it; nothing is lost
                 log.error("conduct notice not sent at once: %s", type(err).__name__)
         return client
@@ -142,7 +141,7 @@ class ConductService:
         send_at = now if calendar.is_open(now) else calendar.next_opening(now)
         message_id = new_id("msg")
         notice = Message(
-            client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
+            client_id=client.client_id, message_id=message_id,
             agency_id=client.agency_id, staff_id=client.case_manager_id, channel=client.channel,
             direction=Direction.OUTBOUND, body=policy.render(template, client.language),
             status=MessageStatus.QUEUED, at=now, due_at=send_at, kind=MessageKind.NOTICE,

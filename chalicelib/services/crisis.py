@@ -22,11 +22,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.twilio_gateway import OutboundMessage
-from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.model import Channel, Client, Role
 from ..domain.notifications import Notification
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cmdm.crisis")
-
-CLAIM_TTL = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -66,10 +63,8 @@ class CrisisAlerts:
             inquiry = uow.inquiries.get(inquiry_id)
             if inquiry is not None and not inquiry.crisis:
                 uow.inquiries.mark_crisis(inquiry)  # versioned: answered meanwhile, the filing is read again
-        key = f"crisis#{client.client_id}#{period}"
-        if uow.claims.taken(key):
+        if not uow.claims.alert_crisis_once(client.client_id, period, at):
             return None
-        uow.claims.add(key, at, CLAIM_TTL, ConcurrentUpdate)
         recipients = [policy.on_call_staff_id] if policy.on_call_staff_id else sorted(
             uow.staff.ids_with_role(client.agency_id, Role.SUPERVISOR))
         text = (f"Crisis: a client of {client.case_manager_id} wrote after hours with words of danger. "

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..adapters.claims_repository import send_key, sid_key
 from ..adapters.unit_of_work import ConcurrentUpdate
 from ..domain.attachments import upload_key
 from ..domain.audit import AuditEvent, AuditType
@@ -156,10 +155,9 @@ class DataRightsService:
             self._media.delete([*(ref.s3_key for msg in messages for ref in msg.media if ref.s3_key), *unsent])
             if self._twilio is not None:
                 self._erase_at_twilio(messages)
-            # The MessageSid claims too (Twilio re-delivers for hours, not past a closure).
-            uow.claims.release(sid_key(msg.twilio_sid) for msg in messages if msg.twilio_sid)
-            # And a staff message's Idempotency-Key claim: it keeps a digest of the request's text.
-            uow.claims.release(send_key(msg.message_id) for msg in messages if msg.is_staff)
+            # The MessageSid claims too (Twilio re-delivers for hours, not past a closure), and a
+            # staff message's Idempotency-Key claim: it keeps a digest of the request's text.
+            uow.claims.release_for_erasure(messages)
             uow.audit.erase_free_text(client.client_id)
             for msg in messages:
                 uow.messages.erase(msg)

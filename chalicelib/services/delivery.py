@@ -14,10 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PynamoDBException
-
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
-from ..adapters.unit_of_work import ConcurrentUpdate
+from ..adapters.unit_of_work import ConcurrentUpdate, StoreUnavailable
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.messages import Message
 from ..domain.model import Client
@@ -95,10 +93,10 @@ class Delivery(Outgoing):
         mark = self._mark_sent if message.is_staff else self._mark_automatic_sent
         try:
             retry_on_conflict(lambda: mark(message, sid=sid, now=now, template=template),
-                              attempts=SENT_WRITE_ATTEMPTS, also=(PynamoDBException,))
+                              attempts=SENT_WRITE_ATTEMPTS, also=(StoreUnavailable,))
         except ConcurrentUpdate:  # the lease ran out and the sweep already reported it
             log.warning("message %s was sent after its lease ran out", message.message_id)
-        except PynamoDBException as err:
+        except StoreUnavailable as err:
             log.error("message %s was sent but its status could not be recorded: %s",
                       message.message_id, type(err).__name__)
 

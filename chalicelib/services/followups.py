@@ -9,7 +9,7 @@ accepted it: the worker's follow-up row and ``followup.sent`` are written with t
 ``sent`` (``services/automatic.py``); a send Twilio refuses is ``failed`` and counts nowhere. With a fan-out queue configured, ``run`` only
 queues batches of client ids and the SQS handler calls ``process`` with them: the same code path.
 
-Nothing is sent twice: the once-only claim key (kind, client, period) is written in the same
+Nothing is sent twice: the once-only claim of (kind, client, period) is written in the same
 transaction as the message, and the file's version guards against a concurrent run that read the
 same file. A transient Twilio failure leaves the message due (``due_agency``/``due_at``) for the
 outbound sweep to retry; so does a crash between the transaction and Twilio's answer.
@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PynamoDBException
-
-from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
+from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate, StoreUnavailable
 from ..domain import followups as rules
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
@@ -56,9 +54,6 @@ log = logging.getLogger("cmdm.followups")
 UNCONFIRMED_GRACE = timedelta(minutes=10)
 #: After a transient Twilio failure the sweep retries no sooner than this.
 RETRY_DELAY = timedelta(minutes=5)
-#: How long a period's once-only claim is kept. Periods are at most a calendar month (check-ins); a
-#: claim only has to outlive every run that could see the same period again.
-CLAIM_TTL = timedelta(days=100)
 #: Client ids per queued batch (one SQS message each).
 BATCH_SIZE = 25
 MAX_LIST = 200
@@ -215,8 +210,7 @@ class FollowupService:
         # the message and its audit; a message is never sent twice for one period nor sent without a
         # trace in the file. What counts it comes once Twilio has accepted it (``_send``).
         with self._uow() as uow:
-            uow.claims.add(rules.claim_key(kind, client.client_id, plan.period), now, CLAIM_TTL, Duplicate,
-                           ref=message.message_id)
+            uow.claims.claim_followup(kind, client.client_id, plan.period, message.message_id, now)
             uow.clients.update(client, dict(plan.changes))
             uow.messages.add(message)
             uow.audit.add([filed])
@@ -272,7 +266,7 @@ class FollowupService:
                 uow.commit()
 
         try:
-            retry_on_conflict(record, attempts=ACCEPTED_WRITE_ATTEMPTS, also=(PynamoDBException,))
+            retry_on_conflict(record, attempts=ACCEPTED_WRITE_ATTEMPTS, also=(StoreUnavailable,))
         except ConcurrentUpdate:
             log.warning("follow-up %s was accepted after the sweep took it over", message.message_id)
 

@@ -22,7 +22,7 @@ from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, NotFound
-from ..domain.messages import Message, MessageKind, MessageStatus
+from ..domain.messages import Message, MessageKind, MessageRef, MessageStatus
 from ..domain.model import Principal
 from ..domain.outbound import SEND_LEASE
 from .delivery import Delivery
@@ -70,7 +70,7 @@ class Held(Outgoing):
 
     # -- the sweep: messages whose time has come --------------------------------------------------
 
-    def release(self, client_id: str, sk: str, now: datetime) -> str:
+    def release(self, ref: MessageRef, now: datetime) -> str:
         """Send one due message if it is still waiting; returns what happened (for the summary).
 
         Staff messages and the automated ones (follow-ups, check-ins, surveys: issue 5) share the
@@ -80,7 +80,7 @@ class Held(Outgoing):
         reported failed rather than risk sending it twice; an automated one is retried, as the
         follow-up run intends (never lost).
         """
-        message = self._uow().messages.get(client_id, sk)
+        message = self._uow().messages.get(ref)
         if message is None:
             return "missing"
         stale = False
@@ -100,7 +100,7 @@ class Held(Outgoing):
                 return "busy"  # retried at the next sweep while open
             self._uow().messages.reschedule(message, policy.calendar.next_opening(now))
             return "rescheduled"
-        client = self._uow().clients.get(client_id)
+        client = self._uow().clients.get(message.client_id)
         refusal = ("client file erased" if client is None or client.status_erased()
                    else client.messaging_refusal(notice=message.kind is MessageKind.NOTICE))
         from_number = None

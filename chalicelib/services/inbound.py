@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.claims_repository import SID_TTL, sid_key
-from ..adapters.unit_of_work import ConcurrentUpdate, Duplicate
+from ..adapters.unit_of_work import Duplicate
 from ..domain import inbound as rules
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
@@ -396,20 +395,19 @@ class InboundService:
         MessageSid, with neither body nor number, so the operator sees what was turned away.
         """
         log.error("inbound message for a work number whose agency has no policy; refused")
-        return self._refuse_once(form, number, at, "unconfigured", rules.Refusal.AGENCY_NOT_CONFIGURED)
+        return self._refuse_once(form, number, at, rules.Refusal.AGENCY_NOT_CONFIGURED)
 
     def _ignore_short_code(self, form: InboundForm, number: WorkNumber, at: datetime) -> Outcome:
         """A short code's message is nobody's file: audited once per MessageSid, nothing else."""
         log.info("inbound message from a short code; ignored")
-        return self._refuse_once(form, number, at, "short-code", rules.Refusal.SHORT_CODE_SENDER)
+        return self._refuse_once(form, number, at, rules.Refusal.SHORT_CODE_SENDER)
 
-    def _refuse_once(self, form: InboundForm, number: WorkNumber, at: datetime, claim: str,
-                     refusal: rules.Refusal) -> Outcome:
+    def _refuse_once(self, form: InboundForm, number: WorkNumber, at: datetime, refusal: rules.Refusal) -> Outcome:
         """A refusal filed with no file: one audit event per MessageSid, neither body nor number,
         committed with its claim and with Twilio's copy to clear (one unit of work)."""
         try:
             with self._uow() as uow:
-                uow.claims.add(f"{claim}#{form.message_sid}", at, timedelta(days=2), Duplicate)
+                uow.claims.refuse_once(refusal, form.message_sid, at)
                 uow.audit.add([AuditEvent(
                     agency_id=number.agency_id, type=AuditType.MESSAGE_REFUSED, at=at, actor="system",
                     staff_id=number.staff_id, details={"channel": form.channel.value, "reason": refusal.value},
@@ -430,11 +428,9 @@ class InboundService:
         """
         # service_ended (a closed or suspended file) at most once a day (SPEC §5.3); intake by policy.
         window = timedelta(days=1) if reply.template == "service_ended" else policy.intake_reply_interval
-        bucket = int(at.timestamp() // max(window.total_seconds(), 60))
-        key = f"intake#{rules.sender_key(self.rate_secret, agency, form.sender)}#{reply.template}#{bucket}"
-        if uow.claims.taken(key):
+        if not uow.claims.reply_to_sender_once(rules.sender_key(self.rate_secret, agency, form.sender),
+                                               reply.template, window, at):
             return None
-        uow.claims.add(key, at, window + timedelta(hours=1), ConcurrentUpdate)
         uow.audit.add([AuditEvent(
             agency_id=agency, type=AuditType.INTAKE_REPLY_SENT, at=at, actor="system", client_id=client_id,
             staff_id=staff_id, details={"channel": form.channel.value, "template": reply.template},
@@ -510,7 +506,7 @@ class InboundService:
         Committing raises ``Duplicate`` when the ``MessageSid`` was claimed before, ``ConcurrentUpdate``
         when the file (or its inquiry) changed since it was read: the caller reads again and decides again.
         """
-        uow.claims.add(sid_key(filing.message_sid), filing.at, SID_TTL, Duplicate)
+        uow.claims.file_inbound_once(filing.message_sid, filing.at)
         if filing.client is not None and filing.client_changes:
             uow.clients.file(filing)
         for msg in filing.messages:

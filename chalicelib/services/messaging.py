@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.inquiry import Inquiry
-from ..domain.messages import Message
+from ..domain.messages import Message, MessageRef
 from ..domain.model import Client, Principal
 from ..domain.notifications import Notification
 from .compose import ComposePreview, Composer, compose_view
@@ -63,8 +63,8 @@ class MessagingService:
     def cancel(self, principal: Principal, client_id: str, message_id: str) -> Message:
         return self.held.cancel(principal, client_id, message_id)
 
-    def release(self, client_id: str, sk: str, now: datetime) -> str:
-        return self.held.release(client_id, sk, now)
+    def release(self, ref: MessageRef, now: datetime) -> str:
+        return self.held.release(ref, now)
 
     def delivery_failed(self, client_id: str, message_id: str, inquiry_id: str | None, author: str | None,
                         error_code: str | None, now: datetime) -> bool:

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.keys import sort_key
-from ..adapters.posts_repository import RATE_BUCKET_TTL, PostRepository
 from ..adapters.twilio_gateway import OutboundMessage, PermanentSendError, TransientSendError
 from ..domain import posts as rules
 from ..domain import validation as v
@@ -244,8 +242,7 @@ class PostService:
         if from_number is None:
             self._finish(d, DeliveryStatus.FAILED, "no_work_number")
             return "failed"
-        if not self._uow().claims.take_slot(PostRepository.slot_key(post.agency_id, now), now, self._per_second,
-                                             RATE_BUCKET_TTL):
+        if not self._uow().claims.take_post_slot(post.agency_id, now, self._per_second):
             return "rate_limited"
         claimed = self._uow().posts.claim(d, now + rules.SEND_LEASE)
         if claimed is None:
@@ -275,7 +272,7 @@ class PostService:
             return "failed"
         message_id = new_id("msg")
         message = Message(
-            client_id=client.client_id, sk=sort_key(now, message_id), message_id=message_id,
+            client_id=client.client_id, message_id=message_id,
             agency_id=client.agency_id, direction=Direction.OUTBOUND, kind=MessageKind.POST, body=post.body, at=now,
             status=MessageStatus.accepted(result.status), channel=client.channel, staff_id=client.case_manager_id,
             from_number=from_number, twilio_sid=result.sid, template=template, sent_at=now, attempts=d.attempts,
@@ -297,7 +294,7 @@ class PostService:
         A delivered copy is filed in the recipient's messages with its audit event in the same unit.
         """
         with self._uow() as uow:
-            uow.posts.finish(d, status, reason, message_sk=message.sk if message is not None else None)
+            uow.posts.finish(d, status, reason, message=message)
             if message is not None:
                 uow.messages.add(message)
             uow.audit.add(events)

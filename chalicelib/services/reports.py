@@ -6,7 +6,7 @@ by the caller's ``agency_id``, so another agency's data is never even fetched.
 Where each figure comes from (all keyed ``Query`` calls, never a ``Scan``; see
 the audit, inquiries and clients repositories in ``adapters/`` for the keys):
 
-* ``GET /audit`` — the audit table by ``agency_id`` with ``sk`` between the period's UTC bounds,
+* ``GET /audit`` — the audit table by ``agency_id`` with its sort key between the period's UTC bounds,
   or its ``by_staff`` index by ``agency#staff`` when ``staff_id`` is given, or its ``by_client``
   index when ``client_id`` is given (events of another agency are dropped). Pages of ``limit``
   events (default 1000, at most 5000); ``next`` is the cursor to pass as ``after``.

@@ -20,8 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.claims_repository import IDEMPOTENCY_TTL, send_key
-from ..adapters.keys import sort_key
 from ..adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
@@ -120,14 +118,14 @@ class Sending(Outgoing):
         plan = plan_send(now, policy.calendar, command.override_reason)
         from_number = self._work_number(client)
         message_id = new_id("msg")
-        once_key = fingerprint = None
+        fingerprint = None  # the request's digest, when it carries an Idempotency-Key
         if command.idempotency_key is not None:
             key = f"{client.agency_id}|{principal.staff_id}|{client.client_id}|{command.idempotency_key}"
             message_id = "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
-            once_key, fingerprint = send_key(message_id), command.fingerprint(client.client_id)
+            fingerprint = command.fingerprint(client.client_id)
             earlier = self._uow().messages.find(client.client_id, message_id)
             if earlier is not None:  # a retry: answer what the first request did, send nothing
-                self._same_request(once_key, fingerprint)
+                self._same_request(message_id, fingerprint)
                 return self._replayed(earlier)
         template = self._template_for(client, policy, plan.send_at)
         media = self._uploads.attachment(client, command.media_key, template) if command.media_key else ()
@@ -136,7 +134,6 @@ class Sending(Outgoing):
             direction=Direction.OUTBOUND,
             kind=MessageKind.STAFF,
             from_number=from_number,
-            sk=sort_key(now, message_id),
             message_id=message_id,
             agency_id=client.agency_id,
             staff_id=principal.staff_id,
@@ -160,10 +157,9 @@ class Sending(Outgoing):
             held = self._event(message, AuditType.STAFF_MESSAGE_HELD,
                                {"message_id": message_id, "send_at": plan.send_at, "holding": command.holding})
             try:
-                self._file(message, events=[filed, held],
-                                                  once_key=once_key, fingerprint=fingerprint)
+                self._file(message, events=[filed, held], fingerprint=fingerprint)
             except AlreadyFiled:
-                return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
+                return self._replay_or_busy(client.client_id, message_id, fingerprint)
             return SendOutcome(message=message, status=MessageStatus.HELD.value, template=template)
 
         attempts = 0
@@ -192,7 +188,6 @@ class Sending(Outgoing):
                 answer=answer,
                 events=events,
                 notifications=notifications,
-                once_key=once_key,
                 fingerprint=fingerprint,
             )
             return current, answer
@@ -200,7 +195,7 @@ class Sending(Outgoing):
         try:
             client, answer = retry_on_conflict(file_now)
         except AlreadyFiled:
-            return self._replay_or_busy(client.client_id, message_id, once_key, fingerprint)
+            return self._replay_or_busy(client.client_id, message_id, fingerprint)
         except ConcurrentUpdate:
             raise Conflict("the client file changed while sending; please try again", code="busy") from None
         if answer is not None:
@@ -215,20 +210,19 @@ class Sending(Outgoing):
             error_code=code,
         )
 
-    def _same_request(self, once_key: str, fingerprint: str | None) -> None:
+    def _same_request(self, message_id: str, fingerprint: str | None) -> None:
         """422 when the key was claimed by a different request; claims without a fingerprint
         (written before it existed) and claims already expired replay as they always did."""
-        claimed = self._uow().claims.fingerprint(once_key)
+        claimed = self._uow().claims.send_fingerprint(message_id)
         if claimed is not None and claimed != fingerprint:
             raise Unprocessable("this Idempotency-Key was already used for a different message; "
                                 "use a new key for a new message", code="idempotency_key_reused")
 
-    def _replay_or_busy(self, client_id: str, message_id: str, once_key: str | None = None,
-                        fingerprint: str | None = None) -> SendOutcome:
+    def _replay_or_busy(self, client_id: str, message_id: str, fingerprint: str | None = None) -> SendOutcome:
         """Another request with the same key won the claim: answer what it did, once it is filed
         (422 if it asked for something else)."""
-        if once_key is not None:
-            self._same_request(once_key, fingerprint)
+        if fingerprint is not None:
+            self._same_request(message_id, fingerprint)
         earlier = self._uow().messages.find(client_id, message_id)
         if earlier is None:  # its transaction is still in flight
             raise Conflict("a request with this Idempotency-Key is still being handled; retry it in a moment",
@@ -251,18 +245,16 @@ class Sending(Outgoing):
 
     def _file(self, message: Message, *, client: Client | None = None, client_changes: dict[str, Any] | None = None,
               inquiry: Inquiry | None = None, answer: Answer | None = None, events: Sequence[AuditEvent] = (),
-              notifications: Sequence[Notification] = (), once_key: str | None = None,
-              fingerprint: str | None = None) -> None:
+              notifications: Sequence[Notification] = (), fingerprint: str | None = None) -> None:
         """A new staff message with its audit (and, when it goes now, the file and the inquiry).
 
-        ``once_key`` (the caller's ``Idempotency-Key``) is claimed in the same unit of work, with the
-        request's ``fingerprint``: of two requests with one key at once, the second raises
-        ``AlreadyFiled`` and files nothing.
+        With a ``fingerprint`` (the request carries an ``Idempotency-Key``, from which the message id
+        is derived) the key is claimed in the same unit of work, with that digest of the request: of
+        two requests with one key at once, the second raises ``AlreadyFiled`` and files nothing.
         """
         with self._uow() as uow:
-            if once_key is not None:
-                uow.claims.add(once_key, message.at, IDEMPOTENCY_TTL, AlreadyFiled, ref=message.message_id,
-                               also_conflict=True, fingerprint=fingerprint)
+            if fingerprint is not None:
+                uow.claims.remember_send(message.message_id, fingerprint, message.at)
             uow.messages.add(replace(message, inquiry_id=answer.inquiry_id) if answer else message)
             self._answering(uow, client, client_changes, inquiry, answer)
             uow.audit.add(events)

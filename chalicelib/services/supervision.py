@@ -30,6 +30,7 @@ from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import InquiryStatus
+from ..domain.messages import MessageRef
 from ..domain.model import Channel, Principal, Role, Staff
 from ..domain.reporting import inquiry_fact
 from .access import published_policy, require_admin, require_supervision
@@ -89,9 +90,7 @@ class SupervisionService:
 
     def _reviews_of(self, agency_id: str, event_ids: list[str]) -> dict[str, tuple[datetime, str]]:
         """Event id -> (reviewed at, reviewer) for those already reviewed (BatchGetItem of their markers)."""
-        prefix = d.review_key(agency_id, "")
-        found = self._uow().claims.refs(d.review_key(agency_id, e) for e in event_ids)
-        return {key.removeprefix(prefix): value for key, value in found.items()}
+        return self._uow().claims.reviews(agency_id, event_ids)
 
     def _erased(self, client_id: str) -> bool:
         client = self._uow().clients.get(client_id)
@@ -212,11 +211,11 @@ class SupervisionService:
         clients = uow.clients.many({e.client_id for e in events if e.client_id})
         inquiry_ids = {str(e.details["inquiry_id"]) for e in events if e.details.get("inquiry_id")}
         inquiries = self._uow().inquiries.many(inquiry_ids)
-        message_keys = {}
+        overridden = {}  # an override's message was written at the instant of its event
         for e in events:
             if e.is_(AuditType.OVERRIDE) and e.client_id and e.details.get("message_id"):
-                message_keys[e.event_id] = (e.client_id, uow.messages.key_of(str(e.details["message_id"]), e.at))
-        bodies = uow.messages.bodies(message_keys.values())
+                overridden[e.event_id] = MessageRef(e.client_id, str(e.details["message_id"]), e.at)
+        bodies = uow.messages.bodies(overridden.values())
         items = []
         for e in events:
             review = done.get(e.event_id)
@@ -224,7 +223,7 @@ class SupervisionService:
                 continue
             client = clients.get(e.client_id or "")
             item: dict[str, Any] = {
-                "id": sk_of(e),
+                "id": d.review_id(e.at, e.event_id),
                 "event_id": e.event_id,
                 "kind": d.REVIEWABLE[e.type],
                 "at": iso(e.at, zone),
@@ -238,7 +237,8 @@ class SupervisionService:
             if e.is_(AuditType.OVERRIDE):
                 item["reason"] = e.details.get("reason")
                 item["message_id"] = e.details.get("message_id")
-                item["message"] = bodies.get(message_keys.get(e.event_id, ("", "")))
+                ref = overridden.get(e.event_id)
+                item["message"] = bodies.get(ref) if ref is not None else None
             else:
                 inquiry = inquiries.get(str(e.details.get("inquiry_id") or ""))
                 item["inquiry_id"] = e.details.get("inquiry_id")
@@ -257,9 +257,8 @@ class SupervisionService:
         """Mark one override or breach reviewed, recorded in the audit trail (409 the second time)."""
         require_supervision(principal)
         policy = self._policy(principal)
-        if not isinstance(review_id, str) or not d.REVIEW_ID.fullmatch(review_id):
-            raise NotFound("no such override or breach")
-        event = self._uow().audit.get(principal.agency_id, review_id)
+        named = d.reviewed_event(review_id) if isinstance(review_id, str) else None
+        event = self._uow().audit.get(principal.agency_id, *named) if named is not None else None
         if event is None or event.type not in d.REVIEWABLE:
             raise NotFound("no such override or breach")
         if command.note and event.client_id and self._erased(event.client_id):
@@ -276,8 +275,7 @@ class SupervisionService:
             details={"event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "note": command.note},
         )
         with self._uow() as uow:  # the review's marker and its audit event, once
-            uow.claims.add(d.review_key(principal.agency_id, event.event_id), now, None, _already_reviewed,
-                           ref=principal.staff_id)
+            uow.claims.mark_reviewed(principal.agency_id, event.event_id, principal.staff_id, now, _already_reviewed)
             uow.audit.add([record])
             uow.commit()
         zone = policy.calendar.zone()
@@ -409,6 +407,3 @@ def _duration(delta: Any) -> str:
     hours = int(delta.total_seconds() // 3600)
     return f"PT{hours}H" if hours <= 48 or hours % 24 else f"P{hours // 24}D"
 
-
-def sk_of(event: r.AuditRecord) -> str:
-    return d.review_id(event.at, event.event_id)

@@ -53,12 +53,12 @@ class SweepService:
         started = time.monotonic()
         for policy in policies:
             agency_id = policy.agency_id
-            for client_id, sk in list(self._uow().messages.due(agency_id, now)):
+            for ref in list(self._uow().messages.due(agency_id, now)):
                 if time.monotonic() - started > budget:
                     summary["deferred"] += 1
                     continue
                 try:
-                    summary[self._messaging.release(client_id, sk, now)] += 1
+                    summary[self._messaging.release(ref, now)] += 1
                 except Exception as err:  # one bad message must not stop the others; no content logged
                     log.error("releasing a message of %s failed: %s", agency_id, type(err).__name__)
                     summary["errors"] += 1

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import time_machine
 
 from chalicelib.adapters import models as m
+from chalicelib.domain.messages import MessageRef
 from tests.conftest import auth, new_client
 from tests.e2e.outbound_helpers import at, audit, inquiry, messages, open_inquiry, outbox, sweep, use_gateway
 
@@ -97,8 +98,9 @@ def test_a_message_claimed_by_another_sweep_is_not_sent_again(http, agency):
         [item] = messages(client["client_id"])
         messaging = bootstrap.container().messaging
         outbound = bootstrap.container().uow().messages
-        stale = outbound.get(item.client_id, item.sk)
-        assert messaging.release(item.client_id, item.sk, at(MONDAY_9) + timedelta(minutes=1)) == "sent"
+        ref = MessageRef(item.client_id, item.message_id, item.at)
+        stale = outbound.get(ref)
+        assert messaging.release(ref, at(MONDAY_9) + timedelta(minutes=1)) == "sent"
         # A slower sweep that read the message before the first one claimed it loses its claim.
         assert outbound.claim(stale, at(MONDAY_9) + timedelta(minutes=6), "+15873550101") is None
         assert len(outbox()) == 1

@@ -11,13 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.adapters.clients_repository import closing_changes, reopening_changes
-from chalicelib.adapters.unit_of_work import ConcurrentUpdate
+from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate
 from chalicelib.domain.audit import AuditEvent, AuditType
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.followups import FollowupKind
+from chalicelib.domain.inbound import Refusal
+from chalicelib.domain.messages import Direction, Message, MessageKind, MessageRef, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus
 from tests.unit.fakes import World
 
@@ -250,3 +254,173 @@ def test_erasing_free_text_keeps_each_event_and_its_anonymous_details(store):
         ("message.filed", {"direction": "inbound", "kind": "client"}),
     ]
     assert details_of(store, "cl_b") == [("client.warned", {"reason": "shouted", "warnings": "1"})]
+
+
+# -- claims: each once-only claim, taken by one writer, and what taking it again means ---------------
+
+SID = "SM" + "0123456789abcdef" * 2
+
+
+def commit(store: Any, queue: Callable[[Any], Any]) -> Any:
+    """``queue`` on a fresh unit of work, then commit it; what ``queue`` returned."""
+    with store.uow() as uow:
+        answer = queue(uow)
+        uow.commit()
+    return answer
+
+
+def a_message(message_id: str, *, twilio_sid: str | None = None, staff: bool = True) -> Message:
+    return Message(message_id, "cl_a", AGENCY, Direction.OUTBOUND if staff else Direction.INBOUND,
+                   MessageKind.STAFF if staff else MessageKind.CLIENT, "See you at 2", NOW,
+                   MessageStatus.SENT if staff else MessageStatus.RECEIVED, Channel.SMS, twilio_sid=twilio_sid)
+
+
+class AlreadyDone(Exception):
+    """What a service says a taken founding or review means (``on_taken``)."""
+
+
+def test_a_message_sid_is_filed_once_until_an_erasure_releases_it(store):
+    commit(store, lambda uow: uow.claims.file_inbound_once(SID, NOW))
+    with pytest.raises(Duplicate):
+        commit(store, lambda uow: uow.claims.file_inbound_once(SID, NOW + timedelta(hours=2)))
+
+    store.uow().claims.release_for_erasure([a_message("msg_in", twilio_sid=SID, staff=False)])
+
+    commit(store, lambda uow: uow.claims.file_inbound_once(SID, NOW + timedelta(hours=3)))
+
+
+def test_a_refusal_without_a_file_is_claimed_once_per_reason_and_message_sid(store):
+    commit(store, lambda uow: uow.claims.refuse_once(Refusal.AGENCY_NOT_CONFIGURED, SID, NOW))
+    with pytest.raises(Duplicate):
+        commit(store, lambda uow: uow.claims.refuse_once(Refusal.AGENCY_NOT_CONFIGURED, SID, NOW))
+    commit(store, lambda uow: uow.claims.refuse_once(Refusal.SHORT_CODE_SENDER, SID, NOW))
+    commit(store, lambda uow: uow.claims.file_inbound_once(SID, NOW))  # a claim of its own
+
+
+def test_an_idempotency_key_keeps_its_requests_digest_until_an_erasure_releases_it(store):
+    commit(store, lambda uow: uow.claims.remember_send("msg_a", "digest-1", NOW))
+    assert store.uow().claims.send_fingerprint("msg_a") == "digest-1"
+    assert store.uow().claims.send_fingerprint("msg_b") is None
+    with pytest.raises(AlreadyFiled):
+        commit(store, lambda uow: uow.claims.remember_send("msg_a", "digest-2", NOW))
+    assert store.uow().claims.send_fingerprint("msg_a") == "digest-1"
+
+    store.uow().claims.release_for_erasure([a_message("msg_a", twilio_sid="SM" + "f" * 32)])
+
+    assert store.uow().claims.send_fingerprint("msg_a") is None
+    commit(store, lambda uow: uow.claims.file_inbound_once("SM" + "f" * 32, NOW))  # its MessageSid went too
+
+
+def test_a_follow_up_is_claimed_once_per_kind_client_and_period(store):
+    commit(store, lambda uow: uow.claims.claim_followup(FollowupKind.FOLLOWUP, "cl_a", "2026-W48", "msg_1", NOW))
+    with pytest.raises(Duplicate):
+        commit(store, lambda uow: uow.claims.claim_followup(FollowupKind.FOLLOWUP, "cl_a", "2026-W48", "msg_2", NOW))
+    commit(store, lambda uow: uow.claims.claim_followup(FollowupKind.FOLLOWUP, "cl_a", "2026-W49", "msg_3", NOW))
+    commit(store, lambda uow: uow.claims.claim_followup(FollowupKind.CHECKIN, "cl_a", "2026-W48", "msg_4", NOW))
+    commit(store, lambda uow: uow.claims.claim_followup(FollowupKind.FOLLOWUP, "cl_b", "2026-W48", "msg_5", NOW))
+
+
+@pytest.mark.parametrize("claim", [
+    lambda uow, at: uow.claims.reply_to_sender_once("9f2c", "intake", timedelta(days=1), at),
+    lambda uow, at: uow.claims.alert_crisis_once("cl_a", at.date().isoformat(), at),
+], ids=["intake-reply", "crisis-alert"])
+def test_a_once_per_period_claim_is_read_free_then_taken_and_a_concurrent_one_loses_at_commit(store, claim):
+    first, second = store.uow(), store.uow()
+    assert claim(first, NOW) is True and claim(second, NOW) is True  # both read it free
+    first.commit()
+    with pytest.raises(ConcurrentUpdate):
+        second.commit()
+    assert commit(store, lambda uow: claim(uow, NOW + timedelta(minutes=5))) is False  # taken: nothing queued
+    assert commit(store, lambda uow: claim(uow, NOW + timedelta(days=1))) is True  # the next day is another
+
+
+def test_an_agency_is_founded_once(store):
+    def found(agency: str, founder: str) -> Callable[[Any], None]:
+        return lambda uow: uow.claims.found_agency(agency, founder, NOW, AlreadyDone)
+
+    commit(store, found(AGENCY, "admin-lee"))
+    with pytest.raises(AlreadyDone):
+        commit(store, found(AGENCY, "admin-sam"))
+    commit(store, found(OTHER_AGENCY, "admin-sam"))
+
+
+def test_a_review_is_marked_once_and_read_back_in_its_agency_only(store):
+    def review(agency: str, event_id: str, reviewer: str) -> Callable[[Any], None]:
+        return lambda uow: uow.claims.mark_reviewed(agency, event_id, reviewer, NOW, AlreadyDone)
+
+    assert store.uow().claims.reviews(AGENCY, []) == {}
+    commit(store, review(AGENCY, "ev_1", "sup-sam"))
+    with pytest.raises(AlreadyDone):
+        commit(store, review(AGENCY, "ev_1", "sup-kim"))
+
+    assert store.uow().claims.reviews(AGENCY, ["ev_1", "ev_2", "ev_1"]) == {"ev_1": (NOW, "sup-sam")}
+    assert store.uow().claims.reviews(OTHER_AGENCY, ["ev_1"]) == {}
+
+
+def test_a_post_bucket_takes_its_sends_per_second_then_refuses_until_the_next_second(store):
+    claims = store.uow().claims
+    assert [claims.take_post_slot(AGENCY, NOW, 2) for _ in range(3)] == [True, True, False]
+    assert claims.take_post_slot(AGENCY, NOW + timedelta(milliseconds=999), 2) is False
+    assert claims.take_post_slot(AGENCY, NOW + timedelta(seconds=1), 2) is True
+    assert claims.take_post_slot(OTHER_AGENCY, NOW, 2) is True
+
+
+# -- messages: found again by what they say of themselves, with no key of the store's --------------
+
+
+def outbound(message_id: str, minutes: int, *, status: MessageStatus = MessageStatus.HELD,
+             due_in: int | None = 0, agency: str = AGENCY, client_id: str = "cl_a") -> Message:
+    """A staff message written ``minutes`` after NOW (to the microsecond), due ``due_in`` minutes after NOW."""
+    at = NOW + timedelta(minutes=minutes, microseconds=123_457)
+    return Message(message_id, client_id, agency, Direction.OUTBOUND, MessageKind.STAFF, f"body of {message_id}", at,
+                   status, Channel.SMS, staff_id="amal",
+                   due_at=NOW + timedelta(minutes=due_in) if due_in is not None else None)
+
+
+def add_messages(store: Any, *messages: Message) -> None:
+    with store.uow() as uow:
+        for message in messages:
+            uow.messages.add(message)
+        uow.commit()
+
+
+def test_a_message_read_back_is_found_again_by_its_ref_and_only_by_it(store):
+    written = outbound("msg_a", 1)
+    add_messages(store, written)
+    [read] = store.uow().messages.of_client("cl_a")
+    assert read.ref == written.ref == MessageRef("cl_a", "msg_a", written.at)
+
+    found = store.uow().messages.get(read.ref)
+    assert found is not None and (found.message_id, found.body, found.status) == ("msg_a", "body of msg_a",
+                                                                                  MessageStatus.HELD)
+    calgary = ZoneInfo("America/Edmonton")  # the same instant, told in the agency's zone
+    assert store.uow().messages.get(MessageRef("cl_a", "msg_a", written.at.astimezone(calgary))) is not None
+    assert store.uow().messages.get(MessageRef("cl_a", "msg_a", written.at + timedelta(microseconds=1))) is None
+    assert store.uow().messages.get(MessageRef("cl_a", "msg_b", written.at)) is None
+    assert store.uow().messages.get(MessageRef("cl_b", "msg_a", written.at)) is None
+
+
+def test_due_names_the_agencys_waiting_outbound_messages_whose_time_has_come_soonest_first(store):
+    add_messages(
+        store,
+        outbound("msg_later", 1, due_in=60),
+        outbound("msg_queued", 2, status=MessageStatus.QUEUED, due_in=-5),
+        outbound("msg_held", 3, due_in=-30),
+        outbound("msg_lease", 4, status=MessageStatus.SENDING, due_in=0),
+        outbound("msg_sent", 5, status=MessageStatus.SENT, due_in=None),
+        outbound("msg_halifax", 6, agency=OTHER_AGENCY, client_id="cl_h", due_in=-30),
+    )
+    due = list(store.uow().messages.due(AGENCY, NOW))
+    assert [ref.message_id for ref in due] == ["msg_held", "msg_queued", "msg_lease"]
+    assert [store.uow().messages.get(ref).message_id for ref in due] == ["msg_held", "msg_queued", "msg_lease"]
+    assert [ref.message_id for ref in store.uow().messages.due(OTHER_AGENCY, NOW)] == ["msg_halifax"]
+    assert list(store.uow().messages.due(AGENCY, NOW - timedelta(hours=1))) == []
+
+
+def test_bodies_are_read_by_ref_and_a_message_not_found_is_left_out(store):
+    first, second = outbound("msg_a", 1), outbound("msg_b", 2)
+    add_messages(store, first, second)
+    missing = MessageRef("cl_a", "msg_c", NOW)
+    assert store.uow().messages.bodies([first.ref, second.ref, missing, first.ref]) == {
+        first.ref: "body of msg_a", second.ref: "body of msg_b"}
+    assert store.uow().messages.bodies([]) == {}

@@ -15,6 +15,7 @@ Services then either retry (a staff message is filed on the next attempt: 201) o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,12 +23,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from chalicelib.adapters.claims_repository import sid_key
-from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate, UnitOfWork
+from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate, StoreUnavailable, UnitOfWork
 from chalicelib.domain.audit import AuditEvent, AuditType
 from chalicelib.domain.model import Channel, Client, ClientStatus
 from tests.conftest import new_client
-from tests.fault_helpers import DynamoTap, all_items, matching
+from tests.fault_helpers import THROTTLE, DynamoTap, all_items, matching
 
 NOW = datetime(2026, 11, 23, 17, tzinfo=UTC)
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -53,11 +53,23 @@ def fatima(aws: None) -> Client:
     return client
 
 
-def queue_a_filing(uow: UnitOfWork, client: Client, claim: str, meaning: type[Exception], *,
-                   also_conflict: bool = False) -> None:
+Claim = Callable[[UnitOfWork], None]
+
+
+def idempotency_key(message_id: str) -> Claim:
+    """The claim of a staff message's ``Idempotency-Key``: taken means ``AlreadyFiled``."""
+    return lambda uow: uow.claims.remember_send(message_id, "digest-of-the-request", NOW)
+
+
+def message_sid(sid: str) -> Claim:
+    """The claim of a delivered ``MessageSid``: taken means ``Duplicate``."""
+    return lambda uow: uow.claims.file_inbound_once(sid, NOW)
+
+
+def queue_a_filing(uow: UnitOfWork, client: Client, claim: Claim) -> None:
     """An update of the file queued first, then a once-only claim and an audit event (both puts)."""
     uow.clients.update(client, {"warnings": client.warnings + 1})
-    uow.claims.add(claim, NOW, timedelta(days=1), meaning, also_conflict=also_conflict)
+    claim(uow)
     uow.audit.add([AuditEvent("calgary-cfn", AuditType.CLIENT_WARNED, NOW, "amal", client_id=client.client_id,
                               staff_id="amal", details={"warnings": client.warnings + 1})])
 
@@ -71,30 +83,55 @@ CLAIM, AUDIT, FILE = 0, 1, 2
 def test_a_conflict_on_an_idempotency_claim_means_taken_and_on_any_other_write_read_again(fatima, position, expected):
     before = all_items()
     with conflict_at(position, 3) as tap, pytest.raises(expected), UnitOfWork() as uow:
-        queue_a_filing(uow, fatima, "idem#amal#key-1", AlreadyFiled, also_conflict=True)
+        queue_a_filing(uow, fatima, idempotency_key("msg_key1"))
         uow.commit()
     assert tap.fired and all_items() == before
 
 
 def test_a_conflict_on_a_message_sid_claim_proves_no_duplicate_and_means_read_again(fatima):
     with conflict_at(CLAIM, 3), pytest.raises(ConcurrentUpdate), UnitOfWork() as uow:
-        queue_a_filing(uow, fatima, sid_key("SM" + "1" * 32), Duplicate)
+        queue_a_filing(uow, fatima, message_sid("SM" + "1" * 32))
         uow.commit()
     # whereas a claim that failed its condition was taken before
     with DynamoTap().fail(1, CANCELLED, match=matching("TransactWriteItems"),
                           reasons=["ConditionalCheckFailed", "None", "None"]), pytest.raises(Duplicate), UnitOfWork() as uow:
-        queue_a_filing(uow, fatima, sid_key("SM" + "1" * 32), Duplicate)
+        queue_a_filing(uow, fatima, message_sid("SM" + "1" * 32))
         uow.commit()
 
 
 def test_commit_unless_changed_reports_a_conflict_and_the_next_attempt_commits(fatima):
     with conflict_at(FILE, 3) as tap, UnitOfWork() as uow:
-        queue_a_filing(uow, fatima, "idem#amal#key-2", AlreadyFiled, also_conflict=True)
+        queue_a_filing(uow, fatima, idempotency_key("msg_key2"))
         assert uow.commit_unless_changed() is False
-        queue_a_filing(uow, fatima, "idem#amal#key-2", AlreadyFiled, also_conflict=True)
+        queue_a_filing(uow, fatima, idempotency_key("msg_key2"))
         assert uow.commit_unless_changed() is True
     assert [c.ok for c in tap.calls if c.operation == "TransactWriteItems"] == [False, True]
     assert UnitOfWork().clients.get("cl_1").warnings == 1
+
+
+# -- a write the store did not take for another reason -----------------------------------------------
+
+
+@pytest.mark.parametrize("code", [THROTTLE, CANCELLED], ids=["throttled", "cancelled-by-throttles"])
+def test_a_transaction_the_store_did_not_take_is_store_unavailable_and_writes_nothing(fatima, code):
+    before = all_items()
+    fault = DynamoTap().fail(1, code, match=matching("TransactWriteItems"))  # cancelled: every reason a throttle
+    with fault as tap, pytest.raises(StoreUnavailable), UnitOfWork() as uow:
+        queue_a_filing(uow, fatima, idempotency_key("msg_key3"))
+        uow.commit()
+    assert tap.fired and all_items() == before
+    with UnitOfWork() as uow:  # the same commit, tried again, goes through
+        queue_a_filing(uow, fatima, idempotency_key("msg_key3"))
+        uow.commit()
+    assert UnitOfWork().clients.get("cl_1").warnings == 1
+
+
+def test_a_single_write_the_store_did_not_take_is_store_unavailable(fatima):
+    with DynamoTap().fail(1, THROTTLE, match=matching("UpdateItem")) as tap, pytest.raises(StoreUnavailable), \
+            UnitOfWork() as uow:
+        uow.clients.update(fatima, {"warnings": 1})
+        uow.commit()
+    assert tap.fired and UnitOfWork().clients.get("cl_1").warnings == 0
 
 
 # -- through the HTTP API --------------------------------------------------------------------------

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters import claims_repository as c
 from chalicelib.adapters import models as m
 from chalicelib.adapters.audit_repository import FREE_TEXT_EVENTS, FREE_TEXT_KEYS
 from chalicelib.adapters.clients_repository import with_ended_at
 from chalicelib.adapters.keys import contact_key
-from chalicelib.adapters.unit_of_work import ConcurrentUpdate
+from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messages import Message, MessageStatus
+from chalicelib.domain.followups import FollowupKind
+from chalicelib.domain.inbound import Refusal
+from chalicelib.domain.messages import Direction, Message, MessageRef, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus, Consent, WorkNumber
 from chalicelib.domain.reporting import AuditRecord
 
@@ -36,7 +39,7 @@ class World:
     numbers: list[WorkNumber] = field(default_factory=list)
     staff: Any = None  # an object with get(agency, staff_id) and list(agency)
     audit: list[AuditEvent] = field(default_factory=list)
-    claims: set[str] = field(default_factory=set)
+    claims: dict[str, Claim] = field(default_factory=dict)  # the claims table: key -> claim
     messages: list[Message] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)  # what happened to automated sends, in order
     followup_rows: list[Message] = field(default_factory=list)  # the workers' follow-up lists
@@ -279,19 +282,88 @@ class _Audit:
         ]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A claims item: when it was taken, by what (``ref``), the request's digest, a bucket's count."""
+
+    at: datetime
+    ref: str | None = None
+    fingerprint: str | None = None
+    count: int = 0
+
+
 class _Claims:
+    """``ClaimRepository``: the same keys (its key functions), the same meaning of a taken claim.
+
+    What expires by TTL in DynamoDB stays here: no test lives long enough to see a claim expire.
+    """
+
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow, self._world = uow, uow.world
 
-    def add(self, key: str, at: datetime, ttl: Any, exception: Callable[[], Exception], **_: Any) -> None:
+    def file_inbound_once(self, message_sid: str, at: datetime) -> None:
+        self._add(c.sid_key(message_sid), at, Duplicate)
+
+    def refuse_once(self, refusal: Refusal, message_sid: str, at: datetime) -> None:
+        self._add(c.refusal_key(refusal, message_sid), at, Duplicate)
+
+    def reply_to_sender_once(self, sender: str, template: str, window: timedelta, at: datetime) -> bool:
+        return self._once(c.intake_key(sender, template, window, at), at)
+
+    def alert_crisis_once(self, client_id: str, period: str, at: datetime) -> bool:
+        return self._once(c.crisis_key(client_id, period), at)
+
+    def remember_send(self, message_id: str, fingerprint: str | None, at: datetime) -> None:
+        self._add(c.send_key(message_id), at, AlreadyFiled, ref=message_id, fingerprint=fingerprint)
+
+    def send_fingerprint(self, message_id: str) -> str | None:
+        found = self._world.claims.get(c.send_key(message_id))
+        return found.fingerprint if found is not None else None
+
+    def release_for_erasure(self, messages: Iterable[Message]) -> None:
+        messages = list(messages)
+        for key in [*(c.sid_key(msg.twilio_sid) for msg in messages if msg.twilio_sid),
+                    *(c.send_key(msg.message_id) for msg in messages if msg.is_staff)]:
+            self._world.claims.pop(key, None)
+
+    def claim_followup(self, kind: FollowupKind, client_id: str, period: str, message_id: str, at: datetime) -> None:
+        self._add(c.followup_key(kind, client_id, period), at, Duplicate, ref=message_id)
+
+    def take_post_slot(self, agency_id: str, now: datetime, per_second: int) -> bool:
+        key = c.post_slot_key(agency_id, now)
+        count = self._world.claims[key].count if key in self._world.claims else 0
+        if count >= per_second:
+            return False
+        self._world.claims[key] = Claim(now, count=count + 1)
+        return True
+
+    def found_agency(self, agency_id: str, founder_id: str, at: datetime, on_taken: Callable[[], Exception]) -> None:
+        self._add(c.founding_key(agency_id), at, on_taken, ref=founder_id)
+
+    def mark_reviewed(self, agency_id: str, event_id: str, reviewer_id: str, at: datetime,
+                      on_taken: Callable[[], Exception]) -> None:
+        self._add(c.review_key(agency_id, event_id), at, on_taken, ref=reviewer_id)
+
+    def reviews(self, agency_id: str, event_ids: Iterable[str]) -> dict[str, tuple[datetime, str]]:
+        found = {e: self._world.claims.get(c.review_key(agency_id, e)) for e in event_ids}
+        return {e: (claim.at, claim.ref or "") for e, claim in found.items() if claim is not None}
+
+    def _add(self, key: str, at: datetime, exception: Callable[[], Exception], *, ref: str | None = None,
+             fingerprint: str | None = None) -> None:
         def check() -> None:
             if key in self._world.claims:
                 raise exception()
 
-        self._uow.queue(lambda: self._world.claims.add(key), check)
+        def apply() -> None:
+            self._world.claims[key] = Claim(at, ref, fingerprint)
 
-    def release(self, keys: Iterable[str]) -> None:
-        self._world.claims.difference_update(keys)
+        self._uow.queue(apply, check)
+
+    def _once(self, key: str, at: datetime) -> bool:
+        if key in self._world.claims:
+            return False
+        self._add(key, at, ConcurrentUpdate)
+        return True
 
 
 class _Messages:
@@ -300,6 +372,21 @@ class _Messages:
 
     def of_client(self, client_id: str, *, consistent: bool = False) -> list[Message]:
         return [m for m in self._world.messages if m.client_id == client_id]
+
+    def get(self, ref: MessageRef) -> Message | None:
+        """The message of that file with that id written at that instant (its key: ``keys.message_key``)."""
+        return next((m for m in self._world.messages if m.ref == ref), None)
+
+    def due(self, agency_id: str, now: datetime) -> list[MessageRef]:
+        """The sparse ``outbound_due`` index: waiting (or sending) outbound messages due by ``now``."""
+        due = [m for m in self._world.messages
+               if m.agency_id == agency_id and m.direction is Direction.OUTBOUND and m.due_at is not None
+               and m.status in (MessageStatus.HELD, MessageStatus.QUEUED, MessageStatus.SENDING) and m.due_at <= now]
+        return [m.ref for m in sorted(due, key=lambda m: m.due_at or now)]
+
+    def bodies(self, refs: Iterable[MessageRef]) -> dict[MessageRef, str | None]:
+        found = {ref: self.get(ref) for ref in refs}
+        return {ref: message.body for ref, message in found.items() if message is not None}
 
     def add(self, message: Message) -> None:
         self._uow.queue(lambda: self._world.messages.append(message))

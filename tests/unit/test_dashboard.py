@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from chalicelib.domain import compliance_days as cd
 from chalicelib.domain import dashboard as d
 from chalicelib.domain.reporting import AuditRecord, ComplianceFigures, period_of
@@ -68,3 +70,10 @@ def test_the_on_time_rate_is_none_without_inquiries():
 def test_a_review_id_is_the_events_place_in_the_trail():
     rid = d.review_id(datetime(2026, 11, 17, 4, tzinfo=UTC), "ev_abc")
     assert rid == "2026-11-17T04:00:00.000000Z#ev_abc" and d.REVIEW_ID.fullmatch(rid)
+    assert d.reviewed_event(rid) == (datetime(2026, 11, 17, 4, tzinfo=UTC), "ev_abc")
+
+
+@pytest.mark.parametrize("text", ["", "ev_abc", "2026-11-17T04:00:00Z#ev_abc", "2026-13-17T04:00:00.000000Z#ev_abc",
+                                  "2026-11-17T04:00:00.000000Z#", "2026-11-17T04:00:00.000000Z#ev abc"])
+def test_text_that_names_no_event_is_no_review_id(text):
+    assert d.reviewed_event(text) is None

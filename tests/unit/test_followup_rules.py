@@ -151,9 +151,9 @@ def test_survey_goes_a_cadence_after_the_last_one_at_the_follow_up_time():
     assert wall(f.next_survey_at(local("2026-01-15T10:00"), CALGARY)) == "Wed 2026-04-15 10:00"
 
 
-def test_claim_keys_name_the_kind_the_client_and_the_period():
+def test_a_claim_period_is_the_iso_week_or_for_a_shorter_cadence_the_day():
+    # The claim itself (kind, client, period) is the claims repository's: tests/unit/test_claim_keys.py.
     assert f.followup_period(local("2026-11-23T10:00"), CALGARY) == "2026-W48"
-    assert f.claim_key(FollowupKind.FOLLOWUP, "cl_1", "2026-W48") == "followup#cl_1#2026-W48"
     short = policy_with(cadence="P3D")
     assert f.followup_period(local("2026-11-23T10:00"), short) == "2026-11-23"
     assert f.survey_period(local("2026-04-15T10:00"), CALGARY) == "2026-04-15"

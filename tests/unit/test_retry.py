@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.adapters.retry import ATTEMPTS, BASE_SECONDS, CAP_SECONDS, backoff, retry_on_conflict
-from chalicelib.adapters.unit_of_work import ConcurrentUpdate
+from chalicelib.adapters.unit_of_work import ConcurrentUpdate, StoreUnavailable
 from chalicelib.services import retry as services_retry
 
 
@@ -54,7 +53,7 @@ def test_when_every_attempt_loses_the_conflict_itself_is_raised_after_the_last_o
     assert ATTEMPTS == 10
 
 
-@pytest.mark.parametrize("error", [PynamoDBException, KeyError, ValueError])
+@pytest.mark.parametrize("error", [StoreUnavailable, KeyError, ValueError])
 def test_anything_but_a_conflict_goes_to_the_caller_at_once(error):
     waits: list[float] = []
     operation = Flaky(conflicts=1, error=error)
@@ -65,8 +64,8 @@ def test_anything_but_a_conflict_goes_to_the_caller_at_once(error):
 
 def test_a_throttle_is_retried_only_where_the_caller_asks_for_it():
     waits: list[float] = []
-    operation = Flaky(conflicts=2, error=PynamoDBException)
-    assert retry_on_conflict(operation, also=(PynamoDBException,), sleep=waits.append) == "done"
+    operation = Flaky(conflicts=2, error=StoreUnavailable)
+    assert retry_on_conflict(operation, also=(StoreUnavailable,), sleep=waits.append) == "done"
     assert operation.calls == 3 and len(waits) == 2
 
 
