@@ -50,6 +50,16 @@ def text(payload: Mapping[str, Any], name: str, *, required: bool = True, max_le
 _E164_SHAPE = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
+def flag(payload: Mapping[str, Any], name: str) -> bool:
+    """An optional boolean field: absent or null is false; anything but true or false is a 400."""
+    value = payload.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidInput(name, "must be true or false")
+    return value
+
+
 def twilio_address(value: Any, field: str) -> str:
     """A phone number as Twilio sends it in a signed webhook (already E.164), else as ``e164`` reads it.
 

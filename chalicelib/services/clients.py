@@ -79,11 +79,7 @@ class GiveConsent:
     @classmethod
     def parse(cls, payload: Any) -> GiveConsent:
         body = v.require_object(payload)
-        posts = body.get("posts", False)
-        if posts is None:
-            posts = False
-        if not isinstance(posts, bool):
-            raise InvalidInput("posts", "must be true or false")
+        posts = v.flag(body, "posts")
         # With an offset: an instant. Without: the agency's wall clock, read in its zone by the
         # service, which also refuses a time still to come (``_signed_instant``).
         signed_at = v.instant_or_wall_clock(body.get("signed_at"), "signed_at")

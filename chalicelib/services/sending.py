@@ -57,11 +57,7 @@ class SendStaffMessage:
         if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
             raise InvalidInput("Idempotency-Key", "must be 1-100 letters, digits or . _ : -")
         body = v.require_object(payload)
-        holding = body.get("holding", False)
-        if holding is None:
-            holding = False
-        if not isinstance(holding, bool):
-            raise InvalidInput("holding", "must be true or false")
+        holding = v.flag(body, "holding")
         media = body.get("media")
         media_key = None
         if media is not None:
