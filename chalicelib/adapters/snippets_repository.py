@@ -26,7 +26,8 @@ def snippet_item(snippet: Snippet) -> m.SnippetModel:
     item = m.SnippetModel(agency_id=snippet.agency_id, snippet_id=snippet.snippet_id, title=snippet.title,
                           language=snippet.language, body=snippet.body, updated_at=snippet.updated_at,
                           updated_by=snippet.updated_by)
-    item.version = snippet.version or None  # None: a new item, written only while absent
+    if snippet.version:  # without a version: a new item, written only while absent
+        item.version = snippet.version
     return item
 
 
