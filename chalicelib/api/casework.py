@@ -40,17 +40,23 @@ def list_notes(who: Any, client_id: str) -> Any:
 def list_snippets(who: Any) -> Any:
     from chalicelib.services.snippets import snippet_view
 
-    found = bootstrap.container().snippets.list(who, query().get("language") or None)
-    agency_zone = zone(who.agency_id)
-    return {"snippets": [snippet_view(s, agency_zone) for s in found]}
+    container = bootstrap.container()
+    found = container.snippets.list(who, query().get("language") or None)
+    policy = container.policies.get(who.agency_id)
+    # ``languages``: the policy's, the ones a new snippet is most likely written in
+    names = container.snippets.names(who.agency_id)
+    return {"snippets": [snippet_view(s, policy.calendar.zone(), names) for s in found],
+            "languages": list(policy.languages)}
 
 
 @endpoint(casework, "/snippets/{snippet_id}", ["PUT"])
 def put_snippet(who: Any, snippet_id: str) -> Any:
     from chalicelib.services.snippets import PutSnippet, snippet_view
 
-    snippet, new = bootstrap.container().snippets.put(who, PutSnippet.parse(snippet_id, json_body()))
-    return Response(body=snippet_view(snippet, zone(who.agency_id)), status_code=201 if new else 200,
+    snippets = bootstrap.container().snippets
+    snippet, new = snippets.put(who, PutSnippet.parse(snippet_id, json_body()))
+    body = snippet_view(snippet, zone(who.agency_id), snippets.names(who.agency_id))
+    return Response(body=body, status_code=201 if new else 200,
                     headers={"Content-Type": "application/json"})
 
 

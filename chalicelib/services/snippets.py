@@ -104,6 +104,10 @@ class SnippetService:
 
     # -- reading ---------------------------------------------------------------------------------
 
+    def names(self, agency_id: str) -> Mapping[str, str]:
+        """Staff names by id (the cached staff directory): who last changed a snippet, by name."""
+        return self._names(agency_id)
+
     def _all(self, agency_id: str, policy: Policy) -> list[Snippet]:
         """The agency's snippets, its holding replies seeded on the first read."""
         found, seeded = self._uow().snippets.of_agency(agency_id)
@@ -200,12 +204,16 @@ class SnippetService:
                            code="conflict") from None
 
 
-def snippet_view(snippet: Snippet, zone: Any) -> dict[str, Any]:
+def snippet_view(snippet: Snippet, zone: Any, names: Mapping[str, str] | None = None) -> dict[str, Any]:
     from ..views import iso
 
+    by = snippet.updated_by
     return {"snippet_id": snippet.snippet_id, "title": snippet.title, "language": snippet.language,
             "body": snippet.body, "placeholders": list(snippet.placeholders()),
-            "updated_at": iso(snippet.updated_at, zone), "updated_by": snippet.updated_by, "version": snippet.version}
+            "updated_at": iso(snippet.updated_at, zone), "updated_by": by,
+            # who, by name ("system": seeded from the policy, no one's name)
+            "updated_by_name": None if by in (None, "system") else (names or {}).get(by, by),
+            "version": snippet.version}
 
 
 def filled_view(language: str, filled: list[tuple[Snippet, str]]) -> dict[str, Any]:

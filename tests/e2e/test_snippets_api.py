@@ -46,7 +46,8 @@ def test_an_admin_creates_changes_and_deletes_a_snippet_and_each_change_is_audit
         assert r.status_code == 201, r.body
         traveller.shift(60)
         assert r.json == {"snippet_id": "appointment-confirmed", **CONFIRM, "placeholders": ["first_name", "next_opening"],
-                          "updated_at": "2026-11-18T10:00:00-06:00", "updated_by": "admin-lee", "version": 1}
+                          "updated_at": "2026-11-18T10:00:00-06:00", "updated_by": "admin-lee",
+                          "updated_by_name": "Admin-Lee", "version": 1}
         r = http.call("PUT", "/snippets/appointment-confirmed", agency["admin"],
                       {**CONFIRM, "title": "Appointment booked", "version": 1})
         assert r.status_code == 200 and r.json["version"] == 2 and r.json["title"] == "Appointment booked"
