@@ -165,6 +165,9 @@ class SnippetService:
         repository = self._uow().snippets
         before = repository.get(principal.agency_id, command.snippet_id)
         read = before.version if before else 0
+        if command.version == 0 and before is not None:
+            raise Conflict(f"a snippet {command.snippet_id!r} already exists; change it from the list, or choose "
+                           "another identifier", code="conflict")
         if command.version is not None and command.version != read:
             raise Conflict("this snippet changed since you read it; read it again before saving", code="conflict")
         if before is None and len(repository.of_agency(principal.agency_id)[0]) >= MAX_SNIPPETS:

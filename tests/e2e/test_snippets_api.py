@@ -30,6 +30,7 @@ def test_every_role_reads_the_list_with_the_holding_reply_seeded_in_each_policy_
     found = by_id(http, agency["amal"])
     english = found["holding-reply-en"]
     assert english["title"] == "Holding reply" and english["language"] == "en" and english["version"] == 1
+    assert english["updated_by"] == "system" and english["updated_by_name"] is None
     assert english["body"] == DEFAULT_TEMPLATES["holding_reply"]["en"]  # its placeholders are the snippets' own
     assert english["placeholders"] == ["case_manager", "agency_name"]
     assert found["holding-reply-ar"]["title"] == "رد مؤقت"
@@ -168,3 +169,10 @@ def test_the_holding_reply_snippet_is_the_text_the_holding_button_sends(http, ag
         r = http.call("POST", f"/clients/{fatima['client_id']}/messages", agency["amal"],
                       {"body": preview["holding_reply"]["body"], "holding": True})
         assert r.status_code == 201 and r.json["holding"] is True, r.body
+
+
+def test_a_new_snippet_with_the_id_of_an_existing_one_is_409_and_says_so(http, agency):
+    assert http.call("PUT", "/snippets/taken", agency["admin"], CONFIRM).status_code == 201
+    r = http.call("PUT", "/snippets/taken", agency["admin"], {**CONFIRM, "title": "Mine", "version": 0})
+    assert r.status_code == 409 and "already exists" in r.json["error"]["message"]
+    assert by_id(http, agency["admin"])["taken"]["title"] == CONFIRM["title"]
