@@ -46,7 +46,7 @@ def test_a_worker_saves_a_note_and_sees_it_with_her_name_and_the_time(console, s
 
     # A blank note is refused next to the field; nothing is stored.
     notes.get_by_role("button", name=SAVE[language]).click()
-    expect(notes.get_by_role("alert")).not_to_be_empty()
+    expect(notes.get_by_role("alert")).to_have_text("Write the note first." if language == "en" else "Écrivez d'abord la note.")
     assert server.api("GET", f"/clients/{client['client_id']}/notes", "amal")[1]["notes"] == []
 
     notes.get_by_role("textbox", name="Note").fill(f"Met {name.split()[0]} at the office.\nHer lease renewal is due in March.")
@@ -59,6 +59,7 @@ def test_a_worker_saves_a_note_and_sees_it_with_her_name_and_the_time(console, s
     expect(saved.locator("time")).to_have_attribute("datetime", stored["at"])
     expect(saved.locator("time")).to_contain_text(wall_clock(stored["at"], language))
     expect(notes.get_by_role("textbox", name="Note")).to_have_value("")
+    expect(notes.get_by_role("alert")).to_have_count(0)  # the earlier refusal is gone with it
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
     if (language, viewport["width"]) == ("en", DESKTOP["width"]):

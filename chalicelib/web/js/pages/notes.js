@@ -23,14 +23,16 @@ function noteItem(note, zone) {
 function noteForm(path, onSaved) {
   const textbox = h("textarea", { id: "note-body", rows: 3, maxlength: MAX_CHARS, "aria-describedby": "note-private note-error" });
   const save = h("button", { type: "submit" }, t("notes.save"));
-  const error = h("p", { class: "error", id: "note-error", role: "alert" });
+  // The refusal is an alert only while there is one: the composer above has its own alert.
+  const errorSlot = h("div");
+  const showError = (text) => errorSlot.replaceChildren(...(text ? [h("p", { class: "error", id: "note-error", role: "alert" }, text)] : []));
   const form = h("form", { class: "note-form", novalidate: true },
-    h("label", { for: "note-body" }, t("notes.label")), textbox, h("p", { class: "actions" }, save), error);
+    h("label", { for: "note-body" }, t("notes.label")), textbox, h("p", { class: "actions" }, save), errorSlot);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    error.textContent = "";
+    showError("");
     if (!textbox.value.trim()) {
-      error.textContent = t("notes.empty_field");
+      showError(t("notes.empty_field"));
       textbox.focus();
       return;
     }
@@ -41,7 +43,7 @@ function noteForm(path, onSaved) {
       onSaved(data);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      error.textContent = err.message;  // the API's own words; what was typed stays
+      showError(err.message);  // the API's own words; what was typed stays
       textbox.focus();
     } finally {
       save.disabled = false;

@@ -42,7 +42,7 @@ function snippetForm(ctx, languages, editing, { onSaved, onCancel, latest }) {
   const body = h("textarea", { id: "sn-body", rows: 4, maxlength: 1600, required: true, dir: "auto" }, editing ? editing.body : "");
   const errors = {};
   const fieldOf = (name, label, control) => {
-    errors[name] = h("p", { class: "error", id: `sn-${name}-error`, role: "alert" });
+    errors[name] = h("p", { class: "error", id: `sn-${name}-error` });  // read out with the field it describes
     control.setAttribute("aria-describedby", errors[name].id);
     const wrap = field(label, control);
     wrap.append(errors[name]);
