@@ -266,6 +266,22 @@ class Container:
         return ReferralService(self.uow, covering_for=self.absences.covering_for)
 
     @cached_property
+    def notes(self) -> Any:
+        """Private case notes (issue 22); authors shown by name from the cached staff directory."""
+        from .services.notes import NotesService
+
+        return NotesService(self.uow, covering_for=self.absences.covering_for,
+                            names=lambda agency_id: self.absences.directory(agency_id)[0])
+
+    @cached_property
+    def snippets(self) -> Any:
+        """An agency's prepared answers (issue 22), filled in for a client on the server."""
+        from .services.snippets import SnippetService
+
+        return SnippetService(self.uow, self.policies, covering_for=self.absences.covering_for,
+                              names=lambda agency_id: self.absences.directory(agency_id)[0])
+
+    @cached_property
     def rollup(self) -> Any:
         from .services.usage_rollup import RollupService
 

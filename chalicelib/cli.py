@@ -122,6 +122,9 @@ def _seed(args: argparse.Namespace) -> int:
         state = "consented" if consented else "no consent yet"
         print(f"  client {existing.client_id}  {name:<10} {channel:<8} {language}  ({state}, case manager {manager})")
     print(f"  spare number {', '.join(DEMO_SPARE_NUMBERS)}: registered to {agency}, held by nobody yet")
+    from .demo_snippets import seed_snippets
+
+    print(f"  snippets: {seed_snippets(c, admin)} added (English, French, Arabic; type / in a message)")
     print(f"seeded agency {agency}: {len(DEMO_STAFF)} staff, {len(DEMO_NUMBERS)} numbers, {len(DEMO_CLIENTS)} clients")
     return 0
 

@@ -43,13 +43,15 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | posts waiting for the opening or a retry       | posts / posts_due             | Query due_agency, due_at <= now (sparse) |
 | a post's recipients still to send              | post_deliveries               | Query post_id (status filtered)       |
 | one recipient's delivery (exactly once)        | post_deliveries               | GetItem post_id, client_id; conditional update on version |
+| GET /clients/{id}/notes (newest first, paged)  | notes                         | Query client_id, sk < cursor, descending (casework_models.py) |
+| export and erasure of one file's notes         | notes                         | Query client_id (all pages)           |
+| GET /snippets, a conversation's snippets       | snippets                      | Query agency_id                       |
+| PUT / DELETE /snippets/{id}                    | snippets                      | GetItem agency_id, snippet_id (consistent); write conditioned on version |
 
 Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` applies them.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -62,37 +64,13 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
-
-class _Base(Model):
-    class Meta:
-        table_name = ""
-        region = "ca-central-1"
-        billing_mode = "PAY_PER_REQUEST"
-
-    @classmethod
-    def _get_connection(cls) -> Any:
-        """The model's table connection, talking through the one shared ``Connection``.
-
-        PynamoDB gives every model its own ``Connection``, hence its own botocore session and
-        client: a cold container paid for one per table touched (~100 ms each, measured by
-        ``make bench``). Sharing ``transaction_connection()`` builds one client per container.
-        """
-        table = super()._get_connection()
-        shared = transaction_connection()
-        if table.connection is not shared:
-            meta = table.connection.get_meta_table(table.table_name)
-            shared._tables[meta.table_name] = meta  # the same schema; replacing it is harmless
-            table.connection = shared
-        return table
-
-
-def _index_meta(name: str, projection: Any | None = None) -> type:
-    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
-
+from .casework_models import NoteModel, SnippetModel
+from .model_base import CONNECTION_SETTINGS as _connection_settings
+from .model_base import TableModel as _Base
+from .model_base import index_meta as _index_meta
+from .model_base import transaction_connection  # noqa: F401  (re-exported: the unit of work's connection)
 
 # --- staff -------------------------------------------------------------------------------------
 
@@ -624,11 +602,9 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     CounterModel,
     PostModel,
     PostDeliveryModel,
+    NoteModel,
+    SnippetModel,
 )
-
-_connection_settings: dict[str, Any] = {"region": "ca-central-1", "host": None}
-_transaction_connections: dict[tuple[str, str | None], Connection] = {}
-
 
 def configure(table_prefix: str, region: str, host: str | None) -> None:
     """Point every model at its table for this stage; cheap, no network.
@@ -644,17 +620,6 @@ def configure(table_prefix: str, region: str, host: str | None) -> None:
             model.Meta.host = host
             model._connection = None
     _connection_settings.update(region=region, host=host)
-
-
-def transaction_connection() -> Connection:
-    """A connection for ``TransactWrite`` that talks to the same endpoint as the models.
-
-    Cached: a new Connection means a new botocore client, which costs ~100 ms to build.
-    """
-    key = (_connection_settings["region"], _connection_settings["host"])
-    if key not in _transaction_connections:
-        _transaction_connections[key] = Connection(region=key[0], host=key[1])
-    return _transaction_connections[key]
 
 
 def create_tables() -> list[str]:

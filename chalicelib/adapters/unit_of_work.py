@@ -33,10 +33,12 @@ if TYPE_CHECKING:
     from .followups_repository import FollowupRepository
     from .inquiries_repository import InquiryRepository
     from .messages_repository import MessageRepository
+    from .notes_repository import NoteRepository
     from .notifications_repository import NotificationRepository
     from .numbers_repository import NumberRepository
     from .posts_repository import PostRepository
     from .rollups_repository import RollupRepository
+    from .snippets_repository import SnippetRepository
     from .staff_repository import StaffRepository
 
 #: The order TransactWriteItems lists its cancellation reasons in: PynamoDB sends deletes, then
@@ -140,6 +142,18 @@ class UnitOfWork:
         from .rollups_repository import RollupRepository
 
         return RollupRepository(self)
+
+    @cached_property
+    def notes(self) -> NoteRepository:
+        from .notes_repository import NoteRepository
+
+        return NoteRepository(self)
+
+    @cached_property
+    def snippets(self) -> SnippetRepository:
+        from .snippets_repository import SnippetRepository
+
+        return SnippetRepository(self)
 
     # -- queued writes (repositories call these) --------------------------------------------------
 

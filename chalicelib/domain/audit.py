@@ -53,6 +53,9 @@ class AuditType(enum.Enum):
     MEDIA_FAILED = "media.failed"
     REFERRAL_RECORDED = "referral.recorded"
     POST_CREATED = "post.created"
+    NOTE_WRITTEN = "note.written"  # a private case note (issue 22): which note, never its text
+    SNIPPET_SAVED = "snippet.saved"  # an agency's prepared answer created or changed (issue 22)
+    SNIPPET_DELETED = "snippet.deleted"
 
 
 def new_id(prefix: str) -> str:

@@ -2,12 +2,13 @@
 
 * Export (the case manager or an admin): the client record with its consent, every message with
   its media references, the inquiries (``inquiries.by_client``) and the file's audit events
-  (``audit.by_client``); the export itself is audited (``CLIENT_EXPORTED``).
+  (``audit.by_client``) and its private case notes with their authors (``notes``); the export
+  itself is audited (``CLIENT_EXPORTED``).
 * Erasure (an admin, or the ``erase_expired`` job once the policy's retention period for closed
   files has passed, ``retention.closed_files``, default P2Y): only a closed file. Media objects
   are deleted from the bucket, message bodies and media references removed, the phone number,
   name and circle of care removed from the client record and its contact row (the phone lookup)
-  deleted. What stays is an anonymous tombstone (``erased_at`` set; ids, dates, statuses, the
+  deleted, every case note deleted. What stays is an anonymous tombstone (``erased_at`` set; ids, dates, statuses, the
   audit trail), so the agency's counts stay true. Audited as ``CLIENT_ERASED``.
 """
 
@@ -86,6 +87,10 @@ class DataRightsService:
         media = [
             {"message_id": message["id"], **item} for message in messages for item in message["media"]
         ]
+        from .notes import note_view
+
+        notes = uow.notes.of_client(client.agency_id, client.client_id)
+        names = {s.staff_id: s.name for s in uow.staff.list(client.agency_id)} if notes else {}
         now = utcnow()
         body = {
             "exported_at": iso(now, zone),
@@ -94,6 +99,7 @@ class DataRightsService:
             "media": media,
             "inquiries": [inquiry_view(i, zone) for i in uow.inquiries.of_client(client.client_id)],
             "audit": [audit_view(e, zone) for e in uow.audit.of_client(client.client_id)],
+            "notes": [note_view(n, zone, names) for n in notes],  # oldest first, like the messages
         }
         uow.audit.append(
             [
@@ -104,7 +110,7 @@ class DataRightsService:
                     actor=principal.staff_id,
                     client_id=client.client_id,
                     staff_id=client.case_manager_id,
-                    details={"messages": len(messages), "media": len(media)},
+                    details={"messages": len(messages), "media": len(media), "notes": len(notes)},
                 )
             ]
         )
@@ -159,6 +165,9 @@ class DataRightsService:
             # staff message's Idempotency-Key claim: it keeps a digest of the request's text.
             uow.claims.release_for_erasure(messages)
             uow.audit.erase_free_text(client.client_id)
+            # Every case note goes now; one written meanwhile moved the file's version, so the
+            # commit below fails and the erasure runs again (services/notes.py).
+            uow.notes.erase_client(client.client_id)
             for msg in messages:
                 uow.messages.erase(msg)
             uow.clients.update(client, erasure_changes(client, now))

@@ -112,6 +112,16 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/numbers"): row(401, 200, 403, 200, 403, 200),
     ("GET", "/numbers/{number}/reassignment"): row(401, 404, 403, 403, 403, 200, query="?staff_id=jean&channels=sms"),
     ("GET", "/policy"): row(401, 200, 403, 200, 403, 200),
+    # Issue 22: private case notes (the case manager, a covering colleague and admins write them;
+    # supervisors read them), and snippets (every role reads its agency's; admins change them, another
+    # agency's admin in their own agency; a snippet nobody wrote is not found for those who may delete).
+    ("POST", "/clients/{client_id}/notes"): row(401, 404, 403, 403, 201, 201, body={"body": "Matrix note"}),
+    ("GET", "/clients/{client_id}/notes"): row(401, 404, 403, 200, 200, 200),
+    ("GET", "/clients/{client_id}/snippets"): row(401, 404, 403, 200, 200, 200),
+    ("GET", "/snippets"): row(401, 200, 200, 200, 200, 200),
+    ("PUT", "/snippets/{snippet_id}"): row(401, 201, 403, 403, 403, 201, params={"snippet_id": "matrix"},
+                                           body={"title": "Matrix", "language": "en", "body": "Hello {first_name}"}),
+    ("DELETE", "/snippets/{snippet_id}"): row(401, 404, 403, 403, 403, 404, params={"snippet_id": "matrix-none"}),
     # The local/test sign-in list (404 in aws, tests/integration/test_console_signin.py).
     ("GET", "/dev/staff"): row(200, 200, 200, 200, 200, 200),
     ("POST", "/dev/tokens"): row(201, 201, 201, 201, 201, 201, body={"agency_id": "calgary-cfn", "staff_id": "amal"}),

@@ -9,6 +9,7 @@ this suite: a method the fakes implement and this suite does not check may still
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +19,13 @@ import pytest
 from chalicelib.adapters.clients_repository import closing_changes, reopening_changes
 from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate
 from chalicelib.domain.audit import AuditEvent, AuditType
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.followups import FollowupKind
 from chalicelib.domain.inbound import Refusal
 from chalicelib.domain.messages import Direction, Message, MessageKind, MessageRef, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus
+from chalicelib.domain.notes import Note
+from chalicelib.domain.snippets import Snippet
 from tests.unit.fakes import World
 
 AGENCY, OTHER_AGENCY = "calgary-cfn", "halifax-isans"
@@ -424,3 +427,123 @@ def test_bodies_are_read_by_ref_and_a_message_not_found_is_left_out(store):
     assert store.uow().messages.bodies([first.ref, second.ref, missing, first.ref]) == {
         first.ref: "body of msg_a", second.ref: "body of msg_b"}
     assert store.uow().messages.bodies([]) == {}
+
+
+# -- notes: append-only, newest first in pages, bound to their file and agency, erased with the file ---
+
+
+def a_note(n: int, client_id: str = "cl_a", agency: str = AGENCY) -> Note:
+    return Note(f"note_{client_id}_{n:02d}", client_id, agency, "amal", NOW + timedelta(minutes=n), f"note {n}")
+
+
+def add_notes(store: Any, *notes: Note) -> None:
+    with store.uow() as uow:
+        for note in notes:
+            uow.notes.add(note)
+        uow.commit()
+
+
+def test_notes_come_newest_first_page_by_page_and_only_the_files_own(store):
+    add_notes(store, *(a_note(n) for n in range(5)), a_note(9, "cl_b"))
+    notes = store.uow().notes
+    seen, cursor = [], None
+    while True:
+        page = notes.page(AGENCY, "cl_a", after=cursor, limit=2)
+        seen.append([n.body for n in page.notes])
+        cursor = page.next
+        if cursor is None:
+            break
+    assert seen == [["note 4", "note 3"], ["note 2", "note 1"], ["note 0"]]
+    assert notes.page(OTHER_AGENCY, "cl_a", after=None, limit=10).notes == ()
+    assert [n.body for n in notes.of_client(AGENCY, "cl_a")] == [f"note {n}" for n in range(5)]
+    assert notes.of_client(OTHER_AGENCY, "cl_a") == []
+    assert notes.page(AGENCY, "cl_a", after=None, limit=5).next is None  # exactly one page: no cursor
+    with pytest.raises(InvalidInput):
+        notes.page(AGENCY, "cl_a", after="bm90IGEga2V5", limit=2)
+
+
+def test_a_note_is_written_once_and_with_the_rest_of_its_unit_of_work_or_not_at_all(store):
+    a_file(store, "cl_a")
+    add_notes(store, a_note(1))
+    with pytest.raises(Conflict):
+        add_notes(store, a_note(1))
+    stale = store.uow().clients.get("cl_a")
+    change(store, "cl_a", {"warnings": 1})
+    with pytest.raises(ConcurrentUpdate), store.uow() as uow:
+        uow.clients.update(stale, {})
+        uow.notes.add(a_note(2))
+        uow.commit()
+    assert [n.note_id for n in store.uow().notes.of_client(AGENCY, "cl_a")] == ["note_cl_a_01"]
+
+
+def test_an_empty_change_moves_the_files_version_and_nothing_else(store):
+    before = a_file(store, "cl_a")
+    with store.uow() as uow:  # what writing a note does to its file (services/notes.py)
+        uow.clients.update(before, {})
+        uow.notes.add(a_note(1))
+        uow.commit()
+    after = store.uow().clients.get("cl_a")
+    assert after.version == before.version + 1
+    assert replace(after, version=before.version) == before
+
+
+def test_erasing_a_files_notes_removes_them_all_and_no_other_files(store):
+    add_notes(store, *(a_note(n) for n in range(30)))  # more than one batch of 25
+    add_notes(store, a_note(1, "cl_b"))
+    assert store.uow().notes.erase_client("cl_a") == 30
+    assert store.uow().notes.of_client(AGENCY, "cl_a") == []
+    assert [n.note_id for n in store.uow().notes.of_client(AGENCY, "cl_b")] == ["note_cl_b_01"]
+    assert store.uow().notes.erase_client("cl_a") == 0
+
+
+# -- snippets: one list per agency, changes conditioned on the version read, seeded once ---------------
+
+
+def a_snippet(snippet_id: str, version: int = 0, title: str = "Welcome", agency: str = AGENCY) -> Snippet:
+    return Snippet(agency, snippet_id, title, "fr", "Bonjour {first_name}", NOW, "admin-lee", version)
+
+
+def put(store: Any, snippet: Snippet) -> None:
+    with store.uow() as uow:
+        uow.snippets.put(snippet)
+        uow.commit()
+
+
+def test_a_snippet_is_created_once_then_changed_only_over_the_version_read(store):
+    put(store, a_snippet("welcome"))
+    with pytest.raises(ConcurrentUpdate):
+        put(store, a_snippet("welcome"))  # a second "new" one
+    put(store, a_snippet("welcome", version=1, title="Second"))
+    with pytest.raises(ConcurrentUpdate):
+        put(store, a_snippet("welcome", version=1, title="Lost"))
+    found = store.uow().snippets.get(AGENCY, "welcome")
+    assert (found.title, found.version, found.body, found.updated_by) == ("Second", 2, "Bonjour {first_name}",
+                                                                          "admin-lee")
+    assert store.uow().snippets.get(OTHER_AGENCY, "welcome") is None
+
+
+def test_a_snippet_is_deleted_only_at_the_version_read(store):
+    put(store, a_snippet("welcome"))
+    put(store, a_snippet("welcome", version=1))
+    with pytest.raises(ConcurrentUpdate), store.uow() as uow:
+        uow.snippets.delete(a_snippet("welcome", version=1))
+        uow.commit()
+    with store.uow() as uow:
+        uow.snippets.delete(a_snippet("welcome", version=2))
+        uow.commit()
+    assert store.uow().snippets.get(AGENCY, "welcome") is None
+
+
+def test_seeding_happens_once_per_agency_and_the_marker_is_no_snippet(store):
+    assert store.uow().snippets.of_agency(AGENCY) == ([], False)
+    with store.uow() as uow:
+        uow.snippets.seed(AGENCY, [a_snippet("holding-reply-fr")], NOW)
+        uow.commit()
+    found, seeded = store.uow().snippets.of_agency(AGENCY)
+    assert seeded and [(s.snippet_id, s.version) for s in found] == [("holding-reply-fr", 1)]
+    with pytest.raises(ConcurrentUpdate), store.uow() as uow:
+        uow.snippets.seed(AGENCY, [a_snippet("holding-reply-en")], NOW)
+        uow.commit()
+    assert [s.snippet_id for s in store.uow().snippets.of_agency(AGENCY)[0]] == ["holding-reply-fr"]
+    assert store.uow().snippets.get(AGENCY, "~seeded") is None
+    assert store.uow().snippets.of_agency(OTHER_AGENCY) == ([], False)

@@ -30,7 +30,10 @@ from chalicelib.domain.followups import FollowupKind
 from chalicelib.domain.inbound import Refusal
 from chalicelib.domain.messages import Direction, Message, MessageRef, MessageStatus
 from chalicelib.domain.model import Channel, Client, ClientStatus, Consent, WorkNumber
+from chalicelib.domain.notes import Note
 from chalicelib.domain.reporting import AuditRecord
+from chalicelib.domain.snippets import Snippet
+from tests.unit.casework_fakes import FakeNotes, FakeSnippets
 
 
 @dataclass
@@ -45,6 +48,9 @@ class World:
     followup_rows: list[Message] = field(default_factory=list)  # the workers' follow-up lists
     contacts: dict[str, str] = field(default_factory=dict)  # the contacts table: contact key -> client id
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # client id -> item attributes beyond Client
+    notes: list[Note] = field(default_factory=list)  # private case notes (casework_fakes.FakeNotes)
+    snippets: dict[tuple[str, str], Snippet] = field(default_factory=dict)  # (agency, snippet id) -> snippet
+    snippets_seeded: set[str] = field(default_factory=set)  # agencies whose holding replies were seeded
 
     def __post_init__(self) -> None:
         for client in list(self.clients.values()):
@@ -125,6 +131,8 @@ class FakeUnitOfWork:
         self.messages = _Messages(self)
         self.inquiries = _Inquiries()
         self.followups = _Followups(self)
+        self.notes = FakeNotes(self)
+        self.snippets = FakeSnippets(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

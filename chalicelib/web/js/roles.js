@@ -26,6 +26,7 @@ const PAGES = {
   numbers: SUPERVISION,
   policy: SUPERVISION,
   intake: ADMIN,
+  snippets: ADMIN,
 };
 
 // What the console offers each role to do. Supervisors read files and conversations.
@@ -37,6 +38,7 @@ const ACTIONS = {
   change_status: CASEWORK,     // active, suspended, closed
   manage_staff: ADMIN,         // add staff, change a role, (de)activate, record or remove absences
   assign_numbers: ADMIN,       // give a work number to a worker
+  manage_snippets: ADMIN,      // the agency's prepared answers (whoever writes messages inserts them)
 };
 
 // The Main navigation, in order (SPEC §4.6 fixes `Inbox` for every role and `Compliance` for
@@ -58,6 +60,7 @@ const SUPERVISION_NAV = [
   { path: "/setup/numbers", page: "numbers", label: "setup.numbers" },
   { path: "/setup/intake", page: "intake", label: "setup.intake" },
   { path: "/setup/policy", page: "policy", label: "setup.policy" },
+  { path: "/setup/snippets", page: "snippets", label: "setup.snippets" },
 ];
 
 // May `role` open the page module `page`?

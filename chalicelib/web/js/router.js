@@ -18,6 +18,7 @@ export const ROUTES = [
   { pattern: /^\/setup\/numbers$/, page: "numbers" },
   { pattern: /^\/setup\/policy$/, page: "policy" },
   { pattern: /^\/setup\/intake$/, page: "intake" },
+  { pattern: /^\/setup\/snippets$/, page: "snippets" },
 ];
 
 export function currentPath() {

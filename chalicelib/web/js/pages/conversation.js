@@ -11,6 +11,8 @@ import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { can } from "../roles.js";
+import { attachSnippetPicker } from "../snippet_picker.js";
+import { notesRegion } from "./notes.js";
 
 export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
@@ -318,7 +320,8 @@ export async function render(view, ctx) {
   // Who may write is the role map's (roles.js): a supervisor reads the conversation.
   const composer = can(ctx.me.role, "write_messages") ? renderComposer(ctx, path, refresh) : null;
   view.append(renderHeader(client, path), thread.region,
-    composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")));
+    composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")), notesRegion(ctx, path));
+  if (composer) attachSnippetPicker(composer.form.querySelector("textarea"), path, ctx.signal);
 
   async function refresh() {
     const [messages, compose] = await Promise.all([
