@@ -156,6 +156,7 @@ class ClientService:
             status=ClientStatus.ACTIVE,
             created_at=now,
             version=1,
+            last_activity_at=now,  # intake is the file's first activity (GET /clients' order)
         )
         event = AuditEvent(
             agency_id=principal.agency_id,
