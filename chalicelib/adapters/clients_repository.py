@@ -461,27 +461,26 @@ class ClientRepository:
             self._uow.delete(m.SearchModel(term_key=search_key(client.agency_id, None, term),
                                            client_id=client.client_id))
 
-    def reindex(self, client: Client, raw_activity: datetime | None) -> None:
+    def reindex(self, client_id: str) -> bool:
         """Give a file written before GET /clients its caseload keys and search items (idempotent;
-        ``cli reindex-clients``). ``raw_activity``: its stored ``last_activity_at``, if any."""
+        ``cli reindex-clients``), conditioned on the version read. False: no such file, or erased."""
+        try:
+            item = m.ClientModel.get(client_id, consistent_read=True)
+        except DoesNotExist:
+            return False
+        client = client_from(item)
         if client.status_erased():
-            return
+            return False
         c = m.ClientModel
         terms = search_terms(client.name, client.phone)
         staff_key, agency_key = state_keys(client)
-        last = raw_activity or max(t for t in (client.created_at, client.last_inbound_at, client.last_outbound_at,
-                                               client.consent.recorded_at, client.consent.withdrawn_at,
-                                               client.closed_at, client.opted_out_at) if t is not None)
-        actions = [c.last_activity_at.set(last), c.state_staff.set(staff_key), c.state_agency.set(agency_key)]
-        actions.append(c.search_terms.set(set(terms)) if terms else c.search_terms.remove())
+        last = item.last_activity_at or max(t for t in (
+            client.created_at, client.last_inbound_at, client.last_outbound_at, client.consent.recorded_at,
+            client.consent.withdrawn_at, client.closed_at, client.opted_out_at) if t is not None)
+        actions = [c.last_activity_at.set(last), c.state_staff.set(staff_key), c.state_agency.set(agency_key),
+                   c.search_terms.set(set(terms)) if terms else c.search_terms.remove()]
         self._uow.update(c(client_id=client.client_id, version=client.version), actions=actions,
                          condition=c.client_id.exists())
         for term in sorted(terms):
             self._uow.save(_search_item(client, term))
-
-    def stored_activity(self, client_id: str) -> datetime | None:
-        """The ``last_activity_at`` the file's item holds (None before it was kept)."""
-        try:
-            return m.ClientModel.get(client_id, consistent_read=True, attributes_to_get=["last_activity_at"]).last_activity_at
-        except DoesNotExist:
-            return None
+        return True

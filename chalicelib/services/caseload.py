@@ -105,3 +105,20 @@ class CaseloadService:
         if staff_id and staff_id not in mine:
             raise Forbidden("workers see their own clients and those of colleagues they cover")
         return (staff_id,) if staff_id else tuple(sorted(mine))
+
+    def reindex(self, agency_id: str) -> int:
+        """Index the agency's files written before GET /clients kept its keys (``cli reindex-clients``).
+
+        Each file in its own unit of work, read again when it changed meanwhile; safe to run twice.
+        Returns how many files were indexed. An operator's one-off: it reads the agency's files.
+        """
+        done = 0
+        for found in self._uow().clients.of_agency(agency_id):
+            for _ in range(5):
+                with self._uow() as uow:
+                    if not uow.clients.reindex(found.client_id):
+                        break
+                    if uow.commit_unless_changed():
+                        done += 1
+                        break
+        return done
