@@ -15,6 +15,7 @@ const ADMIN = ["admin"];
 // page is public (router.js); a page missing here is opened by nobody.
 const PAGES = {
   inbox: EVERYONE,
+  clients: EVERYONE,
   conversation: EVERYONE,
   file: EVERYONE,
   compliance: SUPERVISION,
@@ -39,10 +40,11 @@ const ACTIONS = {
   assign_numbers: ADMIN,       // give a work number to a worker
 };
 
-// The Main navigation, in order (SPEC §4.6 fixes `Inbox` for every role and `Compliance` for
-// supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
+// The Main navigation, in order (SPEC §4.6 fixes `Inbox` and `Clients` for every role and
+// `Compliance` for supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
 const MAIN_NAV = [
   { path: "/inbox", page: "inbox", label: "nav.inbox" },
+  { path: "/clients", page: "clients", label: "nav.clients" },
   { path: "/compliance", page: "compliance", label: "nav.compliance" },
   { path: "/reviews", page: "reviews", label: "sup.reviews", badge: true },
   { path: "/setup/staff", page: "staff", label: "nav.setup" },
