@@ -52,7 +52,7 @@ class ListClients:
             v.one_of(filter_, "filter", rules.FILTERS)
         staff_id = params.get("staff_id") or None
         limit = params.get("limit") or str(DEFAULT_PAGE)
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_PAGE:
             raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_PAGE}")
         return cls(q=q, status=status, filter=filter_,
                    staff_id=v.identifier(staff_id, "staff_id") if staff_id is not None else None,

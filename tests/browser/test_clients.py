@@ -72,7 +72,7 @@ def test_a_worker_finds_a_client_by_a_national_number_and_writes_first(console, 
     text = f"Rappel : rendez-vous jeudi à 10 h ({viewport['width']}{lang})"
     page.get_by_role("textbox", name=words["message"]).fill(text)
     page.get_by_role("button", name=words["send"], exact=True).click()
-    expect(conversation.get_by_role("listitem").filter(has_text=text)).to_contain_text(words["sent"])
+    expect(conversation.get_by_role("listitem").filter(has_text=text)).to_contain_text(words["sent"], timeout=20_000)
     assert [m for m in server.outbox() if m["to"] == client["phone"] and m["body"] == text]
 
 
@@ -92,3 +92,19 @@ def test_the_filter_lists_files_without_consent_and_their_composer_says_why_send
     page.go_back()  # Back returns to the same filtered list
     expect(page.get_by_label("Show")).to_have_value("no_consent")
     expect(page.get_by_role("list", name="Clients", exact=True).get_by_role("listitem", name=re.compile(client["name"]))).to_be_visible()
+
+
+@pytest.mark.parametrize("staff", ["sup-maria", "admin-lee"])
+def test_supervisors_and_admins_find_any_client_of_the_agency_and_read_the_conversation(console, server, staff):
+    server.travel("open")
+    client = server.new_client(f"Noor Saleh {staff}", language="ar", channel="sms", manager="jean")
+    server.client_message(client["phone"], "مرحبا", whatsapp=False)
+    page = console.sign_in_as(staff)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients", exact=True).click()
+    page.get_by_role("searchbox", name="Search clients").fill(client["phone"][-4:])
+    clients = page.get_by_role("list", name="Clients", exact=True)
+    found = clients.get_by_role("listitem", name=re.compile(f"Noor Saleh {staff}"))
+    expect(found).to_contain_text("Waiting")
+    found.get_by_role("link").click()
+    expect(page.get_by_role("region", name="Conversation")).to_contain_text("مرحبا")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_have_count(0)  # only the case manager answers

@@ -31,7 +31,8 @@ const PAGES = {
 
 // What the console offers each role to do. Supervisors read files and conversations.
 const ACTIONS = {
-  write_messages: CASEWORK,    // the composer (with its preview), cancelling one's held messages
+  write_messages: ["worker"],  // the composer (with its preview), cancelling one's held messages: the API lets
+                               // only the case manager or the colleague covering write (admins read)
   record_consent: CASEWORK,    // record a signed consent
   withdraw_consent: CASEWORK,  // record that the client withdrew it
   warn: CASEWORK,              // a conduct warning
