@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from tests.conftest import auth, new_client
+from tests.e2e.test_log_privacy import E164, every_log_line  # noqa: F401  (a fixture)
 from tests.twilio_helpers import inbound, sms_form, whatsapp_form
 
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -184,3 +185,14 @@ def test_the_composer_says_in_one_word_what_send_will_do(http, agency):
         assert http.call("PUT", f"/clients/{none['client_id']}/status", agency["amal"],
                          {"status": "closed", "reason": "moved"}).status_code == 200
         assert next_send(none) == {"outcome": "refused", "reason": "file_closed"}
+
+
+def test_searching_by_number_or_name_logs_no_number_and_no_name(http, agency, caseload, every_log_line):  # noqa: F811
+    for typed in ("587 355 0103", "+15873550103", "(587) 355-0104", "5873550105", "0106", "Fatima al"):
+        body = listing(http, agency["amal"], q=typed, limit="1")
+        if body["next"]:
+            listing(http, agency["amal"], q=typed, limit="1", next=body["next"])
+    assert http.call("GET", "/clients?q=587%20355%200103&next=forged", agency["amal"]).status_code == 400
+    lines = every_log_line.lines
+    leaks = [line for line in lines if E164.search(line) or "5873550" in line or "Fatima" in line or "fatima" in line]
+    assert not leaks, "\n".join(x[:300] for x in leaks[:5])
