@@ -23,12 +23,12 @@ from ..domain.errors import Conflict
 from ..domain.filing import ClientSnapshot, InboundFiling
 from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Referral
 from . import models as m
-from .caseload_pages import Partition, read_page
 from .keys import agency_staff, contact_key, search_key, state_key
 from .writes import WriteQueue, raises
 
 if TYPE_CHECKING:
     from ..domain.inbox import Waiting
+    from .caseload_pages import Partition
 
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins
@@ -225,6 +225,8 @@ def _search_item(client: Client, term: str, staff_id: str | None = None) -> m.Se
 
 def _activity_partitions(agency_id: str, staff_ids: Iterable[str] | None,
                          states: frozenset[FileState] | None) -> list[Partition]:
+    from .caseload_pages import Partition  # GET /clients only: the inbound path never loads it
+
     c = m.ClientModel
     varying = (("last_activity_at", c.last_activity_at), ("client_id", c.client_id))
     found = []
@@ -241,6 +243,8 @@ def _activity_partitions(agency_id: str, staff_ids: Iterable[str] | None,
 
 
 def _search_partitions(agency_id: str, staff_ids: Iterable[str] | None, term: str) -> list[Partition]:
+    from .caseload_pages import Partition
+
     s = m.SearchModel
     term_key = search_key(agency_id, None, term)
     varying = (("client_id", s.client_id),)
@@ -349,6 +353,8 @@ class ClientRepository:
                  after: str | None, limit: int) -> Page[Client]:
         """A page of the files of ``staff_ids`` (None: the agency's), in ``states`` (None: any), most
         recent activity first: one Query per case manager and state, then one BatchGet."""
+        from .caseload_pages import read_page
+
         keys, cursor = read_page(_activity_partitions(agency_id, staff_ids, states), after, limit, descending=True)
         return Page(self._files([k.client_id for k in keys]), cursor)
 
@@ -356,6 +362,8 @@ class ClientRepository:
                limit: int) -> Page[Client]:
         """A page of the files of ``staff_ids`` (None: the agency's) found by ``term``
         (``domain.caseload.search_terms``): one Query per case manager, then one BatchGet."""
+        from .caseload_pages import read_page
+
         keys, cursor = read_page(_search_partitions(agency_id, staff_ids, term), after, limit, descending=False)
         return Page(self._files([k.client_id for k in keys]), cursor)
 
