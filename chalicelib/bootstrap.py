@@ -115,6 +115,13 @@ class Container:
 
         return ClientService(self.uow, covering_for=self.absences.covering_for, policies=self.policies)
 
+    @cached_property
+    def caseload(self) -> Any:
+        """GET /clients: the caller's caseload, paged, filtered, searched (issue 22)."""
+        from .services.caseload import CaseloadService
+
+        return CaseloadService(self.uow, covering_for=self.absences.covering_for, policies=self.policies)
+
 
     # -- inbound messaging (Twilio webhooks) ----------------------------------------------------
 

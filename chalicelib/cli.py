@@ -8,6 +8,9 @@
     python -m chalicelib.cli numbers register --agency X [--move] [--from-twilio] [--dry-run] [+1...]
                                                 register Twilio numbers to an agency (its admin
                                                 may then assign them with PUT /numbers/{number})
+    python -m chalicelib.cli reindex-clients [--agency X]
+                                                give files written before the Clients page its
+                                                activity, state and search items (idempotent)
     python -m chalicelib.cli numbers list [--agency X]
                                                 the registered numbers and who holds each
     python -m chalicelib.cli numbers configure [--agency X] [--public-url URL] [--dry-run]
@@ -126,6 +129,14 @@ def _seed(args: argparse.Namespace) -> int:
 
     print(f"  snippets: {seed_snippets(c, admin)} added (English, French, Arabic; type / in a message)")
     print(f"seeded agency {agency}: {len(DEMO_STAFF)} staff, {len(DEMO_NUMBERS)} numbers, {len(DEMO_CLIENTS)} clients")
+    return 0
+
+
+def _reindex_clients(args: argparse.Namespace) -> int:
+    c = bootstrap.container()
+    agencies = [args.agency] if args.agency else [p.agency_id for p in c.policies.all()]
+    for agency in agencies:
+        print(f"{agency}: {c.caseload.reindex(agency)} client files indexed")
     return 0
 
 
@@ -265,6 +276,9 @@ def parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="seed a demo agency from policies/")
     seed.add_argument("--agency", default=DEMO_AGENCY)
     seed.set_defaults(func=_seed)
+    reindex = sub.add_parser("reindex-clients", help="index files written before the Clients page (GET /clients)")
+    reindex.add_argument("--agency", help="one agency (default: every agency with a policy)")
+    reindex.set_defaults(func=_reindex_clients)
     token = sub.add_parser("token", help="mint a local staff token")
     token.add_argument("staff_id")
     token.add_argument("--agency", default=DEMO_AGENCY)

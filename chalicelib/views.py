@@ -74,6 +74,8 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
         "warnings": client.warnings,
         "flagged_for_meeting": client.flagged_for_meeting,
         "last_inbound_at": iso(client.last_inbound_at, zone),
+        # a message in or out, consent, opt-out or status change (domain.caseload); GET /clients' order
+        "last_activity_at": iso(client.last_activity_at or client.created_at, zone),
         "referrals": [referral_view(r, zone) for r in client.referrals],
     }
 

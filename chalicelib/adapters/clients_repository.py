@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..domain.caseload import STATE_INPUTS, FileState, Page, activity_at, file_state, search_terms
+from ..domain.clock import utcnow
 from ..domain.errors import Conflict
 from ..domain.filing import ClientSnapshot, InboundFiling
 from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Referral
 from . import models as m
-from .keys import agency_staff, contact_key
+from .keys import agency_staff, contact_key, search_key, state_key
 from .writes import WriteQueue, raises
 
 if TYPE_CHECKING:
     from ..domain.inbox import Waiting
+    from .caseload_pages import Partition
 
 
 # Client attributes a filing writes without a condition: instants of activity, last writer wins
@@ -108,6 +111,7 @@ def client_from(item: m.ClientModel) -> Client:
         ),
         version=item.version or 0,
         opted_out_at=item.opted_out_at,
+        last_activity_at=item.last_activity_at or item.created_at,
     )
 
 
@@ -172,6 +176,82 @@ def closing_changes(at: datetime) -> dict[str, Any]:
 def reopening_changes(status: ClientStatus = ClientStatus.ACTIVE) -> dict[str, Any]:
     """Client attributes to set when a closed file is re-opened (takes it out of the index)."""
     return {"status": status, "closed_at": None}
+
+
+# --- GET /clients: the caseload indexes and the search items (issue 22) ----------------------------
+
+
+def state_keys(client: Client) -> tuple[str, str]:
+    """The file's ``caseload_state`` and ``agency_state`` partitions (``domain.caseload.file_state``)."""
+    state = file_state(client).value
+    return state_key(client.agency_id, client.case_manager_id, state), state_key(client.agency_id, None, state)
+
+
+def _after(client: Client, changes: Mapping[str, Any]) -> Client:
+    """The file as ``changes`` leave it, as far as its state goes."""
+    known = {name: changes[name] for name in STATE_INPUTS if name in changes}
+    if isinstance(known.get("status"), str):
+        known["status"] = ClientStatus(known["status"])
+    if "opted_out" in known:
+        known["opted_out"] = bool(known["opted_out"])
+    if "consent" in known and known["consent"] is None:
+        known["consent"] = Consent()
+    return replace(client, **known)
+
+
+def caseload_actions(client: Client, changes: Mapping[str, Any], now: datetime) -> list[Any]:
+    """What the caseload indexes need of a write of ``changes``, in that same write.
+
+    ``last_activity_at`` moves with activity (``domain.caseload.activity_at``), the state keys with
+    what decides the state; a write that moves neither still gives a file written before they
+    existed its keys (``if_not_exists``: activity from ``created_at``). Erasure removes them all:
+    the file leaves every listing.
+    """
+    c = m.ClientModel
+    if changes.get("erased_at") is not None:
+        return [c.last_activity_at.remove(), c.state_staff.remove(), c.state_agency.remove(), c.search_terms.remove()]
+    staff_key, agency_key = state_keys(_after(client, changes))
+    at = activity_at(changes, now)
+    actions = [c.last_activity_at.set(at if at is not None else c.last_activity_at | client.created_at)]
+    if STATE_INPUTS & changes.keys():
+        return [*actions, c.state_staff.set(staff_key), c.state_agency.set(agency_key)]
+    return [*actions, c.state_staff.set(c.state_staff | staff_key), c.state_agency.set(c.state_agency | agency_key)]
+
+
+def _search_item(client: Client, term: str, staff_id: str | None = None) -> m.SearchModel:
+    return m.SearchModel(term_key=search_key(client.agency_id, None, term), client_id=client.client_id,
+                         staff_term=search_key(client.agency_id, staff_id or client.case_manager_id, term))
+
+
+def _activity_partitions(agency_id: str, staff_ids: Iterable[str] | None,
+                         states: frozenset[FileState] | None) -> list[Partition]:
+    from .caseload_pages import Partition  # GET /clients only: the inbound path never loads it
+
+    c = m.ClientModel
+    varying = (("last_activity_at", c.last_activity_at), ("client_id", c.client_id))
+    found = []
+    for staff in staff_ids if staff_ids is not None else (None,):
+        for state in sorted(s.value for s in states) if states is not None else (None,):
+            if state is None:
+                index, name = (c.caseload, "agency_staff") if staff else (c.agency_caseload, "agency_id")
+                value = agency_staff(agency_id, staff) if staff else agency_id
+            else:
+                index, name = (c.caseload_state, "state_staff") if staff else (c.agency_state, "state_agency")
+                value = state_key(agency_id, staff, state)
+            found.append(Partition(index, value, {name: value}, varying, "last_activity_at"))
+    return found
+
+
+def _search_partitions(agency_id: str, staff_ids: Iterable[str] | None, term: str) -> list[Partition]:
+    from .caseload_pages import Partition
+
+    s = m.SearchModel
+    term_key = search_key(agency_id, None, term)
+    varying = (("client_id", s.client_id),)
+    if staff_ids is None:
+        return [Partition(s, term_key, {"term_key": term_key}, varying, "client_id")]
+    return [Partition(s.by_staff_term, key, {"staff_term": key, "term_key": term_key}, varying, "client_id")
+            for key in (search_key(agency_id, staff, term) for staff in staff_ids)]
 
 
 def _still(attr: Any, value: Any) -> Any:
@@ -269,6 +349,28 @@ class ClientRepository:
             if item.erased_at is None:
                 yield _waiting_from(item)
 
+    def caseload(self, agency_id: str, staff_ids: Iterable[str] | None, states: frozenset[FileState] | None,
+                 after: str | None, limit: int) -> Page[Client]:
+        """A page of the files of ``staff_ids`` (None: the agency's), in ``states`` (None: any), most
+        recent activity first: one Query per case manager and state, then one BatchGet."""
+        from .caseload_pages import read_page
+
+        keys, cursor = read_page(_activity_partitions(agency_id, staff_ids, states), after, limit, descending=True)
+        return Page(self._files([k.client_id for k in keys]), cursor)
+
+    def search(self, agency_id: str, staff_ids: Iterable[str] | None, term: str, after: str | None,
+               limit: int) -> Page[Client]:
+        """A page of the files of ``staff_ids`` (None: the agency's) found by ``term``
+        (``domain.caseload.search_terms``): one Query per case manager, then one BatchGet."""
+        from .caseload_pages import read_page
+
+        keys, cursor = read_page(_search_partitions(agency_id, staff_ids, term), after, limit, descending=False)
+        return Page(self._files([k.client_id for k in keys]), cursor)
+
+    def _files(self, ids: list[str]) -> tuple[Client, ...]:
+        found = self.many(ids) if ids else {}
+        return tuple(found[i] for i in ids if i in found and not found[i].status_erased())
+
     def due_ids(self, agency_id: str, now: datetime) -> list[str]:
         """Clients of ``agency_id`` with a follow-up, check-in or survey due at or before ``now``."""
         seen: dict[str, None] = {}
@@ -309,6 +411,10 @@ class ClientRepository:
             created_by=created_by,
             consent=_consent_item(client.consent),
         )
+        terms = search_terms(client.name, client.phone)
+        item.last_activity_at = client.created_at  # intake is the file's first activity
+        item.state_staff, item.state_agency = state_keys(client)
+        item.search_terms = set(terms) or None
         contact = m.ContactModel(
             contact_key=contact_key(client.agency_id, client.channel, client.phone),
             client_id=client.client_id,
@@ -317,13 +423,22 @@ class ClientRepository:
         self._uow.save(item, condition=m.ClientModel.client_id.does_not_exist())
         self._uow.save(contact, condition=m.ContactModel.contact_key.does_not_exist(),
                        on_conflict=raises(_client_exists))
+        for term in sorted(terms):
+            self._uow.save(_search_item(client, term))
 
     def update(self, client: Client, changes: Mapping[str, Any]) -> None:
         """Apply ``changes`` if the file is still at ``client.version`` (else ``ConcurrentUpdate``)."""
         # PynamoDB adds "version = <read version>" as the condition and increments it.
         self._uow.update(m.ClientModel(client_id=client.client_id, version=client.version),
-                         actions=change_actions(client, with_ended_at(client, changes)),
+                         actions=[*change_actions(client, with_ended_at(client, changes)),
+                                  *caseload_actions(client, changes, utcnow())],
                          condition=m.ClientModel.client_id.exists())
+        moved_to = changes.get("case_manager_id", client.case_manager_id)
+        if moved_to != client.case_manager_id:  # the search items follow the file to its new worker
+            for term in sorted(search_terms(client.name, client.phone)):
+                item = _search_item(client, term, moved_to)
+                self._uow.update(m.SearchModel(term_key=item.term_key, client_id=item.client_id),
+                                 actions=[m.SearchModel.staff_term.set(item.staff_term)], add_version_condition=False)
 
     def file(self, filing: InboundFiling) -> None:
         """An inbound filing's changes to the file, held only by what its decision relied on."""
@@ -331,8 +446,9 @@ class ClientRepository:
         condition, versioned = filing_condition(filing)
         changes = with_ended_at(filing.client, filing.client_changes)  # STOP ends it (§5.7)
         self._uow.update(m.ClientModel(client_id=filing.client.client_id, version=filing.client.version),
-                         actions=change_actions(filing.client, changes), condition=condition,
-                         add_version_condition=versioned)
+                         actions=[*change_actions(filing.client, changes),
+                                  *caseload_actions(filing.client, filing.client_changes, utcnow())],
+                         condition=condition, add_version_condition=versioned)
 
     def forget_contact(self, client: Client) -> None:
         """Erasure: the sender no longer finds this file (only while the row is still this file's)."""
@@ -341,3 +457,38 @@ class ClientRepository:
                 m.ContactModel(contact_key=contact_key(client.agency_id, client.channel, client.phone)),
                 condition=m.ContactModel.contact_key.does_not_exist() | (m.ContactModel.client_id == client.client_id),
             )
+
+    def forget_search(self, client: Client) -> None:
+        """Erasure: nothing finds the file any more; its search items go with the unit of work."""
+        try:
+            stored = m.ClientModel.get(client.client_id, consistent_read=True, attributes_to_get=["search_terms"])
+            terms = set(stored.search_terms or ())
+        except DoesNotExist:
+            terms = set()
+        for term in sorted(terms | search_terms(client.name, client.phone)):
+            self._uow.delete(m.SearchModel(term_key=search_key(client.agency_id, None, term),
+                                           client_id=client.client_id))
+
+    def reindex(self, client_id: str) -> bool:
+        """Give a file written before GET /clients its caseload keys and search items (idempotent;
+        ``cli reindex-clients``), conditioned on the version read. False: no such file, or erased."""
+        try:
+            item = m.ClientModel.get(client_id, consistent_read=True)
+        except DoesNotExist:
+            return False
+        client = client_from(item)
+        if client.status_erased():
+            return False
+        c = m.ClientModel
+        terms = search_terms(client.name, client.phone)
+        staff_key, agency_key = state_keys(client)
+        last = item.last_activity_at or max(t for t in (
+            client.created_at, client.last_inbound_at, client.last_outbound_at, client.consent.recorded_at,
+            client.consent.withdrawn_at, client.closed_at, client.opted_out_at) if t is not None)
+        actions = [c.last_activity_at.set(last), c.state_staff.set(staff_key), c.state_agency.set(agency_key),
+                   c.search_terms.set(set(terms)) if terms else c.search_terms.remove()]
+        self._uow.update(c(client_id=client.client_id, version=client.version), actions=actions,
+                         condition=c.client_id.exists())
+        for term in sorted(terms):
+            self._uow.save(_search_item(client, term))
+        return True

@@ -57,3 +57,13 @@ def staff_status(agency_id: str, staff_id: str, status: str) -> str:
 
 def agency_status(agency_id: str, status: str) -> str:
     return f"{agency_id}#{status}"
+
+
+def state_key(agency_id: str, staff_id: str | None, state: str) -> str:
+    """A caseload state partition (issue 22): ``agency#staff#state``, or ``agency#state`` agency-wide."""
+    return f"{agency_id}#{staff_id}#{state}" if staff_id is not None else f"{agency_id}#{state}"
+
+
+def search_key(agency_id: str, staff_id: str | None, term: str) -> str:
+    """A search term's partition (issue 22): ``agency#staff#term``, or ``agency#term`` agency-wide."""
+    return f"{agency_id}#{staff_id}#{term}" if staff_id is not None else f"{agency_id}#{term}"

@@ -13,7 +13,8 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | operator: an agency's registered numbers (cli) | numbers / by_agency           | Query agency_id                       |
 | inbound `From` -> client file                  | contacts                      | GetItem contact_key (agency#chan#e164)|
 | GET /clients/{id}                              | clients                       | GetItem client_id                     |
-| GET /clients (caseload)                        | clients / by_case_manager, by_agency | Query agency_staff / agency_id  |
+| GET /clients[?filter=] (a case manager/agency)| clients / [agency_]caseload[_state] | Query agency_staff, agency_id or agency#[staff#]state (one per state), last_activity_at desc; BatchGet |
+| GET /clients?q= (worker / agency)              | client_search / by_staff_term | Query agency#staff#term / agency#term; BatchGet clients |
 | a worker's clients (re-assignment, follow-ups) | clients / by_case_manager     | Query agency_staff                    |
 | an agency's clients (usage report)             | clients / by_agency           | Query agency_id, created_at range     |
 | clients due a follow-up                        | clients / followups_due       | Query followup_agency, next_followup_at <= now (sparse) |
@@ -52,6 +53,8 @@ Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` appli
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -218,6 +221,13 @@ class ClientsWaiting(GlobalSecondaryIndex):
     open_inquiry_due_at = UTCDateTimeAttribute(range_key=True)
 
 
+def _keys_index(index_name: str, hash_name: str, range_name: str, range_type: type = UnicodeAttribute) -> Any:
+    """A keys-only index (GET /clients, issue 22: erasure removes their keys, so erased files leave)."""
+    body = {"Meta": _index_meta(index_name, KeysOnlyProjection()), hash_name: UnicodeAttribute(hash_key=True),
+            range_name: range_type(range_key=True)}
+    return type(index_name, (GlobalSecondaryIndex,), body)()
+
+
 class ClientsEnded(GlobalSecondaryIndex):
     # Sparse: a file is here while it carries ended_at, i.e. while it is closed, its consent is
     # withdrawn or its client opted out (SPEC §5.7); clients_repository.with_ended_at keeps it current.
@@ -266,6 +276,11 @@ class ClientModel(_Base):
     erased_at = UTCDateTimeAttribute(null=True)
     ended_at = UTCDateTimeAttribute(null=True)  # present only while in ended_files
     referrals = ListAttribute(of=ReferralMap, null=True)  # SPEC §5.8; part of the file
+    # GET /clients (clients_repository.caseload_actions); state_*: "<agency>[#<staff>]#<FileState>"
+    last_activity_at = UTCDateTimeAttribute(null=True)
+    state_staff = UnicodeAttribute(null=True)
+    state_agency = UnicodeAttribute(null=True)
+    search_terms = UnicodeSetAttribute(null=True)  # the client_search items this file has
     version = VersionAttribute()
 
     by_case_manager = ClientsByCaseManager()
@@ -276,6 +291,10 @@ class ClientModel(_Base):
     closed_files = ClientsClosed()
     ended_files = ClientsEnded()
     waiting = ClientsWaiting()
+    caseload = _keys_index("caseload", "agency_staff", "last_activity_at", UTCDateTimeAttribute)
+    agency_caseload = _keys_index("agency_caseload", "agency_id", "last_activity_at", UTCDateTimeAttribute)
+    caseload_state = _keys_index("caseload_state", "state_staff", "last_activity_at", UTCDateTimeAttribute)
+    agency_state = _keys_index("agency_state", "state_agency", "last_activity_at", UTCDateTimeAttribute)
 
 
 class ContactModel(_Base):
@@ -287,6 +306,19 @@ class ContactModel(_Base):
     contact_key = UnicodeAttribute(hash_key=True)
     client_id = UnicodeAttribute()
     agency_id = UnicodeAttribute()
+
+
+class SearchModel(_Base):
+    """One item per search term of a file (domain.caseload.search_terms; issue 22): written with it,
+    moved with its case manager, deleted by erasure. A search is one Query, whatever the caseload."""
+
+    class Meta(_Base.Meta):
+        base_name = "client_search"
+
+    term_key = UnicodeAttribute(hash_key=True)  # "<agency>#<term>"
+    client_id = UnicodeAttribute(range_key=True)
+    staff_term = UnicodeAttribute()  # "<agency>#<case manager>#<term>"
+    by_staff_term = _keys_index("by_staff_term", "staff_term", "client_id")
 
 
 # --- messages ----------------------------------------------------------------------------------
@@ -593,6 +625,7 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     NumberModel,
     ClientModel,
     ContactModel,
+    SearchModel,
     MessageModel,
     ClaimModel,
     InquiryModel,

@@ -27,11 +27,13 @@ def create_client(who: Any) -> Any:
 
 @endpoint(clients, "/clients", ["GET"])
 def list_clients(who: Any) -> Any:
+    """The caller's caseload, most recent activity first, a page at a time (issue 22; README "Clients")."""
+    from chalicelib.services.caseload import ListClients
     from chalicelib.views import client_view
 
-    found = bootstrap.container().clients.caseload_with_inquiries(who, query().get("staff_id"))
+    page = bootstrap.container().caseload.list(who, ListClients.parse(query()))
     agency_zone = zone(who.agency_id)
-    return {"clients": [client_view(c, agency_zone, inquiry) for c, inquiry in found]}
+    return {"clients": [client_view(c, agency_zone, inquiry) for c, inquiry in page.items], "next": page.next}
 
 
 @endpoint(clients, "/clients/{client_id}", ["GET"])

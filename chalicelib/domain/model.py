@@ -36,6 +36,25 @@ class ConsentState(enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
+class Refusal(enum.Enum):
+    """Why a file may not be messaged now (``Client.messaging_refusal_code``)."""
+
+    FILE_SUSPENDED = "file_suspended"
+    FILE_CLOSED = "file_closed"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"
+
+    def describe(self, client: Client) -> str:
+        if self in (Refusal.FILE_SUSPENDED, Refusal.FILE_CLOSED):
+            return f"client file is {client.status.value}"
+        if self is Refusal.CONSENT_WITHDRAWN:
+            return "client withdrew consent"
+        if self is Refusal.NO_CONSENT:
+            return f"no consent on record for {client.channel.value}"
+        return "client opted out (STOP)"
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling the staff API, taken from a verified token."""
@@ -164,6 +183,9 @@ class Client:
     referrals: tuple[Referral, ...] = ()
     version: int = 0
     opted_out_at: datetime | None = None
+    # The file's last message in or out, consent change, opt-out or status change (domain.caseload);
+    # None on a file written before it was kept (the repository reads created_at then).
+    last_activity_at: datetime | None = None
 
     @property
     def ended_at(self) -> datetime | None:
@@ -188,14 +210,19 @@ class Client:
         ``notice``: a conduct notice (SPEC §5.5), which also reaches a file just suspended or closed
         under the conduct policy (it says so); consent and opt-out still hold.
         """
+        refusal = self.messaging_refusal_code(notice=notice)
+        return refusal.describe(self) if refusal is not None else None
+
+    def messaging_refusal_code(self, *, notice: bool = False) -> Refusal | None:
+        """``messaging_refusal`` as a stable word (the console says it in the worker's language)."""
         if self.status is not ClientStatus.ACTIVE and not notice:
-            return f"client file is {self.status.value}"
+            return Refusal.FILE_CLOSED if self.status is ClientStatus.CLOSED else Refusal.FILE_SUSPENDED
         if not self.consent.covers(self.channel):
             if self.consent.state is ConsentState.WITHDRAWN:
-                return "client withdrew consent"
-            return f"no consent on record for {self.channel.value}"
+                return Refusal.CONSENT_WITHDRAWN
+            return Refusal.NO_CONSENT
         if self.opted_out:
-            return "client opted out (STOP)"
+            return Refusal.OPTED_OUT
         return None
 
     def can_be_messaged(self) -> bool:

@@ -152,6 +152,7 @@ class ClientService:
             status=ClientStatus.ACTIVE,
             created_at=now,
             version=1,
+            last_activity_at=now,  # intake is the file's first activity (GET /clients' order)
         )
         event = AuditEvent(
             agency_id=principal.agency_id,
@@ -191,36 +192,6 @@ class ClientService:
         client = self._load(principal, client_id)
         inquiry = self._uow().inquiries.get(client.open_inquiry_id) if client.open_inquiry_id else None
         return client, inquiry
-
-    def caseload(self, principal: Principal, staff_id: str | None = None) -> list[Client]:
-        """The files the caller works with: a worker's own (and those of colleagues they cover),
-        the whole agency for supervisors and admins (or one worker's with ``staff_id``). Erased
-        files are left out. Keyed Queries on ``by_case_manager`` / ``by_agency`` only."""
-        if staff_id is not None:
-            staff_id = v.identifier(staff_id, "staff_id")
-        if principal.sees_whole_agency():
-            if staff_id:
-                found = list(self._uow().clients.of_case_manager(principal.agency_id, staff_id))
-            else:
-                found = list(self._uow().clients.of_agency(principal.agency_id))
-        else:
-            mine = {principal.staff_id} | set(self._covering_for(principal))
-            if staff_id and staff_id not in mine:
-                raise Forbidden("workers see their own clients and those of colleagues they cover")
-            found = [c for who in sorted({staff_id} if staff_id else mine)
-                     for c in self._uow().clients.of_case_manager(principal.agency_id, who)]
-        return sorted((c for c in found if not c.status_erased()), key=lambda c: (c.name.lower(), c.client_id))
-
-    def caseload_with_inquiries(
-        self, principal: Principal, staff_id: str | None = None
-    ) -> list[tuple[Client, Inquiry | None]]:
-        """``caseload`` with each file's open inquiry, exactly as ``get`` gives it (SPEC §4.4).
-
-        The inquiries come in one batched keyed read, whatever the size of the caseload.
-        """
-        clients = self.caseload(principal, staff_id)
-        found = self._uow().inquiries.many(c.open_inquiry_id for c in clients if c.open_inquiry_id)
-        return [(c, found.get(c.open_inquiry_id) if c.open_inquiry_id else None) for c in clients]
 
     def messages(self, principal: Principal, client_id: str) -> tuple[Client, list[Message]]:
         """The file's messages, oldest first, for whoever may read the file."""

@@ -1,4 +1,5 @@
-"""What a staff message written now would do (issue 4): ``GET /clients/{id}/compose``.
+"""What a staff message written now would do (issue 4): ``GET /clients/{id}/compose``, with its
+outcome in one word (``next_send``, issue 22): sent now, held, the approved template, or refused.
 
 The console's composer shows it before the worker presses Send, from the same rules as
 ``sending.py``, so the browser never re-implements business time or WhatsApp's window.
@@ -37,6 +38,7 @@ class ComposePreview:
     holding_language: str
     attachment_types: tuple[tuple[str, int], ...] = ()  # (content type, largest size) the channel takes
     voice_notes: bool = False  # a voice note may be recorded and sent (policy, and a channel that plays them)
+    refusal_code: str | None = None  # ``refusal`` as a word: domain.model.Refusal, or whatsapp_window_closed
 
 
 class Composer(Outgoing):
@@ -53,13 +55,14 @@ class Composer(Outgoing):
         policy = self._policies.get(client.agency_id)
         now = utcnow()
         refusal = client.messaging_refusal()
+        refusal_code = code.value if (code := client.messaging_refusal_code()) is not None else None
         plan = plan_send(now, policy.calendar, None)
         template, window_refusal = None, None
         if refusal is None:
             try:
                 template = self._template_for(client, policy, plan.send_at)
             except Conflict as err:
-                window_refusal = err.message
+                window_refusal, refusal_code = err.message, err.code
         manager = self._uow().staff.get(client.agency_id, client.case_manager_id)
         holding = policy.render("holding_reply", client.language, case_manager=manager.name if manager else "",
                                 agency_name=policy.name, client_name=client.name or "")
@@ -75,7 +78,25 @@ class Composer(Outgoing):
             attachment_types=tuple((kind, size) for kind, size in sorted(attachments.ALLOWED[client.channel].items())
                                    if policy.voice_notes or not kind.startswith("audio/")),
             voice_notes=policy.voice_notes and "audio/ogg" in attachments.ALLOWED[client.channel],
+            refusal_code=refusal_code,
         )
+
+
+def next_send(preview: ComposePreview, zone: Any) -> dict[str, Any]:
+    """What pressing Send now does, in one word (issue 22): ``now``; ``held`` until ``send_at`` (the
+    next opening); ``template``: WhatsApp's 24-hour window is closed, the approved template goes
+    instead; ``refused``, with the ``reason`` (``domain.model.Refusal``, or ``whatsapp_window_closed``
+    when the agency has no template). Held outside the window, ``template`` names what goes then."""
+    from ..views import iso
+
+    if preview.refusal is not None or preview.window_refusal is not None:
+        return {"outcome": "refused", "reason": preview.refusal_code}
+    if not preview.open_now:
+        return {"outcome": "held", "send_at": iso(preview.send_at, zone), "send_at_text": preview.send_at_text,
+                "template": preview.template}
+    if preview.template is not None:
+        return {"outcome": "template", "template": preview.template, "reason": "whatsapp_window_closed"}
+    return {"outcome": "now"}
 
 
 def compose_view(preview: ComposePreview, zone: Any) -> dict[str, Any]:
@@ -100,4 +121,5 @@ def compose_view(preview: ComposePreview, zone: Any) -> dict[str, Any]:
         # What may be attached on this channel under this policy (POST /clients/{id}/uploads checks it again).
         "attachments": {"types": [{"content_type": kind, "max_size": size} for kind, size in preview.attachment_types],
                         "voice_notes": preview.voice_notes},
+        "next_send": next_send(preview, zone),
     }

@@ -7,9 +7,10 @@
 * Erasure (an admin, or the ``erase_expired`` job once the policy's retention period for closed
   files has passed, ``retention.closed_files``, default P2Y): only a closed file. Media objects
   are deleted from the bucket, message bodies and media references removed, the phone number,
-  name and circle of care removed from the client record and its contact row (the phone lookup)
-  deleted, every case note deleted. What stays is an anonymous tombstone (``erased_at`` set; ids, dates, statuses, the
-  audit trail), so the agency's counts stay true. Audited as ``CLIENT_ERASED``.
+  name and circle of care removed from the client record, its contact row (the phone lookup)
+  and its search items (``GET /clients?q=``) deleted, every case note deleted. What stays is an
+  anonymous tombstone (``erased_at`` set; ids, dates, statuses, the audit trail), so the agency's
+  counts stay true. Audited as ``CLIENT_ERASED``.
 """
 
 from __future__ import annotations
@@ -170,8 +171,9 @@ class DataRightsService:
             uow.notes.erase_client(client.client_id)
             for msg in messages:
                 uow.messages.erase(msg)
-            uow.clients.update(client, erasure_changes(client, now))
+            uow.clients.update(client, erasure_changes(client, now))  # out of every caseload listing too
             uow.clients.forget_contact(client)
+            uow.clients.forget_search(client)  # nothing finds it by name or number any more (issue 22)
             uow.audit.add([event])
             uow.commit()
         return len(messages)

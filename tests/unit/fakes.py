@@ -25,6 +25,8 @@ from chalicelib.adapters.clients_repository import with_ended_at
 from chalicelib.adapters.keys import contact_key
 from chalicelib.adapters.unit_of_work import AlreadyFiled, ConcurrentUpdate, Duplicate
 from chalicelib.domain.audit import AuditEvent
+from chalicelib.domain.caseload import activity_at
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.followups import FollowupKind
 from chalicelib.domain.inbound import Refusal
@@ -34,6 +36,7 @@ from chalicelib.domain.notes import Note
 from chalicelib.domain.reporting import AuditRecord
 from chalicelib.domain.snippets import Snippet
 from tests.unit.casework_fakes import FakeNotes, FakeSnippets
+from tests.unit.fake_caseload import CaseloadReads
 
 
 @dataclass
@@ -110,13 +113,16 @@ def _changed(client: Client, stored: dict[str, Any], changes: dict[str, Any]) ->
             kept.pop(name, None)
         else:
             kept[name] = value
+    if (at := activity_at(changes, utcnow())) is not None:  # what ClientRepository.caseload_actions writes
+        on_file["last_activity_at"] = at
     return replace(client, **on_file, version=client.version + 1), kept
 
 
 def _as_added(client: Client) -> Client:
     """What ``ClientRepository.add`` writes of a new file (PynamoDB's first version is 1)."""
     return Client(client.client_id, client.agency_id, client.case_manager_id, client.phone, client.channel,
-                  client.language, client.name, client.status, client.created_at, consent=client.consent, version=1)
+                  client.language, client.name, client.status, client.created_at, consent=client.consent, version=1,
+                  last_activity_at=client.created_at)
 
 
 class FakeUnitOfWork:
@@ -158,7 +164,7 @@ class FakeUnitOfWork:
             apply()
 
 
-class _Clients:
+class _Clients(CaseloadReads):
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow, self._world = uow, uow.world
 

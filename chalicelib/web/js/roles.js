@@ -15,6 +15,7 @@ const ADMIN = ["admin"];
 // page is public (router.js); a page missing here is opened by nobody.
 const PAGES = {
   inbox: EVERYONE,
+  clients: EVERYONE,
   conversation: EVERYONE,
   file: EVERYONE,
   compliance: SUPERVISION,
@@ -31,7 +32,8 @@ const PAGES = {
 
 // What the console offers each role to do. Supervisors read files and conversations.
 const ACTIONS = {
-  write_messages: CASEWORK,    // the composer (with its preview), cancelling one's held messages
+  write_messages: ["worker"],  // the composer (with its preview), cancelling one's held messages: the API lets
+                               // only the case manager or the colleague covering write (admins read)
   record_consent: CASEWORK,    // record a signed consent
   withdraw_consent: CASEWORK,  // record that the client withdrew it
   warn: CASEWORK,              // a conduct warning
@@ -41,10 +43,11 @@ const ACTIONS = {
   manage_snippets: ADMIN,      // the agency's prepared answers (whoever writes messages inserts them)
 };
 
-// The Main navigation, in order (SPEC §4.6 fixes `Inbox` for every role and `Compliance` for
-// supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
+// The Main navigation, in order (SPEC §4.6 fixes `Inbox` and `Clients` for every role and
+// `Compliance` for supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
 const MAIN_NAV = [
   { path: "/inbox", page: "inbox", label: "nav.inbox" },
+  { path: "/clients", page: "clients", label: "nav.clients" },
   { path: "/compliance", page: "compliance", label: "nav.compliance" },
   { path: "/reviews", page: "reviews", label: "sup.reviews", badge: true },
   { path: "/setup/staff", page: "staff", label: "nav.setup" },

@@ -1,4 +1,4 @@
-// A tiny hash router: "#/inbox", "#/clients/<id>", "#/clients/<id>/file", "#/compliance".
+// A tiny hash router: "#/inbox", "#/clients", "#/clients/<id>", "#/clients/<id>/file", "#/compliance".
 // Each page is one module in ./pages/ exporting `render(view, ctx)`; ctx.signal is aborted when
 // the user leaves the page (stop polling there). To add a page: a module, one line below, and
 // the roles that may open it in roles.js (which alone decides who sees what).
@@ -6,6 +6,7 @@
 export const ROUTES = [
   { pattern: /^\/signin$/, page: "signin", public: true },
   { pattern: /^\/inbox$/, page: "inbox" },
+  { pattern: /^\/clients$/, page: "clients" },  // the caseload (issue 22; its query follows "?")
   { pattern: /^\/clients\/([^/]+)$/, page: "conversation", params: ["clientId"] },
   { pattern: /^\/clients\/([^/]+)\/file$/, page: "file", params: ["clientId"] },
   // The supervision and set-up pages (issue 15; a page's own query follows "?").

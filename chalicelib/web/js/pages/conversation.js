@@ -188,15 +188,18 @@ async function attachRecording(chunks, picker, showError) {
   picker.show();
 }
 
-// What Send will do, in words, from the server's preview (GET /clients/{id}/compose).
+// What Send will do, in words, from the server's preview (GET /clients/{id}/compose, its
+// `next_send`): sent now, held until the opening, the approved template, or refused and why.
 function planText(preview, override) {
-  const closed = !preview.open_now;
+  const next = preview.next_send;
+  if (next.outcome === "refused") {
+    const key = "compose.refused." + next.reason;
+    return t(key) === key ? preview.refusal : t(key);
+  }
   let text;
-  if (!preview.can_send) text = preview.refusal;
-  else if (closed && override) text = t("compose.plan_override");
-  else if (closed) text = t("compose.plan_held", { time: preview.send_at_text });
+  if (next.outcome === "held") text = override ? t("compose.plan_override") : t("compose.plan_held", { time: next.send_at_text });
   else text = t("compose.plan_now");
-  if (preview.can_send && preview.template) text += " " + t("compose.plan_template");
+  if (preview.template) text += " " + t("compose.plan_template");
   return text;
 }
 
