@@ -112,7 +112,8 @@ def get_messages(who: Any, client_id: str) -> Any:
     agency_zone = zone(client.agency_id)
     link = container.media_bucket.link
     names = container.absences.directory(client.agency_id)[0]  # cached: the console shows who wrote, by name
-    return {"messages": [{**message_view(msg, agency_zone, link), "staff_name": names.get(msg.staff_id or "")}
+    return {"messages": [{**message_view(msg, agency_zone, link),
+                          "staff_name": names.get(msg.staff_id or "") if msg.direction.value == "outbound" else None}
                          for msg in messages]}
 
 

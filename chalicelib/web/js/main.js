@@ -7,7 +7,7 @@ import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
 import { canOpen, mainNav } from "./roles.js";
 import { currentPath, match, navigate } from "./router.js";
-import { afterRender, installShortcuts, showHelp } from "./shortcuts.js";
+import { afterRender, forgetWorklist, installShortcuts, showHelp } from "./shortcuts.js";
 
 const state = { config: null, me: null, controller: null, generation: 0 };
 const view = document.getElementById("main");
@@ -136,6 +136,12 @@ async function onSignedIn(token) {
   navigate("/inbox");
 }
 
+// A request aborted because its page was left (ctx.signal) is not an error, wherever it was
+// awaited (a form's handler that redraws the page after its action, for instance).
+window.addEventListener("unhandledrejection", (event) => {
+  if (event.reason && event.reason.name === "AbortError") event.preventDefault();
+});
+
 async function boot() {
   state.config = await consoleJson("config.json", { cache: "no-store" });
   await setLanguage(savedLanguage());
@@ -154,7 +160,10 @@ async function boot() {
   });
   auth.onSignedOut((why) => {
     state.me = null;
-    if (why === "signed_out") clearAllDrafts();  // the machine may be shared
+    if (why === "signed_out") {  // the machine may be shared: what this tab kept of the session goes
+      clearAllDrafts();
+      forgetWorklist();
+    }
     notify(why === "expired" ? t("signin.expired") : t("signin.signed_out"), why === "expired" ? "error" : "info");
     navigate("/signin");
   });

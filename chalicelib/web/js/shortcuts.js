@@ -20,6 +20,11 @@ export function rememberWorklist(clientIds) {
   sessionStorage.setItem(WORKLIST, JSON.stringify(clientIds));
 }
 
+// Sign-out: the list goes with the session.
+export function forgetWorklist() {
+  sessionStorage.removeItem(WORKLIST);
+}
+
 function worklist() {
   try {
     return JSON.parse(sessionStorage.getItem(WORKLIST) || "[]");

@@ -122,6 +122,14 @@ async function cancelHeld(ctx, path, msg) {
 
 // --- the composer ---------------------------------------------------------------------------------
 
+// A control's words, of which a phone shows only the first (`short`): the rest stays in its
+// accessible name, so the name always contains what is seen.
+function words(key) {
+  const full = t(key), short = t(key + "_short");
+  if (!full.startsWith(short)) return full;
+  return [short, h("span", { class: "narrow-hide" }, full.slice(short.length))];
+}
+
 // The emergency override: a checkbox, and the reason it then demands.
 function overrideControls() {
   const box = h("input", { type: "checkbox", id: "compose-override" });
@@ -148,10 +156,10 @@ function overrideControls() {
 function attachmentControls(showError) {
   // The file field keeps its keyboard focus and name; its label is what shows, as a button.
   const input = h("input", { type: "file", id: "compose-file", class: "file-input" });
-  const record = h("button", { type: "button", hidden: true }, t("compose.record"));
+  const record = h("button", { type: "button", hidden: true }, words("compose.record"));
   const picker = {
     current: null,  // { blob, type, name }
-    row: h("span", { class: "attach" }, input, h("label", { for: "compose-file", class: "file-label" }, t("compose.attach")), record),
+    row: h("span", { class: "attach" }, input, h("label", { for: "compose-file", class: "file-label" }, words("compose.attach")), record),
     attached: h("p", { class: "attached", "aria-live": "polite" }),
     show() {
       clear(picker.attached);
@@ -191,7 +199,7 @@ function voiceRecorder(button, picker, showError) {
       recorder.addEventListener("stop", async () => {
         stream.getTracks().forEach((track) => track.stop());
         recorder = null;
-        button.textContent = t("compose.record");
+        clear(button).append(...[words("compose.record")].flat());
         await attachRecording(chunks, picker, showError);
       });
       recorder.start();
@@ -296,8 +304,9 @@ function renderComposer(ctx, path, clientId, refresh) {
       if (!send.disabled) form.requestSubmit(send);
     }
   });
-  const send = h("button", { type: "submit", class: "primary" }, t("compose.send"));
-  const holding = h("button", { type: "button" }, t("compose.holding"));
+  // Disabled until the server's preview says what sending would do (showPlan enables them).
+  const send = h("button", { type: "submit", class: "primary", disabled: true }, t("compose.send"));
+  const holding = h("button", { type: "button", disabled: true }, words("compose.holding"));
   const form = h("form", { class: "composer", "aria-labelledby": "compose-title", novalidate: true },
     h("h2", { id: "compose-title", class: "visually-hidden" }, t("compose.title")),
     h("label", { for: "compose-body" }, t("compose.message")), textbox, error, plan, c.override.boxRow, c.override.reasonRow,
@@ -314,6 +323,7 @@ function renderComposer(ctx, path, clientId, refresh) {
   c.override.box.addEventListener("change", () => { showPlan(); if (c.override.box.checked) c.override.reason.focus(); });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!c.preview || send.disabled) return;
     if (!textbox.value.trim() && !c.attachments.current) {
       c.showError(t("compose.empty"));
       textbox.focus();
