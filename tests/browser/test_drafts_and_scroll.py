@@ -16,7 +16,8 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.test_sending_media import PNG
-from tests.browser.words import LOOK_IDS, LOOKS, TWO_LOOK_IDS, TWO_LOOKS, in_viewport, open_as, say, use_language
+from tests.browser.words import (LOOK_IDS, LOOKS, TWO_LOOK_IDS, TWO_LOOKS, in_viewport, new_name, open_as, say,
+                                 use_language)
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -32,7 +33,7 @@ def waiting_client(server, name: str, question: str = "Can I come on Friday with
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
 def test_a_draft_survives_the_file_a_language_switch_and_a_reload_and_goes_once_sent(console, server, lang, size):
-    client = waiting_client(server, f"Draft Keeper {lang} {size['width']}")
+    client = waiting_client(server, new_name())
     page = open_as(console, "amal", lang, size)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
     message = page.get_by_role("textbox", name=say(lang, "compose.message"))
@@ -63,7 +64,7 @@ def test_a_draft_survives_the_file_a_language_switch_and_a_reload_and_goes_once_
 
 @pytest.mark.parametrize(("lang", "size"), TWO_LOOKS, ids=TWO_LOOK_IDS)
 def test_a_message_the_api_refuses_stays_a_draft_and_says_why_next_to_message(console, server, lang, size):
-    client = waiting_client(server, f"Refused Draft {lang}")
+    client = waiting_client(server, new_name())
     page = open_as(console, "amal", lang, size)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
     message = page.get_by_role("textbox", name=say(lang, "compose.message"))
@@ -113,7 +114,7 @@ def photo_message(server, client, body: str) -> None:
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
 def test_the_conversation_opens_at_its_newest_message_after_its_photos_load_with_send_in_view(console, server, lang, size):
     server.travel("open")
-    client = server.new_client(f"Photo Thread {lang} {size['width']}", language="en")
+    client = server.new_client(new_name(), language="en")
     server.client_message(client["phone"], "Here are my papers, page by page")
     for page_number in range(1, 5):
         photo_message(server, client, f"Page {page_number}: sign where it is marked")

@@ -23,6 +23,18 @@ TWO_LOOKS = [("en", DESKTOP), ("fr", PHONE)]
 TWO_LOOK_IDS = [f"{lang}-{size['width']}" for lang, size in TWO_LOOKS]
 
 
+_FIRST = ("Mariam", "Hamid", "Sofia", "Anh", "Yosef", "Leila", "Tariq", "Ines", "Bashir", "Nour", "Kofi", "Zahra",
+          "Diego", "Amina", "Farid", "Lucia", "Oksana", "Ravi")
+_LAST = ("Yusuf", "Karimi", "Lopez", "Nguyen", "Haile", "Mansour", "Osei", "Petrenko", "Rahman", "Silva", "Tesfaye")
+_NAMES = (f"{first} {last}" for last in _LAST for first in _FIRST)
+
+
+def new_name() -> str:
+    """A client's or staff member's name, as a settlement agency's would read, never the same twice
+    in a test session (the tests share one server)."""
+    return next(_NAMES)
+
+
 @cache
 def catalogue(lang: str) -> dict[str, Any]:
     return json.loads((ROOT / "chalicelib" / "web" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))

@@ -38,16 +38,22 @@ export function periodForm({ from, to, onChange, idPrefix = "period" }) {
     field(t("sup.to"), end),
     h("button", { type: "submit", class: "primary" }, t("sup.show")));
   const errors = formErrors(form, { from: start, to: end });
+  // Both dates, To not before From; or neither (the API's default, this month). Says why if not.
+  function check(emptyIsFine) {
+    errors.clear();
+    if (emptyIsFine && !start.value && !end.value) return true;
+    if (!start.value) return errors.field(start, t("form.date_needed")), false;
+    if (!end.value) return errors.field(end, t("form.date_needed")), false;
+    if (end.value < start.value) return errors.field(end, t("form.end_before_start")), false;
+    return true;
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    errors.clear();
-    if (!start.value) return errors.field(start, t("form.date_needed"));
-    if (!end.value) return errors.field(end, t("form.date_needed"));
-    if (end.value < start.value) return errors.field(end, t("form.end_before_start"));
-    onChange({ from: start.value, to: end.value });
+    if (check(false)) onChange({ from: start.value, to: end.value });
   });
   return {
     form,
+    check: () => check(true),
     refuse: (err) => errors.api(err),
     fill(period) {
       if (!start.value) start.value = period.from || "";
@@ -59,6 +65,7 @@ export function periodForm({ from, to, onChange, idPrefix = "period" }) {
 // A report for the period: the API's answer, or null when the API refused the period (a date
 // that is not one, a To before From, too long a period), said next to the field in `period`.
 export async function periodReport(period, call) {
+  if (period.check && !period.check()) return null;  // the address asked for no period the API would take
   try {
     return await call();
   } catch (err) {

@@ -97,6 +97,10 @@ export async function render(view, ctx) {
     ctx.navigate(pageHref("audit", { ...next, holding: query.holding }).slice(1));
   });
   view.append(form);
+  if (query.from && query.to && query.to < query.from) {  // as typed in the address: said, not asked
+    errors.field(inputs.to, t("form.end_before_start"));
+    return;
+  }
   const period = query.from && query.to ? { from: query.from, to: query.to } : await thisMonth(ctx.signal);
   const params = { ...period, staff_id: query.staff_id, client_id: query.client_id,
     type: query.type, holding: query.holding };
