@@ -16,8 +16,17 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.test_sending_media import PNG
-from tests.browser.words import (LOOK_IDS, LOOKS, TWO_LOOK_IDS, TWO_LOOKS, in_viewport, new_name, open_as, say,
-                                 use_language)
+from tests.browser.words import (
+    LOOK_IDS,
+    LOOKS,
+    TWO_LOOK_IDS,
+    TWO_LOOKS,
+    in_viewport,
+    new_name,
+    open_as,
+    say,
+    use_language,
+)
 
 pytestmark = pytest.mark.xdist_group("browser")
 

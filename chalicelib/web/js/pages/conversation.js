@@ -379,8 +379,10 @@ export async function render(view, ctx) {
     thread.draw(messages.messages);
   }
 
-  await refresh();
+  // Keyboard and screen-reader users start at the client's name (before the messages come, so
+  // a click into Message meanwhile keeps its focus).
   header.querySelector("h1").focus({ preventScroll: true });
+  await refresh();
   thread.toBottom();
   pollEvery(POLL_MS, ctx, refresh);
 }
