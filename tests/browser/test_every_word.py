@@ -103,13 +103,27 @@ def test_every_page_in_both_languages_shows_words_only(console, server, lang, si
     warnings: list[str] = []
     console.page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
 
+    page = console.page  # signed out first: the sign-in page
+    page.set_viewport_size(size)
+    page.goto(server.console())
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.locator("#lang").select_option(lang)
+    expect(page.get_by_role("heading", level=1, name=say(lang, "signin.title"))).to_be_visible()
+    found = [f"sign-in: {p}" for p in problems(page.evaluate(SHOWN), lang)]
+    page.goto("about:blank")
+
     page = open_as(console, "admin-lee", lang, size)
-    found = walk(page, server, [*ADMIN_PAGES, conversation, conversation + "/file"], lang)
+    found += walk(page, server, [*ADMIN_PAGES, conversation, conversation + "/file"], lang)
+    if lang == "fr" and size["width"] == 1280:
+        page.goto(server.console("#/usage"))
+        page.get_by_role("table", name=say(lang, "usage.table")).scroll_into_view_if_needed()
+        console.screenshot("usage-table7-fr")
     who = page.locator("#who").inner_text()
     assert who.count("(") == 1, f"the role is shown once: {who!r}"
     page.goto(server.console("#/compliance"))
     expect(page.get_by_role("table", name=say(lang, "dash.caption"))).to_be_visible()  # the caption in the language
 
+    page.goto("about:blank")
     page = open_as(console, "amal", lang, size)
     found += walk(page, server, ["#/inbox", conversation, conversation + "/file"], lang)
     page.goto(server.console(conversation))
