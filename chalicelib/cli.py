@@ -34,8 +34,8 @@ from . import bootstrap
 
 DEMO_AGENCY = "calgary-cfn"
 DEMO_STAFF = (
-    ("admin-lee", "admin", "Lee Chen (administrator)"),
-    ("sup-maria", "supervisor", "Maria Santos (supervisor)"),
+    ("admin-lee", "admin", "Lee Chen"),
+    ("sup-maria", "supervisor", "Maria Santos"),
     ("amal", "worker", "Amal Haddad"),
     ("jean", "worker", "Jean Tremblay"),
 )

@@ -113,7 +113,10 @@ def get_messages(who: Any, client_id: str) -> Any:
     client, messages = container.clients.messages(who, client_id)
     agency_zone = zone(client.agency_id)
     link = container.media_bucket.link
-    return {"messages": [message_view(msg, agency_zone, link) for msg in messages]}
+    names = container.absences.directory(client.agency_id)[0]  # cached: the console shows who wrote, by name
+    return {"messages": [{**message_view(msg, agency_zone, link),
+                          "staff_name": names.get(msg.staff_id or "") if msg.direction.value == "outbound" else None}
+                         for msg in messages]}
 
 
 @endpoint(clients, "/clients/{client_id}/messages", ["POST"])
@@ -178,7 +181,11 @@ def list_inquiries(who: Any) -> Any:
     else:
         found = bootstrap.container().messaging.inquiries(who, params.get("status", "open"))
     agency_zone = zone(who.agency_id)
-    return {"inquiries": [inquiry_view(i, agency_zone) for i in found]}
+    container = bootstrap.container()
+    clients_named = container.supervision.client_names(who, {i.client_id for i in found})
+    staff_named = container.absences.directory(who.agency_id)[0]
+    return {"inquiries": [{**inquiry_view(i, agency_zone), "client_name": clients_named.get(i.client_id),
+                           "staff_name": staff_named.get(i.staff_id)} for i in found]}
 
 
 @endpoint(clients, "/notifications", ["GET"])

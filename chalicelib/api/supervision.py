@@ -12,12 +12,16 @@ from chalicelib.api.edge import endpoint, json_body, request
 supervision = Blueprint(__name__)
 
 
+def _wants_csv() -> bool:
+    accept = (request().headers or {}).get("accept") or ""
+    return "text/csv" in accept.lower()
+
+
 def _report(kind: str, body: dict[str, Any]) -> Any:
     """JSON, or CSV when the caller asks for it with ``Accept: text/csv``."""
     from chalicelib.services.reports import to_csv
 
-    accept = (request().headers or {}).get("accept") or ""
-    if "text/csv" not in accept.lower():
+    if not _wants_csv():
         return body
     headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{kind}.csv"'}
     if body.get("next"):  # a paged audit trail: the cursor of the next page travels in a header
@@ -27,7 +31,12 @@ def _report(kind: str, body: dict[str, Any]) -> Any:
 
 @endpoint(supervision, "/audit", ["GET"])
 def get_audit(who: Any) -> Any:
-    return _report("audit", bootstrap.container().reports.audit(who, request().query_params))
+    container = bootstrap.container()
+    body = container.reports.audit(who, request().query_params)
+    if not _wants_csv():  # the console shows people by name: the page's clients and staff (JSON only)
+        body["client_names"] = container.supervision.client_names(who, {e["client_id"] for e in body["events"]})
+        body["staff_names"] = dict(container.absences.directory(who.agency_id)[0])
+    return _report("audit", body)
 
 
 @endpoint(supervision, "/reports/compliance", ["GET"])
@@ -52,7 +61,13 @@ def get_dashboard(who: Any) -> Any:
 @endpoint(supervision, "/reviews", ["GET"])
 def list_reviews(who: Any) -> Any:
     """Overrides and breaches of a period, each with whether (and by whom) it was reviewed."""
-    return bootstrap.container().supervision.reviews(who, request().query_params)
+    container = bootstrap.container()
+    body = container.supervision.reviews(who, request().query_params)
+    names = container.absences.directory(who.agency_id)[0]  # cached: the console shows people by name
+    for item in body["items"]:
+        item["staff_name"] = names.get(item["staff_id"] or "")
+        item["reviewed_by_name"] = names.get(item["reviewed_by"] or "")
+    return body
 
 
 @endpoint(supervision, "/reviews/{review_id}", ["PUT"])

@@ -74,15 +74,16 @@ class PutStaff:
 
 @dataclass(frozen=True)
 class PutNumber:
-    number: str
+    number: str  # E.164; or as typed in national format until ``put_number`` knows the agency's country
     staff_id: str
     channels: frozenset
 
     @classmethod
     def parse(cls, number: str, payload: Any) -> PutNumber:
         body = v.require_object(payload)
+        national = isinstance(number, str) and bool(number.strip()) and not number.strip().startswith("+")
         return cls(
-            number=v.e164(number, "number"),
+            number=number.strip() if national else v.e164(number, "number"),
             staff_id=v.identifier(body.get("staff_id"), "staff_id"),
             channels=v.channels(body.get("channels")),
         )
@@ -167,6 +168,9 @@ class AdminService:
         A number registered to another agency, or to none, is not found: the same answer for both.
         """
         require_admin(principal)
+        if not command.number.startswith("+"):  # national format: read in the agency's country
+            country = agency_country(self._policies, principal.agency_id, lambda: [])
+            command = replace(command, number=v.phone(command.number, "number", country))
         staff = self._uow().staff.get(principal.agency_id, command.staff_id)
         if staff is None:
             raise NotFound("no such staff member in this agency")

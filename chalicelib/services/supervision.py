@@ -154,6 +154,14 @@ class SupervisionService:
             },
         }
 
+    def client_names(self, principal: Principal, client_ids: Any) -> dict[str, str]:
+        """The names of the caller's agency's files among ``client_ids``, so the console shows
+        people, not ids (one BatchGetItem per 100; an erased file, or another agency's, has none)."""
+        ids = {c for c in client_ids if c and v.is_identifier(c)}
+        found = self._uow().clients.many(ids) if ids else {}
+        return {cid: c.name for cid, c in found.items()
+                if c.agency_id == principal.agency_id and c.name and not c.status_erased()}
+
     # -- GET /inquiries with a period ---------------------------------------------------------------
 
     def inquiries_in_period(self, principal: Principal, params: Mapping[str, Any]) -> list[Any]:
@@ -321,7 +329,7 @@ class SupervisionService:
     def reassignment_preview(self, principal: Principal, number: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """What ``PUT /numbers/{number}`` would do, before it is done: whose clients move to whom."""
         require_admin(principal)
-        number = v.e164(number, "number")
+        number = v.phone(number, "number", self._policy(principal).calendar.holiday_country)
         to_staff = v.identifier(params.get("staff_id"), "staff_id")
         raw = params.get("channels")
         channels = v.channels(raw.split(",") if isinstance(raw, str) and raw else None)
@@ -373,7 +381,8 @@ class SupervisionService:
         for name in sorted(policy.templates):
             texts = []
             for lang in languages:
-                example = {"next_open": next_open[lang], "client_name": EXAMPLE_CLIENT, "case_manager": EXAMPLE_WORKER}
+                example = {"next_open": next_open[lang], "client_name": EXAMPLE_CLIENT, "case_manager": EXAMPLE_WORKER,
+                           "cover_name": EXAMPLE_COVER}
                 texts.append({"language": lang, "translated": policy.has_translation(name, lang),
                               "text": policy.render(name, lang, **example)})
             templates.append({"name": name, "texts": texts})
@@ -400,6 +409,7 @@ class SupervisionService:
 
 EXAMPLE_CLIENT = "Fatima"
 EXAMPLE_WORKER = "Amal"
+EXAMPLE_COVER = "Jean"  # the colleague who answers while the worker is away (the absence template)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

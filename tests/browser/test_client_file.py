@@ -53,7 +53,9 @@ def _read_and_warn(console, server, client, start: date, end: date) -> None:
     # A suspension needs a reason: the API refuses it, the page shows the API's words, nothing changes.
     page.get_by_label("New status").select_option("suspended")
     page.get_by_role("button", name="Change status").click()
-    expect(page.locator("#notice")).to_contain_text("reason")
+    # said next to the field it is about, the choice kept (issue 22)
+    expect(status_card.get_by_label("Reason")).to_have_accessible_description(re.compile("reason"))
+    expect(page.get_by_label("New status")).to_have_value("suspended")
     assert server.api("GET", f"/clients/{client['client_id']}", "amal")[1]["status"] == "active"
     assert [e for e in console.errors if "400" not in e] == []
     console.errors.clear()  # Chromium logs the refused PUT (400): the refusal is the point here

@@ -47,7 +47,7 @@ def test_a_supervisor_reviews_an_override_and_opens_a_figure_by_keyboard_alone(c
     expect(page).to_have_url(re.compile(r"#/reviews"))
     page.goto(server.console("#/reviews?from=2027-04-05&to=2027-04-11"))
     reviews = page.get_by_role("list", name="Reviews")
-    override = reviews.get_by_role("listitem", name=re.compile("Override by amal"))
+    override = reviews.get_by_role("listitem", name=re.compile("Override by Amal Haddad"))
     expect(override).to_contain_text("court date tomorrow")
     tab_to(page, r"^Mark reviewed$")
     page.keyboard.press("Enter")

@@ -42,3 +42,59 @@ export function clientText(tag, text, props = {}) {
 export function field(label, control) {
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
 }
+
+// What a form says about its fields: why a value was refused, next to the field (linked with
+// aria-describedby, announced as an alert), else at the form's foot. Nothing typed is cleared:
+// the values stay for the user to correct. `controls` maps the API's field names to controls.
+export function formErrors(form, controls = {}) {
+  const general = h("p", { class: "error form-error", role: "alert", hidden: true });
+  form.append(general);
+  const shown = new Map();  // control -> its error element
+
+  function describe(control, id, on) {
+    const ids = new Set((control.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean));
+    if (on) ids.add(id); else ids.delete(id);
+    if (ids.size) control.setAttribute("aria-describedby", [...ids].join(" "));
+    else control.removeAttribute("aria-describedby");
+  }
+
+  const errors = {
+    clear() {
+      for (const [control, note] of shown) {
+        describe(control, note.id, false);
+        control.removeAttribute("aria-invalid");
+        note.remove();
+      }
+      shown.clear();
+      general.hidden = true;
+      general.textContent = "";
+    },
+    // Why `control`'s value is refused, next to it; focus goes there.
+    field(control, message) {
+      let note = shown.get(control);
+      if (!note) {
+        note = h("p", { class: "error field-error", role: "alert", id: `${control.id || "field"}-why` });
+        const wrap = control.closest(".field, fieldset");
+        if (wrap) wrap.append(note); else control.after(note);
+        shown.set(control, note);
+      }
+      note.textContent = message;
+      control.setAttribute("aria-invalid", "true");
+      describe(control, note.id, true);
+      control.focus();
+    },
+    // A message about the whole form.
+    general(message) {
+      general.textContent = message;
+      general.hidden = false;
+    },
+    // An API refusal: next to the field it names when the form has it, else at the foot.
+    api(err) {
+      errors.clear();
+      const control = err.field && controls[err.field];
+      if (control) errors.field(control, err.message);
+      else errors.general(err.message);
+    },
+  };
+  return errors;
+}

@@ -2,18 +2,39 @@
 
 import * as auth from "./auth.js";
 import { api, ApiError, consoleJson } from "./api.js";
+import { clearAllDrafts } from "./drafts.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
 import { canOpen, mainNav } from "./roles.js";
 import { currentPath, match, navigate } from "./router.js";
+import { afterRender, forgetWorklist, installShortcuts, showHelp } from "./shortcuts.js";
 
 const state = { config: null, me: null, controller: null, generation: 0 };
 const view = document.getElementById("main");
+export const TOAST_MS = 6_000;
+let toastTimer = null;
 
+// What the console says about an action. Information goes to the status region and leaves by
+// itself after a few seconds; an error stays, announced as an alert, until dismissed (or until
+// the next error takes its place). notify("") clears both.
 export function notify(message, kind = "info") {
-  const box = document.getElementById("notice");
-  clear(box);
-  if (message) box.append(h("p", { class: `notice-${kind}` }, message));
+  const status = document.getElementById("notice");
+  const alerts = document.getElementById("alerts");
+  if (!message) {
+    clear(status);
+    clear(alerts);
+    return;
+  }
+  if (kind === "error") {
+    const dismiss = h("button", { type: "button", class: "dismiss", "aria-label": t("shell.dismiss") }, "×");
+    const toast = h("div", { class: "toast toast-error", role: "alert" }, h("p", {}, message), dismiss);
+    dismiss.addEventListener("click", () => toast.remove());
+    clear(alerts).append(toast);
+    return;
+  }
+  clearTimeout(toastTimer);
+  clear(status).append(h("p", { class: "toast" }, message));
+  toastTimer = setTimeout(() => clear(status), TOAST_MS);
 }
 
 // What a page says goes through the notice only while the session it was drawn for lasts: once
@@ -32,6 +53,10 @@ function renderShell() {
   const agency = document.getElementById("agency");
   nav.hidden = !state.me;
   signout.hidden = !state.me;
+  const help = document.getElementById("help");
+  help.hidden = !state.me;
+  help.setAttribute("aria-label", t("shell.shortcuts"));
+  help.title = t("shell.shortcuts");
   who.textContent = state.me ? t("shell.signed_in_as", { name: state.me.name, role: t("role." + state.me.role) }) : "";
   agency.textContent = state.me ? state.me.agency_name : "";
   if (!state.me) return;
@@ -95,6 +120,7 @@ async function route() {
     const page = await import(`./pages/${found.route.page}.js`);
     if (mine !== state.generation) return;
     await page.render(root, ctx);
+    if (mine === state.generation) afterRender();
   } catch (err) {
     if (err.name === "AbortError" || mine !== state.generation) return;
     clear(root);
@@ -110,6 +136,12 @@ async function onSignedIn(token) {
   navigate("/inbox");
 }
 
+// A request aborted because its page was left (ctx.signal) is not an error, wherever it was
+// awaited (a form's handler that redraws the page after its action, for instance).
+window.addEventListener("unhandledrejection", (event) => {
+  if (event.reason && event.reason.name === "AbortError") event.preventDefault();
+});
+
 async function boot() {
   state.config = await consoleJson("config.json", { cache: "no-store" });
   await setLanguage(savedLanguage());
@@ -120,12 +152,18 @@ async function boot() {
     route();
   });
   document.getElementById("signout").addEventListener("click", () => auth.signOut(state.config));
+  document.getElementById("help").addEventListener("click", () => showHelp());
+  installShortcuts({ me: () => state.me, notify: (message, kind) => notify(message, kind) });
   document.querySelector(".skip").addEventListener("click", (event) => {
     event.preventDefault();
     view.focus();
   });
   auth.onSignedOut((why) => {
     state.me = null;
+    if (why === "signed_out") {  // the machine may be shared: what this tab kept of the session goes
+      clearAllDrafts();
+      forgetWorklist();
+    }
     notify(why === "expired" ? t("signin.expired") : t("signin.signed_out"), why === "expired" ? "error" : "info");
     navigate("/signin");
   });

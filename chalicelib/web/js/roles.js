@@ -83,6 +83,13 @@ export function hasCaseload(role) {
   return role === "worker";
 }
 
+// May the signed-in staff member `me` write to this client (the composer)? The API lets the case
+// manager and a colleague covering them write: a worker opens only such files; an administrator
+// writes to the files they manage themselves.
+export function mayWriteTo(me, client) {
+  return can(me.role, "write_messages") && (hasCaseload(me.role) || client.case_manager_id === me.staff_id);
+}
+
 // The links of the Main navigation that `role` gets, in order.
 export function mainNav(role) {
   return MAIN_NAV.filter((item) => canOpen(role, item.page));

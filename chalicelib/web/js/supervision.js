@@ -3,8 +3,8 @@
 // in-page navigation (its links from the role map) and CSV downloads (fetched through api.js).
 // Nothing here decides a figure: every number comes from the API.
 
-import { api } from "./api.js";
-import { field, h } from "./dom.js";
+import { api, ApiError } from "./api.js";
+import { field, formErrors, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { supervisionNav } from "./roles.js";
 
@@ -28,18 +28,59 @@ export function consoleHref(link) {
 }
 
 // The period form: two date fields and a button; calls onChange({from, to}) when submitted.
+// A To before From is refused next to To, and so is any period the API refuses (refuse(err)):
+// the form stays, with what was typed. Returns {form, refuse, fill}.
 export function periodForm({ from, to, onChange, idPrefix = "period" }) {
   const start = h("input", { type: "date", id: `${idPrefix}-from`, name: "from", value: from || "", required: true });
   const end = h("input", { type: "date", id: `${idPrefix}-to`, name: "to", value: to || "", required: true });
-  const form = h("form", { class: "period", "aria-label": t("sup.period") },
+  const form = h("form", { class: "period", "aria-label": t("sup.period"), novalidate: true },
     field(t("sup.from"), start),
     field(t("sup.to"), end),
     h("button", { type: "submit", class: "primary" }, t("sup.show")));
+  const errors = formErrors(form, { from: start, to: end });
+  // Both dates, To not before From; or neither (the API's default, this month). Says why if not.
+  function check(emptyIsFine) {
+    errors.clear();
+    if (emptyIsFine && !start.value && !end.value) return true;
+    if (!start.value) return errors.field(start, t("form.date_needed")), false;
+    if (!end.value) return errors.field(end, t("form.date_needed")), false;
+    if (end.value < start.value) return errors.field(end, t("form.end_before_start")), false;
+    return true;
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    onChange({ from: start.value, to: end.value });
+    if (check(false)) onChange({ from: start.value, to: end.value });
   });
-  return form;
+  return {
+    form,
+    check: () => check(true),
+    refuse: (err) => errors.api(err),
+    fill(period) {
+      if (!start.value) start.value = period.from || "";
+      if (!end.value) end.value = period.to || "";
+    },
+  };
+}
+
+// A report for the period: the API's answer, or null when the API refused the period (a date
+// that is not one, a To before From, too long a period), said next to the field in `period`.
+export async function periodReport(period, call) {
+  if (period.check && !period.check()) return null;  // the address asked for no period the API would take
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ApiError && ["from", "to"].includes(err.field)) {
+      period.refuse(err);
+      return null;
+    }
+    throw err;
+  }
+}
+
+// Staff names by id (GET /staff, which supervisors and administrators may read).
+export async function staffNames(signal) {
+  const { staff } = await api.get("/staff", { signal });
+  return Object.fromEntries(staff.map((s) => [s.staff_id, s.name || s.staff_id]));
 }
 
 // The in-page navigation between the supervision pages: the links the role map gives the

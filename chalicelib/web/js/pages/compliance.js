@@ -5,8 +5,8 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { language, t } from "../i18n.js";
-import { consoleHref, pageHref, pageQuery, percent, periodForm, subnav } from "../supervision.js";
+import { locale, t } from "../i18n.js";
+import { consoleHref, pageHref, pageQuery, percent, periodForm, periodReport, subnav } from "../supervision.js";
 
 const COLUMNS = [
   ["inquiries", "dash.inquiries"],
@@ -43,7 +43,7 @@ function labelOf(key) {
 function table(body) {
   return h("div", { class: "scroll" },
     h("table", { class: "figures", id: "compliance-table" },
-      h("caption", {}, "Compliance by worker"),
+      h("caption", {}, t("dash.caption")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dash.worker")),
         COLUMNS.map(([, label]) => h("th", { scope: "col" }, t(label))))),
       h("tbody", {}, body.workers.map((w) => h("tr", { dataset: { staffId: w.staff_id } },
@@ -53,8 +53,9 @@ function table(body) {
 function totals(body) {
   const x = body.totals;
   return h("p", { class: "totals" }, t("dash.totals", {
-    inquiries: x.inquiries, on_time: x.answered_on_time, rate: percent(x.on_time_rate), breached: x.breached,
-    overrides: x.overrides.length, held: x.held_after_hours,
+    inquiries: t("n.inquiries", { n: x.inquiries }), on_time: t("n.answered_on_time", { n: x.answered_on_time }),
+    rate: percent(x.on_time_rate), breached: t("n.breached", { n: x.breached }),
+    overrides: t("n.overrides", { n: x.overrides.length }), held: t("n.held_after_hours", { n: x.held_after_hours }),
   }));
 }
 
@@ -80,7 +81,7 @@ function onTimeChart(body) {
 
 function weeksChart(body) {
   const max = Math.max(1, ...body.breaches_by_week.map((w) => w.breaches));
-  const fmt = new Intl.DateTimeFormat(language() === "fr" ? "fr-CA" : "en-CA", { month: "short", day: "numeric", timeZone: "UTC" });
+  const fmt = new Intl.DateTimeFormat(locale(), { month: "short", day: "numeric", timeZone: "UTC" });
   return h("figure", { class: "chart" },
     h("figcaption", {}, t("dash.chart_breaches")),
     h("ol", { class: "columns" }, body.breaches_by_week.map((w) => {
@@ -95,7 +96,7 @@ function weeksChart(body) {
 }
 
 function weekdayNames() {
-  const fmt = new Intl.DateTimeFormat(language() === "fr" ? "fr-CA" : "en-CA", { weekday: "short", timeZone: "UTC" });
+  const fmt = new Intl.DateTimeFormat(locale(), { weekday: "short", timeZone: "UTC" });
   return [0, 1, 2, 3, 4, 5, 6].map((i) => fmt.format(new Date(Date.UTC(2024, 0, 1 + i))));  // 1 Jan 2024 was a Monday
 }
 
@@ -123,10 +124,13 @@ function pressureChart(body) {
 
 export async function render(view, ctx) {
   const query = pageQuery();
-  view.append(h("h1", {}, t("nav.compliance")), subnav("compliance", ctx.me));
-  const body = await api.get("/reports/dashboard", { query: { from: query.from, to: query.to }, signal: ctx.signal });
+  const period = periodForm({ from: query.from, to: query.to, onChange: (p) => ctx.navigate(pageHref("compliance", p).slice(1)) });
+  view.append(h("h1", {}, t("nav.compliance")), subnav("compliance", ctx.me), period.form);
+  const body = await periodReport(period, () =>
+    api.get("/reports/dashboard", { query: { from: query.from, to: query.to }, signal: ctx.signal }));
+  if (!body) return;
+  period.fill(body);
   view.append(
-    periodForm({ from: body.from, to: body.to, onChange: (p) => ctx.navigate(pageHref("compliance", p).slice(1)) }),
     h("p", { class: "period-shown" }, t("dash.period", { from: body.from, to: body.to, zone: body.timezone })),
     table(body),
     totals(body),

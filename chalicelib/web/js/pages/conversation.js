@@ -3,14 +3,18 @@
 // happen, from GET /clients/{id}/compose (the server's business-time rules, never the browser's):
 // sent now, or `Scheduled` with the local send time; the emergency override demands a reason.
 // Held messages show `Scheduled` and their send time, with Cancel for their author. New client
-// messages appear within 5 s (polled) without a reload.
+// messages appear within 5 s (polled) without a reload. Issue 22: focus moves to the client's
+// name on opening; the thread opens at its newest message, and stays there while photos load;
+// what is typed in `Message` is kept as a draft (drafts.js) until the API accepts it; Ctrl+Enter
+// (Cmd+Enter) sends.
 
 import { api, ApiError, uploadFile } from "../api.js";
 import { webmToOgg } from "../ogg.js";
 import { clear, clientText, h } from "../dom.js";
+import { clearDraft, loadDraft, saveDraft } from "../drafts.js";
 import { channelName, languageName, localTime } from "../format.js";
-import { t } from "../i18n.js";
-import { can } from "../roles.js";
+import { has, t } from "../i18n.js";
+import { can, mayWriteTo } from "../roles.js";
 import { attachSnippetPicker } from "../snippet_picker.js";
 import { notesRegion } from "./notes.js";
 
@@ -24,7 +28,7 @@ function renderHeader(client, path) {
     client.status !== "active" ? t("file.status." + client.status) : null].filter(Boolean).join(" · ");
   return h("header", { class: "conv-head" },
     h("p", {}, h("a", { href: "#/inbox" }, "← " + t("nav.inbox"))),
-    clientText("h1", client.name, { lang: client.language }),
+    clientText("h1", client.name, { lang: client.language, tabindex: "-1", id: "conv-title" }),
     h("p", { class: "meta" }, meta, " · ", h("a", { href: `#${path}/file` }, t("conv.file"))));
 }
 
@@ -34,10 +38,10 @@ function statusLine(msg, me) {
   if (msg.direction === "inbound") return t("status.received");
   if (msg.status === "held") return t("status.scheduled", { time: localTime(msg.send_at, me.timezone) });
   const key = "status." + msg.status;
-  let text = t(key) === key ? msg.status : t(key);
+  let text = has(key) ? t(key) : msg.status;
   if (msg.error_code) {
-    const reason = t("twilio." + msg.error_code);
-    text += " — " + (reason === "twilio." + msg.error_code ? t("twilio.other", { code: msg.error_code }) : reason);
+    const reason = "twilio." + msg.error_code;
+    text += " — " + (has(reason) ? t(reason) : t("twilio.other", { code: msg.error_code }));
   }
   return text;
 }
@@ -57,11 +61,15 @@ function place(spot) {
   return t("msg.location", { where: spot.label || spot.address || `${spot.latitude}, ${spot.longitude}` });
 }
 
+function kindName(kind) {
+  return has("kind." + kind) ? t("kind." + kind) : t("kind.other");
+}
+
 // One message of the list: who and when, the text, a place, attachments, its status; a held
 // message of the signed-in author has its Cancel button.
 function messageItem(msg, ctx, client, onCancel) {
   const kind = msg.direction === "inbound" ? "in" : AUTOMATIC.has(msg.kind) ? "auto" : "out";
-  const who = kind === "in" ? client.name : kind === "auto" ? t("kind." + msg.kind) : t("msg.staff_named", { id: msg.staff_id || "" });
+  const who = kind === "in" ? client.name : kind === "auto" ? kindName(msg.kind) : msg.staff_name || t("msg.staff_unnamed");
   const cls = ["msg", `msg-${kind}`, msg.status === "held" ? "held" : null,
     ["failed", "undelivered"].includes(msg.status) ? "failed" : null].filter(Boolean).join(" ");
   const item = h("li", { class: cls, dataset: { id: msg.id, status: msg.status } },
@@ -78,22 +86,30 @@ function messageItem(msg, ctx, client, onCancel) {
 }
 
 // The region named `Conversation` and its list. draw() redraws only when a message came, went or
-// changed, and keeps the reader's place unless they were at the bottom.
+// changed. The thread opens at its newest message and stays pinned there (photos and players
+// that load later grow it: each load scrolls again) until the reader scrolls up, whose place is
+// then kept.
 function renderThread(ctx, client, onCancel) {
   const thread = h("ol", { class: "thread" });
-  const region = h("section", { class: "conversation", "aria-label": t("conv.region") }, thread);
+  const region = h("section", { class: "conversation", "aria-label": t("conv.region"), tabindex: "0" }, thread);
   let signature = "";
+  let pinned = true;
+  const toBottom = () => { if (pinned) region.scrollTop = region.scrollHeight; };
+  region.addEventListener("scroll", () => {
+    pinned = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
+  }, { passive: true });
   function draw(messages) {
     const next = JSON.stringify(messages.map((m) => [m.id, m.status, m.error_code, (m.media || []).map((x) => x.url ? 1 : 0)]));
     if (next === signature) return;
     signature = next;
-    const atBottom = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
     clear(thread);
     for (const msg of messages) thread.append(messageItem(msg, ctx, client, onCancel));
-    if (atBottom || !thread.dataset.drawn) region.scrollTop = region.scrollHeight;
-    thread.dataset.drawn = "1";
+    for (const el of thread.querySelectorAll("img, audio, video")) {
+      el.addEventListener(el.tagName === "IMG" ? "load" : "loadedmetadata", toBottom, { once: true });
+    }
+    toBottom();
   }
-  return { region, draw };
+  return { region, draw, toBottom };
 }
 
 async function cancelHeld(ctx, path, msg) {
@@ -108,25 +124,44 @@ async function cancelHeld(ctx, path, msg) {
 
 // --- the composer ---------------------------------------------------------------------------------
 
+// A control's words, of which a phone shows only the first (`short`): the rest stays in its
+// accessible name, so the name always contains what is seen.
+function words(key) {
+  const full = t(key), short = t(key + "_short");
+  if (!full.startsWith(short)) return full;
+  return [short, h("span", { class: "narrow-hide" }, full.slice(short.length))];
+}
+
 // The emergency override: a checkbox, and the reason it then demands.
 function overrideControls() {
   const box = h("input", { type: "checkbox", id: "compose-override" });
-  const reason = h("input", { type: "text", id: "compose-reason", maxlength: 500, "aria-required": "true" });
+  const reason = h("input", { type: "text", id: "compose-reason", maxlength: 500, "aria-required": "true",
+    "aria-describedby": "compose-reason-why" });
+  const why = h("p", { class: "error field-error", role: "alert", id: "compose-reason-why", hidden: true });
+  reason.addEventListener("input", () => { why.hidden = true; reason.removeAttribute("aria-invalid"); });
   return {
     box, reason,
+    // Why the reason is needed, next to it (the message is kept as typed).
+    refuse(text) {
+      why.textContent = text;
+      why.hidden = false;
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+    },
     boxRow: h("p", { class: "override", hidden: true }, box, " ", h("label", { for: "compose-override" }, t("compose.override"))),
-    reasonRow: h("p", { class: "reason", hidden: true }, h("label", { for: "compose-reason" }, t("compose.reason")), reason),
+    reasonRow: h("div", { class: "reason", hidden: true }, h("label", { for: "compose-reason" }, t("compose.reason")), reason, why),
   };
 }
 
 // Attachments: one file (photo, document) or a voice note recorded here. What the channel and the
 // agency's policy allow comes from GET /clients/{id}/compose (`attachments`), never from here.
 function attachmentControls(showError) {
-  const input = h("input", { type: "file", id: "compose-file" });
-  const record = h("button", { type: "button", hidden: true }, t("compose.record"));
+  // The file field keeps its keyboard focus and name; its label is what shows, as a button.
+  const input = h("input", { type: "file", id: "compose-file", class: "file-input" });
+  const record = h("button", { type: "button", hidden: true }, words("compose.record"));
   const picker = {
     current: null,  // { blob, type, name }
-    row: h("p", { class: "attach" }, h("label", { for: "compose-file" }, t("compose.attach")), input, record),
+    row: h("span", { class: "attach" }, input, h("label", { for: "compose-file", class: "file-label" }, words("compose.attach")), record),
     attached: h("p", { class: "attached", "aria-live": "polite" }),
     show() {
       clear(picker.attached);
@@ -166,7 +201,7 @@ function voiceRecorder(button, picker, showError) {
       recorder.addEventListener("stop", async () => {
         stream.getTracks().forEach((track) => track.stop());
         recorder = null;
-        button.textContent = t("compose.record");
+        clear(button).append(...[words("compose.record")].flat());
         await attachRecording(chunks, picker, showError);
       });
       recorder.start();
@@ -214,8 +249,7 @@ async function postMessage(c, body, extra = {}) {
   if (body) payload.body = body;
   if (!c.preview.open_now && c.override.box.checked) {
     if (!c.override.reason.value.trim()) {
-      c.showError(t("compose.reason_needed"));
-      c.override.reason.focus();
+      c.override.refuse(t("compose.reason_needed"));
       return false;
     }
     payload.override_reason = c.override.reason.value.trim();
@@ -259,19 +293,29 @@ function afterSent(c, data) {
 
 // The form with the textbox named `Message` and the button named `Send`, the plan, the override,
 // attachments and the holding reply. setPreview() takes each new GET /clients/{id}/compose.
-function renderComposer(ctx, path, refresh) {
-  const error = h("p", { class: "error", role: "alert" });
+function renderComposer(ctx, path, clientId, refresh) {
+  const error = h("p", { class: "error", role: "alert", id: "compose-error", hidden: true });
   const c = { ctx, path, refresh, preview: null, sendKey: newKey(), override: overrideControls(),
-    showError: (text) => { error.textContent = text; } };
+    showError: (text) => { error.textContent = text; error.hidden = !text; } };
   c.attachments = attachmentControls(c.showError);
   const plan = h("p", { class: "plan", id: "compose-plan", "aria-live": "polite" });
-  const textbox = h("textarea", { id: "compose-body", rows: 3, maxlength: 1600, "aria-describedby": "compose-plan" });
-  const send = h("button", { type: "submit", class: "primary" }, t("compose.send"));
-  const holding = h("button", { type: "button" }, t("compose.holding"));
+  const textbox = h("textarea", { id: "compose-body", rows: 3, maxlength: 1600, "aria-describedby": "compose-plan compose-error",
+    "aria-keyshortcuts": "Control+Enter Meta+Enter" });
+  textbox.value = loadDraft(ctx.me, clientId);
+  textbox.addEventListener("input", () => saveDraft(ctx.me, clientId, textbox.value));
+  textbox.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.altKey) {
+      event.preventDefault();
+      if (!send.disabled) form.requestSubmit(send);
+    }
+  });
+  // Disabled until the server's preview says what sending would do (showPlan enables them).
+  const send = h("button", { type: "submit", class: "primary", disabled: true }, t("compose.send"));
+  const holding = h("button", { type: "button", disabled: true }, words("compose.holding"));
   const form = h("form", { class: "composer", "aria-labelledby": "compose-title", novalidate: true },
     h("h2", { id: "compose-title", class: "visually-hidden" }, t("compose.title")),
-    h("label", { for: "compose-body" }, t("compose.message")), textbox, plan, c.override.boxRow, c.override.reasonRow,
-    c.attachments.row, c.attachments.attached, h("p", { class: "actions" }, send, holding), error);
+    h("label", { for: "compose-body" }, t("compose.message")), textbox, error, plan, c.override.boxRow, c.override.reasonRow,
+    c.attachments.attached, h("div", { class: "actions" }, send, holding, c.attachments.row));
 
   function showPlan() {
     if (!c.preview) return;
@@ -284,18 +328,22 @@ function renderComposer(ctx, path, refresh) {
   c.override.box.addEventListener("change", () => { showPlan(); if (c.override.box.checked) c.override.reason.focus(); });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!c.preview || send.disabled) return;
     if (!textbox.value.trim() && !c.attachments.current) {
       c.showError(t("compose.empty"));
       textbox.focus();
       return;
     }
     send.disabled = true;
-    if (await postMessage(c, textbox.value)) textbox.value = "";
+    if (await postMessage(c, textbox.value)) {
+      textbox.value = "";
+      clearDraft(ctx.me, clientId);  // accepted by the API: a refused message stays a draft
+    }
     send.disabled = false;
     showPlan();
   });
   holding.addEventListener("click", () => postMessage(c, c.preview.holding_reply.body, { holding: true }));
-  return { form, setPreview: (preview) => { c.preview = preview; showPlan(); } };
+  return { form, textbox, setPreview: (preview) => { c.preview = preview; showPlan(); } };
 }
 
 // --- the page -------------------------------------------------------------------------------------
@@ -321,9 +369,12 @@ export async function render(view, ctx) {
   const client = await api.get(path, { signal: ctx.signal });
   const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); });
   // Who may write is the role map's (roles.js): a supervisor reads the conversation.
-  const composer = can(ctx.me.role, "write_messages") ? renderComposer(ctx, path, refresh) : null;
-  view.append(renderHeader(client, path), thread.region,
-    composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")), notesRegion(ctx, path));
+  const composer = mayWriteTo(ctx.me, client) ? renderComposer(ctx, path, ctx.params.clientId, refresh) : null;
+  view.classList.add("conv-page");
+  const header = renderHeader(client, path);
+  view.append(header, thread.region, composer ? composer.form
+    : h("p", { class: "meta" }, t(can(ctx.me.role, "write_messages") ? "compose.not_theirs" : "compose.read_only")),
+    notesRegion(ctx, path));
   if (composer) attachSnippetPicker(composer.form.querySelector("textarea"), path, ctx.signal);
 
   async function refresh() {
@@ -335,6 +386,10 @@ export async function render(view, ctx) {
     thread.draw(messages.messages);
   }
 
+  // Keyboard and screen-reader users start at the client's name (before the messages come, so
+  // a click into Message meanwhile keeps its focus).
+  header.querySelector("h1").focus({ preventScroll: true });
   await refresh();
+  thread.toBottom();
   pollEvery(POLL_MS, ctx, refresh);
 }

@@ -3,11 +3,14 @@
 // change status). Everything comes from the JSON API and goes back through it: GET /clients/{id},
 // GET /followups, PUT /clients/{id}/consent, POST /clients/{id}/warnings, PUT /clients/{id}/status.
 // Which forms show is the role map's (roles.js): a supervisor reads the file; workers and
-// administrators act on it, as the API lets them.
+// administrators act on it, as the API lets them. Issue 22: withdrawing consent (with its
+// reason) and closing the file are confirmed in a dialog naming the client; a form the API
+// refuses keeps what was typed and says why next to the field.
 
 import { api, ApiError } from "../api.js";
-import { clear, clientText, field, h } from "../dom.js";
-import { channelName, languageName, localTime } from "../format.js";
+import { confirmAction } from "../dialog.js";
+import { clear, clientText, field, formErrors, h } from "../dom.js";
+import { calendarDay, channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { can } from "../roles.js";
 import { notesRegion } from "./notes.js";
@@ -20,13 +23,6 @@ function section(id, title, ...children) {
   return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
 }
 
-
-function day(iso) {
-  if (!iso) return "";
-  const [y, m, d] = iso.split("-").map(Number);
-  return new Intl.DateTimeFormat(document.documentElement.lang === "fr" ? "fr-CA" : "en-CA",
-    { timeZone: "UTC", weekday: "short", month: "short", day: "numeric" }).format(new Date(Date.UTC(y, m - 1, d)));
-}
 
 export async function render(view, ctx) {
   const clientId = ctx.params.clientId;
@@ -43,17 +39,20 @@ export async function render(view, ctx) {
     return { client, followups: (followups.followups || []).filter((f) => f.client_id === clientId) };
   }
 
-  async function act(call, done) {
+  // An action of one of the forms: done, the file is drawn again; refused, the form keeps its
+  // values and `errors` says why next to the field the API named (the API's own words).
+  async function act(call, done, errors) {
+    errors.clear();
     try {
       await call();
-      ctx.notify(done);
-      await draw();
-      return true;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      ctx.notify(err.message, "error");  // the API's own words
+      errors.api(err);
       return false;
     }
+    ctx.notify(done);
+    await draw();
+    return true;
   }
 
   async function draw() {
@@ -76,7 +75,7 @@ export async function render(view, ctx) {
       consent.withdrawn_at ? row(t("file.withdrawn"), localTime(consent.withdrawn_at, zone), " — ", consent.withdrawn_reason || "") : null);
     const consentCard = section("file-consent", t("file.consent"), consentList);
     if (may("record_consent") && client.status !== "closed") consentCard.append(consentForm(client));
-    if (may("withdraw_consent") && consent.state === "given") consentCard.append(withdrawForm());
+    if (may("withdraw_consent") && consent.state === "given") consentCard.append(withdrawForm(client));
 
     // --- status and conduct ----------------------------------------------------------------------
     const statusCard = section("file-status", t("file.status"), h("dl", { class: "facts" },
@@ -94,7 +93,7 @@ export async function render(view, ctx) {
     const absences = client.absences || [];
     const absenceCard = section("file-absences", t("file.absences"), absences.length
       ? h("ul", {}, absences.map((a) => h("li", {}, t("file.absence", {
-        from: day(a.start), to: day(a.end), cover: a.cover_name || a.cover_id }), a.note ? ` (${a.note})` : "")))
+        from: calendarDay(a.start), to: calendarDay(a.end), cover: a.cover_name || a.cover_id }), a.note ? ` (${a.note})` : "")))
       : h("p", {}, t("file.no_absences")));
 
     // --- follow-ups and surveys ------------------------------------------------------------------
@@ -138,6 +137,7 @@ export async function render(view, ctx) {
       field(t("intake.circle"), circle),
       h("label", { class: "check" }, posts, " ", t("intake.posts")),
       h("button", { type: "submit", class: "primary" }, t("intake.record")));
+    const errors = formErrors(form, { form_version: version, signed_at: signed, channels: boxes[0], circle_of_care: circle });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       // The agency's wall clock, sent without an offset: the server converts it with its own
@@ -147,19 +147,36 @@ export async function render(view, ctx) {
         form_version: version.value.trim(), signed_at: at,
         channels: boxes.filter((b) => b.checked).map((b) => b.value),
         circle_of_care: circle.value.split("\n").map((x) => x.trim()).filter(Boolean), posts: posts.checked,
-      }), t("intake.recorded", { name: client.name }));
+      }), t("intake.recorded", { name: client.name }), errors);
     });
     return form;
   }
 
-  function withdrawForm() {
-    const reason = h("input", { type: "text", id: "fw-reason", maxlength: 500 });
-    const form = h("form", { class: "inline-form", "aria-labelledby": "fw-title" },
-      h("h3", { id: "fw-title" }, t("file.withdraw")), field(t("file.reason"), reason),
+  // Withdrawing consent stops all messaging: a dialog names the client, says so, and asks the
+  // reason (required) before the API is called.
+  function withdrawForm(client) {
+    const form = h("form", { class: "inline-form", "aria-label": t("file.withdraw") },
       h("button", { type: "submit", class: "danger" }, t("file.withdraw_button")));
-    form.addEventListener("submit", (event) => {
+    const errors = formErrors(form);
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      act(() => api.del(`${path}/consent`, { reason: reason.value.trim() }), t("file.withdrawn_done"));
+      errors.clear();
+      try {
+        const done = await confirmAction({
+          title: t("confirm.withdraw_title", { name: client.name }),
+          consequence: t("confirm.withdraw_body", { name: client.name }),
+          confirm: t("file.withdraw_button"),
+          reason: { label: t("confirm.withdraw_reason") },
+          run: (reason) => api.del(`${path}/consent`, { reason }),
+        });
+        if (!done) return;
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        errors.api(err);
+        return;
+      }
+      ctx.notify(t("file.withdrawn_done"));
+      await draw();
     });
     return form;
   }
@@ -169,9 +186,10 @@ export async function render(view, ctx) {
     const form = h("form", { class: "inline-form", "aria-labelledby": "fwarn-title" },
       h("h3", { id: "fwarn-title" }, t("file.warn")), field(t("file.warn_reason"), reason),
       h("button", { type: "submit" }, t("file.warn_button")));
+    const errors = formErrors(form, { reason });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      act(() => api.post(`${path}/warnings`, { reason: reason.value.trim() }), t("file.warned"));
+      act(() => api.post(`${path}/warnings`, { reason: reason.value.trim() }), t("file.warned"), errors);
     });
     return form;
   }
@@ -185,11 +203,34 @@ export async function render(view, ctx) {
       h("h3", { id: "fs-title" }, t("file.change_status")), field(t("file.new_status"), status),
       field(t("file.reason"), reason), h("label", { class: "check" }, conduct, " ", t("file.conduct")),
       h("button", { type: "submit" }, t("file.change_button")));
-    form.addEventListener("submit", (event) => {
+    const errors = formErrors(form, { status, reason, conduct });
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const body = { status: status.value, conduct: conduct.checked };
       if (reason.value.trim()) body.reason = reason.value.trim();
-      act(() => api.put(`${path}/status`, body), t("file.status_changed", { status: t("file.status." + status.value) }));
+      const change = () => api.put(`${path}/status`, body);
+      const done = t("file.status_changed", { status: t("file.status." + status.value) });
+      if (status.value !== "closed" || client.status === "closed") {
+        act(change, done, errors);
+        return;
+      }
+      // Closing the file ends the service: asked first, naming the client and what follows.
+      errors.clear();
+      try {
+        const confirmed = await confirmAction({
+          title: t("confirm.close_title", { name: client.name }),
+          consequence: t(conduct.checked ? "confirm.close_body_conduct" : "confirm.close_body", { name: client.name }),
+          confirm: t("confirm.close_button"),
+          run: change,
+        });
+        if (!confirmed) return;
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        errors.api(err);
+        return;
+      }
+      ctx.notify(done);
+      await draw();
     });
     return form;
   }

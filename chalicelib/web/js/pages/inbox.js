@@ -7,6 +7,7 @@ import { clear, clientText, h } from "../dom.js";
 import { channelName, clockText, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { hasCaseload } from "../roles.js";
+import { rememberWorklist } from "../shortcuts.js";
 
 export const POLL_MS = 10_000;
 
@@ -17,7 +18,7 @@ function item(entry, me) {
   else if (!hasCaseload(me.role)) details.push(entry.case_manager_name);  // not one's own caseload
   if (entry.opted_out) details.push(t("inbox.opted_out"));
   return h("li", { class: entry.overdue ? "overdue" : null, "aria-labelledby": `in-name-${id} in-clock-${id}`, dataset: { clientId: id } },
-    h("a", { href: `#/clients/${encodeURIComponent(id)}`, class: "inbox-row" },
+    h("a", { href: `#/clients/${encodeURIComponent(id)}`, class: "inbox-row", dataset: { clientId: id } },
       h("span", { class: "inbox-head" },
         clientText("span", entry.name, { class: "name", id: `in-name-${id}`, lang: entry.language }),
         h("span", { class: "clock", id: `in-clock-${id}` }, clockText(entry))),
@@ -30,7 +31,8 @@ function item(entry, me) {
 
 export async function render(view, ctx) {
   const count = h("p", { class: "count", "aria-live": "polite" });
-  const list = h("ul", { class: "inbox", "aria-label": t("nav.inbox") });
+  // data-worklist: `j`/`k` move between its items, and between the conversations opened from it.
+  const list = h("ul", { class: "inbox", "aria-label": t("nav.inbox"), dataset: { worklist: "inbox" } });
   view.append(h("h1", {}, t("nav.inbox")), count, list);
 
   async function refresh() {
@@ -39,6 +41,7 @@ export async function render(view, ctx) {
       ? document.activeElement.closest("li")?.dataset.clientId : null;
     clear(list);
     for (const entry of data.items) list.append(item(entry, ctx.me));
+    rememberWorklist(data.items.map((entry) => entry.client_id));
     count.textContent = data.items.length ? t("inbox.count", { n: data.items.length }) : t("inbox.empty");
     if (focused) list.querySelector(`li[data-client-id="${CSS.escape(focused)}"] a`)?.focus();
   }

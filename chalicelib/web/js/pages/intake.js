@@ -1,9 +1,11 @@
 // Set-up: client intake (issue 15, administrators). Creates the client's file (POST /clients),
 // then records the signed consent with its channels, circle of care and whether the client
-// accepts information posts (PUT /clients/{id}/consent). Messaging starts only after both.
+// accepts information posts (PUT /clients/{id}/consent). Messaging starts only after both. A form
+// the API refuses keeps what was typed and says why next to the field (issue 22).
 
-import { api } from "../api.js";
-import { clear, field, h } from "../dom.js";
+import { api, ApiError } from "../api.js";
+import { clear, field, formErrors, h } from "../dom.js";
+import { languageName } from "../format.js";
 import { t } from "../i18n.js";
 import { hasCaseload } from "../roles.js";
 import { subnav } from "../supervision.js";
@@ -15,19 +17,24 @@ export async function render(view, ctx) {
   view.append(h("h1", {}, t("setup.intake")), subnav("setup/intake", ctx.me));
   const { staff } = await api.get("/staff", { signal: ctx.signal });
   const name = h("input", { type: "text", id: "in-name", required: true, maxlength: "200", autocomplete: "off" });
-  const phone = h("input", { type: "tel", id: "in-phone", required: true, autocomplete: "off" });
+  const phone = h("input", { type: "tel", id: "in-phone", required: true, autocomplete: "off", "aria-describedby": "in-phone-hint" });
   const channel = h("select", { id: "in-channel" }, ["whatsapp", "sms"].map((c) => h("option", { value: c }, t("channel." + c))));
-  const lang = h("select", { id: "in-language" }, LANGUAGES.map((l) => h("option", { value: l }, l)));
+  const lang = h("select", { id: "in-language" }, LANGUAGES.map((l) => h("option", { value: l, lang: l }, languageName(l))));
   const manager = h("select", { id: "in-manager" }, staff.filter((s) => hasCaseload(s.role) && s.active)
     .map((s) => h("option", { value: s.staff_id }, s.name || s.staff_id)));
   const form = h("form", { class: "grid-form", "aria-labelledby": "file-title" },
     h("h2", { id: "file-title" }, t("intake.file")),
-    field(t("intake.name"), name), field(t("intake.phone"), phone), field(t("intake.channel"), channel),
+    field(t("intake.name"), name),
+    h("div", { class: "field" }, h("label", { for: phone.id }, t("intake.phone")), phone,
+      h("p", { class: "hint", id: "in-phone-hint" }, t("intake.phone_hint"))),
+    field(t("intake.channel"), channel),
     field(t("intake.language"), lang), field(t("intake.manager"), manager),
     h("button", { type: "submit", class: "primary" }, t("intake.create")));
   const consentBox = h("div", {});
+  const errors = formErrors(form, { name, phone, channel, language: lang, case_manager_id: manager });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    errors.clear();
     try {
       const { data } = await api.post("/clients", { name: name.value.trim(), phone: phone.value.trim(), channel: channel.value,
         language: lang.value, case_manager_id: manager.value });
@@ -35,7 +42,8 @@ export async function render(view, ctx) {
       clear(consentBox).append(consentForm(data, ctx));
       consentBox.querySelector("input").focus();
     } catch (err) {
-      ctx.notify(err.message, "error");
+      if (!(err instanceof ApiError)) throw err;
+      errors.api(err);
     }
   });
   view.append(form, consentBox);
@@ -56,8 +64,10 @@ function consentForm(client, ctx) {
     field(t("intake.circle"), circle),
     h("label", { class: "check" }, posts, " ", t("intake.posts")),
     h("button", { type: "submit", class: "primary" }, t("intake.record")));
+  const errors = formErrors(form, { form_version: version, signed_at: signed, channels: sms, circle_of_care: circle });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    errors.clear();
     // The time typed is the agency's wall clock, sent without an offset: the server reads it in
     // the agency's zone with its pinned rules, never the browser's (SPEC §5.11).
     try {
@@ -69,7 +79,8 @@ function consentForm(client, ctx) {
       form.replaceWith(h("p", { class: "done", role: "status" }, t("intake.recorded", { name: client.name }), " ",
         h("a", { href: `#/clients/${encodeURIComponent(client.client_id)}/file` }, t("intake.open_file"))));
     } catch (err) {
-      ctx.notify(err.message, "error");
+      if (!(err instanceof ApiError)) throw err;
+      errors.api(err);
     }
   });
   return form;

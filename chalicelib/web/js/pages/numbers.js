@@ -1,10 +1,11 @@
 // Set-up: work numbers (issue 15). Each number and who holds it; an administrator assigns one to
 // a worker, and before a re-assignment the page shows what will move (GET
-// /numbers/{n}/reassignment) and asks to confirm; only then PUT /numbers/{n} does it.
+// /numbers/{n}/reassignment) and asks to confirm; only then PUT /numbers/{n} does it. The number
+// may be typed the national way (587 355 0103): the API reads it in the agency's country.
 
-import { api } from "../api.js";
-import { clear, field, h } from "../dom.js";
-import { t } from "../i18n.js";
+import { api, ApiError } from "../api.js";
+import { clear, field, formErrors, h } from "../dom.js";
+import { list, t } from "../i18n.js";
 import { can, hasCaseload } from "../roles.js";
 import { subnav } from "../supervision.js";
 
@@ -28,12 +29,12 @@ export async function render(view, ctx) {
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("num.number")), h("th", { scope: "col" }, t("num.holder")),
       h("th", { scope: "col" }, t("num.channels")))),
     h("tbody", {}, numbers.map((n) => h("tr", {}, h("td", {}, n.number), h("td", {}, names[n.staff_id] || n.staff_id),
-      h("td", {}, n.channels.map((c) => t("channel." + c)).join(", "))))))));
+      h("td", {}, list(n.channels.map((c) => t("channel." + c))))))))));
   if (!can(ctx.me.role, "assign_numbers")) {
     view.append(h("p", { class: "readonly" }, t("setup.readonly")));
     return;
   }
-  const number = h("input", { type: "tel", id: "num-number", required: true, placeholder: "+15875550100", autocomplete: "off" });
+  const number = h("input", { type: "tel", id: "num-number", required: true, autocomplete: "off", "aria-describedby": "num-number-hint" });
   const worker = h("select", { id: "num-worker" }, staff.filter((s) => hasCaseload(s.role) && s.active)
     .map((s) => h("option", { value: s.staff_id }, s.name || s.staff_id)));
   const sms = h("input", { type: "checkbox", id: "num-sms", checked: true });
@@ -42,15 +43,22 @@ export async function render(view, ctx) {
   const channels = () => [sms.checked && "sms", whatsapp.checked && "whatsapp"].filter(Boolean);
   const form = h("form", { class: "grid-form", "aria-labelledby": "assign-title" },
     h("h2", { id: "assign-title" }, t("num.assign")),
-    field(t("num.number"), number),
+    h("div", { class: "field" }, h("label", { for: number.id }, t("num.number_field")), number,
+      h("p", { class: "hint", id: "num-number-hint" }, t("num.number_hint"))),
     field(t("num.worker"), worker),
     h("fieldset", {}, h("legend", {}, t("num.channels")),
       h("label", { class: "check" }, sms, " ", t("channel.sms")), h("label", { class: "check" }, whatsapp, " ", t("channel.whatsapp"))),
     h("button", { type: "submit", class: "primary" }, t("num.check")), preview);
+  const errors = formErrors(form, { number, staff_id: worker, channels: sms });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clear(preview);
+    errors.clear();
     const target = number.value.trim();
+    if (!target) {
+      errors.field(number, t("num.number_needed"));
+      return;
+    }
     try {
       const plan = await api.get(`${path(target)}/reassignment`, { query: { staff_id: worker.value, channels: channels().join(",") } });
       const confirm = h("button", { type: "button", class: "primary" }, t("num.confirm"));
@@ -65,11 +73,13 @@ export async function render(view, ctx) {
           ctx.notify(t("num.assigned", { number: plan.number, to: names[plan.to_staff] || plan.to_staff }));
           ctx.navigate("/setup/numbers");
         } catch (err) {
-          ctx.notify(err.message, "error");
+          if (!(err instanceof ApiError)) throw err;
+          errors.api(err);
         }
       });
     } catch (err) {
-      preview.append(h("p", { class: "error", role: "alert" }, err.message));
+      if (!(err instanceof ApiError)) throw err;
+      errors.api(err);  // next to the number (or the worker) it is about; what was typed stays
     }
   });
   view.append(form);

@@ -2,17 +2,18 @@
 // message sent; every breach with its file. A supervisor (or an administrator) marks each one
 // reviewed, once, with an optional note; the API records it in the audit trail.
 
-import { api } from "../api.js";
-import { clear, clientText, h } from "../dom.js";
+import { api, ApiError } from "../api.js";
+import { clear, clientText, formErrors, h } from "../dom.js";
 import { localTime } from "../format.js";
 import { t } from "../i18n.js";
-import { pageHref, pageQuery, periodForm, subnav } from "../supervision.js";
+import { pageHref, pageQuery, periodForm, periodReport, subnav } from "../supervision.js";
 
 function item(entry, ctx, refresh) {
   const zone = ctx.me.timezone;
+  const who = entry.staff_name || entry.staff_id;
   const title = entry.kind === "override"
-    ? t("rev.override_by", { who: entry.staff_id, when: localTime(entry.at, zone) })
-    : t("rev.breach_of", { who: entry.staff_id, when: localTime(entry.at, zone) });
+    ? t("rev.override_by", { who, when: localTime(entry.at, zone) })
+    : t("rev.breach_of", { who, when: localTime(entry.at, zone) });
   const file = entry.client_id
     ? h("a", { href: `#/clients/${encodeURIComponent(entry.client_id)}` }, entry.client_name || t("rev.the_file"))
     : null;
@@ -25,22 +26,27 @@ function item(entry, ctx, refresh) {
     h("h2", { id: `rv-${entry.event_id}` }, title),
     h("dl", {}, h("dt", {}, t("rev.client")), h("dd", {}, file), ...details));
   if (entry.reviewed) {
-    li.append(h("p", { class: "reviewed" }, t("rev.reviewed_by", { who: entry.reviewed_by, when: localTime(entry.reviewed_at, zone) })));
+    li.append(h("p", { class: "reviewed" }, t("rev.reviewed_by", { who: entry.reviewed_by_name || entry.reviewed_by,
+      when: localTime(entry.reviewed_at, zone) })));
     return li;
   }
   const note = h("input", { type: "text", id: `note-${entry.event_id}`, maxlength: "500" });
   const form = h("form", { class: "inline" },
     h("label", { for: note.id }, t("rev.note")), note,
     h("button", { type: "submit", class: "primary" }, t("rev.mark")));
+  const errors = formErrors(form, { note });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    errors.clear();
     try {
       await api.put(`/reviews/${encodeURIComponent(entry.id)}`, note.value.trim() ? { note: note.value.trim() } : {});
-      ctx.notify(t("rev.done"));
-      await refresh();
     } catch (err) {
-      ctx.notify(err.message, "error");
+      if (!(err instanceof ApiError)) throw err;
+      errors.api(err);  // the note stays as typed
+      return;
     }
+    ctx.notify(t("rev.done"));
+    await refresh();
   });
   li.append(form);
   return li;
@@ -55,12 +61,17 @@ export async function render(view, ctx) {
   const filter = h("p", { class: "filters" },
     h("a", { href: pageHref("reviews", { ...query, show: "open" }), "aria-current": show === "open" ? "page" : null }, t("rev.to_review")), " · ",
     h("a", { href: pageHref("reviews", { ...query, show: "all" }), "aria-current": show === "all" ? "page" : null }, t("rev.all")));
-  let period = { from: query.from, to: query.to };
+  let chosen = { from: query.from, to: query.to };
+  const period = periodForm({ from: query.from, to: query.to,
+    onChange: (p) => ctx.navigate(pageHref("reviews", { ...p, show }).slice(1)) });
+  view.append(period.form);
 
   async function refresh() {
-    const data = await api.get("/reviews", {
-      query: { ...period, reviewed: show === "open" ? "false" : undefined }, signal: ctx.signal });
-    period = { from: data.from, to: data.to };
+    const data = await periodReport(period, () => api.get("/reviews", {
+      query: { ...chosen, reviewed: show === "open" ? "false" : undefined }, signal: ctx.signal }));
+    if (!data) return null;
+    chosen = { from: data.from, to: data.to };
+    period.fill(chosen);
     clear(list);
     for (const entry of data.items) list.append(item(entry, ctx, refresh));
     summary.textContent = data.items.length
@@ -69,7 +80,5 @@ export async function render(view, ctx) {
     return data;
   }
 
-  const data = await refresh();
-  view.append(periodForm({ from: data.from, to: data.to,
-    onChange: (p) => ctx.navigate(pageHref("reviews", { ...p, show }).slice(1)) }), filter, summary, list);
+  if (await refresh()) view.append(filter, summary, list);
 }
