@@ -53,6 +53,12 @@ class AuditType(enum.Enum):
     MEDIA_FAILED = "media.failed"
     REFERRAL_RECORDED = "referral.recorded"
     POST_CREATED = "post.created"
+    # Calls from and to work numbers (SPEC §5.10): never a number in the details.
+    CALL_PLACED = "call.placed"
+    CALL_RECEIVED = "call.received"
+    CALL_REFUSED = "call.refused"  # a caller without a consented file: the intake text, nothing recorded
+    CALL_ENDED = "call.ended"  # details: direction, status, duration_seconds (the usage report's minutes)
+    VOICEMAIL_FILED = "call.voicemail_filed"
 
 
 def new_id(prefix: str) -> str:
