@@ -287,3 +287,42 @@ def test_a_forged_voice_webhook_is_refused_and_changes_nothing(api: Any, http: A
 def test_a_malformed_voice_form_is_a_clear_400(api: Any, agency: Any) -> None:
     r = post(api, "/webhooks/twilio/voice/status", {"CallSid": "nope", "CallStatus": "completed"})
     assert r.status_code == 400
+
+
+# -- in the usage report, the export, and gone with the file -----------------------------------------
+
+
+def test_calls_are_counted_in_usage_exported_and_erased_with_the_file_even_at_twilio(
+        api: Any, http: Any, agency: Any, phones: None, fatima: Any, twilio: Any) -> None:
+    from chalicelib.local_twilio import put_recording, recording_path
+
+    incoming = voice_form(FATIMA, AMAL_NUMBER)
+    recording = new_sid("RE")
+    put_recording(twilio.folder, recording, VOICEMAIL)
+    with at(OPEN):
+        http.call("POST", f"/clients/{fatima['client_id']}/calls", agency["amal"])
+        placed = twilio.calls[0]["sid"]
+        post(api, "/webhooks/twilio/voice/dial", dial_form(placed, "completed", "150"))
+        post(api, "/webhooks/twilio/voice", incoming)
+        post(api, "/webhooks/twilio/voice/dial", dial_form(incoming["CallSid"], "no-answer"))
+        post(api, "/webhooks/twilio/voice/recording", recording_form(incoming["CallSid"], recording))
+        post(api, "/webhooks/twilio/voice/status", call_status_form(incoming["CallSid"], "completed", "30"))
+        usage = http.call("GET", "/reports/usage?from=2026-12-08&to=2026-12-08", agency["supervisor"]).json
+        exported = http.call("GET", f"/clients/{fatima['client_id']}/export", agency["amal"]).json
+        events = http.call("GET", "/audit?from=2026-12-08&to=2026-12-08", agency["supervisor"]).json["events"]
+    assert (usage["totals"]["calls"], usage["totals"]["call_minutes"]) == (2, 2.5)  # 150 s answered; missed: 0
+    assert {"call.placed", "call.received", "call.ended", "call.voicemail_filed"} <= {e["type"] for e in events}
+    calls = [m for m in exported["messages"] if m["kind"] == "call"]
+    assert [(c["direction"], c["status"]) for c in calls] == [("outbound", "completed"), ("inbound", "no_answer")]
+    assert recording_path(twilio.folder, recording).exists()  # the voicemail was not copied yet
+
+    with at("2026-12-09T10:00"):
+        r = http.call("PUT", f"/clients/{fatima['client_id']}/status", agency["amal"],
+                      {"status": "closed", "reason": "settled"})
+        assert r.status_code == 200, r.body
+        r = http.call("DELETE", f"/clients/{fatima['client_id']}", agency["admin"])
+    assert r.status_code == 200, r.body
+    assert not recording_path(twilio.folder, recording).exists()  # deleted at Twilio by the erasure
+    stored = every_stored_text()
+    for secret in (placed, incoming["CallSid"], recording, FATIMA):
+        assert secret not in stored
