@@ -131,7 +131,8 @@ def main() -> int:
         from .local_twilio import LOCAL_TWILIO_DIR, TwilioStandIn
 
         stand_in = TwilioStandIn(LOCAL_TWILIO_DIR, os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"],
-                                 outbox=PROJECT_ROOT / ".local" / "outbox.jsonl")
+                                 outbox=PROJECT_ROOT / ".local" / "outbox.jsonl"
+                                 if os.environ.get("CMDM_STAGE", "local") == "local" else None)
         os.environ["CMDM_TWILIO_API_BASE"] = stand_in.start()
 
     from chalice.config import Config

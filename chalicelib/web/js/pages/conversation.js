@@ -11,6 +11,7 @@ import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { can } from "../roles.js";
+import { callPanel, callSummary } from "./call.js";
 
 export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
@@ -66,8 +67,9 @@ function messageItem(msg, ctx, client, onCancel) {
     h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone))),
     msg.body ? clientText("p", msg.body, { class: "msg-body", lang: kind === "in" ? client.language : null }) : null,
     msg.location ? h("p", {}, place(msg.location)) : null,
+    msg.kind === "call" ? callSummary(msg) : null,
     (msg.media || []).map((m) => media(m, msg)),
-    h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
+    msg.kind === "call" ? null : h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
   if (msg.status === "held" && msg.staff_id === ctx.me.staff_id) {
     item.append(h("button", { type: "button", class: "danger", onclick: () => onCancel(msg) },
       t("compose.cancel_held", { time: localTime(msg.send_at, ctx.me.timezone) })));
@@ -317,8 +319,9 @@ export async function render(view, ctx) {
   const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); });
   // Who may write is the role map's (roles.js): a supervisor reads the conversation.
   const composer = can(ctx.me.role, "write_messages") ? renderComposer(ctx, path, refresh) : null;
+  const calls = composer ? callPanel(ctx, path, refresh) : null;
   view.append(renderHeader(client, path), thread.region,
-    composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")));
+    composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")), calls ? calls.panel : "");
 
   async function refresh() {
     const [messages, compose] = await Promise.all([
@@ -326,6 +329,7 @@ export async function render(view, ctx) {
       composer ? api.get(`${path}/compose`, { signal: ctx.signal, query: { lang: document.documentElement.lang } }) : null,
     ]);
     if (compose) composer.setPreview(compose);
+    if (compose && calls) calls.setPreview(compose);
     thread.draw(messages.messages);
   }
 
