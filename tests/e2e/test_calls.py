@@ -159,6 +159,10 @@ def test_an_answered_outgoing_call_answers_the_inquiry_it_was_placed_for(
         post(api, "/webhooks/twilio/voice/status", call_status_form(sid, "completed", "120"))
         file = http.call("GET", f"/clients/{fatima['client_id']}", agency["amal"]).json
         inquiries = http.call("GET", "/inquiries?status=answered", agency["amal"]).json["inquiries"]
+        compliance = http.call("GET", "/reports/compliance?from=2026-12-08&to=2026-12-08",
+                               agency["supervisor"]).json
+    [amal] = [w for w in compliance["workers"] if w["staff_id"] == "amal"]
+    assert (amal["inquiries"], amal["answered_on_time"], amal["breached"]) == (1, 1, 0)
     assert dial.status_code == 200 and "<Hangup" in dial.body.decode()
     assert file["open_inquiry"] is None
     assert [i["client_id"] for i in inquiries] == [fatima["client_id"]]
