@@ -28,7 +28,9 @@ export function callPanel(ctx, path, refresh) {
   const reason = h("input", { type: "text", id: "call-reason", maxlength: 500, "aria-required": "true" });
   const reasonRow = h("p", { class: "reason", hidden: true }, h("label", { for: "call-reason" }, t("call.reason")), reason);
   const button = h("button", { type: "button", "aria-describedby": "call-plan" }, t("call.button"));
-  const error = h("p", { class: "error", role: "alert" });
+  // Out of the page until there is something to say: the composer's alert stays the only one shown.
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const say = (text) => { error.textContent = text; error.hidden = !text; };
   const panel = h("section", { class: "call-panel composer", "aria-labelledby": "call-title" },
     h("h2", { id: "call-title" }, t("call.title")), plan, reasonRow, h("p", { class: "actions" }, button), error);
   let preview = null;
@@ -43,11 +45,11 @@ export function callPanel(ctx, path, refresh) {
   }
 
   button.addEventListener("click", async () => {
-    error.textContent = "";
+    say("");
     const body = {};
     if (preview && !preview.open_now) {
       if (!reason.value.trim()) {
-        error.textContent = t("call.reason_needed");
+        say(t("call.reason_needed"));
         reason.focus();
         return;
       }
@@ -61,7 +63,7 @@ export function callPanel(ctx, path, refresh) {
       await refresh();
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      error.textContent = err.message;
+      say(err.message);
     } finally {
       show();
     }
