@@ -41,6 +41,7 @@ from chalicelib.api.jobs import (  # noqa: F401  (re-exported: the jobs' Lambda 
     sweep_clocks,
 )
 from chalicelib.api.supervision import supervision
+from chalicelib.api.voice import voice
 from chalicelib.api.webhooks import webhooks
 from chalicelib.console import console
 from chalicelib.log_privacy import quiet_payload_loggers
@@ -51,7 +52,7 @@ quiet_payload_loggers()  # SPEC §5.7: no library may print a client's number or
 log = logging.getLogger("cmdm")
 
 # The edge first: its catch-all routes, and every view's ``edge.current_request``.
-for _blueprint in (edge, admin, clients, casework, webhooks, supervision, jobs, console):
+for _blueprint in (edge, admin, clients, casework, webhooks, voice, supervision, jobs, console):
     app.register_blueprint(_blueprint)
 
 

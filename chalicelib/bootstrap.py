@@ -207,6 +207,29 @@ class Container:
         )
 
     @cached_property
+    def calls(self) -> Any:
+        """Calls from and to work numbers (SPEC §5.10)."""
+        from .services.calls import CallService
+        from .services.inbound import AbsenceCovers
+
+        return CallService(self.uow, self.policies, self.call_gateway, public_url=self.settings.public_url,
+                           covering_for=self.absences.covering_for,
+                           cover_lookup=AbsenceCovers(self.absences.directory, self.policies))
+
+    @cached_property
+    def call_gateway(self) -> Any:
+        """Twilio's REST API (or the local stand-in at its paths), else the local outbox."""
+        from .adapters.twilio_calls import OutboxCalls, TwilioCalls
+        from .adapters.twilio_gateway import TwilioGateway
+        from .config import PROJECT_ROOT
+
+        if self.settings.outbound == "twilio" or self.settings.twilio_api_base:
+            sid, token = self.twilio_credentials
+            return TwilioCalls(TwilioGateway(sid, token, api_base=self.settings.twilio_api_base).client)
+        spool = PROJECT_ROOT / ".local" / "outbox.jsonl" if self.settings.stage == "local" else None
+        return OutboxCalls(self.gateway.sent, spool)
+
+    @cached_property
     def sweep(self) -> Any:
         from .services.sweep import SweepService
 

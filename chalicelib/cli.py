@@ -39,6 +39,8 @@ DEMO_STAFF = (
     ("amal", "worker", "Amal Haddad"),
     ("jean", "worker", "Jean Tremblay"),
 )
+# The workers' own phones, rung first when they call a client from their work number (SPEC §5.10).
+DEMO_PHONES = {"amal": "+14035550111", "jean": "+14035550122"}
 DEMO_NUMBERS = (
     ("+15873550101", "amal", ["sms", "whatsapp"]),
     ("+15873550102", "jean", ["sms", "whatsapp"]),
@@ -97,7 +99,8 @@ def _seed(args: argparse.Namespace) -> int:
     c.policies.get(agency)  # fails loudly on an unknown or invalid policy
     admin = Principal(staff_id="admin-lee", agency_id=agency, roles=frozenset({Role.ADMIN}))
     for staff_id, role, name in DEMO_STAFF:
-        c.admin.put_staff(admin, PutStaff.parse(staff_id, {"role": role, "name": name}))
+        phone = {"phone": DEMO_PHONES[staff_id]} if staff_id in DEMO_PHONES else {}
+        c.admin.put_staff(admin, PutStaff.parse(staff_id, {"role": role, "name": name, **phone}))
     for number in (*(n for n, _, _ in DEMO_NUMBERS), *DEMO_SPARE_NUMBERS):
         c.number_registry.register(agency, number)  # the operator's step (numbers register)
     for number, staff_id, channels in DEMO_NUMBERS:
@@ -217,6 +220,13 @@ def _phone(args: argparse.Namespace) -> int:
     if not settings.twilio_auth_token:
         print("TWILIO_AUTH_TOKEN must be set to sign the simulated webhook", file=sys.stderr)
         return 2
+    if args.call or args.voicemail:  # a call to the work number (SPEC §5.10)
+        from .phone_calls import call
+
+        return call(settings, args.server or default_server(), args.sender, args.to, args.voicemail)
+    if not args.body:
+        print("say what the client writes (or --call / --voicemail FILE)", file=sys.stderr)
+        return 2
     path = "/webhooks/twilio/messages"
     server = (args.server or default_server()).rstrip("/")
     media = list(args.media or [])
@@ -295,7 +305,9 @@ def parser() -> argparse.ArgumentParser:
                        help="attach a media URL, as Twilio does (repeatable)")
     phone.add_argument("--media-file", action="append", metavar="FILE",
                        help="attach a local photo or voice note through `make run`'s Twilio stand-in (repeatable)")
-    phone.add_argument("body", nargs="+")
+    phone.add_argument("--call", action="store_true", help="call the work number instead (the worker answers)")
+    phone.add_argument("--voicemail", metavar="FILE", help="call, nobody answers, leave FILE as a voicemail")
+    phone.add_argument("body", nargs="*")
     phone.set_defaults(func=_phone)
     numbers = sub.add_parser("numbers", help="Twilio work numbers of a deployment")
     numbers_sub = numbers.add_subparsers(dest="numbers_command", required=True)

@@ -130,7 +130,9 @@ def main() -> int:
         # Nothing reaches Twilio from a laptop: media and redactions go to the local stand-in.
         from .local_twilio import LOCAL_TWILIO_DIR, TwilioStandIn
 
-        stand_in = TwilioStandIn(LOCAL_TWILIO_DIR, os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"])
+        stand_in = TwilioStandIn(LOCAL_TWILIO_DIR, os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"],
+                                 outbox=PROJECT_ROOT / ".local" / "outbox.jsonl"
+                                 if os.environ.get("CMDM_STAGE", "local") == "local" else None)
         os.environ["CMDM_TWILIO_API_BASE"] = stand_in.start()
 
     from chalice.config import Config

@@ -8,7 +8,11 @@ this server answers the same requests Twilio would, with the account's credentia
 - ``GET  /2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}``: the file, with its content type;
 - ``DELETE /2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}.json``: gone (204), 404 after;
 - ``POST /2010-04-01/Accounts/{AC}/Messages/{MM}.json`` with ``Body=``: a redaction, answered as
-  Twilio answers it (the message resource, JSON).
+  Twilio answers it (the message resource, JSON);
+- ``POST /2010-04-01/Accounts/{AC}/Calls.json``: a call placed (SPEC §5.10), recorded in ``calls``
+  and in the local outbox (``.local/outbox.jsonl``), answered with the call resource;
+- ``GET``/``DELETE /2010-04-01/Accounts/{AC}/Recordings/{RE}.mp3`` / ``{RE}.json``: a voicemail
+  (``cli phone --voicemail``), served and deleted as its media is.
 
 ``make run`` points ``CMDM_TWILIO_API_BASE`` at it when messages go to the local outbox. Nothing
 here is deployed behaviour; it is never started in the ``aws`` stage.
@@ -21,6 +25,8 @@ import json
 import os
 import re
 import threading
+import uuid
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -30,6 +36,8 @@ LOCAL_TWILIO_DIR = Path(os.environ.get("CMDM_LOCAL_TWILIO_DIR") or Path(__file__
 
 MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})/Media/(ME[0-9a-f]{32})"
                    r"(\.json)?$")
+RECORDING = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.(mp3|json)$")
+CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls\.json$")
 MESSAGE = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})\.json$")
 
 
@@ -45,12 +53,27 @@ def put_media(folder: Path, message_sid: str, media_sid: str, data: bytes, conte
     path.with_suffix(".type").write_text(content_type, encoding="utf-8")
 
 
+def recording_path(folder: Path, recording_sid: str) -> Path:
+    return folder / "recordings" / recording_sid
+
+
+def put_recording(folder: Path, recording_sid: str, data: bytes) -> None:
+    """What Twilio holds of a voicemail (the simulator's side), served as MP3."""
+    path = recording_path(folder, recording_sid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.with_suffix(".type").write_text("audio/mpeg", encoding="utf-8")
+
+
 class TwilioStandIn:
     """The HTTP server; ``start()`` returns its base URL (for ``CMDM_TWILIO_API_BASE``)."""
 
-    def __init__(self, folder: Path, account_sid: str, auth_token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, folder: Path, account_sid: str, auth_token: str, host: str = "127.0.0.1", port: int = 0,
+                 outbox: Path | None = None) -> None:
         self.folder = folder
         self.redacted: list[str] = []
+        self.calls: list[dict[str, str]] = []  # calls placed, as Twilio received them
+        self.outbox = outbox
         expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         stand_in = self
 
@@ -71,7 +94,24 @@ class TwilioStandIn:
                     return False
                 return True
 
+            def _recording(self, delete: bool) -> None:
+                match = RECORDING.match(self.path.split("?", 1)[0])
+                if not match or (match.group(3) == "json") != delete:
+                    return self._answer(404, b"{}")
+                if not self._authorised(match.group(1)):
+                    return None
+                path = recording_path(stand_in.folder, match.group(2))
+                if not path.exists():
+                    return self._answer(404, json.dumps({"code": 20404, "status": 404}).encode())
+                if not delete:
+                    return self._answer(200, path.read_bytes(), "audio/mpeg")
+                path.unlink()
+                path.with_suffix(".type").unlink(missing_ok=True)
+                return self._answer(204)
+
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if "/Recordings/" in self.path:
+                    return self._recording(delete=False)
                 match = MEDIA.match(self.path.split("?", 1)[0])
                 if not match or match.group(4):
                     return self._answer(404, b"{}")
@@ -84,6 +124,8 @@ class TwilioStandIn:
                 return self._answer(200, path.read_bytes(), content_type)
 
             def do_DELETE(self) -> None:  # noqa: N802
+                if "/Recordings/" in self.path:
+                    return self._recording(delete=True)
                 match = MEDIA.match(self.path.split("?", 1)[0])
                 if not match:
                     return self._answer(404, b"{}")
@@ -96,7 +138,30 @@ class TwilioStandIn:
                 path.with_suffix(".type").unlink(missing_ok=True)
                 return self._answer(204)
 
+            def _call(self, account: str) -> None:
+                if not self._authorised(account):
+                    return None
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode(), keep_blank_values=True).items()}
+                if not form.get("To") or not form.get("From") or not (form.get("Twiml") or form.get("Url")):
+                    return self._answer(400, json.dumps({"code": 21205, "message": "To, From and Twiml or Url"}).encode())
+                sid = "CA" + uuid.uuid4().hex
+                record = {"kind": "call", "sid": sid, "at": datetime.now(UTC).isoformat(), "to": form["To"],
+                          "from_number": form["From"], "twiml": form.get("Twiml") or "",
+                          "status_callback": form.get("StatusCallback") or ""}
+                with stand_in._lock:
+                    stand_in.calls.append(record)
+                    if stand_in.outbox is not None:
+                        stand_in.outbox.parent.mkdir(parents=True, exist_ok=True)
+                        with stand_in.outbox.open("a", encoding="utf-8") as fh:
+                            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                return self._answer(201, json.dumps({"sid": sid, "account_sid": account, "status": "queued",
+                                                     "to": form["To"], "from": form["From"]}).encode())
+
             def do_POST(self) -> None:  # noqa: N802
+                calls = CALLS.match(self.path.split("?", 1)[0])
+                if calls:
+                    return self._call(calls.group(1))
                 match = MESSAGE.match(self.path.split("?", 1)[0])
                 if not match:
                     return self._answer(404, b"{}")
@@ -110,6 +175,7 @@ class TwilioStandIn:
                 return self._answer(200, json.dumps({"sid": match.group(2), "account_sid": match.group(1),
                                                      "body": "", "status": "delivered"}).encode())
 
+        self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
 

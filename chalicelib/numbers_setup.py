@@ -11,9 +11,10 @@ lives in the numbers table. For each one that carries SMS, this finds the Twilio
 the official ``twilio`` REST client and sets
 
 - ``sms_url`` (POST) to ``CMDM_PUBLIC_URL`` + ``/webhooks/twilio/messages``: inbound messages;
-- ``status_callback`` (POST) to ``CMDM_PUBLIC_URL`` + ``/webhooks/twilio/status``. On a number this
-  is Twilio's *voice* status callback; message delivery statuses arrive through the per-message
-  ``StatusCallback`` the service sets when it sends.
+- ``voice_url`` (POST) to ``CMDM_PUBLIC_URL`` + ``/webhooks/twilio/voice``: calls to the number (SPEC §5.10);
+- ``status_callback`` (POST) to ``CMDM_PUBLIC_URL`` + ``/webhooks/twilio/voice/status``. On a number
+  this is Twilio's *voice* status callback (a call's status and duration); message delivery
+  statuses arrive through the per-message ``StatusCallback`` the service sets when it sends.
 
 WhatsApp senders are not IncomingPhoneNumbers: their inbound URL is set on the sender (Twilio
 console, Messaging > Senders > WhatsApp senders, or the Senders API), so for WhatsApp numbers
@@ -29,6 +30,8 @@ from typing import Any
 
 MESSAGES_PATH = "/webhooks/twilio/messages"
 STATUS_PATH = "/webhooks/twilio/status"
+VOICE_PATH = "/webhooks/twilio/voice"
+VOICE_STATUS_PATH = "/webhooks/twilio/voice/status"
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,9 @@ def configure_numbers(client: Any, numbers: list[WorkNumber], public_url: str, d
     """Set the webhooks of each SMS number on Twilio; ``client`` is a ``twilio.rest.Client``."""
     from twilio.base.exceptions import TwilioException, TwilioRestException
 
-    sms_url, status_url = webhook_urls(public_url)
+    sms_url, _message_status_url = webhook_urls(public_url)
+    voice_url = public_url.rstrip("/") + VOICE_PATH
+    call_status_url = public_url.rstrip("/") + VOICE_STATUS_PATH
     report = Report()
     for work in numbers:
         if "whatsapp" in work.channels:
@@ -111,7 +116,9 @@ def configure_numbers(client: Any, numbers: list[WorkNumber], public_url: str, d
                 current.sms_url == sms_url
                 and current.sms_fallback_url == sms_url
                 and (current.sms_method or "POST").upper() == "POST"
-                and current.status_callback == status_url
+                and current.voice_url == voice_url
+                and (current.voice_method or "POST").upper() == "POST"
+                and current.status_callback == call_status_url
             ):
                 report.results.append(NumberResult(work.number, "unchanged", current.sid))
                 continue
@@ -127,7 +134,9 @@ def configure_numbers(client: Any, numbers: list[WorkNumber], public_url: str, d
                 # throttle, a timeout), Twilio tries once more, and the MessageSid claim keeps it single.
                 sms_fallback_url=sms_url,
                 sms_fallback_method="POST",
-                status_callback=status_url,
+                voice_url=voice_url,
+                voice_method="POST",
+                status_callback=call_status_url,
                 status_callback_method="POST",
             )
             report.results.append(NumberResult(work.number, "configured", current.sid))

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .domain.inquiry import Inquiry
-from .domain.messages import Message
+from .domain.messages import Message, MessageKind
 from .domain.model import Client
 
 
@@ -121,6 +121,24 @@ def export_message_view(msg: Message, zone: ZoneInfo | None = None) -> dict[str,
 
 
 def _message_fields(msg: Message, zone: ZoneInfo | None) -> dict[str, Any]:
+    if msg.kind is MessageKind.CALL:  # SPEC §4.4: a call's status is the call's, with its length
+        return {**_plain_fields(msg, zone), "status": msg.call_status, "duration_seconds": msg.duration_seconds}
+    return _plain_fields(msg, zone)
+
+
+def call_view(outcome: Any, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """``POST /clients/{id}/calls``'s answer: the call's id and status, and what happens next."""
+    msg = outcome.message
+    view: dict[str, Any] = {"call_id": msg.message_id, "client_id": msg.client_id, "status": msg.call_status,
+                            "override": outcome.override, "at": iso(msg.at, zone)}
+    if outcome.error_code:
+        view["error_code"] = outcome.error_code
+    else:
+        view["note"] = "your phone rings first; when you answer, the client is called from your work number"
+    return view
+
+
+def _plain_fields(msg: Message, zone: ZoneInfo | None) -> dict[str, Any]:
     return {
         "id": msg.message_id,
         "direction": msg.direction.value,

@@ -85,3 +85,47 @@ def file_sent_staff_message(client_id: str, sid: str, *, message_id: str = "msg_
         at=datetime(2026, 11, 23, 17, 0, tzinfo=UTC), status="sent", channel=Channel.WHATSAPP,
         staff_id="amal", from_number=from_number, twilio_sid=sid,
     )).save()
+
+
+# -- voice (SPEC §5.10): the fields of Twilio's documented voice webhooks -------------------------
+
+
+def voice_form(sender: str, to: str, **extra: str) -> dict[str, str]:
+    """A call to a work number (the number's voice URL), as Twilio posts it."""
+    sid = extra.pop("CallSid", new_sid("CA"))
+    return {
+        "Called": to, "ToState": "AB", "CallerCountry": "CA", "Direction": "inbound", "CallerState": "AB",
+        "ToZip": "", "CallSid": sid, "To": to, "CallerZip": "", "ToCountry": "CA", "CallToken": "",
+        "CalledZip": "", "ApiVersion": "2010-04-01", "CalledCity": "CALGARY", "CallStatus": "ringing",
+        "From": sender, "AccountSid": ACCOUNT, "CalledCountry": "CA", "CallerCity": "CALGARY", "ToCity": "CALGARY",
+        "FromCountry": "CA", "Caller": sender, "FromCity": "CALGARY", "CalledState": "AB", "FromZip": "",
+        "FromState": "AB", **extra,
+    }
+
+
+def call_status_form(sid: str, status: str, duration: str | None = None) -> dict[str, str]:
+    """Twilio's call status callback (``statusCallback`` of a call, or a number's voice status URL)."""
+    form = {"CallSid": sid, "AccountSid": ACCOUNT, "CallStatus": status, "ApiVersion": "2010-04-01",
+            "Direction": "outbound-api", "CallbackSource": "call-progress-events", "SequenceNumber": "0",
+            "Timestamp": "Tue, 08 Dec 2026 17:00:00 +0000"}
+    if duration is not None:
+        form.update(CallDuration=duration, Duration=str(max(1, (int(duration) + 59) // 60)))
+    return form
+
+
+def dial_form(sid: str, dial_status: str, duration: str | None = None) -> dict[str, str]:
+    """The ``<Dial>`` verb's action request: the parent call's SID and how the dialled leg ended."""
+    form = {"CallSid": sid, "AccountSid": ACCOUNT, "CallStatus": "in-progress", "ApiVersion": "2010-04-01",
+            "DialCallStatus": dial_status, "DialCallSid": new_sid("CA"), "Direction": "inbound"}
+    if duration is not None:
+        form["DialCallDuration"] = duration
+    return form
+
+
+def recording_form(call_sid: str, recording_sid: str, duration: str = "12") -> dict[str, str]:
+    """The ``<Record>`` verb's recording status callback."""
+    return {"AccountSid": ACCOUNT, "CallSid": call_sid, "RecordingSid": recording_sid,
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{recording_sid}",
+            "RecordingStatus": "completed", "RecordingDuration": duration, "RecordingChannels": "1",
+            "RecordingStartTime": "Tue, 08 Dec 2026 17:00:00 +0000", "RecordingSource": "RecordVerb",
+            "ErrorCode": "0"}

@@ -42,6 +42,9 @@ def media_resource(url: str, account_sid: str, message_sid: str | None) -> bool:
         return False
     if parts.query or parts.fragment or parts.username or parts.password:
         return False
+    recording = _RECORDING_PATH.fullmatch(parts.path)
+    if recording is not None:  # a voicemail (SPEC §5.10): a recording of this account, filed on its call
+        return recording["account"] == account_sid and (message_sid is None or message_sid.startswith("CA"))
     match = _MEDIA_PATH.fullmatch(parts.path)
     if match is None or match["account"] != account_sid:
         return False
@@ -51,6 +54,8 @@ def media_resource(url: str, account_sid: str, message_sid: str | None) -> bool:
 _MEDIA_PATH = re.compile(
     r"/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/Messages/(?P<message>(MM|SM)[0-9a-f]{32})"
     r"/Media/ME[0-9a-f]{32}", re.ASCII)
+_RECORDING_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/Recordings/RE[0-9a-f]{32}\.mp3",
+                             re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,10 @@ class TwilioMedia:
 
         client = self._rest()
         try:
-            client.api.v2010.accounts(self._sid).messages(message_sid).media(media_sid).delete()
+            if media_sid.startswith("RE"):  # a voicemail: the call's recording
+                client.api.v2010.accounts(self._sid).recordings(media_sid).delete()
+            else:
+                client.api.v2010.accounts(self._sid).messages(message_sid).media(media_sid).delete()
         except TwilioRestException as err:
             if err.status == 404:
                 return

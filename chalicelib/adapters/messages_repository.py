@@ -122,6 +122,8 @@ def message_item(msg: Message) -> m.MessageModel:
         error_code=msg.error_code,
         due_agency=due_agency,
         due_at=msg.at if pending_media else (msg.due_at if due else None),
+        call_status=msg.call_status,
+        duration_seconds=msg.duration_seconds,
         **_content_item(msg.content),
     )
 
@@ -152,6 +154,8 @@ def message_from(item: m.MessageModel) -> Message:
         sent_at=item.sent_at,
         due_at=item.due_at,
         attempts=int(item.attempts or 0),
+        call_status=item.call_status,
+        duration_seconds=int(item.duration_seconds) if item.duration_seconds is not None else None,
     )
 
 
@@ -263,6 +267,27 @@ class MessageRepository:
         actions = [m.MessageModel.status.set(status.value)]
         if error_code:
             actions.append(m.MessageModel.error_code.set(error_code))
+        self._uow.update(_proxy(message), actions=actions, condition=m.MessageModel.sk.exists())
+
+    def call_progress(self, message: Message, status: str | None, duration_seconds: int | None, *,
+                      sid: str | None = None) -> None:
+        """A call moved on (SPEC §5.10): its new status and length (and, once placed, Twilio's
+        ``CallSid``), if nobody moved it since it was read."""
+        actions: list[Any] = [m.MessageModel.twilio_sid.set(sid)] if sid else []
+        if status is not None:
+            actions.append(m.MessageModel.call_status.set(status))
+        if duration_seconds is not None:
+            actions.append(m.MessageModel.duration_seconds.set(duration_seconds))
+        if actions:
+            self._uow.update(_proxy(message), actions=actions, condition=m.MessageModel.sk.exists())
+
+    def voicemail(self, message: Message, media: MediaRef, inquiry_id: str | None) -> None:
+        """A call's voicemail, still at Twilio: into the media queue, with the inquiry it opened or joined."""
+        actions: list[Any] = [m.MessageModel.media.set([media_item(media)]),
+                              m.MessageModel.due_agency.set(MEDIA_DUE_PREFIX + message.agency_id),
+                              m.MessageModel.due_at.set(message.at)]
+        if inquiry_id is not None:
+            actions.append(m.MessageModel.inquiry_id.set(inquiry_id))
         self._uow.update(_proxy(message), actions=actions, condition=m.MessageModel.sk.exists())
 
     # -- single-item changes, written at once ---------------------------------------------------

@@ -367,7 +367,7 @@ class MessageModel(_Base):
     message_id = UnicodeAttribute()
     agency_id = UnicodeAttribute()
     direction = UnicodeAttribute()  # inbound | outbound
-    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | notice | post
+    kind = UnicodeAttribute()  # client | staff | auto_reply | followup | checkin | survey | notice | post | call
     body = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
@@ -392,6 +392,9 @@ class MessageModel(_Base):
     forwarded = BooleanAttribute(null=True)
     frequently_forwarded = BooleanAttribute(null=True)
     message_type = UnicodeAttribute(null=True)
+    # A call (kind ``call``, SPEC §5.10): its status (``domain.calls.CallStatus``) and length.
+    call_status = UnicodeAttribute(null=True)
+    duration_seconds = NumberAttribute(null=True)
     version = VersionAttribute()
 
     by_sid = MessagesBySid()

@@ -56,6 +56,12 @@ class AuditType(enum.Enum):
     NOTE_WRITTEN = "note.written"  # a private case note (issue 22): which note, never its text
     SNIPPET_SAVED = "snippet.saved"  # an agency's prepared answer created or changed (issue 22)
     SNIPPET_DELETED = "snippet.deleted"
+    # Calls from and to work numbers (SPEC §5.10): never a number in the details.
+    CALL_PLACED = "call.placed"
+    CALL_RECEIVED = "call.received"
+    CALL_REFUSED = "call.refused"  # a caller without a consented file: the intake text, nothing recorded
+    CALL_ENDED = "call.ended"  # details: direction, status, duration_seconds (the usage report's minutes)
+    VOICEMAIL_FILED = "call.voicemail_filed"
 
 
 def new_id(prefix: str) -> str:

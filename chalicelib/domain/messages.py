@@ -29,6 +29,7 @@ class MessageKind(enum.Enum):
     SURVEY = "survey"
     NOTICE = "notice"  # the conduct policy's notices (SPEC §5.5)
     POST = "post"  # an information post (SPEC §5.8)
+    CALL = "call"  # a phone call to or from a work number, with its voicemail (SPEC §5.10)
 
 
 class MediaStatus(enum.Enum):
@@ -126,6 +127,8 @@ class MediaRef:
         if not self.twilio_url:
             return None
         last = urlsplit(self.twilio_url).path.rstrip("/").rsplit("/", 1)[-1]
+        if last.startswith("RE"):  # a voicemail: Twilio's recording, asked for as .mp3
+            last = last.split(".", 1)[0]
         return last or None
 
 
@@ -240,6 +243,9 @@ class Message:
     sent_at: datetime | None = None
     due_at: datetime | None = None  # when the sweep looks at it next (waiting, or a sending lease)
     attempts: int = 0
+    # A call (kind ``call``, SPEC §5.10): its status in ``domain.calls.CallStatus`` words, and length.
+    call_status: str | None = None
+    duration_seconds: int | None = None
 
     @property
     def ref(self) -> MessageRef:

@@ -39,6 +39,8 @@ Definitions (a period is agency-local days, inclusive):
   ``automatic_messages`` and answered in ``survey_responses``). ``survey_responses`` and
   ``survey_mean_score``: survey replies of 1 to 5 recorded, and their mean (two decimals; null
   when there are none).
+* ``calls`` and ``call_minutes`` (SPEC §5.10): calls placed to or received from clients on work
+  numbers, and the minutes they lasted (each ended call's duration, in minutes to one decimal).
 
 A failure or an undone answer is looked for in the day's events and in ``SETTLE`` after the day
 (the roll-up waits that long before it counts a day), which covers Twilio's delivery reports.
@@ -75,6 +77,8 @@ TABLE7_ROWS: tuple[tuple[str, str], ...] = (
     ("followups", "Number of follow-ups and check-ins sent"),
     ("survey_responses", "Number of satisfaction survey responses"),
     ("survey_mean_score", "Mean satisfaction score (1 to 5)"),
+    ("calls", "Number of phone calls with clients on work numbers"),
+    ("call_minutes", "Minutes of phone calls with clients on work numbers"),
 )
 
 USAGE_FIELDS: tuple[str, ...] = (
@@ -94,6 +98,8 @@ USAGE_FIELDS: tuple[str, ...] = (
     "followups",
     "survey_responses",
     "survey_mean_score",
+    "calls",
+    "call_minutes",
 )
 
 MEMBERSHIP_TYPES = frozenset(t.value for t in (
@@ -102,7 +108,8 @@ MEMBERSHIP_TYPES = frozenset(t.value for t in (
 ))
 
 _COUNTS = ("inquiries", "inquiries_answered", "messages_in", "messages_out", "automatic_messages", "referrals",
-           "followups", "survey_responses")
+           "followups", "survey_responses", "calls", "call_seconds")
+_CALLS = frozenset({AuditType.CALL_PLACED.value, AuditType.CALL_RECEIVED.value})
 _SETS = ("new", "left", "removed", "participants", "posts")
 _SENT = frozenset({AuditType.STAFF_MESSAGE_SENT.value, AuditType.STAFF_MESSAGE_RELEASED.value})
 _FAILED = AuditType.STAFF_MESSAGE_FAILED.value
@@ -192,6 +199,8 @@ class UsageDay:
     followups: int = 0
     survey_responses: int = 0
     survey_score_sum: float = 0.0
+    calls: int = 0
+    call_seconds: int = 0
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
@@ -276,6 +285,12 @@ def day_facts(day: date, events: Iterable[AuditRecord], start: datetime, end: da
                 counts["followups"] += 1
         elif kind == "referral.recorded":
             counts["referrals"] += 1
+        elif kind in _CALLS:
+            counts["calls"] += 1
+        elif kind == AuditType.CALL_ENDED.value:
+            seconds = details.get("duration_seconds")
+            if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+                counts["call_seconds"] += int(seconds)
         elif kind == AuditType.SURVEY_SCORED.value:
             score = details.get("score")
             if isinstance(score, (int, float)) and not isinstance(score, bool):
@@ -308,6 +323,8 @@ class UsageFigures:
     followups: int = 0
     survey_responses: int = 0
     survey_mean_score: float | None = None
+    calls: int = 0
+    call_minutes: float = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -344,6 +361,8 @@ def combine(days: Sequence[UsageDay], active_end: int) -> UsageFigures:
         followups=counts["followups"],
         survey_responses=responses,
         survey_mean_score=round(score_sum / responses, 2) if responses else None,
+        calls=counts["calls"],
+        call_minutes=round(counts["call_seconds"] / 60, 1),
     )
 
 

@@ -28,7 +28,7 @@ from ..domain.attachments import upload_key
 from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict
-from ..domain.messages import MediaStatus, Message
+from ..domain.messages import MediaStatus, Message, MessageKind
 from ..domain.model import Client, ClientStatus, Principal, Referral
 from .access import manageable_client, published_policy, require_admin, visible_client
 from .reports import audit_view, iso
@@ -191,7 +191,9 @@ class DataRightsService:
                     found = TWILIO_MEDIA_PATH.match(urlsplit(ref.twilio_url).path)
                     if found and found.group(1) == msg.twilio_sid:
                         self._twilio.delete(found.group(1), found.group(2))
-            if msg.twilio_sid:
+                    elif msg.kind is MessageKind.CALL and msg.twilio_sid and ref.twilio_media_sid:
+                        self._twilio.delete(msg.twilio_sid, ref.twilio_media_sid)  # a voicemail's recording
+            if msg.twilio_sid and msg.kind is not MessageKind.CALL:  # a call has no body to redact
                 self._twilio.redact(msg.twilio_sid)
 
     def erase_expired(self, now: datetime | None = None) -> dict[str, int]:

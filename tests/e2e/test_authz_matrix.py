@@ -70,6 +70,9 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # An attachment's presigned upload (issue 14): whoever may send may upload.
     ("POST", "/clients/{client_id}/uploads"): row(401, 404, 403, 403, 201, 403,
                                                   body={"content_type": "image/png", "size": 100}),
+    # A call (issue 25): whoever may send may call. Amal has no phone on her staff record here, so
+    # past every access check she gets 409 no_staff_phone (tests/e2e/test_calls.py places calls).
+    ("POST", "/clients/{client_id}/calls"): row(401, 404, 403, 403, 409, 403, body={}),
     # What Send would do now (the console's composer): whoever may send may ask.
     ("GET", "/clients/{client_id}/compose"): row(401, 404, 403, 403, 200, 403),
     ("GET", "/inquiries"): row(401, 200, 200, 200, 200, 200, query="?status=open"),

@@ -311,6 +311,8 @@ def test_usage_report_matches_the_hand_counted_quarter_and_splits_by_month(http,
         "followups": 2,
         "survey_responses": 2,
         "survey_mean_score": 3.5,  # (5 + 2) / 2
+        "calls": 0,  # no phone calls (SPEC §5.10)
+        "call_minutes": 0,
     }
     url = "/reports/usage?from=2026-01-01&to=2026-03-31&period=month"
     with time_machine.travel(utc(2026, 4, 10, 17), tick=False):

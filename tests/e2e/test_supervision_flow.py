@@ -133,7 +133,7 @@ def test_a_real_week_gives_the_hand_counted_reports_and_erasure_leaves_nothing(h
         "messages_out": 3,  # the holding reply, jean's released message, the override
         "automatic_messages": 1,  # Joseph's after-hours reply
         "private_messages": 6, "posts": 0, "referrals": 0, "followups": 0, "survey_responses": 0,
-        "survey_mean_score": None,
+        "survey_mean_score": None, "calls": 0, "call_minutes": 0,
     }
 
     r = http.call("GET", "/audit?from=2026-11-16&to=2026-11-20&staff_id=jean", sup)

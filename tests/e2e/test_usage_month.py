@@ -154,5 +154,7 @@ def test_a_scripted_month_gives_the_hand_counted_table7(http, agency):
         "followups": 24,
         "survey_responses": 2,  # c32 answered 4, c33 answered 5
         "survey_mean_score": 4.5,
+        "calls": 0,  # no phone calls (SPEC §5.10)
+        "call_minutes": 0,
     }
     assert [mo["month"] for mo in r.json["months"]] == ["2026-03"]

@@ -84,6 +84,7 @@ class FakeTwilio:
                 for field, key in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"),
                                    ("SmsFallbackUrl", "sms_fallback_url"), ("SmsFallbackMethod", "sms_fallback_method"),
                                    ("StatusCallback", "status_callback"),
+                                   ("VoiceUrl", "voice_url"), ("VoiceMethod", "voice_method"),
                                    ("StatusCallbackMethod", "status_callback_method")):
                     if field in form:
                         record[key] = form[field][0]
@@ -121,7 +122,10 @@ def test_configure_points_every_sms_number_at_the_webhooks(twilio: FakeTwilio, c
             "SmsMethod": ["POST"],
             "SmsFallbackUrl": [f"{PUBLIC_URL}/webhooks/twilio/messages"],
             "SmsFallbackMethod": ["POST"],
-            "StatusCallback": [f"{PUBLIC_URL}/webhooks/twilio/status"],
+            # Calls to the number (SPEC §5.10); a number's status callback is its calls'.
+            "VoiceUrl": [f"{PUBLIC_URL}/webhooks/twilio/voice"],
+            "VoiceMethod": ["POST"],
+            "StatusCallback": [f"{PUBLIC_URL}/webhooks/twilio/voice/status"],
             "StatusCallbackMethod": ["POST"],
         }
     lookups = [q for method, _, q in twilio.requests if method == "GET"]
@@ -177,7 +181,7 @@ def test_public_url_option_wins_over_the_environment(twilio: FakeTwilio, capsys:
     assert cli.main(["numbers", "configure", "--public-url", custom]) == 0
     for _, form in twilio.updates():
         assert form["SmsUrl"] == ["https://cmdm.agency.example.ca/api/webhooks/twilio/messages"]
-        assert form["StatusCallback"] == ["https://cmdm.agency.example.ca/api/webhooks/twilio/status"]
+        assert form["StatusCallback"] == ["https://cmdm.agency.example.ca/api/webhooks/twilio/voice/status"]
     assert len(twilio.updates()) == 2
     assert cli.main(["numbers", "configure", "--public-url", "http://plain.example"]) == 2
 

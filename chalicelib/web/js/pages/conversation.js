@@ -17,6 +17,7 @@ import { has, t } from "../i18n.js";
 import { can, mayWriteTo } from "../roles.js";
 import { attachSnippetPicker } from "../snippet_picker.js";
 import { notesRegion } from "./notes.js";
+import { callPanel, callSummary } from "./call.js";
 
 export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
@@ -76,8 +77,9 @@ function messageItem(msg, ctx, client, onCancel) {
     h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone))),
     msg.body ? clientText("p", msg.body, { class: "msg-body", lang: kind === "in" ? client.language : null }) : null,
     msg.location ? h("p", {}, place(msg.location)) : null,
+    msg.kind === "call" ? callSummary(msg) : null,
     (msg.media || []).map((m) => media(m, msg)),
-    h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
+    msg.kind === "call" ? null : h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
   if (msg.status === "held" && msg.staff_id === ctx.me.staff_id) {
     item.append(h("button", { type: "button", class: "danger", onclick: () => onCancel(msg) },
       t("compose.cancel_held", { time: localTime(msg.send_at, ctx.me.timezone) })));
@@ -370,11 +372,12 @@ export async function render(view, ctx) {
   const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); });
   // Who may write is the role map's (roles.js): a supervisor reads the conversation.
   const composer = mayWriteTo(ctx.me, client) ? renderComposer(ctx, path, ctx.params.clientId, refresh) : null;
+  const calls = composer ? callPanel(ctx, path, refresh) : null;
   view.classList.add("conv-page");
   const header = renderHeader(client, path);
   view.append(header, thread.region, composer ? composer.form
     : h("p", { class: "meta" }, t(can(ctx.me.role, "write_messages") ? "compose.not_theirs" : "compose.read_only")),
-    notesRegion(ctx, path));
+    calls ? calls.panel : "", notesRegion(ctx, path));
   if (composer) attachSnippetPicker(composer.form.querySelector("textarea"), path, ctx.signal);
 
   async function refresh() {
@@ -383,6 +386,7 @@ export async function render(view, ctx) {
       composer ? api.get(`${path}/compose`, { signal: ctx.signal, query: { lang: document.documentElement.lang } }) : null,
     ]);
     if (compose) composer.setPreview(compose);
+    if (compose && calls) calls.setPreview(compose);
     thread.draw(messages.messages);
   }
 
