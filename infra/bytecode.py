@@ -21,7 +21,7 @@ time, so the same sources give the same zip, byte for byte.
 The probe runs the finished zip the way Lambda does: unpacked, read-only, under CPython
 ``LAMBDA_PYTHON`` alone (``-S``: nothing from this machine's site-packages), with
 ``PYTHONDONTWRITEBYTECODE=1``. It imports ``app``, wires the container as a cold start does,
-imports every ``chalicelib`` module that runs in Lambda and every vendored top-level module,
+imports every ``chalicelib`` module and every vendored top-level module,
 builds a botocore client for each AWS service the zip keeps, makes each Twilio REST call the
 adapters make (against a closed loopback port), and records every module the interpreter had to
 compile from source: there must be none.
@@ -43,8 +43,6 @@ from typing import Any
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: Flags word of a hash-based .pyc that the runtime does not check against its source (PEP 552).
 UNCHECKED_HASH = 0b01
-#: chalicelib modules that never run in Lambda (they need the .venv's moto, boto3 or chalice CLI).
-LOCAL_ONLY = ("chalicelib.local", "chalicelib.cli")
 
 
 class BytecodeError(Exception):
@@ -150,7 +148,7 @@ def make_writable(target: Path) -> None:
 PROBE = r"""
 import importlib, importlib.machinery, importlib.util, json, os, pkgutil, platform, sys
 
-task, vendored, services, local_only = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(","), sys.argv[4].split(",")
+task, vendored, services = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
 compiled = []  # every module the interpreter had to compile from source: the slow path
 _to_code = importlib.machinery.SourceFileLoader.source_to_code
 
@@ -169,8 +167,7 @@ from chalicelib import bootstrap
 c = bootstrap.container()
 wired = [type(c.policies).__name__, c.uow.__name__, type(c.verifier).__name__]
 for info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
-    if info.name not in local_only:
-        importlib.import_module(info.name)
+    importlib.import_module(info.name)
 for name in vendored:
     importlib.import_module(name)
 
@@ -252,7 +249,7 @@ def probe(zip_path: Path, interpreter: str, services: tuple[str, ...], env: dict
             run_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1",
                        "AWS_EC2_METADATA_DISABLED": "true", **env}
             result = subprocess.run([interpreter, "-S", "-c", PROBE, str(task), ",".join(sorted(vendored)),
-                                     ",".join(services), ",".join(LOCAL_ONLY)],
+                                     ",".join(services)],
                                     cwd=task, env=run_env, capture_output=True, text=True, timeout=300)
         finally:
             make_writable(Path(tmp) / "task")

@@ -40,7 +40,7 @@ wheels from the package index), so instead this builds a *staging copy* of the p
 8. bytecode (``infra/bytecode.py``): Chalice's zip is unpacked, compiled with CPython
    ``LAMBDA_PYTHON`` (unchecked-hash ``.pyc``, the runtime's magic number) and zipped again; every
    ``.py`` must have its ``.pyc``, and the finished zip is run unpacked and read-only under that
-   Python: ``app``, every module that runs in Lambda, every vendored module (so a wheel for the
+   Python: ``app``, every ``chalicelib`` module, every vendored module (so a wheel for the
    wrong ABI stops the build), the AWS clients and the Twilio calls, none of them compiled from
    source. Without a CPython ``LAMBDA_PYTHON`` on the machine the build stops before anything
    else and says how to get one: a zip without bytecode is never written.

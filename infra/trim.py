@@ -3,7 +3,7 @@
 Every file in the zip costs twice now that the zip carries bytecode (the source and its ``.pyc``),
 and a bigger zip is slower to fetch onto a new Lambda host. What is left out is named here with the
 reason, and the build proves each claim: ``infra/bytecode.py``'s probe imports ``app``, every
-``chalicelib`` module that runs in Lambda, every vendored top-level module, builds a botocore
+``chalicelib`` module, every vendored top-level module, builds a botocore
 client for each kept AWS service and makes every Twilio REST call the adapters make, all under
 Lambda's Python from the trimmed, read-only zip. An import of something left out fails the build.
 
