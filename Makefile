@@ -28,10 +28,12 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check app.py chalicelib tests infra
 
-# Evidence (bench/RESULTS.md): `bench` measures against same-run baselines and records the table,
+# Evidence (bench/RESULTS.md): `bench` measures against same-run baselines and records the table
+# (its cold start runs the zip `make package` builds, so it builds it first),
 # `fuzz` runs the fuzz suites with 2,000 examples per target, `load` drives `make run`'s stack on
 # loopback (LOAD_ARGS="--messages 5000 --clients 500 --concurrency 20"), `profile` profiles the webhook.
 bench: $(STAMP)
+	$(MAKE) package STAGE=prod
 	$(PY) -m bench.run --write
 	$(PY) -m bench.console --write
 	$(PY) -m bench.dashboard --write
@@ -49,14 +51,20 @@ profile: $(STAMP)
 	$(PY) -m bench.profile
 
 # Deployment (README "Deploying to AWS"). `package` runs offline; `deploy` needs AWS credentials.
+# Both need a CPython 3.13 (Lambda's runtime) to compile the zip's bytecode: found on PATH or under
+# pyenv, or RUNTIME_PYTHON=/path/to/python3.13. SNAPSTART=1 (or all) publishes versions with
+# SnapStart on every function, SNAPSTART=api on the API handler only; RELEASE=<text> publishes anew.
+SNAPSTART_ARG = $(if $(filter 1 all yes,$(SNAPSTART)),--snapstart all,$(if $(SNAPSTART),--snapstart $(SNAPSTART)))
+RUNTIME_ARG = $(if $(RUNTIME_PYTHON),--runtime-python $(RUNTIME_PYTHON))
+
 template: $(STAMP)
 	$(PY) -m infra.generate
 
 package: $(STAMP) template
-	$(PY) -m infra.package --stage $(STAGE) $(if $(ONLINE),--online)
+	$(PY) -m infra.package --stage $(STAGE) $(if $(ONLINE),--online) $(RUNTIME_ARG) $(SNAPSTART_ARG)
 
 deploy: $(STAMP)
-	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ONLINE),--online)
+	$(PY) -m infra.deploy --stage $(STAGE) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(ONLINE),--online) $(RUNTIME_ARG) $(SNAPSTART_ARG) $(if $(RELEASE),--release $(RELEASE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build chalicelib/policies_bundle

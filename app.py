@@ -45,6 +45,7 @@ from chalicelib.api.voice import voice
 from chalicelib.api.webhooks import webhooks
 from chalicelib.console import console
 from chalicelib.log_privacy import quiet_payload_loggers
+from chalicelib.snapstart import at_init
 
 app = Chalice(app_name="cmdm")
 app.log.setLevel(logging.INFO)
@@ -118,3 +119,7 @@ def errors_in_the_documented_shape(event: Any, get_response: Callable[[Any], Res
         return never_cached(Response(
             body={"error": {"code": "internal", "message": "internal error, nothing was lost; please retry"}},
             status_code=500, headers={"Content-Type": "application/json"}))
+
+
+# Lambda's init phase (and nothing outside Lambda): what the first event needs, built now; SnapStart hooks.
+at_init()

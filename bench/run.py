@@ -5,8 +5,9 @@
 Cases
 - inbound webhook: DynamoDB round trips by operation and the in-process handler time (Chalice's
   test client under moto), against the floor handler of ``bench/floor.py`` (signature + one put);
-- cold start: import time of ``app.py`` in a fresh interpreter against a bare Chalice app that
-  imports only chalice, boto3 and pynamodb; the Lambda package size against the 250 MB limit;
+- cold start (``bench/cold.py``): a new Lambda container's first webhook from the zip ``make package``
+  ships, unpacked read-only under Lambda's own Python, against the floor handler compiled for it;
+  the zip's size and files;
 - follow-up run and reports: DynamoDB reads for N clients with a fixed number due (only when those
   features are present in this branch; "not available" otherwise);
 - staff API: round trips of ``GET /clients/{id}`` and ``GET /clients/{id}/messages`` (and
@@ -21,7 +22,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 EDMONTON = ZoneInfo("America/Edmonton")
-LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 FOLLOWUP_DUE = 10
 
 
@@ -228,55 +227,10 @@ def bench_followups(world: Any, sizes: list[int]) -> list[Row]:
     return rows
 
 
-# -- cold start and package size -------------------------------------------------------------------
-
-IMPORT_APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
-IMPORT_BARE = ("import time; t = time.perf_counter(); import chalice, boto3, pynamodb.models; "
-               "app = chalice.Chalice(app_name='bare'); print(time.perf_counter() - t)")
-
-
-def _import_time(code: str, runs: int) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                             check=True)
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
-
-
-# A fresh interpreter that imports the handler and serves one signed webhook, the way a Lambda's
-# first invocation does; DynamoDB is the bench's moto server on loopback. "cmdm" runs in a copy of
-# what `make package` deploys (compiled policies, no policies/ folder), "cmdm-runtime" in the
-# project with $CMDM_POLICY_DIR (the local/test path: jsonschema and holidays at run time).
-# The clock is set to the warm case's instant (a Monday in office hours), so every run takes the
-# same path; time_machine is imported before the timer starts, on both sides.
-FIRST_REQUEST = """
-import json, sys, time
-from datetime import datetime
-from zoneinfo import ZoneInfo
-import time_machine
-time_machine.travel(datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/Edmonton")), tick=False).start()
-t0 = time.perf_counter()
-if sys.argv[1].startswith("cmdm"):
-    import app
-    handler = app.app
-else:
-    from bench import floor
-    from chalicelib.adapters import models
-    import os
-    models.configure(os.environ["CMDM_TABLE_PREFIX"], "ca-central-1", os.environ["DYNAMODB_ENDPOINT"])
-    floor.configure(os.environ["TWILIO_AUTH_TOKEN"], os.environ["CMDM_PUBLIC_URL"])
-    handler = floor.floor
-t1 = time.perf_counter()
-result = handler(json.loads(sys.argv[2]), None)
-t2 = time.perf_counter()
-assert result["statusCode"] == 200, result
-slow = ",".join(m for m in ("jsonschema", "holidays") if m in sys.modules) or "-"
-print(t1 - t0, t2 - t0, slow)
-"""
-FIRST_REQUEST_CASES = ("cmdm", "cmdm-runtime", "floor")
+# -- cold start ------------------------------------------------------------------------------------
+# The cold-start rows come from bench/cold.py: the zip `make package` ships, unpacked read-only,
+# under Lambda's own Python, beside the floor handler compiled for it. The two helpers below serve
+# the in-process tests of the deployed code path (tests/integration/test_compiled_policies_cold_start.py).
 
 
 def api_event(path: str, headers: dict[str, str], body: str) -> dict[str, Any]:
@@ -291,9 +245,9 @@ def api_event(path: str, headers: dict[str, str], body: str) -> dict[str, Any]:
 
 def deployed_copy(target: Path, today: Any = None) -> Path:
     """``app.py`` and ``chalicelib/`` as ``make package`` ships them, compiled policies included
-    (their holidays compiled around ``today``, a ``date``; the real date when ``None``).
-
-    Byte-compiled like the installed libraries the floor imports, so both sides load ``.pyc``.
+    (their holidays compiled around ``today``, a ``date``; the real date when ``None``), without the
+    vendored libraries (the caller runs it with its interpreter's installed ones), byte-compiled for
+    that interpreter. Not the zip: ``bench/cold.py`` measures the zip itself.
     """
     import compileall
     import shutil
@@ -306,115 +260,6 @@ def deployed_copy(target: Path, today: Any = None) -> Path:
     compileall.compile_dir(target / "chalicelib", quiet=1)
     compileall.compile_file(target / "app.py", quiet=1)
     return target
-
-
-def bench_first_request(world: Any, runs: int) -> list[Row]:
-    """Import + first webhook in a fresh interpreter: CMDM as deployed (and as run locally) against the floor."""
-    import json
-    import tempfile
-
-    from moto.server import ThreadedMotoServer
-
-    from bench import world as w
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.update(w.ENV, DYNAMODB_ENDPOINT=f"http://{host}:{port}", PYTHONDONTWRITEBYTECODE="1")
-    deployed_env = {k: v for k, v in env.items() if k != "CMDM_POLICY_DIR"}
-    path = "/webhooks/twilio/messages"
-    samples: dict[str, list[float]] = {who: [] for who in FIRST_REQUEST_CASES}
-    slow_imports: dict[str, set[str]] = {who: set() for who in FIRST_REQUEST_CASES}
-    try:
-        with tempfile.TemporaryDirectory(prefix="cmdm-deployed-") as tmp:
-            deployed = deployed_copy(Path(tmp))
-            for i in range(runs):
-                for who in FIRST_REQUEST_CASES:
-                    sender = world.clients[i % len(world.clients)]["phone"]
-                    headers, body = w.signed(path, w.sms_form(sender, "first message", "SM" + uuid.uuid4().hex))
-                    cwd, run_env = (deployed, deployed_env) if who == "cmdm" else (ROOT, env)
-                    out = subprocess.run([sys.executable, "-c", FIRST_REQUEST, who,
-                                          json.dumps(api_event(path, headers, body))],
-                                         cwd=cwd, env=run_env, capture_output=True, text=True)
-                    if out.returncode:
-                        raise RuntimeError(f"first request ({who}) failed: {out.stderr[-800:]}")
-                    _imported, served, slow = out.stdout.split()[-3:]
-                    samples[who].append(float(served))
-                    slow_imports[who].update(m for m in slow.split(",") if m != "-")
-    finally:
-        server.stop()
-    median = {who: statistics.median(values) for who, values in samples.items()}
-
-    def imported(who: str) -> str:
-        return "imports " + " and ".join(sorted(slow_imports[who])) if slow_imports[who] else \
-            "imports neither jsonschema nor holidays"
-
-    floor_text = ms(median["floor"]) + " (floor handler)"
-    return [
-        Row("cold start", f"fresh interpreter: import + first webhook served, as deployed (compiled policies; "
-            f"{imported('cmdm')}; median of {runs})", ms(median["cmdm"]), floor_text,
-            ratio(median["cmdm"], median["floor"])),
-        Row("cold start", f"the same, local/test path (policies validated at run time; {imported('cmdm-runtime')})",
-            ms(median["cmdm-runtime"]), floor_text, ratio(median["cmdm-runtime"], median["floor"])),
-    ]
-
-
-def bench_cold_start(runs: int) -> list[Row]:
-    app_s, bare_s = _import_time(IMPORT_APP, runs), _import_time(IMPORT_BARE, runs)
-    size, how = package_size()
-    return [
-        Row("cold start", f"import app.py, fresh interpreter (median of {runs})", ms(app_s),
-            ms(bare_s) + " (bare Chalice app importing chalice+boto3+pynamodb)", ratio(app_s, bare_s)),
-        Row("cold start", f"deployment package, unzipped ({how})", f"{size / 1e6:.1f} MB", "250 MB Lambda limit",
-            f"{size / LAMBDA_UNZIPPED_LIMIT:.0%}"),
-    ]
-
-
-def _requirement_names(path: Path) -> list[str]:
-    names = []
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            names.append(line.split("==")[0].split("[")[0].strip())
-    return names
-
-
-def package_size() -> tuple[int, str]:
-    """The zip from ``make package`` when one exists, else the installed size of the runtime closure."""
-    import zipfile
-
-    for candidate in sorted((ROOT / "build").glob("*/deployment.zip")):
-        with zipfile.ZipFile(candidate) as zf:
-            return sum(i.file_size for i in zf.infolist()), f"{candidate.relative_to(ROOT)} from make package"
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    seen: set[str] = set()
-    todo = _requirement_names(ROOT / "requirements.txt")
-    total = 0
-    while todo:
-        name = todo.pop().lower().replace("_", "-")
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue
-        for file in dist.files or ():
-            located = Path(str(dist.locate_file(file)))
-            if located.is_file() and "__pycache__" not in located.parts:
-                total += located.stat().st_size
-        for req in dist.requires or ():
-            parsed = Requirement(req)
-            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
-                todo.append(parsed.name)
-    chalice_runtime = (Path(__import__("chalice").__file__).parent / "app.py").stat().st_size
-    own = sum(p.stat().st_size for p in [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")])
-    return total + chalice_runtime + own, (f"site-packages of requirements.txt and its {len(seen)} "
-                                          "distributions incl. botocore, + app.py, chalicelib/; no make package zip")
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -471,7 +316,8 @@ def merge_rows(current: str, rows: list[Row], groups: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="webhook calls per handler (default 300)")
-    parser.add_argument("--imports", type=int, default=15, help="fresh interpreters per import timing (default 15: fewer swing by 0.1x)")
+    parser.add_argument("--imports", type=int, default=15,
+                        help="fresh interpreters per cold-start case (default 15: fewer swing by 0.1x)")
     parser.add_argument("--clients", type=int, default=50, help="client files the webhooks rotate over")
     parser.add_argument("--followup-sizes", default="10,1000,10000")
     parser.add_argument("--only", default="", help="comma-separated cases to measure: " + ",".join(GROUPS)
@@ -489,11 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     from bench import world as w
 
-    rows = bench_cold_start(args.imports) if "cold" in groups else []
+    rows: list[Row] = []
     started = w.start(clients=args.clients)
     try:
         if "cold" in groups:
-            rows += bench_first_request(started, args.imports)
+            from bench.cold import bench_cold
+
+            rows += bench_cold(started, args.imports)
         if "inbound" in groups:
             rows += bench_inbound(started, args.calls)
         if "staff" in groups:

@@ -368,3 +368,15 @@ def reset() -> None:
     global _container
     with _lock:
         _container = None
+
+
+def forget_all_but(*names: str) -> None:
+    """Forget what the container built except ``names``; each is built again on its next use.
+
+    One SnapStart snapshot starts many environments: credentials, connections and what is built
+    from them must be each environment's own (``chalicelib/snapstart.py``).
+    """
+    with _lock:
+        if _container is not None:
+            for name in [n for n in vars(_container) if n != "settings" and n not in names]:
+                delattr(_container, name)

@@ -12,10 +12,12 @@ This is what ``aws cloudformation package`` + ``aws cloudformation deploy`` do, 
 4. create or update the stack ``cmdm-<stage>`` through a change set
    (``CAPABILITY_IAM``, ``CAPABILITY_AUTO_EXPAND`` for the SAM transform);
 5. Twilio signs webhooks with the public URL, which is only known once the API exists: when no
-   ``--public-url`` is given, a second pass sets ``PublicUrl`` to the stack's ``EndpointURL``;
+   ``--public-url`` is given, a second pass sets ``PublicUrl`` to the stack's ``EndpointURL``
+   (with ``--snapstart`` that pass publishes new versions, whose snapshots carry the URL);
 6. print the outputs and what to do next (Twilio secret, staff users, ``numbers configure``).
 
     python -m infra.deploy --stage prod [--public-url https://...] [--alarm-email it@agency.ca]
+                           [--snapstart all|api [--release TEXT]] [--runtime-python PATH]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra import generate
+from infra import generate, snapstart
 
 ROOT = generate.ROOT
 ALLOWED_REGIONS = ("ca-central-1", "ca-west-1")
@@ -208,9 +210,12 @@ def deploy(args: argparse.Namespace) -> int:
 
     session, account = session_with_credentials(args.region, args.stage)
     out = (args.build or ROOT / "build" / args.stage).resolve()
+    if args.release and not args.snapstart and not args.skip_package:
+        raise DeployError("make deploy: RELEASE publishes new versions, which only a SNAPSTART deployment has")
     if not args.skip_package:
         try:
-            summary = packaging.package(args.stage, out, online=args.online)
+            summary = packaging.package(args.stage, out, online=args.online, runtime_python=args.runtime_python,
+                                        snapstart_on=args.snapstart)
         except packaging.PackageError as err:
             raise DeployError(f"make package: {err}") from None
         print(f"packaged {args.stage} in {summary['seconds']} s")
@@ -239,6 +244,10 @@ def deploy(args: argparse.Namespace) -> int:
         "PublicUrl": public_url.rstrip("/"),
         "AlarmEmail": args.alarm_email if args.alarm_email is not None else _parameters(previous).get("AlarmEmail", ""),
     }
+    if args.release and snapstart.RELEASE_PARAMETER not in template.get("Parameters", {}):
+        raise DeployError(f"make deploy: {template_path} was not packaged with SNAPSTART, so RELEASE means nothing")
+    if snapstart.RELEASE_PARAMETER in template.get("Parameters", {}):  # a SnapStart package
+        parameters[snapstart.RELEASE_PARAMETER] = args.release or _parameters(previous).get(snapstart.RELEASE_PARAMETER, "")
     stack = deploy_stack(cfn, name, template_url, parameters)
     endpoint = _outputs(stack).get("EndpointURL", "").rstrip("/")
     if not parameters["PublicUrl"] and endpoint:
@@ -273,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, help="package folder (default build/<stage>)")
     parser.add_argument("--skip-package", action="store_true", help="deploy what build/<stage> holds")
     parser.add_argument("--online", action="store_true", help="fetch the Lambda runtime's wheels again (make package ONLINE=1)")
+    parser.add_argument("--runtime-python", help="the CPython 3.13 that compiles the bytecode (make RUNTIME_PYTHON=...)")
+    parser.add_argument("--snapstart", choices=snapstart.CHOICES,
+                        help="publish versions behind the alias 'live' with SnapStart on every function or the API only")
+    parser.add_argument("--release", help="with --snapstart: any new text publishes new versions (fresh snapshots)")
     args = parser.parse_args(argv)
     try:
         return deploy(args)

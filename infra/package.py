@@ -21,9 +21,9 @@ wheels from the package index), so instead this builds a *staging copy* of the p
    manylinux x86_64), fetched with ``pip download --python-version 3.13 --platform
    manylinux2014_x86_64 --only-binary=:all:`` into ``build/lambda-wheels/`` on the first build (the
    one step that needs the package index; later builds run offline). The staging copy has no
-   ``requirements.txt``, so Chalice downloads nothing and zips ``vendor/`` as it is. When this
-   machine has a CPython 3.13, the finished zip is unpacked and ``app`` and every vendored module
-   are imported with it, alone (``-S``), so a wheel for the wrong ABI stops the build;
+   ``requirements.txt``, so Chalice downloads nothing and zips ``vendor/`` as it is. What the
+   service never imports is left out (``infra/trim.py``: Twilio's async client and aiohttp, unused
+   data and AWS service models);
 5. ``chalice package --stage STAGE --merge-template build/template.yaml OUT``. Importing
    ``app.py`` there needs ``CMDM_COGNITO_POOL_ARN`` so the staff routes get the Cognito
    authorizer; the pool does not exist yet, so a placeholder ARN is used and replaced in step 6;
@@ -31,12 +31,22 @@ wheels from the package index), so instead this builds a *staging copy* of the p
    parameter is pinned to this stage (its policy names this stage's tables), every function's
    ``Runtime`` is ``LAMBDA_RUNTIME`` (Chalice would name the Python that ran it), SQS event sources on
    the follow-up queue reference the queue resource (so it exists first), and every Lambda
-   function gets an errors alarm;
+   function gets an errors alarm; with ``--snapstart``, every function publishes versions behind the
+   alias ``live`` that the API, the schedules and the queues call, with SnapStart on
+   (``infra/snapstart.py``);
 7. ``cfn-lint`` on the packaged template, which holds every resource of the merge template. The
    merge template alone is a fragment: its gateway responses name Chalice's ``RestAPI``, which only
-   the packaged template defines, so linting it alone reports references that do resolve once merged.
+   the packaged template defines, so linting it alone reports references that do resolve once merged;
+8. bytecode (``infra/bytecode.py``): Chalice's zip is unpacked, compiled with CPython
+   ``LAMBDA_PYTHON`` (unchecked-hash ``.pyc``, the runtime's magic number) and zipped again; every
+   ``.py`` must have its ``.pyc``, and the finished zip is run unpacked and read-only under that
+   Python: ``app``, every ``chalicelib`` module, every vendored module (so a wheel for the
+   wrong ABI stops the build), the AWS clients and the Twilio calls, none of them compiled from
+   source. Without a CPython ``LAMBDA_PYTHON`` on the machine the build stops before anything
+   else and says how to get one: a zip without bytecode is never written.
 
     python -m infra.package --stage prod [--out build/prod] [--no-lint] [--online]
+                            [--runtime-python PATH] [--snapstart all|api]
 """
 
 from __future__ import annotations
@@ -54,7 +64,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from infra import generate
+from infra import bytecode, generate, snapstart, trim
 
 ROOT = generate.ROOT
 POLICY_DIR = ROOT / "policies"
@@ -303,52 +313,94 @@ def vendor_dependencies(requirements: Path, vendor: Path, cache: Path = WHEEL_CA
     return names
 
 
-# --- 4b. the zip's imports under the runtime's own Python, where this machine has one ----------------
+# --- 4b. the runtime's own Python: required, it compiles the zip's bytecode ------------------------
+
+RUNTIME_PYTHON_MISSING = """no CPython {version} on this machine, so nothing was packaged.
+The zip must carry bytecode compiled by Lambda's own Python ({runtime}): without it every cold
+Lambda container compiles every module it imports, on every start (its first webhook then takes
+about 4x as long). Looked for python{version} on PATH, in /usr/bin and /usr/local/bin, and under
+~/.pyenv/versions/{version}*. Get one, then run make package again:
+  pyenv install {version}                      (pyenv: https://github.com/pyenv/pyenv)
+  uv python install {version}                  (then RUNTIME_PYTHON=$(uv python find {version}))
+  sudo apt-get install python{version}          (Debian/Ubuntu, where the release packages it)
+or name it: make package RUNTIME_PYTHON=/path/to/python{version}"""
 
 
-def runtime_interpreter() -> str | None:
-    """A CPython LAMBDA_PYTHON on this machine (PATH, pyenv, the usual prefixes), or None."""
+def _python_version(candidate: str) -> str | None:
+    try:
+        probe = subprocess.run([candidate, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def runtime_interpreter(preferred: str | None = None) -> str | None:
+    """A CPython LAMBDA_PYTHON: ``preferred`` (``RUNTIME_PYTHON``) if given, else PATH, pyenv, the
+    usual prefixes; None if there is none."""
     import glob
 
-    name = f"python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}"
-    candidates = [shutil.which(name), f"/usr/bin/{name}", f"/usr/local/bin/{name}",
-                  *sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}*"
-                                        / "bin" / name)))]
+    wanted = f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}"
+    name = f"python{wanted}"
+    candidates = [preferred] if preferred else [
+        shutil.which(name), f"/usr/bin/{name}", f"/usr/local/bin/{name}",
+        *sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / f"{wanted}*" / "bin" / name)))]
     for candidate in candidates:
-        if not candidate or not Path(candidate).exists():
-            continue
-        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.strip() == f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}":
-            return candidate
+        if candidate and Path(candidate).exists() and _python_version(candidate) == wanted:
+            return str(Path(candidate).resolve()) if preferred else candidate
     return None
 
 
-IMPORT_PROBE = """
-import importlib, json, platform, sys
-import app
-from chalicelib import bootstrap
-names = sys.argv[1].split(",")
-for name in names:
-    importlib.import_module(name)
-print(json.dumps({"python": platform.python_version(), "modules": names, "app_routes": len(app.app.routes)}))
-"""
+def require_runtime_interpreter(preferred: str | None = None) -> str:
+    """The CPython LAMBDA_PYTHON that compiles the zip's bytecode, or a ``PackageError`` saying how to get one."""
+    found = runtime_interpreter(preferred)
+    if found is not None:
+        return found
+    version = f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}"
+    message = RUNTIME_PYTHON_MISSING.format(version=version, runtime=LAMBDA_RUNTIME)
+    if preferred:
+        message = f"{preferred} is not a CPython {version}, so nothing was packaged.\n" + message.split("\n", 1)[1]
+    raise PackageError(message)
 
 
-def check_imports(task: Path, interpreter: str) -> dict[str, Any]:
-    """Import ``app`` and every vendored top-level module with the runtime's Python and only ``task``."""
-    vendor_modules = set()
-    for dist in metadata.distributions(path=[str(task)]):
-        top = dist.read_text("top_level.txt")
-        names = top.split() if top else [str(f).split("/")[0] for f in dist.files or [] if str(f).endswith("__init__.py")]
-        vendor_modules.update(n for n in names if n.isidentifier() and not n.startswith("_"))
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1",
-           "CMDM_STAGE": "aws", "CMDM_COGNITO_POOL_ARN": COGNITO_PLACEHOLDER, "AWS_DEFAULT_REGION": "ca-central-1"}
-    result = subprocess.run([interpreter, "-S", "-c", IMPORT_PROBE, ",".join(sorted(vendor_modules))], cwd=task,
-                            env=env, capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        raise PackageError(f"the zip does not import under {LAMBDA_RUNTIME} ({interpreter}):\n{result.stderr[-3000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+def ship_bytecode(zip_path: Path, interpreter: str) -> dict[str, Any]:
+    """Rewrite Chalice's ``zip_path`` with the runtime's bytecode beside every module, and check it.
+
+    On any failure the zip is deleted: ``make deploy`` can never pick up a zip without bytecode.
+    """
+    import tempfile
+    import zipfile
+
+    try:
+        facts = bytecode.runtime_facts(interpreter)
+        with tempfile.TemporaryDirectory(prefix="cmdm-bytecode-") as tmp:
+            task = Path(tmp) / "task"
+            with zipfile.ZipFile(zip_path) as zipped:
+                zipped.extractall(task)
+            for litter in [*task.rglob("__pycache__"), *task.rglob("*.pyc")]:  # only the runtime's own
+                if litter.is_dir():
+                    shutil.rmtree(litter)
+                elif litter.exists():
+                    litter.unlink()
+            bytecode.compile_tree(task, interpreter)
+            bytecode.write_zip(task, zip_path)
+        problems = bytecode.bytecode_problems(zip_path, bytes.fromhex(facts["magic"]), facts["cache_tag"])
+        if problems:
+            raise bytecode.BytecodeError(f"{len(problems)} modules without usable bytecode:\n" + "\n".join(problems[:40]))
+    except bytecode.BytecodeError as err:
+        zip_path.unlink(missing_ok=True)
+        raise PackageError(f"no zip written: {err}") from None
+    return facts
+
+
+def run_probe(zip_path: Path, interpreter: str) -> dict[str, Any]:
+    """``infra/bytecode.py``'s probe on the finished zip, in the ``aws`` stage; deletes the zip if it fails."""
+    env = {"CMDM_STAGE": "aws", "CMDM_COGNITO_POOL_ARN": COGNITO_PLACEHOLDER, "AWS_DEFAULT_REGION": "ca-central-1"}
+    try:
+        return bytecode.probe(zip_path, interpreter, trim.AWS_SERVICES, env)
+    except bytecode.BytecodeError as err:
+        zip_path.unlink(missing_ok=True)
+        raise PackageError(f"the zip failed its probe under {LAMBDA_RUNTIME} ({interpreter}), so it was deleted:\n{err}") from None
 
 
 # --- 4c. the zip's time-zone rules are the pinned ones or newer (SPEC §5.11) ----------------------------
@@ -405,7 +457,7 @@ def packaging_env(base: dict[str, str] | None = None) -> dict[str, str]:
         CMDM_COGNITO_POOL_ARN=COGNITO_PLACEHOLDER,
         AWS_DEFAULT_REGION="ca-central-1",
         AWS_EC2_METADATA_DISABLED="true",
-        PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the staged chalicelib/, so none in the zip
+        PYTHONDONTWRITEBYTECODE="1",  # no .venv bytecode in the staged chalicelib/ (step 8 compiles for Lambda)
     )
     return env
 
@@ -548,14 +600,19 @@ def cfn_lint(*paths: Path) -> None:
 # --- all of it ------------------------------------------------------------------------------------------
 
 
-def package(stage: str, out: Path, lint: bool = True, online: bool = False, source: Path = ROOT) -> dict[str, Any]:
+def package(stage: str, out: Path, lint: bool = True, online: bool = False, source: Path = ROOT,
+            runtime_python: str | None = None, snapstart_on: str | None = None) -> dict[str, Any]:
     """Build ``out/sam.yaml`` and ``out/deployment.zip``; returns a summary for people and tests.
 
-    ``out/staging/`` keeps the project copy Chalice packaged (what the zip holds, unzipped).
+    ``out/staging/`` keeps the project copy Chalice packaged (the zip's sources, before bytecode).
+    ``snapstart_on`` (``"all"``, ``"api"`` or None) publishes versions behind an alias with SnapStart.
     """
     if stage not in generate.STAGES:
         raise PackageError(f"unknown stage {stage!r}; one of {', '.join(generate.STAGES)}")
+    if snapstart_on not in (None, *snapstart.CHOICES):
+        raise PackageError(f"snapstart must be one of {', '.join(snapstart.CHOICES)}, not {snapstart_on!r}")
     started = time.monotonic()
+    interpreter = require_runtime_interpreter(runtime_python)  # first: nothing is built without it
     if out.exists():
         shutil.rmtree(out)
     project = out / "staging"
@@ -567,36 +624,42 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
     compiled = json.loads((bundle / COMPILED_FILENAME).read_text(encoding="utf-8"))
     cache = fetch_wheels(source / "requirements.txt", refresh=online)
     vendored = vendor_dependencies(source / "requirements.txt", project / "vendor", cache)
+    trimmed = trim.trim(project / "vendor")
+    vendored = [v for v in vendored if _canonical(v.split("==")[0]) not in trim.LEFT_OUT_DISTRIBUTIONS]
+    missing = trim.unshipped_dependencies([project / "app.py", *(project / "chalicelib").rglob("*.py")])
+    if missing:
+        raise PackageError("the code needs what the zip leaves out:\n  " + "\n  ".join(missing))
     template_path = run_chalice_package(stage, project, merge_template, out)
     template = generate.load_yaml(template_path.read_text(encoding="utf-8"))
     template = finish_template(template, stage)
+    if snapstart_on:
+        template = snapstart.publish_with_snapstart(template, _function_names(template), snapstart_on)
     template_path.write_text(generate.dump_yaml(template), encoding="utf-8")
     if lint:
         cfn_lint(template_path)
     zip_path = out / "deployment.zip"
+    facts = ship_bytecode(zip_path, interpreter)
     zone_rules = check_zone_rules(zip_path, source / "requirements.txt")
-    imports: dict[str, Any] | None = None
-    interpreter = runtime_interpreter()
-    if interpreter is not None:
-        import tempfile
-        import zipfile
-
-        with tempfile.TemporaryDirectory(prefix="cmdm-lambda-task-") as task, zipfile.ZipFile(zip_path) as zipped:
-            zipped.extractall(task)
-            imports = check_imports(Path(task), interpreter)
+    probed = run_probe(zip_path, interpreter)
     summary = {
         "stage": stage,
         "template": str(template_path),
         "zip": str(zip_path),
-        "zip_bytes": zip_path.stat().st_size,
+        **bytecode.zip_figures(zip_path),
         "agencies": agencies,
         "holiday_years": compiled["holiday_years"],
         "zone_rules": zone_rules,
         "functions": _function_names(template),
         "vendored": vendored,
+        "left_out_bytes": sum(trimmed.values()),
         "runtime": LAMBDA_RUNTIME,
         "runtime_deprecated": RUNTIME_DEPRECATED,
-        "imports_checked_with": imports["python"] if imports else None,
+        "runtime_python": interpreter,
+        "bytecode": {"python": facts["version"], "magic": facts["magic"], "cache_tag": facts["cache_tag"],
+                     "invalidation": "unchecked-hash"},
+        "imports_checked_with": probed["python"],
+        "modules_probed": probed["modules_loaded"],
+        "snapstart": snapstart_on,
         "linted": lint,
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -611,30 +674,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
     parser.add_argument("--online", action="store_true",
                         help=f"fetch the {LAMBDA_RUNTIME} wheels again even if build/lambda-wheels has them")
+    parser.add_argument("--runtime-python", help=f"the CPython {LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]} that compiles "
+                        "the bytecode (default: found on PATH or under pyenv)")
+    parser.add_argument("--snapstart", choices=snapstart.CHOICES,
+                        help="publish versions behind an alias, with SnapStart on all functions or the API only")
     args = parser.parse_args(argv)
     out = (args.out or ROOT / "build" / args.stage).resolve()
     try:
-        summary = package(args.stage, out, lint=not args.no_lint, online=args.online)
+        summary = package(args.stage, out, lint=not args.no_lint, online=args.online,
+                          runtime_python=args.runtime_python, snapstart_on=args.snapstart)
     except PackageError as err:
         print(f"make package: {err}", file=sys.stderr)
         return 1
     size_mb = summary["zip_bytes"] / 1_000_000
     deps = f"{len(summary['vendored'])} packages, {LAMBDA_RUNTIME} wheels for {PIP_PLATFORM}"
-    checked = summary["imports_checked_with"]
-    imports = (f"imports checked with CPython {checked}" if checked else
-               f"imports NOT checked: no {LAMBDA_RUNTIME} interpreter on this machine")
+    code = summary["bytecode"]
     print(f"packaged stage {summary['stage']} in {summary['seconds']} s")
-    print(f"  template  {summary['template']}  (cfn-lint {'clean' if summary['linted'] else 'skipped'})")
-    print(f"  code      {summary['zip']}  ({size_mb:.1f} MB; dependencies: {deps})")
+    print(f"  template  {summary['template']}  (cfn-lint {'clean' if summary['linted'] else 'skipped'}"
+          f"{'; SnapStart: ' + summary['snapstart'] if summary['snapstart'] else ''})")
+    print(f"  code      {summary['zip']}  ({size_mb:.1f} MB, {summary['files']:,} files; dependencies: {deps}; "
+          f"{summary['left_out_bytes'] / 1e6:.1f} MB never imported left out)")
+    print(f"  bytecode  {summary['pyc']:,} .pyc for {summary['py']:,} .py, compiled by CPython {code['python']} "
+          f"({summary['runtime_python']}), magic {code['magic']}, {code['invalidation']}")
     print(f"  functions {', '.join(summary['functions'])}")
-    print(f"  runtime   {LAMBDA_RUNTIME} (AWS deprecates it on {RUNTIME_DEPRECATED}); {imports}")
+    print(f"  runtime   {LAMBDA_RUNTIME} (AWS deprecates it on {RUNTIME_DEPRECATED}); the zip ran read-only under "
+          f"CPython {summary['imports_checked_with']}: {summary['modules_probed']:,} modules, none compiled at import")
     first, last = summary["holiday_years"]
     print(
         f"  policies  {', '.join(summary['agencies'])} (validated and compiled with their holidays for "
         f"{first}-{last}, in chalicelib/{BUNDLE_NAME}/ of the zip)"
     )
     print(f"  zones     IANA time-zone rules {summary['zone_rules']}, pinned in requirements.txt")
-    print(f"next: make deploy STAGE={summary['stage']}")
+    print(f"next: make deploy STAGE={summary['stage']}{' SNAPSTART=' + summary['snapstart'] if summary['snapstart'] else ''}")
     return 0
 
 

@@ -1,17 +1,21 @@
-"""``make package`` builds a deployable, linted template and a self-contained zip offline (issue 7).
+"""``make package`` builds a deployable, linted template and a self-contained zip offline (issues 7, 24).
 
 Lambda's wheels are fetched once into build/lambda-wheels (the only step that may need the
 package index); the package is then built once per test process with pip pointed at a closed
-port, so a download attempt would fail the build. The zip is unpacked and imported by the
-runtime's own Python (CPython 3.13, when this machine has one) seeing only the zip's contents
-(``-S``: no .venv), in the ``aws`` stage, the way Lambda runs it.
+port, so a download attempt would fail the build. The zip carries bytecode compiled by the
+runtime's own Python (CPython 3.13, which the build requires); it is unpacked read-only and run by
+that Python seeing only the zip's contents (``-S``: no .venv), in the ``aws`` stage, the way
+Lambda runs it, and nothing it imports may be compiled from source.
 """
 
 from __future__ import annotations
 
+import copy
+import importlib.util
 import json
 import os
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +25,10 @@ import pytest
 
 from chalicelib.adapters import models
 from chalicelib.adapters.policy_loader import policy_files
-from infra import generate, package
+from infra import bytecode, generate, package, snapstart, trim
+
+# One worker builds the package once for the whole module (the build compiles ~1,500 modules).
+pytestmark = pytest.mark.xdist_group("package")
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "prod"
@@ -45,13 +52,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def lambda_view(built: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def lambda_view(built: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """What the deployed function sees: the zip alone, CMDM_STAGE=aws, no policies/ folder."""
-    task = tmp_path_factory.mktemp("var-task")
-    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
-        zipped.extractall(task)
+    task = bytecode.extract_read_only(Path(built["summary"]["zip"]), tmp_path_factory.mktemp("lambda") / "var-task")
     probe = """
-import json, sys
+import importlib.machinery, json, sys
+compiled = []  # modules the interpreter had to compile from source: none, the zip carries their bytecode
+_to_code = importlib.machinery.SourceFileLoader.source_to_code
+def _spy(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return _to_code(self, data, path, *args, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = _spy
 import app
 from chalicelib import bootstrap
 import pynamodb, twilio
@@ -70,6 +81,8 @@ print(json.dumps({
     "libraries": [pynamodb.__file__, twilio.__file__],
     "zone_rules": zones.rules_version(),
     "calgary_monday": datetime(2026, 12, 7, 15, 30, tzinfo=timezone.utc).astimezone(ZoneInfo("America/Edmonton")).isoformat(),
+    "compiled_from_source": compiled,
+    "bytecode_read": sorted({m.__cached__ for m in list(sys.modules.values()) if getattr(m, "__cached__", None)}),
 }))
 """
     env = {
@@ -82,13 +95,12 @@ print(json.dumps({
         "CMDM_TWILIO_SECRET_ID": f"cmdm/{STAGE}/twilio",
         "AWS_DEFAULT_REGION": "ca-central-1",
     }
-    interpreter = package.runtime_interpreter()
-    if interpreter is None:
-        pytest.skip(f"no {package.LAMBDA_RUNTIME} interpreter on this machine to import the zip with")
+    interpreter = package.require_runtime_interpreter()  # the build needed it too
     result = subprocess.run([interpreter, "-S", "-c", probe], cwd=task, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
-    return {"task": task, **json.loads(result.stdout.strip().splitlines()[-1])}
+    yield {"task": task, **json.loads(result.stdout.strip().splitlines()[-1])}
+    bytecode.make_writable(task)
 
 
 def test_package_writes_a_linted_template_and_a_zip(built: dict[str, Any]) -> None:
@@ -152,7 +164,8 @@ def test_zip_carries_the_validated_policies_and_the_schema(built: dict[str, Any]
     assert compiled["holiday_years"] == [first, last] and last - first == 13
     assert all(len(entry["holidays"]) == 14 for entry in compiled["policies"].values())
     assert sorted(built["summary"]["agencies"]) == sorted(p.stem for p in policy_files(ROOT / "policies"))
-    assert not any("__pycache__" in n for n in names)
+    # No build litter: the only bytecode is the runtime's own (a .venv's 3.11 .pyc would be dead weight).
+    assert all(n.endswith(".cpython-313.pyc") for n in names if "__pycache__" in n or n.endswith(".pyc"))
     assert not any(n.startswith(("tests/", "infra/", "policies/", ".chalice/")) for n in names)
 
 
@@ -282,3 +295,179 @@ def test_the_packaged_template_lints_clean_with_the_clock_in_2028(built: dict[st
     with time_machine.travel("2028-03-01T12:00:00Z", tick=False):
         matches = lint_file(Path(built["summary"]["template"]), {"regions": ["ca-central-1"]})
     assert [str(m) for m in matches] == []
+
+
+# -- issue 24: bytecode for the runtime, a smaller zip, SnapStart -------------------------------------
+
+
+def _runtime_magic() -> tuple[bytes, str]:
+    facts = bytecode.runtime_facts(package.require_runtime_interpreter())
+    return bytes.fromhex(facts["magic"]), facts["cache_tag"]
+
+
+def test_every_module_in_the_zip_carries_bytecode_the_runtimes_python_reads(built: dict[str, Any]) -> None:
+    magic, cache_tag = _runtime_magic()
+    assert cache_tag == "cpython-{}{}".format(*package.LAMBDA_PYTHON)
+    zip_path = Path(built["summary"]["zip"])
+    assert bytecode.bytecode_problems(zip_path, magic, cache_tag) == []
+    summary = built["summary"]
+    assert summary["py"] == summary["pyc"] > 1000
+    assert summary["bytecode"] == {"python": summary["imports_checked_with"], "magic": magic.hex(),
+                                   "cache_tag": cache_tag, "invalidation": "unchecked-hash"}
+    with zipfile.ZipFile(zip_path) as zipped:  # the handler and the first webhook's path, byte by byte
+        for module in ("app.py", "chalicelib/services/inbound.py", "pynamodb/connection/base.py", "chalice/app.py"):
+            header = zipped.read(bytecode.cache_path(module, cache_tag))[:16]
+            assert header[:4] == magic and int.from_bytes(header[4:8], "little") == bytecode.UNCHECKED_HASH
+
+
+def test_the_zip_runs_read_only_under_the_runtimes_python_without_compiling_a_module(
+        built: dict[str, Any], lambda_view: dict[str, Any]) -> None:
+    assert lambda_view["compiled_from_source"] == []
+    task = str(lambda_view["task"])
+    read = [p for p in lambda_view["bytecode_read"] if p.startswith(task)]
+    assert any(p.endswith("/chalicelib/__pycache__/bootstrap.cpython-313.pyc") for p in read)
+    assert built["summary"]["modules_probed"] > 400  # app, chalicelib, every vendored module: none compiled
+
+
+def test_the_zip_leaves_out_what_the_service_never_imports(built: dict[str, Any], lambda_view: dict[str, Any]) -> None:
+    with zipfile.ZipFile(built["summary"]["zip"]) as zipped:
+        names = zipped.namelist()
+    tops = {n.split("/")[0] for n in names}
+    for gone in ("aiohttp", "aiohttp_retry", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache",
+                 "yarl", "aws_lambda_powertools"):
+        assert gone not in tops and not any(t.startswith(gone + "-") for t in tops), gone
+    assert not any(n.startswith(("phonenumbers/geodata/", "phonenumbers/carrierdata/")) or n.endswith(".pyi")
+                   for n in names)
+    assert {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") > 3} == \
+        set(trim.AWS_SERVICES)
+    assert {n.split("/")[2] for n in names if n.startswith("twilio/rest/") and n.count("/") > 2} - {"__pycache__"} == \
+        set(trim.TWILIO_REST_KEPT)
+    # ... and what is left runs: the deployed code path imported pynamodb and twilio from the zip.
+    assert all(lib.startswith(str(lambda_view["task"])) for lib in lambda_view["libraries"])
+    summary = built["summary"]
+    assert summary["zip_bytes"] < 30_000_000 and summary["files"] < 6_000  # 40.0 MB, 7,322 files before
+    assert summary["left_out_bytes"] > 50_000_000
+
+
+def test_the_zip_is_the_same_byte_for_byte_from_the_same_tree(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "mod.py").write_text("X = 1\n", encoding="utf-8")
+    (tree / "app.py").write_text("import pkg.mod\n", encoding="utf-8")
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    bytecode.write_zip(tree, first)
+    os.utime(tree / "app.py", (1_000_000_000, 1_000_000_000))  # a different file time changes nothing
+    bytecode.write_zip(tree, second)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as zipped:
+        assert [i.filename for i in zipped.infolist()] == ["app.py", "pkg/mod.py"]
+        assert all((i.external_attr >> 16) & 0o444 == 0o444 for i in zipped.infolist())  # Lambda reads them
+
+
+def test_a_zip_without_usable_bytecode_is_refused_module_by_module(tmp_path: Path) -> None:
+    magic, cache_tag = _runtime_magic()
+    interpreter = package.require_runtime_interpreter()
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    for name in ("good", "missing", "foreign", "timestamped"):
+        (tree / "pkg" / f"{name}.py").write_text(f"NAME = {name!r}\n", encoding="utf-8")
+    bytecode.compile_tree(tree, interpreter)
+    pycache = tree / "pkg" / "__pycache__"
+    (pycache / f"missing.{cache_tag}.pyc").unlink()
+    foreign = pycache / f"foreign.{cache_tag}.pyc"
+    foreign.write_bytes(importlib.util.MAGIC_NUMBER + foreign.read_bytes()[4:])  # this .venv's Python, not 3.13
+    subprocess.run([interpreter, "-m", "compileall", "-q", "-f", "--invalidation-mode", "timestamp",
+                    str(tree / "pkg" / "timestamped.py")], check=True)
+    zip_path = tmp_path / "deployment.zip"
+    bytecode.write_zip(tree, zip_path)
+    problems = "\n".join(bytecode.bytecode_problems(zip_path, magic, cache_tag))
+    assert "pkg/missing.py: no pkg/__pycache__/missing" in problems
+    assert f"foreign.{cache_tag}.pyc: magic number {importlib.util.MAGIC_NUMBER.hex()}" in problems
+    assert "timestamped.cpython-313.pyc: not an unchecked-hash .pyc" in problems
+    assert "good" not in problems
+
+
+def test_a_module_the_build_cannot_compile_leaves_no_zip_behind(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "app.py").write_text("def broken(:\n", encoding="utf-8")
+    zip_path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(zip_path, "w") as zipped:
+        zipped.write(tree / "app.py", "app.py")
+    with pytest.raises(package.PackageError, match="no zip written"):
+        package.ship_bytecode(zip_path, package.require_runtime_interpreter())
+    assert not zip_path.exists()
+
+
+def test_the_probe_catches_a_module_compiled_at_import(built: dict[str, Any], tmp_path: Path) -> None:
+    """Delete one module's .pyc from a copy of the zip: the probe names that module, and nothing else."""
+    _, cache_tag = _runtime_magic()
+    victim = bytecode.cache_path("chalicelib/domain/inbound.py", cache_tag)
+    copy = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(built["summary"]["zip"]) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename != victim:
+                out.writestr(info, source.read(info.filename))
+    env = {"CMDM_STAGE": "aws", "CMDM_COGNITO_POOL_ARN": POOL_ARN, "AWS_DEFAULT_REGION": "ca-central-1"}
+    with pytest.raises(bytecode.BytecodeError) as caught:
+        bytecode.probe(copy, package.require_runtime_interpreter(), trim.AWS_SERVICES, env)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1 and lines[0].endswith("/chalicelib/domain/inbound.py"), lines
+
+
+def test_without_the_runtimes_python_make_package_stops_and_says_how_to_get_one(tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    for named in ("/nonexistent/python3.13", sys.executable):  # absent, and a Python that is not 3.13
+        result = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out),
+                                 "--runtime-python", named], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1
+        assert f"{named} is not a CPython 3.13, so nothing was packaged" in result.stderr
+        assert "pyenv install 3.13" in result.stderr and "RUNTIME_PYTHON=" in result.stderr
+        assert not out.exists()
+
+
+def test_a_machine_without_python_3_13_anywhere_is_told_where_it_was_looked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no python3.13 on PATH
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.pyenv
+    monkeypatch.setattr(package, "_python_version", lambda candidate: None)  # nor /usr/bin, /usr/local/bin
+    assert package.runtime_interpreter() is None
+    with pytest.raises(package.PackageError) as caught:
+        package.package("prod", tmp_path / "prod")
+    message = str(caught.value)
+    assert message.startswith("no CPython 3.13 on this machine, so nothing was packaged")
+    assert "~/.pyenv/versions/3.13*" in message and "pyenv install 3.13" in message
+    assert not (tmp_path / "prod").exists()  # refused before building anything
+
+
+@pytest.mark.parametrize("on", snapstart.CHOICES)
+def test_snapstart_publishes_versions_behind_an_alias_the_api_schedules_and_queues_call(
+        built: dict[str, Any], tmp_path: Path, on: str) -> None:
+    template = copy.deepcopy(built["template"])
+    functions = built["summary"]["functions"]
+    done = snapstart.publish_with_snapstart(template, functions, on)
+    path = tmp_path / "sam.yaml"
+    path.write_text(generate.dump_yaml(done), encoding="utf-8")
+    package.cfn_lint(path)  # the whole template, SnapStart included, lints clean (no rule silenced)
+    resources = done["Resources"]
+    for name in functions:
+        props = resources[name]["Properties"]
+        assert props["AutoPublishAlias"] == snapstart.ALIAS and props["AutoPublishAliasAllProperties"] is True
+        expected = {"ApplyOn": "PublishedVersions"} if on == "all" or name == "APIHandler" else None
+        assert props.get("SnapStart") == expected, name
+        for event in (props.get("Events") or {}).values():
+            assert event["Type"] in ("Schedule", "SQS")  # SAM points these at the alias of a function that has one
+    integrations = [op["x-amazon-apigateway-integration"]["uri"]
+                    for api in resources.values() if api["Type"] == "AWS::Serverless::Api"
+                    for methods in api["Properties"]["DefinitionBody"]["paths"].values()
+                    for op in methods.values() if isinstance(op, dict) and "x-amazon-apigateway-integration" in op]
+    assert integrations and all(uri["Fn::Sub"][1] == {snapstart.ALIAS_VARIABLE: {"Ref": "APIHandler.Alias"}}
+                                and "APIHandler.Arn" not in json.dumps(uri) for uri in integrations)
+    assert resources["APIHandlerInvokePermission"]["Properties"]["FunctionName"] == {"Ref": "APIHandler.Alias"}
+    assert done["Parameters"][snapstart.RELEASE_PARAMETER]["Default"] == ""
+    assert "APIHandler.Arn" not in json.dumps({k: v for k, v in resources.items() if v["Type"] != "AWS::Logs::LogGroup"})
+
+
+def test_snapstart_is_refused_unless_all_or_api(tmp_path: Path) -> None:
+    with pytest.raises(package.PackageError, match="snapstart must be one of all, api"):
+        package.package("prod", tmp_path / "prod", snapstart_on="yes")

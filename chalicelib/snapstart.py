@@ -1,0 +1,167 @@
+"""A Lambda container's init phase, and what a SnapStart restore must redo (issue 24).
+
+Lambda imports the handler's module once per container (the *init phase*) before the first event.
+Outside Lambda importing ``app`` builds nothing (tests, ``make run``); in Lambda (``_HANDLER`` and
+``AWS_LAMBDA_FUNCTION_NAME`` set) ``at_init`` also prepares what the function's first event needs,
+so that event does only its own work:
+
+- the modules its first event imports (``FIRST_EVENT_MODULES``: for the API handler the inbound
+  webhook's path, with the domain, the unit of work, its repositories and Twilio's validator and
+  TwiML; for a job, its service), and with SnapStart every service module of the function;
+- the compiled agency policies, parsed;
+- the DynamoDB client (botocore parses the service model once per session: ~100 ms), built
+  without any request. Nothing that needs the Twilio credentials: they come from Secrets Manager,
+  and importing ``app`` never reaches the network (SPEC §4.2).
+
+Garbage collection is off while that runs (what it allocates lives as long as the container) and
+those objects are frozen afterwards (``gc.freeze``), so no later collection walks them again.
+
+**SnapStart.** Lambda runs the init phase once per published version, snapshots the environment
+and starts every new environment of that version from a copy. What must not be shared between
+copies is refreshed by runtime hooks (``snapshot_restore_py``, part of Lambda's Python runtime;
+absent elsewhere, so imported guardedly):
+
+- before the snapshot: everything the container built except what is safe to share (``SHARED``:
+  the unit of work, the policies, the token verifier) is forgotten, and so is the DynamoDB
+  client with the credentials it resolved, so the snapshot holds no credentials, no open
+  connection and no cached Twilio secret;
+- after a restore: ``random`` is reseeded from the operating system (every copy would otherwise
+  draw the same numbers, e.g. the same retry jitter), the same things are forgotten again, and the
+  DynamoDB client is built again from the session already loaded (~8 ms), with this
+  environment's credentials and connections of its own.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import os
+import pkgutil
+import random
+from collections.abc import Mapping
+
+log = logging.getLogger("cmdm")
+
+#: What each Lambda function's first event imports, by handler (``_HANDLER``).
+FIRST_EVENT_MODULES: Mapping[str, tuple[str, ...]] = {
+    "app.app": ("chalicelib.services.inbound", "pynamodb.transactions", "twilio.request_validator",
+                "twilio.twiml.messaging_response", "concurrent.futures.thread"),
+    "app.sweep_clocks": ("chalicelib.services.sweep", "chalicelib.adapters.metrics"),
+    "app.run_followups": ("chalicelib.services.followups",),
+    "app.followup_worker": ("chalicelib.services.followups",),
+    "app.send_posts": ("chalicelib.services.posts",),
+    "app.post_worker": ("chalicelib.services.posts",),
+    "app.erase_expired": ("chalicelib.services.data_rights",),
+    "app.copy_media": ("chalicelib.services.media",),
+    "app.clear_refused_at_twilio": ("chalicelib.services.twilio_cleanup",),
+    "app.roll_up_reports": ("chalicelib.services.usage_rollup",),
+}
+#: Built once and shared by every copy of a snapshot: no credentials, connections or randomness.
+SHARED = ("uow", "policies", "verifier")
+#: What ``at_init`` prepared in this container (for the logs and ``make bench``).
+PREPARED: list[str] = []
+
+
+def in_lambda(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return bool(env.get("AWS_LAMBDA_FUNCTION_NAME") and env.get("_HANDLER"))
+
+
+def prepare(handler: str, everything: bool = False) -> list[str]:
+    """Import and build what ``handler``'s first event needs, without reaching the network;
+    ``everything`` adds every service module (SnapStart: paid once per version). Returns what was done."""
+    from . import bootstrap
+
+    modules = list(FIRST_EVENT_MODULES.get(handler, ()))
+    if everything:
+        from . import services
+
+        modules += [f"chalicelib.services.{m.name}" for m in pkgutil.iter_modules(services.__path__)]
+    for name in modules:
+        importlib.import_module(name)
+    done = [f"{len(modules)} modules"]
+    container = bootstrap.container()
+    container.policies.all()
+    container.verifier  # noqa: B018 - built now, kept for the container's life
+    container.uow  # noqa: B018 - configures the models
+    from .adapters import models
+
+    models.transaction_connection().client  # noqa: B018 - botocore client, no request
+    return [*done, "policies", "DynamoDB client"]
+
+
+def _renew_dynamodb_client(build: bool) -> None:
+    """Drop the DynamoDB client and the credentials it resolved; keep its botocore session.
+
+    PynamoDB builds one botocore client per connection on first use, with the credentials its
+    session resolved then (and caches). Dropping both (private attributes of the pinned
+    pynamodb 6.1 and botocore 1.44; ``tests/unit/test_snapstart.py`` checks the effect) makes the
+    next client resolve them in this environment, while the session's parsed service model keeps
+    that build at a few milliseconds.
+    """
+    from . import bootstrap
+    from .adapters import models
+
+    if "uow" not in vars(bootstrap.container()):
+        return  # models never configured: no client to renew
+    connection = models.transaction_connection()
+    client, connection._client = connection._client, None
+    if client is not None:
+        client.close()  # its pooled connections belong to the snapshot's environment
+    session = getattr(connection._local, "session", None)
+    if session is not None:
+        session._credentials = None
+    if build:
+        connection.client  # noqa: B018
+
+
+def before_snapshot() -> None:
+    """Leave nothing in the snapshot that one environment must not share with another."""
+    from . import bootstrap
+
+    bootstrap.forget_all_but(*SHARED)
+    _renew_dynamodb_client(build=False)
+
+
+def after_restore() -> None:
+    """A copy of the snapshot starts: its own random numbers, credentials and connections."""
+    from . import bootstrap
+
+    random.seed()  # from os.urandom
+    bootstrap.forget_all_but(*SHARED)
+    _renew_dynamodb_client(build=True)
+
+
+def register_hooks() -> bool:
+    """Register the SnapStart hooks with Lambda's runtime; False where there is no such runtime."""
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
+    except ImportError:  # not in Lambda's Python runtime (tests, make run)
+        return False
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
+    return True
+
+
+def at_init(env: Mapping[str, str] | None = None) -> list[str]:
+    """In Lambda: prepare the first event, freeze what that built, register the SnapStart hooks.
+
+    Never fails the import: whatever could not be prepared is done by the first event instead.
+    """
+    env = os.environ if env is None else env
+    PREPARED.clear()
+    if not in_lambda(env):
+        return []
+    snapstart = env.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
+    gc.disable()
+    try:
+        PREPARED[:] = prepare(env["_HANDLER"], everything=snapstart)
+    except Exception as err:  # the first event will build it; the init phase must not fail for this
+        log.warning("init phase: nothing prepared (%s); the first event prepares it", type(err).__name__)
+    finally:
+        gc.freeze()
+        gc.enable()
+    if register_hooks():
+        PREPARED.append("SnapStart hooks")
+    return list(PREPARED)
