@@ -43,6 +43,7 @@ class _Events:
         self._agency = agency_id
         self._range: tuple[datetime, datetime] | None = None
         self._events: list[AuditRecord] = []
+        self._histories: dict[str, list[AuditRecord]] = {}
 
     def between(self, start: datetime, end: datetime) -> list[AuditRecord]:
         if self._range is None or start < self._range[0] or end > self._range[1]:
@@ -51,6 +52,12 @@ class _Events:
             self._events = list(self._uow().audit.between(self._agency, low, high))
             self._range = (low, high)
         return [e for e in self._events if start <= e.at < end]
+
+    def history(self, client_id: str) -> list[AuditRecord]:
+        """One file's whole audit history, read once per report (membership is judged at a time)."""
+        if client_id not in self._histories:
+            self._histories[client_id] = self._uow().audit.of_client(client_id)
+        return self._histories[client_id]
 
 
 class UsageReports:
@@ -77,10 +84,14 @@ class UsageReports:
                 start, end = local_midnight(d, zone), local_midnight(d + DAY, zone)
                 days[d] = u.day_facts(d, events.between(start, end + u.SETTLE), start, end)
 
+        members: dict[date, int] = {}  # a period and its last month end on the same day: work it out once
+
         def active_at_end(last: date) -> int:
             if last in rolled and rolled[last].active_end is not None:
                 return int(rolled[last].active_end)
-            return self._active_at_end(agency_id, last, zone, now, events)
+            if last not in members:
+                members[last] = self._active_at_end(agency_id, last, zone, now, events)
+            return members[last]
 
         def of(p: Period) -> u.UsageFigures:
             ordered = [days[d] for d in u.days_between(p.first_day, p.last_day) if d in days]
@@ -104,7 +115,7 @@ class UsageReports:
         if since >= until:
             return base_active
         touched = u.touched_clients(events.between(since, until))
-        histories = {c: self._uow().audit.of_client(c, before=until) for c in sorted(touched)}
+        histories = {c: events.history(c) for c in sorted(touched)}
         return base_active + u.membership_delta(histories, since, until)
 
 

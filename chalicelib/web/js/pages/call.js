@@ -31,7 +31,7 @@ export function callPanel(ctx, path, refresh) {
   // Out of the page until there is something to say: the composer's alert stays the only one shown.
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const say = (text) => { error.textContent = text; error.hidden = !text; };
-  const panel = h("section", { class: "call-panel composer", "aria-labelledby": "call-title" },
+  const panel = h("section", { class: "call-panel card", "aria-labelledby": "call-title" },
     h("h2", { id: "call-title" }, t("call.title")), plan, reasonRow, h("p", { class: "actions" }, button), error);
   let preview = null;
 

@@ -375,9 +375,11 @@ export async function render(view, ctx) {
   const calls = composer ? callPanel(ctx, path, refresh) : null;
   view.classList.add("conv-page");
   const header = renderHeader(client, path);
-  view.append(header, thread.region, composer ? composer.form
-    : h("p", { class: "meta" }, t(can(ctx.me.role, "write_messages") ? "compose.not_theirs" : "compose.read_only")),
-    calls ? calls.panel : "", notesRegion(ctx, path));
+  // The thread and the composer fill the window; the call panel and the notes go beside them.
+  view.append(
+    h("div", { class: "conv-main" }, header, thread.region, composer ? composer.form
+      : h("p", { class: "meta" }, t(can(ctx.me.role, "write_messages") ? "compose.not_theirs" : "compose.read_only"))),
+    h("div", { class: "conv-side" }, calls ? calls.panel : "", notesRegion(ctx, path)));
   if (composer) attachSnippetPicker(composer.form.querySelector("textarea"), path, ctx.signal);
 
   async function refresh() {
