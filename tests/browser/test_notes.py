@@ -22,15 +22,22 @@ def wall_clock(at: str, language: str) -> str:
     return f"{(hour - 1) % 12 + 1}:{minute:02d}"
 
 
-def open_conversation(console, server, name: str, language: str, viewport: dict) -> tuple[dict, object]:
-    client = server.new_client(name, language="ar", channel="whatsapp")
-    server.client_message(client["phone"], "مرحبا، وصلتني رسالة من المالك عن تجديد العقد. ماذا أفعل؟")
+def open_conversation(console, server, name: str, language: str, viewport: dict, *,
+                      consent: bool = False) -> tuple[dict, object]:
+    """A new client's conversation as Amal. Notes need no consent: only the screenshot's client has
+    one (and a message), so these tests add no member to the agency's usage figures, whose report
+    replays every member's history until the nightly roll-up (test_supervisor_console reads it)."""
+    client = server.new_client(name, language="ar", channel="whatsapp", consent=consent)
+    if consent:
+        server.client_message(client["phone"], "مرحبا، وصلتني رسالة من المالك عن تجديد العقد. ماذا أفعل؟")
     page = console.sign_in_as("amal")
     page.set_viewport_size(viewport)
     if language != "en":
         page.get_by_label("Language").select_option(language)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
-    expect(page.get_by_role("region", name="Conversation")).to_contain_text("تجديد العقد")
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    if consent:
+        expect(page.get_by_role("region", name="Conversation")).to_contain_text("تجديد العقد")
     return client, page
 
 
@@ -40,7 +47,8 @@ def test_a_worker_saves_a_note_and_sees_it_with_her_name_and_the_time(console, s
     server.travel("open")
     name = {("en", 1280): "Salma Karimi", ("fr", 390): "Dalia Haddad", ("en", 390): "Rima Aziz",
             ("fr", 1280): "Hiba Nasser"}[(language, viewport["width"])]
-    client, page = open_conversation(console, server, name, language, viewport)
+    screenshot = (language, viewport["width"]) == ("en", DESKTOP["width"])
+    client, page = open_conversation(console, server, name, language, viewport, consent=screenshot)
     notes = page.get_by_role("region", name="Notes")
     expect(notes).to_be_visible()
 
@@ -62,7 +70,7 @@ def test_a_worker_saves_a_note_and_sees_it_with_her_name_and_the_time(console, s
     expect(notes.get_by_role("alert")).to_have_count(0)  # the earlier refusal is gone with it
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
-    if (language, viewport["width"]) == ("en", DESKTOP["width"]):
+    if screenshot:
         notes.get_by_role("textbox", name="Note").fill("Called the landlord: he agrees to wait until April.")
         notes.get_by_role("button", name=SAVE[language]).click()
         expect(notes.get_by_role("listitem")).to_have_count(2)
@@ -95,7 +103,7 @@ def test_a_refused_note_keeps_its_text_and_says_why(console, server):
 
 def test_a_supervisor_reads_the_notes_without_a_form(console, server):
     server.travel("open")
-    client = server.new_client("Nour Supervised", language="en", channel="sms")
+    client = server.new_client("Nour Supervised", language="en", channel="sms", consent=False)
     status, body = server.api("POST", f"/clients/{client['client_id']}/notes", "amal", {"body": "Asked about night classes."})
     assert status == 201, body
     page = console.sign_in_as("sup-maria")
