@@ -21,6 +21,7 @@ from tests.browser.words import (
     LOOKS,
     TWO_LOOK_IDS,
     TWO_LOOKS,
+    ensure_open,
     in_viewport,
     new_name,
     open_as,
@@ -34,7 +35,7 @@ DRAFTS = "Object.keys(sessionStorage).filter((k) => k.startsWith('cmdm.draft.'))
 
 
 def waiting_client(server, name: str, question: str = "Can I come on Friday with my papers?"):
-    server.travel("open")
+    ensure_open(server)
     client = server.new_client(name, language="en", channel="sms")
     server.client_message(client["phone"], question, whatsapp=False)
     return client
@@ -122,7 +123,7 @@ def photo_message(server, client, body: str) -> None:
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
 def test_the_conversation_opens_at_its_newest_message_after_its_photos_load_with_send_in_view(console, server, lang, size):
-    server.travel("open")
+    ensure_open(server)
     client = server.new_client(new_name(), language="en")
     server.client_message(client["phone"], "Here are my papers, page by page")
     for page_number in range(1, 5):

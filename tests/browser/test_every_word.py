@@ -19,7 +19,17 @@ import pytest
 from playwright.sync_api import expect
 
 from chalicelib.domain.audit import AuditType
-from tests.browser.words import LOOK_IDS, LOOKS, TWO_LOOK_IDS, TWO_LOOKS, catalogue, new_name, open_as, say
+from tests.browser.words import (
+    LOOK_IDS,
+    LOOKS,
+    TWO_LOOK_IDS,
+    TWO_LOOKS,
+    catalogue,
+    ensure_open,
+    new_name,
+    open_as,
+    say,
+)
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -82,7 +92,7 @@ def walk(page, server, fragments: list[str], lang: str) -> list[str]:
 
 def a_conversation(server) -> dict:
     """A file of amal's with a question, her answer, a held answer and a follow-up question."""
-    server.travel("open")
+    ensure_open(server)
     client = server.new_client(new_name(), language="ar", channel="whatsapp")
     server.client_message(client["phone"], "مرحبا، متى موعدي القادم؟")
     status, body = server.api("POST", f"/clients/{client['client_id']}/messages", "amal", {"body": "Thursday at 10:00."})
@@ -158,7 +168,7 @@ def test_plurals_follow_each_languages_rule(console, server, lang, size):
 
 @pytest.mark.parametrize(("lang", "size"), TWO_LOOKS, ids=TWO_LOOK_IDS)
 def test_a_time_ending_a_sentence_is_written_with_one_stop(console, server, lang, size):
-    server.travel("open")
+    ensure_open(server)
     client = server.new_client(new_name(), language="en", channel="sms")
     server.client_message(client["phone"], "Is the office open tonight?", whatsapp=False)
     server.travel("closed")

@@ -10,14 +10,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.words import LOOK_IDS, LOOKS, new_name, open_as, say
+from tests.browser.words import LOOK_IDS, LOOKS, ensure_open, new_name, open_as, say
 
 pytestmark = pytest.mark.xdist_group("browser")
 
 
 def waiting(server, count: int) -> list[dict]:
     """`count` clients of amal waiting for an answer, each with a question."""
-    server.travel("open")
+    ensure_open(server)
     clients = []
     for i in range(count):
         client = server.new_client(new_name(), language="en", channel="sms")

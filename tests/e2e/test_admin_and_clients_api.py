@@ -30,8 +30,11 @@ def test_bad_role_is_a_400_naming_the_field(http, agency):
     assert r.status_code == 400 and r.json["error"]["field"] == "role"
 
 
-def test_number_must_be_e164(http, agency):
+def test_number_must_be_e164_or_national_in_the_agencys_country(http, agency):
+    # issue 22: national formats are accepted wherever a number is typed (Calgary: Canada)
     r = http.call("PUT", "/numbers/5873550101", agency["admin"], {"staff_id": "amal", "channels": ["sms"]})
+    assert r.status_code == 200 and r.json["number"] == "+15873550101", r.body
+    r = http.call("PUT", "/numbers/55501", agency["admin"], {"staff_id": "amal", "channels": ["sms"]})
     assert r.status_code == 400 and r.json["error"]["field"] == "number"
 
 
