@@ -90,6 +90,7 @@ def walk(page, server, fragments: list[str], lang: str) -> list[str]:
     return found
 
 
+@pytest.fixture(scope="module")
 def a_conversation(server) -> dict:
     """A file of amal's with a question, her answer, a held answer and a follow-up question."""
     ensure_open(server)
@@ -107,8 +108,9 @@ def a_conversation(server) -> dict:
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_every_page_in_both_languages_shows_words_only(console, server, lang, size):
-    client = a_conversation(server)
+def test_every_page_in_both_languages_shows_words_only(console, server, a_conversation, lang, size):
+    client = a_conversation
+    ensure_open(server)
     conversation = f"#/clients/{client['client_id']}"
     warnings: list[str] = []
     console.page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
@@ -166,11 +168,18 @@ def test_plurals_follow_each_languages_rule(console, server, lang, size):
     assert zero == ("0 inquiries" if lang == "en" else "0 demande")  # French counts 0 as one
 
 
-@pytest.mark.parametrize(("lang", "size"), TWO_LOOKS, ids=TWO_LOOK_IDS)
-def test_a_time_ending_a_sentence_is_written_with_one_stop(console, server, lang, size):
+@pytest.fixture(scope="module")
+def a_file(server) -> dict:
+    """A file for the tests that only need one to act on (each adds its own message or warning)."""
     ensure_open(server)
     client = server.new_client(new_name(), language="en", channel="sms")
     server.client_message(client["phone"], "Is the office open tonight?", whatsapp=False)
+    return client
+
+
+@pytest.mark.parametrize(("lang", "size"), TWO_LOOKS, ids=TWO_LOOK_IDS)
+def test_a_time_ending_a_sentence_is_written_with_one_stop(console, server, a_file, lang, size):
+    client = a_file
     server.travel("closed")
     page = open_as(console, "amal", lang, size)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
@@ -185,8 +194,8 @@ def test_a_time_ending_a_sentence_is_written_with_one_stop(console, server, lang
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_information_leaves_by_itself_and_an_error_stays_until_dismissed(console, server, lang, size):
-    client = server.new_client(new_name(), language="en", channel="sms")
+def test_information_leaves_by_itself_and_an_error_stays_until_dismissed(console, server, a_file, lang, size):
+    client = a_file
     page = console.page
     page.clock.install()
     page = open_as(console, "amal", lang, size)
