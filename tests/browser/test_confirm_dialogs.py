@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.words import LOOK_IDS, LOOKS, new_name, open_as, say
+from tests.browser.words import LOOK_IDS, LOOKS, ensure_open, new_name, open_as, say
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -108,7 +108,7 @@ def test_deactivating_a_staff_member_is_confirmed_in_a_dialog_naming_them(consol
 def test_removing_an_absence_is_confirmed_in_a_dialog_naming_who_and_who_covers(console, server, lang, size):
     name = new_name()
     staff_id = temporary_worker(server, name)
-    today = date.fromisoformat(server.travel("open")[:10])
+    today = date.fromisoformat(ensure_open(server)[:10])
     start, end = today + timedelta(days=20), today + timedelta(days=24)
     status, body = server.api("PUT", f"/staff/{staff_id}/absences/leave", "admin-lee",
                               {"start": start.isoformat(), "end": end.isoformat(), "cover_id": "jean"})

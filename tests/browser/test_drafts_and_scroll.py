@@ -21,6 +21,7 @@ from tests.browser.words import (
     LOOKS,
     TWO_LOOK_IDS,
     TWO_LOOKS,
+    ensure_open,
     in_viewport,
     new_name,
     open_as,
@@ -34,19 +35,27 @@ DRAFTS = "Object.keys(sessionStorage).filter((k) => k.startsWith('cmdm.draft.'))
 
 
 def waiting_client(server, name: str, question: str = "Can I come on Friday with my papers?"):
-    server.travel("open")
+    ensure_open(server)
     client = server.new_client(name, language="en", channel="sms")
     server.client_message(client["phone"], question, whatsapp=False)
     return client
 
 
+@pytest.fixture(scope="module")
+def writer(server):
+    """One file the drafts of every size and language are written to (each test sends its own
+    text): the tests share one agency, whose reports slow down with each file added."""
+    return waiting_client(server, new_name())
+
+
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_a_draft_survives_the_file_a_language_switch_and_a_reload_and_goes_once_sent(console, server, lang, size):
-    client = waiting_client(server, new_name())
+def test_a_draft_survives_the_file_a_language_switch_and_a_reload_and_goes_once_sent(console, server, writer, lang, size):
+    client = writer
+    ensure_open(server)
     page = open_as(console, "amal", lang, size)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
     message = page.get_by_role("textbox", name=say(lang, "compose.message"))
-    half = "Yes, Friday at 2 pm works. Please bring"
+    half = f"Yes, Friday at 2 pm works ({lang}, {size['width']} px). Please bring"
     message.fill(half)
 
     page.get_by_role("link", name=say(lang, "conv.file"), exact=True).click()
@@ -63,7 +72,7 @@ def test_a_draft_survives_the_file_a_language_switch_and_a_reload_and_goes_once_
 
     message.fill(half + " your lease.")
     page.get_by_role("button", name=say(lang, "compose.send"), exact=True).click()
-    sent = page.get_by_role("region", name=say(lang, "conv.region")).get_by_role("listitem").filter(has_text="your lease.")
+    sent = page.get_by_role("region", name=say(lang, "conv.region")).get_by_role("listitem").filter(has_text=half)
     expect(sent).to_contain_text(say(lang, "status.sent"))
     expect(message).to_have_value("")
     assert page.evaluate(DRAFTS) == []
@@ -94,8 +103,8 @@ def test_a_message_the_api_refuses_stays_a_draft_and_says_why_next_to_message(co
 
 
 @pytest.mark.parametrize(("lang", "size"), TWO_LOOKS, ids=TWO_LOOK_IDS)
-def test_signing_out_forgets_every_draft_of_the_tab(console, server, lang, size):
-    client = waiting_client(server, f"Signed Out Draft {lang}")
+def test_signing_out_forgets_every_draft_of_the_tab(console, server, writer, lang, size):
+    client = writer
     page = open_as(console, "amal", lang, size)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
     page.get_by_role("textbox", name=say(lang, "compose.message")).fill("A private answer about her lease")
@@ -120,16 +129,24 @@ def photo_message(server, client, body: str) -> None:
     assert status == 201, sent
 
 
-@pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_the_conversation_opens_at_its_newest_message_after_its_photos_load_with_send_in_view(console, server, lang, size):
-    server.travel("open")
+@pytest.fixture(scope="module")
+def photo_thread(server):
+    """A WhatsApp thread of questions and staff answers with photos, the newest message last."""
+    ensure_open(server)
     client = server.new_client(new_name(), language="en")
     server.client_message(client["phone"], "Here are my papers, page by page")
     for page_number in range(1, 5):
         photo_message(server, client, f"Page {page_number}: sign where it is marked")
         server.client_message(client["phone"], f"And after page {page_number}?")
     server.client_message(client["phone"], "The newest question: which office do I go to?")
+    return client
 
+
+@pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
+def test_the_conversation_opens_at_its_newest_message_after_its_photos_load_with_send_in_view(
+        console, server, photo_thread, lang, size):
+    client = photo_thread
+    ensure_open(server)
     page = open_as(console, "amal", lang, size)
     held = []  # the photos' requests, answered only once the thread is drawn: they load after it
     page.route(re.compile(r".*"), lambda route: held.append(route) if route.request.resource_type == "image"

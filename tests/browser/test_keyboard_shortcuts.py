@@ -10,20 +10,33 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.words import LOOK_IDS, LOOKS, new_name, open_as, say
+from tests.browser.words import LOOK_IDS, LOOKS, ensure_open, new_name, open_as, say
 
 pytestmark = pytest.mark.xdist_group("browser")
 
 
 def waiting(server, count: int) -> list[dict]:
     """`count` clients of amal waiting for an answer, each with a question."""
-    server.travel("open")
+    ensure_open(server)
     clients = []
     for i in range(count):
         client = server.new_client(new_name(), language="en", channel="sms")
         server.client_message(client["phone"], f"Question {i + 1}: when can I come in?", whatsapp=False)
         clients.append(client)
     return clients
+
+
+@pytest.fixture(scope="module")
+def queue(server) -> list[dict]:
+    """Three clients waiting, one after the other, that every test here reads (and none answers):
+    the tests share one agency, whose reports slow down with each file added."""
+    return waiting(server, 3)
+
+
+@pytest.fixture(scope="module")
+def ctrl_client(server) -> dict:
+    """The one file the Ctrl+Enter tests write to (each its own text)."""
+    return waiting(server, 1)[0]
 
 
 def inbox_order(server) -> list[str]:
@@ -35,8 +48,9 @@ def conversation_url(client_id: str) -> re.Pattern[str]:
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_opening_a_conversation_puts_focus_on_its_heading(console, server, lang, size):
-    (client,) = waiting(server, 1)
+def test_opening_a_conversation_puts_focus_on_its_heading(console, server, queue, lang, size):
+    client = queue[0]
+    ensure_open(server)
     page = open_as(console, "amal", lang, size)
     inbox = page.get_by_role("list", name=say(lang, "nav.inbox"))
     inbox.get_by_role("listitem", name=re.compile(re.escape(client["name"]))).get_by_role("link").click()
@@ -47,8 +61,9 @@ def test_opening_a_conversation_puts_focus_on_its_heading(console, server, lang,
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_j_and_k_move_through_the_inbox_and_its_conversations_but_not_while_typing(console, server, lang, size):
-    mine = waiting(server, 3)
+def test_j_and_k_move_through_the_inbox_and_its_conversations_but_not_while_typing(console, server, queue, lang, size):
+    mine = queue
+    ensure_open(server)
     page = open_as(console, "amal", lang, size)
     order = inbox_order(server)
     inbox = page.get_by_role("list", name=say(lang, "nav.inbox"))
@@ -74,15 +89,17 @@ def test_j_and_k_move_through_the_inbox_and_its_conversations_but_not_while_typi
     expect(page).to_have_url(conversation_url(middle))
 
     message = page.get_by_role("textbox", name=say(lang, "compose.message"))
+    message.fill("")
     message.click()
     page.keyboard.type("jk")  # in a field, letters are text
     expect(message).to_have_value("jk")
+    message.fill("")  # no draft left for the next test
     expect(page).to_have_url(conversation_url(middle))
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_slash_focuses_the_search_outside_text_fields_only(console, server, lang, size):
-    (client,) = waiting(server, 1)
+def test_slash_focuses_the_search_outside_text_fields_only(console, server, queue, lang, size):
+    client = queue[0]
     page = open_as(console, "sup-maria", lang, size)
     page.goto(server.console("#/audit"))
     search = page.get_by_role("search", name=say(lang, "audit.search"))
@@ -101,27 +118,29 @@ def test_slash_focuses_the_search_outside_text_fields_only(console, server, lang
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_ctrl_enter_or_cmd_enter_sends_from_message(console, server, lang, size):
-    (client,) = waiting(server, 1)
+def test_ctrl_enter_or_cmd_enter_sends_from_message(console, server, ctrl_client, lang, size):
+    client = ctrl_client
+    ensure_open(server)
     page = open_as(console, "amal", lang, size)
     page.goto(server.console(f"#/clients/{client['client_id']}"))
     expect(page.locator("#compose-plan")).to_have_text(say(lang, "compose.plan_now"))
     message = page.get_by_role("textbox", name=say(lang, "compose.message"))
     chord = "Control+Enter" if size["width"] == 1280 else "Meta+Enter"
-    message.fill("Come on Thursday at 10:00.")
+    text = f"Come on Thursday at 10:00 ({lang}, {size['width']} px, {chord})."
+    message.fill(text)
     message.press(chord)
     thread = page.get_by_role("region", name=say(lang, "conv.region"))
-    expect(thread.get_by_role("listitem").filter(has_text="Come on Thursday at 10:00.")).to_contain_text(say(lang, "status.sent"))
+    expect(thread.get_by_role("listitem").filter(has_text=text)).to_contain_text(say(lang, "status.sent"))
     expect(message).to_have_value("")
-    assert [m["body"] for m in server.outbox() if m["to"] == client["phone"]] == ["Come on Thursday at 10:00."]
+    assert [m["body"] for m in server.outbox() if m["to"] == client["phone"]].count(text) == 1
     message.fill("a second line")
     message.press("Enter")  # Enter alone is a new line in the message, never a send
     expect(message).to_have_value("a second line\n")
 
 
 @pytest.mark.parametrize(("lang", "size"), LOOKS, ids=LOOK_IDS)
-def test_question_mark_lists_the_shortcuts_in_the_page_language(console, server, lang, size):
-    waiting(server, 1)
+def test_question_mark_lists_the_shortcuts_in_the_page_language(console, server, queue, lang, size):
+    ensure_open(server)
     page = open_as(console, "amal", lang, size)
     inbox = page.get_by_role("list", name=say(lang, "nav.inbox"))
     expect(inbox.get_by_role("link").first).to_be_visible()

@@ -32,11 +32,13 @@ def test_bad_role_is_a_400_naming_the_field(http, agency):
 
 def test_a_number_in_national_format_is_read_in_the_agencys_country(http, agency):
     r = http.call("PUT", "/numbers/5873550101", agency["admin"], {"staff_id": "amal", "channels": ["sms"]})
-    assert r.status_code == 200, r.body
+    assert r.status_code == 200 and r.json["number"] == "+15873550101", r.body
 
 
 def test_a_number_that_is_no_phone_number_is_a_400_naming_the_field(http, agency):
     r = http.call("PUT", "/numbers/12ab", agency["admin"], {"staff_id": "amal", "channels": ["sms"]})
+    assert r.status_code == 400 and r.json["error"]["field"] == "number"
+    r = http.call("PUT", "/numbers/55501", agency["admin"], {"staff_id": "amal", "channels": ["sms"]})
     assert r.status_code == 400 and r.json["error"]["field"] == "number"
 
 

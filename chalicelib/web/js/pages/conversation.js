@@ -131,7 +131,8 @@ async function cancelHeld(ctx, path, msg) {
 function words(key) {
   const full = t(key), short = t(key + "_short");
   if (!full.startsWith(short)) return full;
-  return [short, h("span", { class: "narrow-hide" }, full.slice(short.length))];
+  // One inline box: a flex button would drop the space that starts the hidden rest.
+  return h("span", {}, short, h("span", { class: "narrow-hide" }, full.slice(short.length)));
 }
 
 // The emergency override: a checkbox, and the reason it then demands.
@@ -203,7 +204,7 @@ function voiceRecorder(button, picker, showError) {
       recorder.addEventListener("stop", async () => {
         stream.getTracks().forEach((track) => track.stop());
         recorder = null;
-        clear(button).append(...[words("compose.record")].flat());
+        clear(button).append(words("compose.record"));
         await attachRecording(chunks, picker, showError);
       });
       recorder.start();
