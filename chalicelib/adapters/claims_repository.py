@@ -18,6 +18,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.messages import LeftAtTwilio
 from . import models as m
+from .conflicts import ConcurrentUpdate
 from .writes import WriteQueue, condition_failed, raises
 
 #: Twilio retries a webhook for hours at most; a month is plenty.
@@ -43,9 +44,26 @@ def send_key(message_id: str) -> str:
     return f"send#{message_id}"
 
 
+def voice_note_key(client_id: str, period: str) -> str:
+    return f"voice#{client_id}#{period}"
+
+
+#: One voice-note alert per client and closed period; a closed period is shorter than a week.
+VOICE_NOTE_TTL = timedelta(days=7)
+
+
 class ClaimRepository:
     def __init__(self, uow: WriteQueue) -> None:
         self._uow = uow
+
+    def alert_voice_note_once(self, client_id: str, period: str, at: datetime) -> bool:
+        """Queue the claim of a client's voice-note alert in a closed ``period``; False (queuing
+        nothing) when it is taken. Two at once: the second commit is ``ConcurrentUpdate``, read again."""
+        key = voice_note_key(client_id, period)
+        if self.taken(key):
+            return False
+        self.add(key, at, VOICE_NOTE_TTL, ConcurrentUpdate)
+        return True
 
     def add(self, key: str, at: datetime, ttl: timedelta | None, exception: Callable[[], Exception], *,
             ref: str | None = None, also_conflict: bool = False, fingerprint: str | None = None) -> None:

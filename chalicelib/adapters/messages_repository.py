@@ -120,6 +120,7 @@ def message_item(msg: Message) -> m.MessageModel:
         error_code=msg.error_code,
         due_agency=due_agency,
         due_at=msg.at if pending_media else (msg.due_at if due else None),
+        crisis=msg.crisis or None,
         **_content_item(msg.content),
     )
 
@@ -151,6 +152,7 @@ def message_from(item: m.MessageModel) -> Message:
         sent_at=item.sent_at,
         due_at=item.due_at,
         attempts=int(item.attempts or 0),
+        crisis=bool(item.crisis),
     )
 
 
@@ -227,6 +229,11 @@ class MessageRepository:
 
     def add(self, message: Message) -> None:
         self._uow.save(message_item(message), condition=m.MessageModel.sk.does_not_exist())
+
+    def mark_crisis(self, message: Message, crisis: bool) -> None:
+        """A worker's crisis mark on a client message, or its removal (SPEC §5.9), on the version read."""
+        action = m.MessageModel.crisis.set(True) if crisis else m.MessageModel.crisis.remove()
+        self._uow.update(_proxy(message), actions=[action], condition=m.MessageModel.sk.exists())
 
     def cancel(self, message: Message) -> None:
         """held -> cancelled, out of the due index."""

@@ -231,6 +231,7 @@ class Message:
     sent_at: datetime | None = None
     due_at: datetime | None = None  # when the sweep looks at it next (waiting, or a sending lease)
     attempts: int = 0
+    crisis: bool = False  # a client message read as a crisis, by its words or a worker's mark (SPEC §5.9)
 
     @property
     def media_pending(self) -> bool:

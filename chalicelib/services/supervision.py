@@ -31,6 +31,7 @@ from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.i18n import format_next_open
 from ..domain.inquiry import InquiryStatus
 from ..domain.model import Channel, Principal, Role, Staff
+from ..domain.notifications import settled_by_review
 from ..domain.reporting import inquiry_fact
 from .access import published_policy, require_admin, require_supervision
 from .admin import number_not_registered
@@ -280,9 +281,19 @@ class SupervisionService:
                            ref=principal.staff_id)
             uow.audit.add([record])
             uow.commit()
+        self._settle_notifications(principal.agency_id, event)
         zone = policy.calendar.zone()
         return {"id": review_id, "event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "reviewed": True,
                 "reviewed_at": iso(now, zone), "reviewed_by": principal.staff_id, "note": command.note}
+
+    def _settle_notifications(self, agency_id: str, event: Any) -> None:
+        """A review done settles the supervisors' notifications about it (their ``Reviews`` badge
+        counts what is left): each marked read, written after the review itself."""
+        notification_id = settled_by_review(d.REVIEWABLE[event.type], event.details or {})
+        if notification_id is not None:
+            uow = self._uow()
+            uow.notifications.settle(agency_id, uow.staff.ids_with_role(agency_id, Role.SUPERVISOR), event.at,
+                                     notification_id)
 
     # -- administration views -----------------------------------------------------------------------
 
