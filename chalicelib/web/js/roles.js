@@ -26,6 +26,7 @@ const PAGES = {
   numbers: SUPERVISION,
   policy: SUPERVISION,
   intake: ADMIN,
+  notifications: EVERYONE,  // the notification centre (issue 23)
 };
 
 // What the console offers each role to do. Supervisors read files and conversations.
@@ -37,14 +38,17 @@ const ACTIONS = {
   change_status: CASEWORK,     // active, suspended, closed
   manage_staff: ADMIN,         // add staff, change a role, (de)activate, record or remove absences
   assign_numbers: ADMIN,       // give a work number to a worker
+  mark_crisis: CASEWORK,       // mark a client message as a crisis, or take the mark back (SPEC §5.9)
+  emergency_contact: CASEWORK, // record the client's emergency contact
 };
 
 // The Main navigation, in order (SPEC §4.6 fixes `Inbox` for every role and `Compliance` for
-// supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
+// supervisors and admins). `label` is a catalogue key; `badge` names the count shown beside it
+// (notifications.js: "reviews", the breaches and overrides still to review).
 const MAIN_NAV = [
   { path: "/inbox", page: "inbox", label: "nav.inbox" },
   { path: "/compliance", page: "compliance", label: "nav.compliance" },
-  { path: "/reviews", page: "reviews", label: "sup.reviews", badge: true },
+  { path: "/reviews", page: "reviews", label: "sup.reviews", badge: "reviews" },
   { path: "/setup/staff", page: "staff", label: "nav.setup" },
 ];
 

@@ -18,6 +18,7 @@ export const ROUTES = [
   { pattern: /^\/setup\/numbers$/, page: "numbers" },
   { pattern: /^\/setup\/policy$/, page: "policy" },
   { pattern: /^\/setup\/intake$/, page: "intake" },
+  { pattern: /^\/notifications$/, page: "notifications" },  // issue 23: the notification centre
 ];
 
 export function currentPath() {

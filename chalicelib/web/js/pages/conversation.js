@@ -11,6 +11,7 @@ import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { can } from "../roles.js";
+import { crisisBanner, crisisTag, crisisToggle } from "../crisis.js";
 
 export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
@@ -57,17 +58,17 @@ function place(spot) {
 
 // One message of the list: who and when, the text, a place, attachments, its status; a held
 // message of the signed-in author has its Cancel button.
-function messageItem(msg, ctx, client, onCancel) {
+function messageItem(msg, ctx, client, onCancel, onCrisis) {
   const kind = msg.direction === "inbound" ? "in" : AUTOMATIC.has(msg.kind) ? "auto" : "out";
   const who = kind === "in" ? client.name : kind === "auto" ? t("kind." + msg.kind) : t("msg.staff_named", { id: msg.staff_id || "" });
   const cls = ["msg", `msg-${kind}`, msg.status === "held" ? "held" : null,
     ["failed", "undelivered"].includes(msg.status) ? "failed" : null].filter(Boolean).join(" ");
   const item = h("li", { class: cls, dataset: { id: msg.id, status: msg.status } },
-    h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone))),
+    h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone)), " ", crisisTag(msg)),
     msg.body ? clientText("p", msg.body, { class: "msg-body", lang: kind === "in" ? client.language : null }) : null,
     msg.location ? h("p", {}, place(msg.location)) : null,
     (msg.media || []).map((m) => media(m, msg)),
-    h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
+    h("p", { class: "msg-status" }, statusLine(msg, ctx.me), " ", onCrisis ? onCrisis(msg) : null));
   if (msg.status === "held" && msg.staff_id === ctx.me.staff_id) {
     item.append(h("button", { type: "button", class: "danger", onclick: () => onCancel(msg) },
       t("compose.cancel_held", { time: localTime(msg.send_at, ctx.me.timezone) })));
@@ -77,17 +78,17 @@ function messageItem(msg, ctx, client, onCancel) {
 
 // The region named `Conversation` and its list. draw() redraws only when a message came, went or
 // changed, and keeps the reader's place unless they were at the bottom.
-function renderThread(ctx, client, onCancel) {
+function renderThread(ctx, client, onCancel, onCrisis) {
   const thread = h("ol", { class: "thread" });
   const region = h("section", { class: "conversation", "aria-label": t("conv.region") }, thread);
   let signature = "";
   function draw(messages) {
-    const next = JSON.stringify(messages.map((m) => [m.id, m.status, m.error_code, (m.media || []).map((x) => x.url ? 1 : 0)]));
+    const next = JSON.stringify(messages.map((m) => [m.id, m.status, m.error_code, m.crisis, (m.media || []).map((x) => x.url ? 1 : 0)]));
     if (next === signature) return;
     signature = next;
     const atBottom = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
     clear(thread);
-    for (const msg of messages) thread.append(messageItem(msg, ctx, client, onCancel));
+    for (const msg of messages) thread.append(messageItem(msg, ctx, client, onCancel, onCrisis));
     if (atBottom || !thread.dataset.drawn) region.scrollTop = region.scrollHeight;
     thread.dataset.drawn = "1";
   }
@@ -314,10 +315,12 @@ function pollEvery(ms, ctx, refresh) {
 export async function render(view, ctx) {
   const path = `/clients/${encodeURIComponent(ctx.params.clientId)}`;
   const client = await api.get(path, { signal: ctx.signal });
-  const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); });
+  const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); },
+    (msg) => crisisToggle(msg, ctx, path, () => refresh()));
+  const banner = crisisBanner(ctx.me);  // SPEC §5.9: the emergency line and contact, while in crisis
   // Who may write is the role map's (roles.js): a supervisor reads the conversation.
   const composer = can(ctx.me.role, "write_messages") ? renderComposer(ctx, path, refresh) : null;
-  view.append(renderHeader(client, path), thread.region,
+  view.append(renderHeader(client, path), banner.el, thread.region,
     composer ? composer.form : h("p", { class: "meta" }, t("compose.read_only")));
 
   async function refresh() {
@@ -327,6 +330,7 @@ export async function render(view, ctx) {
     ]);
     if (compose) composer.setPreview(compose);
     thread.draw(messages.messages);
+    banner.update(messages.crisis);
   }
 
   await refresh();

@@ -10,6 +10,7 @@ import { clear, clientText, field, h } from "../dom.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { can } from "../roles.js";
+import { emergencyCard } from "../emergency.js";
 
 function row(term, ...value) {
   return [h("dt", {}, term), h("dd", {}, ...(value.length && value.some((v) => v !== null && v !== "") ? value : [t("file.none")]))];
@@ -117,7 +118,8 @@ export async function render(view, ctx) {
       ? h("ul", {}, referrals.map((r) => h("li", {}, t("file.referral", { to: r.to, service: r.service || "", at: localTime(r.at, zone) }))))
       : h("p", {}, t("file.no_referrals")));
 
-    view.append(h("div", { class: "file-grid" }, consentCard, statusCard, absenceCard, followCard, referralCard));
+    view.append(h("div", { class: "file-grid" }, consentCard, statusCard,
+      emergencyCard(client, { me: ctx.me, path, act }), absenceCard, followCard, referralCard));
   }
 
   function consentForm(client) {

@@ -7,6 +7,7 @@ import { clear, clientText, h } from "../dom.js";
 import { localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { pageHref, pageQuery, periodForm, subnav } from "../supervision.js";
+import { refreshCounts } from "../notifications.js";
 
 function item(entry, ctx, refresh) {
   const zone = ctx.me.timezone;
@@ -37,6 +38,7 @@ function item(entry, ctx, refresh) {
     try {
       await api.put(`/reviews/${encodeURIComponent(entry.id)}`, note.value.trim() ? { note: note.value.trim() } : {});
       ctx.notify(t("rev.done"));
+      refreshCounts();  // a review done settles its notification: the Reviews badge goes down
       await refresh();
     } catch (err) {
       ctx.notify(err.message, "error");
