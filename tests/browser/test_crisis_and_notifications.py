@@ -143,3 +143,20 @@ def test_the_supervisors_reviews_badge_clears_once_the_review_is_done(console, s
     expect(page.get_by_text("Marked reviewed.")).to_be_visible()
     expect(reviews).to_have_accessible_name("Reviews")  # the badge is gone
     expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
+
+
+def test_the_case_manager_records_the_emergency_contact_on_the_file_page(console, server):
+    client = server.new_client("Contact Card", language="en")
+    page = console.sign_in_as("amal")
+    page.goto(server.console(f"#/clients/{client['client_id']}/file"))
+    card = page.get_by_role("region", name="Emergency contact")
+    expect(card).to_contain_text("No emergency contact on file.")
+    card.get_by_label("Name").fill("Amina Haddad")
+    card.get_by_label("Phone").fill("(403) 555-0142")
+    card.get_by_label("Relation to the client").fill("sister")
+    card.get_by_role("button", name="Save contact").click()
+    expect(page.get_by_text("Emergency contact saved.")).to_be_visible()
+    expect(page.get_by_role("region", name="Emergency contact")).to_contain_text("+14035550142")  # stored E.164
+    status, body = server.api("GET", f"/clients/{client['client_id']}", "amal")
+    assert status == 200 and body["emergency_contact"] == {"name": "Amina Haddad", "phone": "+14035550142",
+                                                          "relation": "sister"}
