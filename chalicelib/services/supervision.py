@@ -15,6 +15,7 @@ number of files; ``bench/dashboard.py`` measures them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -290,10 +291,14 @@ class SupervisionService:
         """A review done settles the supervisors' notifications about it (their ``Reviews`` badge
         counts what is left): each marked read, written after the review itself."""
         notification_id = settled_by_review(d.REVIEWABLE[event.type], event.details or {})
-        if notification_id is not None:
-            uow = self._uow()
+        if notification_id is None:
+            return
+        uow = self._uow()
+        try:
             uow.notifications.settle(agency_id, uow.staff.ids_with_role(agency_id, Role.SUPERVISOR), event.at,
                                      notification_id)
+        except Exception as err:  # the review is recorded; an unsettled badge is only a hint left behind
+            logging.getLogger("cmdm.supervision").warning("review notifications not settled: %s", type(err).__name__)
 
     # -- administration views -----------------------------------------------------------------------
 

@@ -94,9 +94,9 @@ def cells(table, staff_id: str) -> list[str]:
 def test_a_supervisor_sees_the_compliance_table_and_charts_of_the_seeded_week(console, server):
     seeded_week(server)
     page, table = open_compliance_week(console)
-    # inquiries, on time, rate, breached, p50, p90, held, overrides, auto-replies, holding replies
-    assert cells(table, "amal") == ["2", "1", "50 %", "1", "30", "30", "0", "1", "0", "0"]
-    assert cells(table, "jean") == ["1", "1", "100 %", "0", "5", "5", "1", "0", "1", "0"]
+    # inquiries, on time, rate, breached, p50, p90, held, overrides, auto-replies, holding replies, opted out
+    assert cells(table, "amal") == ["2", "1", "50 %", "1", "30", "30", "0", "1", "0", "0", "0"]
+    assert cells(table, "jean") == ["1", "1", "100 %", "0", "5", "5", "1", "0", "1", "0", "0"]
     body_rows = table.locator("tbody tr")
     workers = server.api("GET", "/staff", "sup-maria")[1]["staff"]
     assert body_rows.count() == sum(1 for s in workers if s["role"] == "worker")  # one row per worker
