@@ -15,6 +15,7 @@ from typing import Any
 from chalice import Chalice, Response
 
 from chalicelib.api.admin import admin
+from chalicelib.api.alerts import alerts
 from chalicelib.api.casework import casework
 from chalicelib.api.clients import clients
 from chalicelib.api.edge import (  # noqa: F401  (re-exported: the tests and tools import them from app)
@@ -53,7 +54,7 @@ quiet_payload_loggers()  # SPEC §5.7: no library may print a client's number or
 log = logging.getLogger("cmdm")
 
 # The edge first: its catch-all routes, and every view's ``edge.current_request``.
-for _blueprint in (edge, admin, clients, casework, webhooks, voice, supervision, jobs, console):
+for _blueprint in (edge, admin, clients, casework, alerts, webhooks, voice, supervision, jobs, console):
     app.register_blueprint(_blueprint)
 
 

@@ -150,8 +150,9 @@ class Container:
 
     def _crisis(self) -> Any:
         from .services.crisis import CrisisAlerts
+        from .services.inbound_alerts import InboundAlerts
 
-        return CrisisAlerts(self.uow, self.gateway)
+        return InboundAlerts(CrisisAlerts(self.uow, self.gateway))
 
     def _delivery_failed(self, *args: Any) -> Any:
         # Looked up at call time: tests swap the messaging service (and its gateway) after start-up.
@@ -343,6 +344,26 @@ class Container:
         from .services.twilio_cleanup import TwilioCleanup
 
         return TwilioCleanup(self.uow, self.twilio_privacy)
+
+    # -- crisis at any hour and the notification centre (issue 23, SPEC §5.9, §4.4) ---------------
+
+    @cached_property
+    def notification_centre(self) -> Any:
+        from .services.notification_centre import NotificationCentre
+
+        return NotificationCentre(self.uow, staff_names=lambda agency_id: self.absences.directory(agency_id)[0])
+
+    @cached_property
+    def crisis_marks(self) -> Any:
+        from .services.crisis_marks import CrisisMarks
+
+        return CrisisMarks(self.uow, covering_for=self.absences.covering_for, cover_of=self.absences.cover_of)
+
+    @cached_property
+    def emergency_contacts(self) -> Any:
+        from .services.emergency_contacts import EmergencyContacts
+
+        return EmergencyContacts(self.uow, self.policies, covering_for=self.absences.covering_for)
 
     @cached_property
     def supervision(self) -> Any:

@@ -77,6 +77,11 @@ def client_view(client: Client, zone: ZoneInfo | None = None, open_inquiry: Inqu
         # a message in or out, consent, opt-out or status change (domain.caseload); GET /clients' order
         "last_activity_at": iso(client.last_activity_at or client.created_at, zone),
         "referrals": [referral_view(r, zone) for r in client.referrals],
+        # SPEC §5.9: in crisis since (first in the inbox), and whom the client agreed may be called.
+        "crisis_at": iso(client.crisis_at, zone),
+        "emergency_contact": None if client.emergency_contact is None else {
+            "name": client.emergency_contact.name, "phone": client.emergency_contact.phone,
+            "relation": client.emergency_contact.relation},
     }
 
 
@@ -149,6 +154,7 @@ def _plain_fields(msg: Message, zone: ZoneInfo | None) -> dict[str, Any]:
         "channel": msg.channel.value,
         "staff_id": msg.staff_id,
         "inquiry_id": msg.inquiry_id,
+        "crisis": msg.crisis,
     }
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # supervisor's review of an override or a breach keeps its event id and kind (that it was reviewed
 # is counted) and loses its note.
 FREE_TEXT_EVENTS = frozenset({"consent.given", "consent.withdrawn", "client.warned", "client.status_changed",
-                              "boundary.override", "review.recorded"})
+                              "boundary.override", "review.recorded", "crisis.marked", "crisis.unmarked"})
 FREE_TEXT_KEYS = frozenset({"reason", "note", "circle_of_care"})
 
 

@@ -38,6 +38,8 @@ IDEMPOTENCY_TTL = timedelta(days=1)
 REFUSAL_TTL = timedelta(days=2)
 #: One crisis alert per client and closed period; a closed period is shorter than a week.
 CRISIS_TTL = timedelta(days=7)
+#: One voice-note alert per client and closed period, for as long.
+VOICE_NOTE_TTL = CRISIS_TTL
 #: One follow-up, check-in or survey per client and period. Periods are at most a calendar month
 #: (check-ins); a claim only has to outlive every run that could see the same period again.
 FOLLOWUP_TTL = timedelta(days=100)
@@ -79,6 +81,10 @@ def intake_key(sender: str, template: str, window: timedelta, at: datetime) -> s
 
 def crisis_key(client_id: str, period: str) -> str:
     return f"crisis#{client_id}#{period}"
+
+
+def voice_note_key(client_id: str, period: str) -> str:
+    return f"voice#{client_id}#{period}"
 
 
 def followup_key(kind: FollowupKind, client_id: str, period: str) -> str:
@@ -123,6 +129,10 @@ class ClaimRepository:
     def alert_crisis_once(self, client_id: str, period: str, at: datetime) -> bool:
         """Queue the claim of a client's crisis alert in a closed ``period``; False when it is taken."""
         return self._once(crisis_key(client_id, period), at, CRISIS_TTL)
+
+    def alert_voice_note_once(self, client_id: str, period: str, at: datetime) -> bool:
+        """Queue the claim of a client's voice-note alert in a closed ``period``; False when it is taken."""
+        return self._once(voice_note_key(client_id, period), at, VOICE_NOTE_TTL)
 
     # -- staff messages ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from ..domain.caseload import STATE_INPUTS, FileState, Page, activity_at, file_s
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict
 from ..domain.filing import ClientSnapshot, InboundFiling
-from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, Referral
+from ..domain.model import Channel, Client, ClientStatus, Consent, ConsentState, EmergencyContact, Referral
 from . import models as m
 from .keys import agency_staff, contact_key, search_key, state_key
 from .writes import WriteQueue, raises
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 UNGUARDED = frozenset({"last_inbound_at", "last_inbound_preview"})
 # Attributes decided from the value read: written only while they still hold that value.
 GUARDED = frozenset({"last_auto_reply_period", "last_survey_scored_at", "open_inquiry_id", "open_inquiry_due_at",
-                     "open_inquiry_opened_at"})
+                     "open_inquiry_opened_at", "crisis_at"})
 _ENDING_FIELDS = ("status", "closed_at", "consent", "opted_out", "opted_out_at")
 
 
@@ -112,7 +112,16 @@ def client_from(item: m.ClientModel) -> Client:
         version=item.version or 0,
         opted_out_at=item.opted_out_at,
         last_activity_at=item.last_activity_at or item.created_at,
+        crisis_at=item.crisis_at,
+        emergency_contact=_contact_from(item.emergency_contact),
     )
+
+
+def _contact_from(item: Any) -> EmergencyContact | None:
+    raw = item.as_dict() if hasattr(item, "as_dict") else item
+    if not raw:
+        return None
+    return EmergencyContact(name=raw.get("name", ""), phone=raw.get("phone", ""), relation=raw.get("relation", ""))
 
 
 def _waiting_from(item: m.ClientModel) -> Waiting:
@@ -130,6 +139,7 @@ def _waiting_from(item: m.ClientModel) -> Waiting:
         preview=item.last_inbound_preview,
         opted_out=bool(item.opted_out),
         status=item.status or "active",
+        crisis_at=item.crisis_at,
     )
 
 
@@ -144,6 +154,8 @@ def change_actions(client: Client, changes: Mapping[str, Any]) -> list[Any]:
             value = _consent_item(value)
         elif name == "referrals" and value is not None:
             value = [_referral_item(r) for r in value]
+        elif isinstance(value, EmergencyContact):
+            value = {"name": value.name, "phone": value.phone, "relation": value.relation}
         elif isinstance(value, enum.Enum):
             value = value.value
         actions.append(attr.remove() if value is None else attr.set(value))
@@ -282,6 +294,8 @@ def filing_condition(filing: InboundFiling) -> tuple[Any, bool]:
         condition &= _still(c.last_auto_reply_period, filing.read_auto_reply_period)
     if "last_survey_scored_at" in changes:
         condition &= _still(c.last_survey_scored_at, filing.read_survey_scored_at)
+    if "crisis_at" in changes:  # one filing announces a crisis; a concurrent one reads it again
+        condition &= _still(c.crisis_at, client.crisis_at)
     if "opted_out" not in changes:
         still_opted = c.opted_out == client.opted_out
         condition &= still_opted if client.opted_out else (still_opted | c.opted_out.does_not_exist())

@@ -203,5 +203,6 @@ class InquiryRepository:
             m.InquiryModel.staff_status.set(staff_status(inquiry.agency_id, to_staff, inquiry.status.value)),
         ], condition=m.InquiryModel.status == inquiry.status.value)
 
-    def mark_crisis(self, inquiry: Inquiry) -> None:
-        self._uow.update(_proxy(inquiry), actions=[m.InquiryModel.crisis.set(True)])
+    def mark_crisis(self, inquiry: Inquiry, crisis: bool = True) -> None:
+        """The inquiry is a crisis (SPEC §5.9), or no longer one (a worker's mark taken back)."""
+        self._uow.update(_proxy(inquiry), actions=[m.InquiryModel.crisis.set(crisis)])

@@ -124,6 +124,7 @@ def message_item(msg: Message) -> m.MessageModel:
         due_at=msg.at if pending_media else (msg.due_at if due else None),
         call_status=msg.call_status,
         duration_seconds=msg.duration_seconds,
+        crisis=msg.crisis or None,
         **_content_item(msg.content),
     )
 
@@ -156,6 +157,7 @@ def message_from(item: m.MessageModel) -> Message:
         attempts=int(item.attempts or 0),
         call_status=item.call_status,
         duration_seconds=int(item.duration_seconds) if item.duration_seconds is not None else None,
+        crisis=bool(item.crisis),
     )
 
 
@@ -232,6 +234,11 @@ class MessageRepository:
 
     def add(self, message: Message) -> None:
         self._uow.save(message_item(message), condition=m.MessageModel.sk.does_not_exist())
+
+    def mark_crisis(self, message: Message, crisis: bool) -> None:
+        """A worker's crisis mark on a client message, or its removal (SPEC §5.9), on the version read."""
+        action = m.MessageModel.crisis.set(True) if crisis else m.MessageModel.crisis.remove()
+        self._uow.update(_proxy(message), actions=[action], condition=m.MessageModel.sk.exists())
 
     def cancel(self, message: Message) -> None:
         """held -> cancelled, out of the due index."""

@@ -38,6 +38,8 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | export of one file, GET /audit?client_id       | audit / by_client             | Query client_id (, sk between)        |
 | export of one file: its inquiries              | inquiries / by_client         | Query client_id, opened_at asc        |
 | GET /notifications                             | notifications                 | Query recipient (agency#staff)        |
+| unread count, mark all read (per person, type) | notifications / unread        | Query unread_for (sparse, KEYS_ONLY), COUNT |
+| PUT /notifications/{id}, a review settling one | notifications                 | UpdateItem recipient, sk (the id carries the sk's instant) |
 | GET /followups                                 | followups                     | Query agency_staff                    |
 | usage report counters                          | counters                      | Query counter_key, day range          |
 | GET /posts/{id} (progress)                     | posts                         | GetItem post_id                       |
@@ -215,7 +217,7 @@ class ClientsWaiting(GlobalSecondaryIndex):
     # what the inbox shows, so the inbox is one Query per case manager however big the caseload.
     Meta = _index_meta("waiting", IncludeProjection([
         "case_manager_id", "name", "channel", "language", "status", "opted_out", "erased_at",
-        "open_inquiry_id", "open_inquiry_opened_at", "last_inbound_at", "last_inbound_preview",
+        "open_inquiry_id", "open_inquiry_opened_at", "last_inbound_at", "last_inbound_preview", "crisis_at",
     ]))
     agency_staff = UnicodeAttribute(hash_key=True)
     open_inquiry_due_at = UTCDateTimeAttribute(range_key=True)
@@ -281,6 +283,8 @@ class ClientModel(_Base):
     state_staff = UnicodeAttribute(null=True)
     state_agency = UnicodeAttribute(null=True)
     search_terms = UnicodeSetAttribute(null=True)  # the client_search items this file has
+    crisis_at = UTCDateTimeAttribute(null=True)  # SPEC §5.9: the open inquiry is a crisis; goes with it
+    emergency_contact = MapAttribute(null=True)  # {"name", "phone", "relation"}; removed by erasure
     version = VersionAttribute()
 
     by_case_manager = ClientsByCaseManager()
@@ -395,6 +399,7 @@ class MessageModel(_Base):
     # A call (kind ``call``, SPEC §5.10): its status (``domain.calls.CallStatus``) and length.
     call_status = UnicodeAttribute(null=True)
     duration_seconds = NumberAttribute(null=True)
+    crisis = BooleanAttribute(null=True)  # read as a crisis (its words, or a worker's mark; SPEC §5.9)
     version = VersionAttribute()
 
     by_sid = MessagesBySid()
@@ -535,6 +540,14 @@ class AuditModel(_Base):
     by_client = AuditByClient()
 
 
+class NotificationsUnread(GlobalSecondaryIndex):
+    # Sparse: a notification carries unread_for (its recipient) only while unread, so counting a
+    # person's unread ones (all, or of one type: unread_key begins with "<type>#") reads those alone.
+    Meta = _index_meta("unread", KeysOnlyProjection())
+    unread_for = UnicodeAttribute(hash_key=True)
+    unread_key = UnicodeAttribute(range_key=True)  # "<type>#<sk>"
+
+
 class NotificationModel(_Base):
     class Meta(_Base.Meta):
         base_name = "notifications"
@@ -547,6 +560,10 @@ class NotificationModel(_Base):
     inquiry_id = UnicodeAttribute(null=True)
     message = UnicodeAttribute()
     read = BooleanAttribute(default=False)
+    staff_id = UnicodeAttribute(null=True)  # the colleague it is about
+    unread_for = UnicodeAttribute(null=True)
+    unread_key = UnicodeAttribute(null=True)
+    unread = NotificationsUnread()
 
 
 class FollowupModel(_Base):

@@ -1,5 +1,5 @@
 """Client files and their messages: files, consent, conduct, referrals, data rights, the inbox,
-inquiries, notifications, follow-ups and information posts."""
+inquiries, follow-ups and information posts (notifications and crises: ``api/alerts.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.api.alerts import crisis_banner
 from chalicelib.api.edge import created, endpoint, json_body, query, request, zone
 
 clients = Blueprint(__name__)
@@ -44,6 +45,7 @@ def get_client(who: Any, client_id: str) -> Any:
     client, inquiry = c.clients.get(who, client_id)
     view = client_view(client, zone(client.agency_id), inquiry)
     view["absences"] = c.absences.covering_file(client.agency_id, client.case_manager_id)
+    view["crisis"] = crisis_banner(client)  # SPEC §5.9: with the emergency line and contact
     return view
 
 
@@ -116,7 +118,8 @@ def get_messages(who: Any, client_id: str) -> Any:
     names = container.absences.directory(client.agency_id)[0]  # cached: the console shows who wrote, by name
     return {"messages": [{**message_view(msg, agency_zone, link),
                           "staff_name": names.get(msg.staff_id or "") if msg.direction.value == "outbound" else None}
-                         for msg in messages]}
+                         for msg in messages],
+            "crisis": crisis_banner(client)}
 
 
 @endpoint(clients, "/clients/{client_id}/messages", ["POST"])
@@ -157,7 +160,7 @@ def compose_preview(who: Any, client_id: str) -> Any:
     return compose_view(preview, zone(preview.client.agency_id))
 
 
-# --- what waits for staff: the inbox, inquiries, notifications and follow-ups --------------------
+# --- what waits for staff: the inbox, inquiries and follow-ups (notifications: api/alerts.py) ---
 
 
 @endpoint(clients, "/inbox", ["GET"])
@@ -186,26 +189,6 @@ def list_inquiries(who: Any) -> Any:
     staff_named = container.absences.directory(who.agency_id)[0]
     return {"inquiries": [{**inquiry_view(i, agency_zone), "client_name": clients_named.get(i.client_id),
                            "staff_name": staff_named.get(i.staff_id)} for i in found]}
-
-
-@endpoint(clients, "/notifications", ["GET"])
-def list_notifications(who: Any) -> Any:
-    from chalicelib.services.messaging import notification_view
-
-    unread = query().get("unread", "").lower() in ("1", "true", "yes")
-    found = bootstrap.container().messaging.notifications(who, unread_only=unread)
-    agency_zone = zone(who.agency_id)
-    # ``unread``: how many of them are unread, for the console's badge
-    return {"notifications": [notification_view(n, agency_zone) for n in found],
-            "unread": sum(1 for n in found if not n.read)}
-
-
-@endpoint(clients, "/notifications/{notification_id}/read", ["PUT"])
-def read_notification(who: Any, notification_id: str) -> Any:
-    from chalicelib.services.messaging import notification_view
-
-    note = bootstrap.container().messaging.mark_read(who, notification_id)
-    return notification_view(note, zone(who.agency_id))
 
 
 @endpoint(clients, "/followups", ["GET"])

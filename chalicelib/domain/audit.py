@@ -44,6 +44,10 @@ class AuditType(enum.Enum):
     ESCALATED = "inquiry.escalated"
     REVIEWED = "review.recorded"  # a supervisor reviewed an override or a breach (issue 15)
     CRISIS_ALERTED = "inquiry.crisis_alerted"  # SPEC §5.9: the on-call person was told at once
+    CRISIS_MARKED = "crisis.marked"  # a worker marked a client message as a crisis (SPEC §5.9)
+    CRISIS_UNMARKED = "crisis.unmarked"  # ... and took the mark back
+    VOICE_NOTE_ALERTED = "voice_note.alerted"  # a voice note after hours: the on-call person was told
+    EMERGENCY_CONTACT_SET = "client.emergency_contact_set"  # who to call in a crisis (never the details)
     FOLLOWUP_SENT = "followup.sent"  # written once Twilio accepted it (SPEC §5.5): what reports count
     FOLLOWUP_SKIPPED = "followup.skipped"
     NOTICE_SENT = "notice.sent"  # a conduct notice Twilio accepted (SPEC §5.5)

@@ -164,7 +164,7 @@ def _file_message(delivery: Delivery, number: WorkNumber, client: Client, decisi
         from_number=number.number, twilio_sid=delivery.message_sid,
         inquiry_id=inquiry_id if decision.inquiry is not rules.InquiryStep.NONE else None,
         media=tuple(MediaRef(content_type=ct, twilio_url=url) for url, ct in delivery.media),
-        content=delivery.content,
+        content=delivery.content, crisis=decision.crisis,
     )
     filing.messages.append(message)
     changes["last_inbound_preview"] = preview_of(delivery.body, len(delivery.media))  # the inbox's line

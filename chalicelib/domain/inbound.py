@@ -21,12 +21,17 @@ Rules, in the order they apply:
    survey reply window after a survey, not yet scored, is a satisfaction score: filed with the
    score, no inquiry.
 4. A message with nothing in it (no text, media, location or button) is filed and opens nothing.
-5. Otherwise the message opens an inquiry (or joins the open one). While closed, a message with
-   one of the policy's crisis words (``keywords.crisis``) is answered with the ``crisis`` text
-   (the emergency line first), every time, and marks the inquiry crisis (SPEC §5.9). While the agency is closed
-   the client gets one automatic reply per closed period; during an absence of the case manager
-   (``Cover``) one absence reply per ``Cover.reply_key``. Automatic replies never answer
-   an inquiry.
+5. Otherwise the message opens an inquiry (or joins the open one). A message with one of the
+   policy's crisis words (``keywords.crisis``), at any hour, marks the message, its inquiry and the
+   file ``crisis`` (SPEC §5.9; the file's mark puts it first in the inbox until the inquiry is
+   answered). While closed it is answered with the ``crisis`` text (the emergency line first),
+   every time, and the on-call person is alerted (``Alert.CRISIS_ON_CALL``); while open, whoever
+   answers the file and the supervisors are, once per crisis (``Alert.CRISIS_OPEN``). A voice
+   note received while closed has no words to match: the on-call person is told it waits
+   (``Alert.VOICE_NOTE``). While the agency is closed the client gets one automatic reply per
+   closed period; during an absence of the case manager (``Cover``) one absence reply per
+   ``Cover.reply_key``, and a new inquiry tells the colleague covering (``Alert.NEW_FOR_COVER``).
+   Automatic replies never answer an inquiry.
 
 Decisions worth knowing:
 
@@ -54,6 +59,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from .business_time import response_deadline
+from .crisis import is_voice_note
 from .i18n import format_next_open
 from .model import Channel, Client, ClientStatus, ConsentState
 from .policy import Policy
@@ -101,6 +107,15 @@ class InquiryStep(enum.Enum):
 class OptChange(enum.Enum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+
+
+class Alert(enum.Enum):
+    """Whom a filed message tells at once (notifications; SPEC §5.9, §4.4)."""
+
+    CRISIS_ON_CALL = "crisis_on_call"  # closed: the on-call person (once per client and closed period)
+    CRISIS_OPEN = "crisis_open"  # open: whoever answers the file, and the supervisors (once per crisis)
+    VOICE_NOTE = "voice_note"  # closed: a voice note waits (the on-call person)
+    NEW_FOR_COVER = "new_for_cover"  # a client of an absent worker opened an inquiry: the colleague covering
 
 
 class ReplyKind(enum.Enum):
@@ -204,6 +219,7 @@ class Arrival:
     opt_out_type: str | None = None
     num_media: int = 0
     has_substance: bool = False  # a location share or a pressed button: something said without a body
+    media_types: tuple[str, ...] = ()  # the content types of its media (``audio/*``: a voice note)
 
     @property
     def empty(self) -> bool:
@@ -232,7 +248,10 @@ class Decision:
     reply: Reply | None = None
     reply_period: str | None = None  # new last_auto_reply_period when an automatic reply is due
     client_changes: Mapping[str, object] = field(default_factory=dict)
-    crisis: bool = False  # received while closed with a crisis word (SPEC §5.9): alert the on-call person
+    crisis: bool = False  # a crisis word (SPEC §5.9), at any hour: the message, its inquiry and the file are marked
+    alerts: frozenset[Alert] = frozenset()  # whom the filing tells at once
+    answerer: str | None = None  # who answers the file today: the case manager, or the colleague covering
+    closed_period: str | None = None  # the closed period it arrived in (its start, ISO); None while open
     ends_inquiry: str | None = None  # the open inquiry an opt-out takes out of the inbox (as ``opted_out``)
 
 
@@ -244,7 +263,8 @@ def opt_out_changes(client: Client, at: datetime) -> dict[str, object]:
     """
     changes: dict[str, object] = {"opted_out": True, "opted_out_at": at, "followup_agency": None}
     if client.open_inquiry_id is not None:
-        changes.update(open_inquiry_id=None, open_inquiry_due_at=None, open_inquiry_opened_at=None)
+        changes.update(open_inquiry_id=None, open_inquiry_due_at=None, open_inquiry_opened_at=None,
+                       crisis_at=None)
     return changes
 
 
@@ -374,14 +394,18 @@ def decide(
         return Decision(file=True, client_changes=changes)
 
     closed_since = policy.calendar.closed_period_start(arrival.at)
-    crisis = closed_since is not None and has_crisis_word(arrival.body, policy)
+    crisis = has_crisis_word(arrival.body, policy)
+    answerer = cover.staff_id if cover is not None else client.case_manager_id
 
     if client.open_inquiry_id:
         step, holder, due = InquiryStep.JOIN, None, None
     else:
         step = InquiryStep.OPEN
-        holder = cover.staff_id if cover is not None else client.case_manager_id
+        holder = answerer
         due = response_deadline(arrival.at, policy.calendar, policy.response_target, policy.clock)
+    alerts = _alerts(arrival, client, closed_since, crisis, cover, step)
+    if crisis and client.crisis_at is None:
+        changes["crisis_at"] = arrival.at  # first in the inbox, until the inquiry is answered
 
     if crisis and closed_since is not None:
         # The emergency line first, every time; it also stands for this closed period's reply.
@@ -394,8 +418,26 @@ def decide(
         changes["last_auto_reply_period"] = period
     return Decision(
         file=True, inquiry=step, clock_holder=holder, due_at=due, reply=reply, reply_period=period,
-        client_changes=changes, crisis=crisis,
+        client_changes=changes, crisis=crisis, alerts=alerts, answerer=answerer,
+        closed_period=closed_since.isoformat() if closed_since is not None else None,
     )
+
+
+def _alerts(arrival: Arrival, client: Client, closed_since: datetime | None, crisis: bool, cover: Cover | None,
+            step: InquiryStep) -> frozenset[Alert]:
+    """Whom this message tells at once (rule 5). While open, a file already in crisis is not
+    announced again: its first crisis message told everyone, and it stays first in the inbox."""
+    alerts: set[Alert] = set()
+    if crisis:
+        if closed_since is not None:
+            alerts.add(Alert.CRISIS_ON_CALL)
+        elif client.crisis_at is None:
+            alerts.add(Alert.CRISIS_OPEN)
+    if closed_since is not None and is_voice_note(arrival.media_types):
+        alerts.add(Alert.VOICE_NOTE)
+    if cover is not None and step is InquiryStep.OPEN:
+        alerts.add(Alert.NEW_FOR_COVER)
+    return frozenset(alerts)
 
 
 def _not_opted_out(client: Client) -> Client:
@@ -439,6 +481,7 @@ def _automatic_reply(
 
 
 __all__ = [
+    "Alert",
     "Arrival",
     "Cover",
     "CoverLookup",

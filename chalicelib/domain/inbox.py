@@ -38,6 +38,7 @@ class Waiting:
     preview: str | None
     opted_out: bool = False
     status: str = "active"
+    crisis_at: datetime | None = None  # in crisis since (SPEC §5.9): listed first, whatever its due time
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,11 @@ class InboxItem:
 
 
 def inbox(lists: Iterable[Iterable[Waiting]], now: datetime) -> list[InboxItem]:
-    """Merge the per-case-manager lists (each soonest due first) into one, soonest due first."""
-    merged = heapq.merge(*lists, key=lambda w: (w.due_at, w.client_id))
+    """Merge the per-case-manager lists (each soonest due first) into one: clients in crisis first
+    (SPEC §4.6, §5.9), then everyone else, each part soonest due first."""
+    merged = list(heapq.merge(*lists, key=lambda w: (w.due_at, w.client_id)))
     items = []
-    for w in merged:
+    for w in [w for w in merged if w.crisis_at is not None] + [w for w in merged if w.crisis_at is None]:
         since = w.opened_at or w.last_inbound_at or now
         items.append(InboxItem(w, max(0, int((now - since).total_seconds())), int((w.due_at - now).total_seconds())))
     return items

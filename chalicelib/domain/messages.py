@@ -250,6 +250,7 @@ class Message:
     @property
     def ref(self) -> MessageRef:
         return MessageRef(self.client_id, self.message_id, self.at)
+    crisis: bool = False  # a client message read as a crisis, by its words or a worker's mark (SPEC §5.9)
 
     @property
     def media_pending(self) -> bool:

@@ -155,6 +155,15 @@ class Referral:
 
 
 @dataclass(frozen=True)
+class EmergencyContact:
+    """Whom the client agreed may be called in a crisis (SPEC §4.4, §5.9); erased with the file."""
+
+    name: str
+    phone: str  # E.164
+    relation: str
+
+
+@dataclass(frozen=True)
 class Client:
     client_id: str
     agency_id: str
@@ -186,6 +195,10 @@ class Client:
     # The file's last message in or out, consent change, opt-out or status change (domain.caseload);
     # None on a file written before it was kept (the repository reads created_at then).
     last_activity_at: datetime | None = None
+    # SPEC §5.9: since when the open inquiry is a crisis (first in the inbox; cleared with the
+    # inquiry), and whom to call.
+    crisis_at: datetime | None = None
+    emergency_contact: EmergencyContact | None = None
 
     @property
     def ended_at(self) -> datetime | None:

@@ -17,6 +17,7 @@ from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.model import Principal, Role
+from ..domain.notifications import cover_notices
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
@@ -141,6 +142,8 @@ class AbsenceService:
         if cover is None or cover.role is not Role.WORKER:
             raise InvalidInput("cover_id", "must be a worker of this agency")
         absence = command.absence()
+        before = next((a for a in self._staff.absences_of(principal.agency_id, staff_id)
+                       if a.absence_id == absence.absence_id), None)
         event = AuditEvent(
             agency_id=principal.agency_id,
             type=AuditType.ABSENCE_RECORDED,
@@ -158,6 +161,7 @@ class AbsenceService:
         with self._uow() as uow:
             is_new = uow.staff.put_absence(principal.agency_id, staff_id, absence, event.at)
             uow.audit.add([event])
+            uow.notifications.add(principal.agency_id, cover_notices(staff_id, before, absence, event.at))
             _commit_unless_raced(uow)
         self._cache.pop(principal.agency_id, None)
         return absence, is_new
@@ -171,11 +175,14 @@ class AbsenceService:
                            actor=principal.staff_id, staff_id=staff_id,
                            details={"absence_id": absence_id, "removed": True})
         assert self._uow is not None
+        before = next((a for a in self._staff.absences_of(principal.agency_id, staff_id)
+                       if a.absence_id == absence_id), None)
         with self._uow() as uow:
             if not v.is_identifier(absence_id) or not uow.staff.remove_absence(principal.agency_id, staff_id,
                                                                                absence_id):
                 raise NotFound("no such absence")
             uow.audit.add([event])
+            uow.notifications.add(principal.agency_id, cover_notices(staff_id, before, None, event.at))
             _commit_unless_raced(uow)
         self._cache.pop(principal.agency_id, None)
 

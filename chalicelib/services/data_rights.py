@@ -58,6 +58,8 @@ def erasure_changes(client: Client, now: datetime) -> dict[str, Any]:
         # the inbox's copy of the last client message, and the file's place in the inbox
         "last_inbound_preview": None,
         "open_inquiry_due_at": None,
+        "crisis_at": None,
+        "emergency_contact": None,  # SPEC §4.4: erased with the file
     }
 
 

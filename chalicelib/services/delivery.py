@@ -158,6 +158,8 @@ class Delivery(Outgoing):
             return False
         if client.open_inquiry_id is None or client.open_inquiry_id == inquiry.inquiry_id:
             client_changes.update({"open_inquiry_id": inquiry.inquiry_id, "open_inquiry_due_at": reopening.due_at})
+            if inquiry.crisis:  # still unanswered, still a crisis: first in the inbox again (SPEC §5.9)
+                client_changes["crisis_at"] = now
         uow.inquiries.reopen(inquiry, reopening)
         uow.audit.add([AuditEvent(
             agency_id=client.agency_id, type=AuditType.INQUIRY_REOPENED, at=now, actor="system",

@@ -46,7 +46,7 @@ from .retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
-    from .crisis import CrisisAlerts
+    from .inbound_alerts import InboundAlerts
 
 log = logging.getLogger("cmdm.inbound")
 
@@ -280,12 +280,13 @@ class InboundService:
         rate_secret: bytes,
         cover_lookup: rules.CoverLookup = rules.no_cover,
         on_delivery_failed: Callable[..., Any] | None = None,
-        crisis: Callable[[], CrisisAlerts] | None = None,
+        crisis: Callable[[], InboundAlerts] | None = None,
         prefetch_staff: Callable[[str], None] | None = None,
     ) -> None:
         # Starts reading the agency's staff directory (absences) while the file is read.
         self.prefetch_staff = prefetch_staff
-        # SPEC §5.9: a crisis message alerts the on-call person, in the unit of work that files it.
+        # SPEC §5.9, §4.4: whom a filed message tells at once (a crisis at any hour, a voice note after
+        # hours, a covered colleague's client), in the unit of work that files it.
         self.crisis = crisis
         # A staff message Twilio could not deliver answers nothing (SPEC §5.2): the messaging
         # service queues, on the status's unit of work, the reopening of what it answered and the
@@ -352,7 +353,7 @@ class InboundService:
         # One unit of work: the filing (or the refusal), and what follows from it here: the intake
         # reply's once-per-window claim, Twilio's copy of a refused message to clear, a crisis alert.
         # A failure anywhere writes nothing, and Twilio's retry does it all again.
-        alerts = self.crisis() if decision.crisis and self.crisis is not None else None
+        alerts = self.crisis() if (decision.crisis or decision.alerts) and self.crisis is not None else None
         sms = None
         with uow:
             self._register(uow, filing)
@@ -362,8 +363,8 @@ class InboundService:
                 if reply is not None and reply.kind is rules.ReplyKind.INTAKE:
                     reply_text = self._intake(uow, reply, agency, form, policy, at, cid, staff_id)
             if alerts is not None and client is not None and inbound_msg is not None:
-                sms = alerts.queue(uow, client, inbound_msg.inquiry_id, decision.reply_period or at.isoformat(),
-                                   policy, at, mark=filing.open_inquiry is None)
+                sms = alerts.queue(uow, decision, client, inbound_msg, policy, at,
+                                   opened=filing.open_inquiry is not None)
             uow.commit()
         if alerts is not None and sms is not None:
             alerts.send(sms)
@@ -379,7 +380,8 @@ class InboundService:
         if form.channel not in number.channels:
             return rules.Decision(file=False, refusal=rules.Refusal.CHANNEL_NOT_PROVISIONED)
         arrival = rules.Arrival(form.channel, form.body, at, form.opt_out_type, len(form.media),
-                                has_substance=form.content.has_substance())
+                                has_substance=form.content.has_substance(),
+                                media_types=tuple(kind for _url, kind in form.media))
         state = None
         cover = None
         if snapshot is not None:

@@ -65,6 +65,8 @@ def inbox_view(items: list[InboxItem], names: dict[str, str], principal: Princip
                 "overdue": i.overdue,
                 "opted_out": i.waiting.opted_out,
                 "status": i.waiting.status,
+                "crisis": i.waiting.crisis_at is not None,  # listed first (SPEC §4.6, §5.9)
+                "crisis_at": iso(i.waiting.crisis_at, zone),
             }
             for i in items
         ],

@@ -7,7 +7,7 @@
 - ``delivery.py``: the attempt at Twilio, and what a failed delivery takes back (``undo_delivery``);
 - ``uploads.py``: ``POST /clients/{id}/uploads``, the attachments a message carries;
 - ``compose.py``: ``GET /clients/{id}/compose``, what sending would do now;
-- ``worklists.py``: ``GET /inquiries``, ``GET /notifications``;
+- ``worklists.py``: ``GET /inquiries`` (``GET /notifications`` is ``notification_centre.py``);
 - ``outgoing.py``: the rules and writes they share.
 
 The names the routes, the wiring and the tests import from here are re-exported below.
@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 from ..domain.inquiry import Inquiry
 from ..domain.messages import Message, MessageRef
 from ..domain.model import Client, Principal
-from ..domain.notifications import Notification
 from .compose import ComposePreview, Composer, compose_view
 from .delivery import MEDIA_LINK_SECONDS, SENT_WRITE_ATTEMPTS, Delivery
 from .held import Held, cancelled_view
 from .sending import IDEMPOTENCY_KEY, MAX_OVERRIDE_REASON, Sending, SendOutcome, SendStaffMessage, send_view
 from .uploads import UPLOAD_SECONDS, RequestUpload, Uploads
-from .worklists import INQUIRY_STATUSES, LIST_LIMIT, Worklists, notification_view
+from .worklists import INQUIRY_STATUSES, LIST_LIMIT, Worklists
 
 if TYPE_CHECKING:
     from ..adapters.unit_of_work import UnitOfWork
@@ -78,15 +77,9 @@ class MessagingService:
     def inquiries(self, principal: Principal, status: str) -> list[Inquiry]:
         return self.worklists.inquiries(principal, status)
 
-    def notifications(self, principal: Principal, unread_only: bool = False) -> list[Notification]:
-        return self.worklists.notifications(principal, unread_only)
-
-    def mark_read(self, principal: Principal, notification_id: str) -> Notification:
-        return self.worklists.mark_read(principal, notification_id)
-
 
 __all__ = [
     "IDEMPOTENCY_KEY", "INQUIRY_STATUSES", "LIST_LIMIT", "MAX_OVERRIDE_REASON", "MEDIA_LINK_SECONDS",
     "SENT_WRITE_ATTEMPTS", "UPLOAD_SECONDS", "ComposePreview", "MessagingService", "RequestUpload", "SendOutcome",
-    "SendStaffMessage", "cancelled_view", "compose_view", "notification_view", "send_view",
+    "SendStaffMessage", "cancelled_view", "compose_view", "send_view",
 ]

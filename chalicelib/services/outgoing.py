@@ -115,7 +115,7 @@ class Outgoing:
         changes: dict[str, Any] = {"last_outbound_at": now}
         if answer is not None and client.open_inquiry_id == answer.inquiry_id:
             if answer.answers:
-                changes.update(open_inquiry_id=None, open_inquiry_due_at=None)
+                changes.update(open_inquiry_id=None, open_inquiry_due_at=None, crisis_at=None)  # crisis: out of first place
             elif answer.due_at is not None:
                 changes.update(open_inquiry_due_at=answer.due_at)  # still open: the longer clock runs
         return changes

@@ -28,7 +28,7 @@ from ..domain.errors import Conflict, InvalidInput, Unprocessable
 from ..domain.inquiry import Inquiry
 from ..domain.messages import Direction, Message, MessageKind, MessageStatus
 from ..domain.model import Client, Principal, Role
-from ..domain.notifications import Notification
+from ..domain.notifications import Notification, override_notification_id
 from ..domain.outbound import SEND_LEASE, Answer, plan_send
 from .delivery import Delivery
 from .outgoing import Outgoing
@@ -265,7 +265,8 @@ class Sending(Outgoing):
                 at=now,
                 client_id=client.client_id,
                 message=f"{sender} sent a message outside business hours with an override reason",
-                notification_id=f"override-{message_id}",
+                notification_id=override_notification_id(message_id),  # a review settles it
+                staff_id=sender,
             )
             for supervisor in self._uow().staff.ids_with_role(client.agency_id, Role.SUPERVISOR)
         ]

@@ -15,6 +15,7 @@ number of files; ``bench/dashboard.py`` measures them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from ..domain.i18n import format_next_open
 from ..domain.inquiry import InquiryStatus
 from ..domain.messages import MessageRef
 from ..domain.model import Channel, Principal, Role, Staff
+from ..domain.notifications import settled_by_review
 from ..domain.reporting import inquiry_fact
 from .access import published_policy, require_admin, require_supervision
 from .admin import number_not_registered
@@ -286,9 +288,23 @@ class SupervisionService:
             uow.claims.mark_reviewed(principal.agency_id, event.event_id, principal.staff_id, now, _already_reviewed)
             uow.audit.add([record])
             uow.commit()
+        self._settle_notifications(principal.agency_id, event)
         zone = policy.calendar.zone()
         return {"id": review_id, "event_id": event.event_id, "kind": d.REVIEWABLE[event.type], "reviewed": True,
                 "reviewed_at": iso(now, zone), "reviewed_by": principal.staff_id, "note": command.note}
+
+    def _settle_notifications(self, agency_id: str, event: Any) -> None:
+        """A review done settles the supervisors' notifications about it (their ``Reviews`` badge
+        counts what is left): each marked read, written after the review itself."""
+        notification_id = settled_by_review(d.REVIEWABLE[event.type], event.details or {})
+        if notification_id is None:
+            return
+        uow = self._uow()
+        try:
+            uow.notifications.settle(agency_id, uow.staff.ids_with_role(agency_id, Role.SUPERVISOR), event.at,
+                                     notification_id)
+        except Exception as err:  # the review is recorded; an unsettled badge is only a hint left behind
+            logging.getLogger("cmdm.supervision").warning("review notifications not settled: %s", type(err).__name__)
 
     # -- administration views -----------------------------------------------------------------------
 

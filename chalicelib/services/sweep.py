@@ -20,7 +20,7 @@ from ..domain.audit import AuditEvent, AuditType
 from ..domain.clock import utcnow
 from ..domain.inquiry import Inquiry
 from ..domain.model import Role
-from ..domain.notifications import Notification
+from ..domain.notifications import Notification, breach_notification_id
 from ..domain.outbound import breach_due
 
 if TYPE_CHECKING:
@@ -102,7 +102,8 @@ class SweepService:
                 client_id=inquiry.client_id,
                 inquiry_id=inquiry.inquiry_id,
                 message=f"An inquiry held by {inquiry.staff_id} was not answered by its due time",
-                notification_id=f"breach-{inquiry.inquiry_id}",
+                notification_id=breach_notification_id(inquiry.inquiry_id),  # a review settles it
+                staff_id=inquiry.staff_id,
             )
             for supervisor in supervisors
         ]

@@ -101,6 +101,16 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # A notification is only ever its recipient's: everyone else's id is simply not found.
     ("PUT", "/notifications/{notification_id}/read"): row(
         401, 404, 404, 404, 404, 404, params={"notification_id": "nt_not_yours"}),
+    # Issue 23: the notification centre (each caller's own), a crisis mark, the emergency contact.
+    ("PUT", "/notifications/{notification_id}"): row(
+        401, 404, 404, 404, 404, 404, params={"notification_id": "20260302T170000000000Z.nt_not_yours"},
+        body={"read": True}),
+    ("POST", "/notifications/read"): row(401, 200, 200, 200, 200, 200),
+    # A message id nobody wrote: who may mark is checked first (403), then the message (404).
+    ("PUT", "/clients/{client_id}/messages/{message_id}/crisis"): row(
+        401, 404, 403, 403, 404, 404, params={"message_id": "msg_not_there"}, body={"crisis": True}),
+    ("PUT", "/clients/{client_id}/emergency-contact"): row(
+        401, 404, 403, 403, 200, 200, body={"name": "Amina", "phone": "+14035550142", "relation": "sister"}),
     # The console's inbox: each caller's own waiting clients (another agency's admin: their own, empty).
     ("GET", "/inbox"): row(401, 200, 200, 200, 200, 200),
     # Only the caller's own record; a token without a staff record in its agency has no access.

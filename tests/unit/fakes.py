@@ -327,6 +327,9 @@ class _Claims:
     def alert_crisis_once(self, client_id: str, period: str, at: datetime) -> bool:
         return self._once(c.crisis_key(client_id, period), at)
 
+    def alert_voice_note_once(self, client_id: str, period: str, at: datetime) -> bool:
+        return self._once(c.voice_note_key(client_id, period), at)
+
     def remember_send(self, message_id: str, fingerprint: str | None, at: datetime) -> None:
         self._add(c.send_key(message_id), at, AlreadyFiled, ref=message_id, fingerprint=fingerprint)
 

@@ -38,6 +38,7 @@ def test_an_intake_reply_is_claimed_per_sender_template_and_window_counted_from_
 
 def test_once_per_period_claims_keep_their_formats():
     assert c.crisis_key("cl_1", "2026-11-23T17:00:00+00:00") == "crisis#cl_1#2026-11-23T17:00:00+00:00"
+    assert c.voice_note_key("cl_1", "2026-11-23T17:00:00+00:00") == "voice#cl_1#2026-11-23T17:00:00+00:00"
     assert c.followup_key(FollowupKind.FOLLOWUP, "cl_1", "2026-W48") == "followup#cl_1#2026-W48"
     assert c.followup_key(FollowupKind.CHECKIN, "cl_1", "2026-11") == "checkin#cl_1#2026-11"
     assert c.followup_key(FollowupKind.SURVEY, "cl_1", "2026-04-15") == "survey#cl_1#2026-04-15"

@@ -6,6 +6,7 @@ import { clearAllDrafts } from "./drafts.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
 import { canOpen, mainNav } from "./roles.js";
+import { mountControl, refreshCounts } from "./notifications.js";
 import { currentPath, match, navigate } from "./router.js";
 import { afterRender, forgetWorklist, installShortcuts, showHelp } from "./shortcuts.js";
 
@@ -59,26 +60,16 @@ function renderShell() {
   help.title = t("shell.shortcuts");
   who.textContent = state.me ? t("shell.signed_in_as", { name: state.me.name, role: t("role." + state.me.role) }) : "";
   agency.textContent = state.me ? state.me.agency_name : "";
+  mountControl(Boolean(state.me));  // `Notifications, N unread`, for every role (issue 23)
   if (!state.me) return;
   const path = currentPath().split("?")[0];
   for (const item of mainNav(state.me.role)) {  // the role map's links, in order
     const current = path === item.path || (item.path === "/inbox" && path.startsWith("/clients/"));
     const link = h("a", { href: "#" + item.path, "aria-current": current ? "page" : null }, t(item.label));
     links.append(h("li", {}, link));
-    if (item.badge) showBadge(link);
+    if (item.badge) link.dataset.badge = item.badge;  // filled by refreshCounts()
   }
-}
-
-// Unread notifications (breaches, overrides, failed deliveries, crises) as a badge (issue 15).
-async function showBadge(link) {
-  try {
-    const { unread } = await api.get("/notifications", { query: { unread: "true" } });
-    if (unread && link.isConnected) {
-      link.append(" ", h("span", { class: "badge" }, String(unread), h("span", { class: "sr" }, " " + t("sup.unread"))));
-    }
-  } catch {
-    // the badge is a hint: the page itself shows any error
-  }
+  refreshCounts();
 }
 
 async function loadMe() {

@@ -28,6 +28,7 @@ const PAGES = {
   policy: SUPERVISION,
   intake: ADMIN,
   snippets: ADMIN,
+  notifications: EVERYONE,  // the notification centre (issue 23)
 };
 
 // What the console offers each role to do. Supervisors read files and conversations.
@@ -41,15 +42,18 @@ const ACTIONS = {
   manage_staff: ADMIN,         // add staff, change a role, (de)activate, record or remove absences
   assign_numbers: ADMIN,       // give a work number to a worker
   manage_snippets: ADMIN,      // the agency's prepared answers (whoever writes messages inserts them)
+  mark_crisis: CASEWORK,       // mark a client message as a crisis, or take the mark back (SPEC §5.9)
+  emergency_contact: CASEWORK, // record the client's emergency contact
 };
 
 // The Main navigation, in order (SPEC §4.6 fixes `Inbox` and `Clients` for every role and
-// `Compliance` for supervisors and admins). `label` is a catalogue key; `badge` shows the unread notifications.
+// `Compliance` for supervisors and admins). `label` is a catalogue key; `badge` names the count
+// shown beside it (notifications.js: "reviews", the breaches and overrides still to review).
 const MAIN_NAV = [
   { path: "/inbox", page: "inbox", label: "nav.inbox" },
   { path: "/clients", page: "clients", label: "nav.clients" },
   { path: "/compliance", page: "compliance", label: "nav.compliance" },
-  { path: "/reviews", page: "reviews", label: "sup.reviews", badge: true },
+  { path: "/reviews", page: "reviews", label: "sup.reviews", badge: "reviews" },
   { path: "/setup/staff", page: "staff", label: "nav.setup" },
 ];
 

@@ -20,6 +20,7 @@ export const ROUTES = [
   { pattern: /^\/setup\/policy$/, page: "policy" },
   { pattern: /^\/setup\/intake$/, page: "intake" },
   { pattern: /^\/setup\/snippets$/, page: "snippets" },
+  { pattern: /^\/notifications$/, page: "notifications" },  // issue 23: the notification centre
 ];
 
 export function currentPath() {

@@ -16,6 +16,7 @@ import { channelName, languageName, localTime } from "../format.js";
 import { has, t } from "../i18n.js";
 import { can, mayWriteTo } from "../roles.js";
 import { attachSnippetPicker } from "../snippet_picker.js";
+import { crisisBanner, crisisTag, crisisToggle } from "../crisis.js";
 import { notesRegion } from "./notes.js";
 import { callPanel, callSummary } from "./call.js";
 
@@ -68,18 +69,18 @@ function kindName(kind) {
 
 // One message of the list: who and when, the text, a place, attachments, its status; a held
 // message of the signed-in author has its Cancel button.
-function messageItem(msg, ctx, client, onCancel) {
+function messageItem(msg, ctx, client, onCancel, onCrisis) {
   const kind = msg.direction === "inbound" ? "in" : AUTOMATIC.has(msg.kind) ? "auto" : "out";
   const who = kind === "in" ? client.name : kind === "auto" ? kindName(msg.kind) : msg.staff_name || t("msg.staff_unnamed");
   const cls = ["msg", `msg-${kind}`, msg.status === "held" ? "held" : null,
     ["failed", "undelivered"].includes(msg.status) ? "failed" : null].filter(Boolean).join(" ");
   const item = h("li", { class: cls, dataset: { id: msg.id, status: msg.status } },
-    h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone))),
+    h("p", { class: "msg-who" }, who, " · ", h("time", { datetime: msg.at }, localTime(msg.at, ctx.me.timezone)), " ", crisisTag(msg)),
     msg.body ? clientText("p", msg.body, { class: "msg-body", lang: kind === "in" ? client.language : null }) : null,
     msg.location ? h("p", {}, place(msg.location)) : null,
     msg.kind === "call" ? callSummary(msg) : null,
     (msg.media || []).map((m) => media(m, msg)),
-    msg.kind === "call" ? null : h("p", { class: "msg-status" }, statusLine(msg, ctx.me)));
+    msg.kind === "call" ? null : h("p", { class: "msg-status" }, statusLine(msg, ctx.me), " ", onCrisis ? onCrisis(msg) : null));
   if (msg.status === "held" && msg.staff_id === ctx.me.staff_id) {
     item.append(h("button", { type: "button", class: "danger", onclick: () => onCancel(msg) },
       t("compose.cancel_held", { time: localTime(msg.send_at, ctx.me.timezone) })));
@@ -91,7 +92,7 @@ function messageItem(msg, ctx, client, onCancel) {
 // changed. The thread opens at its newest message and stays pinned there (photos and players
 // that load later grow it: each load scrolls again) until the reader scrolls up, whose place is
 // then kept.
-function renderThread(ctx, client, onCancel) {
+function renderThread(ctx, client, onCancel, onCrisis) {
   const thread = h("ol", { class: "thread" });
   const region = h("section", { class: "conversation", "aria-label": t("conv.region"), tabindex: "0" }, thread);
   let signature = "";
@@ -101,11 +102,11 @@ function renderThread(ctx, client, onCancel) {
     pinned = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
   }, { passive: true });
   function draw(messages) {
-    const next = JSON.stringify(messages.map((m) => [m.id, m.status, m.error_code, (m.media || []).map((x) => x.url ? 1 : 0)]));
+    const next = JSON.stringify(messages.map((m) => [m.id, m.status, m.error_code, m.crisis, (m.media || []).map((x) => x.url ? 1 : 0)]));
     if (next === signature) return;
     signature = next;
     clear(thread);
-    for (const msg of messages) thread.append(messageItem(msg, ctx, client, onCancel));
+    for (const msg of messages) thread.append(messageItem(msg, ctx, client, onCancel, onCrisis));
     for (const el of thread.querySelectorAll("img, audio, video")) {
       el.addEventListener(el.tagName === "IMG" ? "load" : "loadedmetadata", toBottom, { once: true });
     }
@@ -370,7 +371,9 @@ function pollEvery(ms, ctx, refresh) {
 export async function render(view, ctx) {
   const path = `/clients/${encodeURIComponent(ctx.params.clientId)}`;
   const client = await api.get(path, { signal: ctx.signal });
-  const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); });
+  const thread = renderThread(ctx, client, async (msg) => { await cancelHeld(ctx, path, msg); await refresh(); },
+    (msg) => crisisToggle(msg, ctx, path, () => refresh()));
+  const banner = crisisBanner(ctx.me);  // SPEC §5.9: the emergency line and contact, while in crisis
   // Who may write is the role map's (roles.js): a supervisor reads the conversation.
   const composer = mayWriteTo(ctx.me, client) ? renderComposer(ctx, path, ctx.params.clientId, refresh) : null;
   const calls = composer ? callPanel(ctx, path, refresh) : null;
@@ -378,7 +381,7 @@ export async function render(view, ctx) {
   const header = renderHeader(client, path);
   // The thread and the composer fill the window; the call panel and the notes go beside them.
   view.append(
-    h("div", { class: "conv-main" }, header, thread.region, composer ? composer.form
+    h("div", { class: "conv-main" }, header, banner.el, thread.region, composer ? composer.form
       : h("p", { class: "meta" }, t(can(ctx.me.role, "write_messages") ? "compose.not_theirs" : "compose.read_only"))),
     h("div", { class: "conv-side" }, calls ? calls.panel : "", notesRegion(ctx, path)));
   if (composer) attachSnippetPicker(composer.form.querySelector("textarea"), path, ctx.signal);
@@ -391,6 +394,7 @@ export async function render(view, ctx) {
     if (compose) composer.setPreview(compose);
     if (compose && calls) calls.setPreview(compose);
     thread.draw(messages.messages);
+    banner.update(messages.crisis);
   }
 
   // Keyboard and screen-reader users start at the client's name (before the messages come, so

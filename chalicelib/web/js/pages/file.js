@@ -13,6 +13,7 @@ import { clear, clientText, field, formErrors, h } from "../dom.js";
 import { calendarDay, channelName, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { can } from "../roles.js";
+import { emergencyCard } from "../emergency.js";
 import { notesRegion } from "./notes.js";
 
 function row(term, ...value) {
@@ -117,8 +118,8 @@ export async function render(view, ctx) {
       ? h("ul", {}, referrals.map((r) => h("li", {}, t("file.referral", { to: r.to, service: r.service || "", at: localTime(r.at, zone) }))))
       : h("p", {}, t("file.no_referrals")));
 
-    view.append(h("div", { class: "file-grid" }, consentCard, statusCard, absenceCard, followCard, referralCard,
-      notesRegion(ctx, path)));
+    view.append(h("div", { class: "file-grid" }, consentCard, statusCard,
+      emergencyCard(client, { me: ctx.me, path, act }), absenceCard, followCard, referralCard, notesRegion(ctx, path)));
   }
 
   function consentForm(client) {

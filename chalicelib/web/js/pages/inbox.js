@@ -8,6 +8,7 @@ import { channelName, clockText, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { hasCaseload } from "../roles.js";
 import { rememberWorklist } from "../shortcuts.js";
+import { refreshCounts } from "../notifications.js";
 
 export const POLL_MS = 10_000;
 
@@ -17,10 +18,15 @@ function item(entry, me) {
   if (entry.covering) details.push(t("inbox.covering", { name: entry.case_manager_name }));
   else if (!hasCaseload(me.role)) details.push(entry.case_manager_name);  // not one's own caseload
   if (entry.opted_out) details.push(t("inbox.opted_out"));
-  return h("li", { class: entry.overdue ? "overdue" : null, "aria-labelledby": `in-name-${id} in-clock-${id}`, dataset: { clientId: id } },
+  // A client in crisis is listed first (the API's order) and says so (SPEC §4.6, §5.9).
+  const crisis = entry.crisis ? h("span", { class: "tag crisis", id: `in-crisis-${id}` }, t("crisis.word")) : null;
+  const named = [crisis ? `in-crisis-${id}` : null, `in-name-${id}`, `in-clock-${id}`].filter(Boolean).join(" ");
+  return h("li", { class: [entry.overdue ? "overdue" : null, crisis ? "crisis" : null].filter(Boolean).join(" ") || null,
+    "aria-labelledby": named, dataset: { clientId: id } },
     h("a", { href: `#/clients/${encodeURIComponent(id)}`, class: "inbox-row", dataset: { clientId: id } },
       h("span", { class: "inbox-head" },
-        clientText("span", entry.name, { class: "name", id: `in-name-${id}`, lang: entry.language }),
+        h("span", {}, crisis, crisis ? " " : null,
+          clientText("span", entry.name, { class: "name", id: `in-name-${id}`, lang: entry.language })),
         h("span", { class: "clock", id: `in-clock-${id}` }, clockText(entry))),
       h("span", { class: "meta" }, details.join(" · ")),
       entry.last_message === null || entry.last_message === undefined
@@ -44,6 +50,7 @@ export async function render(view, ctx) {
     rememberWorklist(data.items.map((entry) => entry.client_id));
     count.textContent = data.items.length ? t("inbox.count", { n: data.items.length }) : t("inbox.empty");
     if (focused) list.querySelector(`li[data-client-id="${CSS.escape(focused)}"] a`)?.focus();
+    refreshCounts();  // the Notifications control follows what the inbox shows
   }
 
   await refresh();

@@ -7,6 +7,7 @@ import { clear, clientText, formErrors, h } from "../dom.js";
 import { localTime } from "../format.js";
 import { t } from "../i18n.js";
 import { pageHref, pageQuery, periodForm, periodReport, subnav } from "../supervision.js";
+import { refreshCounts } from "../notifications.js";
 
 function item(entry, ctx, refresh) {
   const zone = ctx.me.timezone;
@@ -46,6 +47,7 @@ function item(entry, ctx, refresh) {
       return;
     }
     ctx.notify(t("rev.done"));
+    refreshCounts();  // a review done settles its notification: the Reviews badge goes down
     await refresh();
   });
   li.append(form);
