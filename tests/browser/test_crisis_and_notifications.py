@@ -137,7 +137,7 @@ def test_the_supervisors_reviews_badge_clears_once_the_review_is_done(console, s
     expect(reviews).to_have_accessible_name("Reviews 1 to review")
     expect(page.get_by_role("link", name="Notifications, 1 unread", exact=True)).to_be_visible()
     reviews.click()
-    item = page.get_by_role("list", name="Reviews").get_by_role("listitem", name=re.compile("Override by amal")).filter(
+    item = page.get_by_role("list", name="Reviews").get_by_role("listitem", name=re.compile("Override by Amal Haddad")).filter(
         has_text="no bed tonight")
     item.get_by_role("button", name="Mark reviewed").click()
     expect(page.get_by_text("Marked reviewed.")).to_be_visible()

@@ -4,7 +4,7 @@
 // the phone may be typed in national format, the API stores it in E.164.
 
 import { api } from "./api.js";
-import { clientText, field, h } from "./dom.js";
+import { clientText, field, formErrors, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { can } from "./roles.js";
 
@@ -27,11 +27,13 @@ export function emergencyCard(client, { me, path, act }) {
     field(t("ec.name"), name), field(t("ec.phone"), phone), field(t("ec.relation"), relation),
     h("p", { class: "meta" }, t("ec.agreement")),
     h("button", { type: "submit" }, t("ec.save")));
+  // A refused field is named beside it (the API's `field`), and what was typed stays.
+  const errors = formErrors(form, { name, phone, relation });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     act(() => api.put(`${path}/emergency-contact`, {
       name: name.value.trim(), phone: phone.value.trim(), relation: relation.value.trim(),
-    }), t("ec.saved"));
+    }), t("ec.saved"), errors);
   });
   card.append(form);
   return card;
