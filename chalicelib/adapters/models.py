@@ -43,6 +43,9 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | posts waiting for the opening or a retry       | posts / posts_due             | Query due_agency, due_at <= now (sparse) |
 | a post's recipients still to send              | post_deliveries               | Query post_id (status filtered)       |
 | one recipient's delivery (exactly once)        | post_deliveries               | GetItem post_id, client_id; conditional update on version |
+| live updates: a socket's ticket, connect, gone | live_connections              | GetItem / PutItem / DeleteItem connection_id (TTL) |
+| live updates: a file's supervisors and admins  | live_connections / agency_wide | Query agency_wide (sparse: supervisors and admins) |
+| live updates: one member's open consoles       | live_connections / by_staff   | Query agency_staff                    |
 
 Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` applies them.
 """
@@ -610,6 +613,41 @@ class CounterModel(_Base):
     counts = MapAttribute(default=dict)
 
 
+# --- live updates (issue 23) ------------------------------------------------------------------
+
+
+class LiveByStaff(GlobalSecondaryIndex):
+    Meta = _index_meta("by_staff")
+    agency_staff = UnicodeAttribute(hash_key=True)
+
+
+class LiveAgencyWide(GlobalSecondaryIndex):
+    # Sparse: only the sockets of supervisors and admins carry agency_wide (they see every file).
+    Meta = _index_meta("agency_wide")
+    agency_wide = UnicodeAttribute(hash_key=True)
+
+
+class LiveConnectionModel(_Base):
+    """An open console's WebSocket (API Gateway's connection id), or the one-use ticket that opens
+    one (``ticket#<digest>``, never in an index). Both expire by TTL: a ticket in a minute, a socket
+    after API Gateway's two-hour limit; readers also skip what expired before DynamoDB removed it."""
+
+    class Meta(_Base.Meta):
+        base_name = "live_connections"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    agency_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    agency_staff = UnicodeAttribute(null=True)  # by_staff: sockets only
+    agency_wide = UnicodeAttribute(null=True)  # agency_wide: supervisors' and admins' sockets only
+    connected_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+    by_staff = LiveByStaff()
+    agency_wide_index = LiveAgencyWide()
+
+
 ALL_MODELS: tuple[type[_Base], ...] = (
     StaffModel,
     NumberModel,
@@ -624,6 +662,7 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     CounterModel,
     PostModel,
     PostDeliveryModel,
+    LiveConnectionModel,
 )
 
 _connection_settings: dict[str, Any] = {"region": "ca-central-1", "host": None}
