@@ -2,12 +2,13 @@
 
 import * as auth from "./auth.js";
 import { api, ApiError, consoleJson } from "./api.js";
+import * as connectivity from "./connectivity.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
 import { canOpen, mainNav } from "./roles.js";
 import { currentPath, match, navigate } from "./router.js";
 
-const state = { config: null, me: null, controller: null, generation: 0 };
+const state = { config: null, me: null, controller: null, generation: 0, offline: false };
 const view = document.getElementById("main");
 
 export function notify(message, kind = "info") {
@@ -59,8 +60,15 @@ async function showBadge(link) {
 async function loadMe() {
   try {
     state.me = await api.get("/me");
+    state.offline = false;
+    connectivity.signedIn();
   } catch (err) {
     state.me = null;
+    if (connectivity.isOffline(err)) {  // the network is gone: keep the session, say so (issue 23)
+      state.offline = true;
+      notify(t("live.offline"), "error");
+      return;
+    }
     if (err instanceof ApiError && err.status !== 401) {
       notify(err.message, "error");
       auth.signOut(null);
@@ -71,6 +79,11 @@ async function loadMe() {
 async function route() {
   if (state.controller) state.controller.abort();
   state.controller = new AbortController();
+  if (state.offline && !state.me) {  // no network, no page: the shell says so (the notice too)
+    renderShell();
+    clear(view).append(h("p", { class: "error", role: "alert" }, t("live.offline")));
+    return;
+  }
   let path = currentPath();
   if (!state.me && path !== "/signin") path = "/signin";
   if (state.me && path === "/signin") path = "/inbox";
@@ -117,6 +130,7 @@ async function boot() {
   select.value = language();
   select.addEventListener("change", async () => {
     await setLanguage(select.value);
+    connectivity.relabel();
     route();
   });
   document.getElementById("signout").addEventListener("click", () => auth.signOut(state.config));
@@ -125,9 +139,18 @@ async function boot() {
     view.focus();
   });
   auth.onSignedOut((why) => {
+    connectivity.signedOut();
     state.me = null;
     notify(why === "expired" ? t("signin.expired") : t("signin.signed_out"), why === "expired" ? "error" : "info");
     navigate("/signin");
+  });
+  connectivity.boot({
+    notify,
+    back: async () => {
+      if (!state.offline) return;
+      if (auth.idToken()) await loadMe();
+      route();
+    },
   });
   try {
     await auth.captureFromUrl(state.config);
