@@ -148,6 +148,8 @@ def main() -> int:
     bootstrap.reset()
     if cli.main(["init-db"]) or cli.main(["seed"]):
         return 1
+    if bootstrap.container().live_publisher is not None:
+        bootstrap.container().live_publisher.warm()
 
     print("\nStaff tokens (valid 24 h):")
     for staff_id, role, _name in cli.DEMO_STAFF:

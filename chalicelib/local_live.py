@@ -20,20 +20,22 @@ Tests may also close every socket and refuse new ones for a while (``drop_all``,
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import re
+import secrets
+import string
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 CONNECTION_PATH = re.compile(r"^(?:/[^@]*)?/@connections/([^/?]+)$")
+ID_ALPHABET = string.ascii_letters + string.digits
 STAGE = "local"
 API_ID = "local"
 
@@ -63,7 +65,9 @@ class WebSocketStandIn:
         self._opened: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()  # one frame at a time, whichever thread posts it
-        self._ws = serve(self._session, host, 0, process_request=self._handshake, logger=logging.getLogger("cmdm.ws"))
+        quiet = logging.getLogger("cmdm.ws")
+        quiet.setLevel(logging.WARNING)  # not a line per socket in make run's console
+        self._ws = serve(self._session, host, 0, process_request=self._handshake, logger=quiet)
         self._http = ThreadingHTTPServer((host, 0), self._management_handler())
         self._http.daemon_threads = True
 
@@ -117,7 +121,8 @@ class WebSocketStandIn:
     def _handshake(self, connection: Any, request: Any) -> Any:
         if not self.accepting:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "the stand-in refuses sockets for now\n")
-        connection_id = base64.b64encode(os.urandom(12)).decode("ascii").rstrip("=") + "="
+        # API Gateway's ids look like "L0SM9cOFvHcCIhw=": letters and digits, and a final "=".
+        connection_id = "".join(secrets.choice(ID_ALPHABET) for _ in range(15)) + "="
         connection.cmdm_id = connection_id
         query = dict(parse_qsl(urlsplit(request.path).query))
         headers = {k: v for k, v in request.headers.raw_items() if k.lower() not in ("cookie", "authorization")}
@@ -188,7 +193,7 @@ class WebSocketStandIn:
                 if not match:
                     self._answer(404, {"message": "Not Found"}, "NotFoundException")
                     return None
-                connection_id = match.group(1).replace("%3D", "=").replace("%3d", "=")
+                connection_id = unquote(match.group(1))
                 with stand_in._lock:
                     socket = stand_in._sockets.get(connection_id)
                 if socket is None:

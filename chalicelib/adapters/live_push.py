@@ -37,6 +37,10 @@ class ManagementApi:
             )
         return self._client
 
+    def warm(self) -> None:
+        """Build the client now (a long-running process: make run), not on the first push."""
+        self._api()
+
     def post(self, connection_id: str, event: dict[str, Any]) -> Posted:
         api = self._api()
         try:

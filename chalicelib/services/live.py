@@ -111,6 +111,12 @@ class LivePublisher:
         self._policies = policies
         self._clock = clock
 
+    def warm(self) -> None:
+        """A long-running process (make run) builds its management API client before the first push."""
+        warm = getattr(self._push, "warm", None)
+        if warm is not None:
+            warm()
+
     def deliver(self, changes: Iterable[Change]) -> Delivery:
         done = Delivery()
         now = self._clock()
