@@ -223,8 +223,9 @@ class WebSocketStandIn:
                 with stand_in._lock:
                     opened = stand_in._opened.get(connection_id) or datetime.now(UTC)
                 address = socket.remote_address[0] if socket.remote_address else stand_in.host
-                self._answer(200, {"ConnectedAt": opened.isoformat(), "LastActiveAt": opened.isoformat(),
-                                   "Identity": {"SourceIp": address, "UserAgent": ""}})
+                # The wire's names, as API Gateway sends them (boto3 reads them as ConnectedAt, Identity...).
+                self._answer(200, {"connectedAt": opened.isoformat(), "lastActiveAt": opened.isoformat(),
+                                   "identity": {"sourceIp": address, "userAgent": ""}})
 
             def do_DELETE(self) -> None:  # noqa: N802
                 found = self._socket()
