@@ -43,9 +43,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | posts waiting for the opening or a retry       | posts / posts_due             | Query due_agency, due_at <= now (sparse) |
 | a post's recipients still to send              | post_deliveries               | Query post_id (status filtered)       |
 | one recipient's delivery (exactly once)        | post_deliveries               | GetItem post_id, client_id; conditional update on version |
-| live updates: a socket's ticket, connect, gone | live_connections              | GetItem / PutItem / DeleteItem connection_id (TTL) |
-| live updates: a file's supervisors and admins  | live_connections / agency_wide | Query agency_wide (sparse: supervisors and admins) |
-| live updates: one member's open consoles       | live_connections / by_staff   | Query agency_staff                    |
+| live updates: ticket, connect, gone; who hears | live_connections (/ agency_wide, by_staff) | Get/Put/Delete connection_id (TTL); Query agency_wide (sparse), agency_staff |
 
 Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` applies them.
 """
@@ -613,24 +611,19 @@ class CounterModel(_Base):
     counts = MapAttribute(default=dict)
 
 
-# --- live updates (issue 23) ------------------------------------------------------------------
-
-
-class LiveByStaff(GlobalSecondaryIndex):
+class LiveByStaff(GlobalSecondaryIndex):  # live updates (issue 23): one member's open consoles
     Meta = _index_meta("by_staff")
     agency_staff = UnicodeAttribute(hash_key=True)
 
 
-class LiveAgencyWide(GlobalSecondaryIndex):
-    # Sparse: only the sockets of supervisors and admins carry agency_wide (they see every file).
+class LiveAgencyWide(GlobalSecondaryIndex):  # sparse: only supervisors' and admins' sockets carry it
     Meta = _index_meta("agency_wide")
     agency_wide = UnicodeAttribute(hash_key=True)
 
 
 class LiveConnectionModel(_Base):
-    """An open console's WebSocket (API Gateway's connection id), or the one-use ticket that opens
-    one (``ticket#<digest>``, never in an index). Both expire by TTL: a ticket in a minute, a socket
-    after API Gateway's two-hour limit; readers also skip what expired before DynamoDB removed it."""
+    """An open console's WebSocket (API Gateway's connection id), or the one-use ticket that opens one
+    (``ticket#<digest>``, in no index); a ticket expires in a minute, a socket after API Gateway's two hours."""
 
     class Meta(_Base.Meta):
         base_name = "live_connections"
@@ -639,11 +632,10 @@ class LiveConnectionModel(_Base):
     agency_id = UnicodeAttribute()
     staff_id = UnicodeAttribute()
     role = UnicodeAttribute()
-    agency_staff = UnicodeAttribute(null=True)  # by_staff: sockets only
-    agency_wide = UnicodeAttribute(null=True)  # agency_wide: supervisors' and admins' sockets only
+    agency_staff = UnicodeAttribute(null=True)  # sockets only
+    agency_wide = UnicodeAttribute(null=True)  # supervisors' and admins' sockets only
     connected_at = UTCDateTimeAttribute(null=True)
-    expires_at = TTLAttribute()
-
+    expires_at = TTLAttribute()  # readers also skip what expired before DynamoDB removed it
     by_staff = LiveByStaff()
     agency_wide_index = LiveAgencyWide()
 
