@@ -131,15 +131,17 @@ def test_a_dead_socket_falls_back_to_polling_every_minute_then_reconnects(consol
         page.clock.fast_forward(60_000)  # the fallback's minute
         expect(inbox_item(page, name)).to_be_visible()
         assert requests.count("GET /inbox") == 1, requests
+        server.accept_live_sockets(True)
+        page.clock.fast_forward(31_000)  # longer than the capped backoff: the next attempt connects
+        expect(live_status(page)).to_have_text("Live")
+        second = server.new_client("Live Fallback Two", language="en", channel="sms")
+        server.client_message(second["phone"], "A second question.", whatsapp=False)
+        # pushed again (the 3 s of SPEC §4.6 are measured above; here: the socket is back and used)
+        expect(inbox_item(page, "Live Fallback Two")).to_be_visible()
     finally:
         server.accept_live_sockets(True)
-    page.clock.fast_forward(31_000)  # longer than the capped backoff: the next attempt connects
-    expect(live_status(page)).to_have_text("Live")
-    second = server.new_client("Live Fallback Two", language="en", channel="sms")
-    server.client_message(second["phone"], "A second question.", whatsapp=False)
-    expect(inbox_item(page, "Live Fallback Two")).to_be_visible(timeout=WITHIN_MS)
-    # The refused handshakes while the gateway was away are the browser's own report of them.
-    console.errors[:] = [e for e in console.errors if "WebSocket connection" not in e]
+        # The refused handshakes while the gateway was away are the browser's own report of them.
+        console.errors[:] = [e for e in console.errors if "WebSocket connection" not in e]
 
 
 def test_alerts_are_turned_on_by_a_button_and_come_only_within_the_agency_hours(browser, server):
