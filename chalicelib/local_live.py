@@ -131,15 +131,17 @@ class WebSocketStandIn:
         status = self._invoke("$connect", event)
         if not 200 <= status < 300:
             return connection.respond(HTTPStatus(status), "refused\n")
+        # Postable from now on, as API Gateway's are once $connect answered 2xx (the session thread
+        # starts only after the handshake's answer has gone).
+        with self._lock:
+            self._sockets[connection_id] = connection
+            self._opened[connection_id] = datetime.now(UTC)
         return None
 
     def _session(self, connection: Any) -> None:
         connection_id = getattr(connection, "cmdm_id", None)
         if connection_id is None:
             return
-        with self._lock:
-            self._sockets[connection_id] = connection
-            self._opened[connection_id] = datetime.now(UTC)
         try:
             for frame in connection:
                 body = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
@@ -210,7 +212,10 @@ class WebSocketStandIn:
                 try:
                     with stand_in._send_lock:
                         found[1].send(data.decode("utf-8", "replace"))
-                except Exception:
+                except Exception:  # closed meanwhile (or its handshake never finished): gone
+                    with stand_in._lock:
+                        stand_in._sockets.pop(found[0], None)
+                        stand_in._opened.pop(found[0], None)
                     self._answer(410, {"message": "Gone"}, "GoneException")
                     return
                 self._answer(200)

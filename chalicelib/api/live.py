@@ -28,6 +28,8 @@ live = Blueprint("app")
 
 #: The queue ``live_worker`` reads (CMDM_LIVE_QUEUE in the deployed stage's configuration).
 LIVE_QUEUE = os.environ.get("CMDM_LIVE_QUEUE", "cmdm-local-live")
+#: The queue handlers of this blueprint (each a Lambda function ``app.<name>``).
+HANDLERS = ("live_worker",)
 REFUSED = {"statusCode": 401, "body": "unauthenticated"}
 OK = {"statusCode": 200}
 
