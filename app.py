@@ -14,6 +14,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
+from chalicelib.api import live as live_edge
 from chalicelib.api.admin import admin
 from chalicelib.api.alerts import alerts
 from chalicelib.api.casework import casework
@@ -49,13 +50,33 @@ from chalicelib.log_privacy import quiet_payload_loggers
 from chalicelib.snapstart import at_init
 
 app = Chalice(app_name="cmdm")
+app.experimental_feature_flags.update(["WEBSOCKETS"])  # live updates (issue 23): API Gateway WebSocket API
 app.log.setLevel(logging.INFO)
 quiet_payload_loggers()  # SPEC §5.7: no library may print a client's number or a body, even at DEBUG
 log = logging.getLogger("cmdm")
 
 # The edge first: its catch-all routes, and every view's ``edge.current_request``.
-for _blueprint in (edge, admin, clients, casework, alerts, webhooks, voice, supervision, jobs, console):
+for _blueprint in (edge, admin, clients, casework, alerts, webhooks, voice, supervision, jobs, live_edge.live, console):
     app.register_blueprint(_blueprint)
+
+live_worker = live_edge.live_worker  # the live-updates queue's Lambda handler is app.live_worker
+
+
+# --- live updates (issue 23): Chalice runs WebSocket handlers only when the app declares them ------
+
+@app.on_ws_connect()
+def live_connect(event: Any) -> dict[str, Any]:
+    return live_edge.connect(event)
+
+
+@app.on_ws_message()
+def live_message(event: Any) -> dict[str, Any]:
+    return live_edge.message(event)
+
+
+@app.on_ws_disconnect()
+def live_disconnect(event: Any) -> dict[str, Any]:
+    return live_edge.disconnect(event)
 
 
 # --- errors Chalice answers itself ----------------------------------------------------------------

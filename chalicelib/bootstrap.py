@@ -26,6 +26,10 @@ class Container:
         from .adapters.unit_of_work import UnitOfWork
 
         models.configure(self.settings.table_prefix, self.settings.region, self.settings.dynamodb_endpoint)
+        if self.live_dispatch is not None:  # issue 23: each commit tells the live updates what it changed
+            import functools
+
+            return functools.partial(UnitOfWork, on_commit=self.live_dispatch.changed)
         return UnitOfWork
 
     @cached_property
@@ -370,6 +374,47 @@ class Container:
         from .services.supervision import SupervisionService
 
         return SupervisionService(self.uow, self.policies, reports=self.reports)
+
+
+    # -- live updates (issue 23): services/live.py ----------------------------------------------
+
+    @cached_property
+    def live_connections(self) -> Any:
+        from .adapters import models
+        from .adapters.live_repository import LiveConnectionRepository
+
+        models.configure(self.settings.table_prefix, self.settings.region, self.settings.dynamodb_endpoint)
+        return LiveConnectionRepository()
+
+    @cached_property
+    def live_sockets(self) -> Any:
+        from .services.live import LiveSockets
+
+        return LiveSockets(self.live_connections, self.settings.ws_url)
+
+    @cached_property
+    def live_publisher(self) -> Any:
+        """Posts events to open sockets; None where no management API is configured."""
+        if not self.settings.ws_management_url:
+            return None
+        from .adapters.live_push import ManagementApi
+        from .services.live import LivePublisher
+
+        return LivePublisher(self.live_connections, ManagementApi(self.settings.ws_management_url, self.settings.region),
+                             file_of=lambda client_id: self.uow().clients.get(client_id),
+                             directory=lambda agency_id: self.absences.directory(agency_id), policies=self.policies)
+
+    @cached_property
+    def live_dispatch(self) -> Any:
+        """What each commit tells: an SQS queue for ``live_worker`` (AWS), or a background thread
+        delivering at once (make run, tests); None where live updates are not configured."""
+        queue = self._queue(self.settings.live_queue_url, self.settings.live_queue)
+        if queue is None and self.live_publisher is None:
+            return None
+        from .services.live import LiveDispatch
+
+        return LiveDispatch(lambda changes: self.live_publisher.deliver(changes) if self.live_publisher else None,
+                            queue_sender=queue)
 
 
 _lock = threading.Lock()

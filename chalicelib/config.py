@@ -47,6 +47,13 @@ class Settings:
     posts_queue_url: str | None = None
     posts_queue: str | None = None
     posts_per_second: int = 10
+    # Live updates (issue 23): the WebSocket URL browsers open, the management API the service
+    # posts events to (API Gateway's, or make run's stand-in), and the queue that carries changes
+    # to ``live_worker`` (unset: a background thread delivers them).
+    ws_url: str | None = None
+    ws_management_url: str | None = None
+    live_queue_url: str | None = None
+    live_queue: str | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -84,6 +91,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         posts_queue_url=env.get("CMDM_POSTS_QUEUE_URL") or None,
         posts_queue=env.get("CMDM_POSTS_QUEUE") or None,
         posts_per_second=_positive_int(env.get("CMDM_POSTS_PER_SECOND"), 10),
+        ws_url=env.get("CMDM_WS_URL") or None,
+        ws_management_url=env.get("CMDM_WS_MANAGEMENT_URL") or None,
+        live_queue_url=env.get("CMDM_LIVE_QUEUE_URL") or None,
+        live_queue=env.get("CMDM_LIVE_QUEUE") or None,
     )
 
 

@@ -5,6 +5,10 @@ code; no build step): HTML, one stylesheet, ES modules and one JSON text catalog
 This blueprint returns them with their content types, refuses any other name with the API's
 404 error shape (never a 500), and answers ``/console/config.json`` with what the browser must
 know about this stage (how staff sign in). It reads no table except for the local sign-in list.
+
+Issue 23 makes the console installable: ``manifest.webmanifest`` (its own content type), PNG and
+SVG icons, and ``sw.js``, the service worker, served with the list of shell files and a version
+drawn from their bytes filled in (so a new deployment's worker replaces the old one's cache).
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ CONTENT_TYPES = {
     ".json": "application/json; charset=utf-8",
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+    ".png": "image/png",
 }
+BINARY = frozenset({".png"})  # answered as bytes (Chalice's binary types include image/png)
+SERVICE_WORKER = "sw.js"
 # One path segment: letters, digits, dot, dash, underscore; no leading dot (so no "..").
 SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
 BASE_TAG = '<base href="/console/">'
@@ -45,7 +53,8 @@ def _headers(content_type: str, cache: str = "no-cache") -> dict[str, str]:
     settings = bootstrap.container().settings
     media = _media_origin(settings)
     cognito = os.environ.get("CMDM_COGNITO_DOMAIN", "")
-    connect = " ".join(x for x in ("'self'", media, f"https://{cognito}" if cognito else "") if x)
+    live = _live_origin(settings.ws_url)  # issue 23: the WebSocket API (wss://, or make run's ws://)
+    connect = " ".join(x for x in ("'self'", media, f"https://{cognito}" if cognito else "", live) if x)
     policy = (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src 'self' data: blob: {media}; media-src 'self' blob: {media}; connect-src {connect}; "
@@ -70,6 +79,15 @@ def _media_origin(settings: Any) -> str:
     return f"https://{settings.media_bucket}.s3.{settings.region}.amazonaws.com"
 
 
+def _live_origin(ws_url: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    if not ws_url:
+        return ""
+    parts = urlsplit(ws_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def not_found(message: str = "no such page in the console") -> Response:
     return Response(body={"error": {"code": "not_found", "message": message}}, status_code=404,
                     headers={"Content-Type": "application/json"})
@@ -91,7 +109,33 @@ def static_file(*segments: str) -> Response:
     body = _read(relative) if content_type else None
     if body is None:
         return not_found()
+    if Path(relative).suffix.lower() in BINARY:
+        return Response(body=body, status_code=200, headers=_headers(content_type))
     return Response(body=body.decode("utf-8"), status_code=200, headers=_headers(content_type))
+
+
+@lru_cache(maxsize=1)
+def _shell() -> tuple[list[str], str]:
+    """The files the service worker keeps (relative to /console/) and a version of their bytes."""
+    import hashlib
+
+    files, digest = ["./", "config.json"], hashlib.sha256()
+    for path in sorted(WEB_ROOT.rglob("*")):
+        relative = path.relative_to(WEB_ROOT).as_posix()
+        if not path.is_file() or relative == SERVICE_WORKER or path.suffix.lower() not in CONTENT_TYPES:
+            continue
+        if not all(SEGMENT.match(part) for part in relative.split("/")):
+            continue
+        files.append(relative)
+        digest.update(relative.encode() + b"\0" + path.read_bytes())
+    return files, digest.hexdigest()[:16]
+
+
+def _service_worker() -> Response:
+    files, version = _shell()
+    script = (_read(SERVICE_WORKER) or b"").decode("utf-8")
+    script = script.replace("__CMDM_VERSION__", version).replace("__CMDM_SHELL__", json.dumps(files))
+    return Response(body=script, status_code=200, headers=_headers(CONTENT_TYPES[".js"]))
 
 
 def _base_href() -> str:
@@ -133,6 +177,8 @@ def console_file(name: str) -> Response:
         return _index()
     if name == "config.json":
         return _config()
+    if name == SERVICE_WORKER:
+        return _service_worker()
     return static_file(name)
 
 

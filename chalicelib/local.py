@@ -138,12 +138,20 @@ def main() -> int:
     from chalice.config import Config
     from chalice.local import create_local_server
 
+    import app as application
+
     from . import bootstrap, cli
 
+    if not os.environ.get("CMDM_WS_MANAGEMENT_URL"):
+        # Live updates (issue 23): API Gateway's WebSocket API and its management API, on loopback.
+        from .local_live import start_for
+
+        start_for(application.app)
     bootstrap.reset()
     if cli.main(["init-db"]) or cli.main(["seed"]):
         return 1
-    import app as application
+    if bootstrap.container().live_publisher is not None:
+        bootstrap.container().live_publisher.warm()
 
     print("\nStaff tokens (valid 24 h):")
     for staff_id, role, _name in cli.DEMO_STAFF:
@@ -161,6 +169,8 @@ def main() -> int:
         "Look at the file as the case manager:\n"
         '  curl -H "Authorization: Bearer $(.venv/bin/python -m chalicelib.cli token amal)" '
         f"http://{API_HOST}:{API_PORT}/clients/<client_id>\n"
+        f"Live updates: WebSocket {os.environ.get('CMDM_WS_URL')}, management API "
+        f"{os.environ.get('CMDM_WS_MANAGEMENT_URL')}.\n"
         f"Scheduled jobs run every {JOB_INTERVAL_SECONDS} s. Ctrl-C stops the service.\n",
         flush=True,
     )

@@ -94,6 +94,27 @@ def posts_queue_name(stage: str) -> str:
     return f"{APP_NAME}-{stage}-posts"
 
 
+def live_queue_name(stage: str) -> str:
+    """Changes committed, on their way to the open consoles (issue 23: ``live_worker``)."""
+    return f"{APP_NAME}-{stage}-live"
+
+
+#: The WebSocket API's stage (Chalice names it after ``api_gateway_stage``, "api").
+WEBSOCKET_STAGE = "api"
+LIVE_ACTIONS = ["execute-api:ManageConnections"]
+
+
+def live_statements(stage: str) -> list[dict[str, Any]]:
+    """Issue 23: posting to this stack's own WebSocket API's connections (the API Chalice packages
+    as ``WebsocketAPI``; its id resolves in the packaged template) and the live-updates queue."""
+    connections = {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                              f"${{WebsocketAPI}}/{WEBSOCKET_STAGE}/POST/@connections/*"}
+    return [
+        {"Sid": "LiveConnections", "Effect": "Allow", "Action": LIVE_ACTIONS, "Resource": [connections]},
+        {"Sid": "LiveQueue", "Effect": "Allow", "Action": SQS_ACTIONS, "Resource": [_arn("sqs", live_queue_name(stage))]},
+    ]
+
+
 def table_logical_id(base_name: str) -> str:
     return "".join(part.capitalize() for part in base_name.replace("-", "_").split("_")) + "Table"
 
@@ -251,6 +272,7 @@ def build_policy(stage: str) -> dict[str, Any]:
              "Resource": [_arn("sqs", posts_queue_name(stage))]},
             {"Sid": "OwnLogs", "Effect": "Allow", "Action": LOG_ACTIONS,
              "Resource": [_arn("logs", log_groups), _arn("logs", log_groups + ":*")]},
+            *live_statements(stage),
         ],
     }
 

@@ -73,6 +73,7 @@ COGNITO_PLACEHOLDER = "arn:aws:cognito-idp:ca-central-1:000000000000:userpool/ca
 USER_POOL = "StaffUserPool"
 FOLLOWUP_QUEUE = "FollowupQueue"
 POSTS_QUEUE = "PostsQueue"
+LIVE_QUEUE = "LiveQueue"
 ALARM_TOPIC = "AlarmTopic"
 # Lambda's python3.13 runtime: Amazon Linux 2023 (glibc 2.34), x86_64 (Chalice's default architecture).
 # AWS deprecates it on 2029-06-30 and blocks creating functions with it from 2029-07-31 (the dates
@@ -579,6 +580,23 @@ def finish_template(template: dict[str, Any], stage: str) -> dict[str, Any]:
     return template
 
 
+def wire_live_updates(template: dict[str, Any], stage: str) -> dict[str, Any]:
+    """Issue 23: the WebSocket API Chalice packaged must be there (the functions' environment and the
+    policy name it), and ``live_worker`` reads the stack's own live queue (so it exists first)."""
+    resources = template["Resources"]
+    for required in ("WebsocketAPI", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", LIVE_QUEUE):
+        if required not in resources:
+            raise PackageError(f"the packaged template has no {required} (live updates, issue 23)")
+    name = generate.live_queue_name(stage)
+    for function in _function_names(template):
+        for event in (resources[function]["Properties"].get("Events") or {}).values():
+            props = event.get("Properties", {})
+            queue = props.get("Queue")
+            if event.get("Type") == "SQS" and isinstance(queue, dict) and str(queue.get("Fn::Sub", "")).endswith(f":{name}"):
+                props["Queue"] = {"Fn::GetAtt": [LIVE_QUEUE, "Arn"]}
+    return template
+
+
 # --- 7. cfn-lint --------------------------------------------------------------------------------------
 
 
@@ -632,6 +650,7 @@ def package(stage: str, out: Path, lint: bool = True, online: bool = False, sour
     template_path = run_chalice_package(stage, project, merge_template, out)
     template = generate.load_yaml(template_path.read_text(encoding="utf-8"))
     template = finish_template(template, stage)
+    template = wire_live_updates(template, stage)
     if snapstart_on:
         template = snapstart.publish_with_snapstart(template, _function_names(template), snapstart_on)
     template_path.write_text(generate.dump_yaml(template), encoding="utf-8")

@@ -50,6 +50,7 @@ Access patterns (each is a GetItem or a Query; nothing on a request path scans):
 | export and erasure of one file's notes         | notes                         | Query client_id (all pages)           |
 | GET /snippets, a conversation's snippets       | snippets                      | Query agency_id                       |
 | PUT / DELETE /snippets/{id}                    | snippets                      | GetItem agency_id, snippet_id (consistent); write conditioned on version |
+| live updates: ticket, connect, gone; who hears | live_connections (/ agency_wide, by_staff) | Get/Put/Delete connection_id (TTL); Query agency_wide (sparse), agency_staff |
 
 Table names are ``CMDM_TABLE_PREFIX`` + the base name below; ``configure`` applies them.
 """
@@ -72,6 +73,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
 from .casework_models import NoteModel, SnippetModel
+from .live_models import LiveConnectionModel
 from .model_base import CONNECTION_SETTINGS as _connection_settings
 from .model_base import TableModel as _Base
 from .model_base import index_meta as _index_meta
@@ -657,6 +659,7 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     PostDeliveryModel,
     NoteModel,
     SnippetModel,
+    LiveConnectionModel,
 )
 
 def configure(table_prefix: str, region: str, host: str | None) -> None:

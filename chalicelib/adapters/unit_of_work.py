@@ -9,10 +9,16 @@ transaction on the same item, is ``ConcurrentUpdate``: the caller reads again an
 A write the store did not take for another reason (a throttle, a timeout) is ``StoreUnavailable``:
 nothing was written, and the same commit may be tried again. Services see only these words, never
 PynamoDB's exceptions. Leaving the ``with`` block without ``commit`` writes nothing.
+
+After a commit succeeded, the unit of work tells ``on_commit`` (wired by ``bootstrap``: the live
+updates of issue 23) which client files and notifications it wrote, in the domain's words
+(``adapters/live_changes.py``); a failure there is logged by type and never fails the commit.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -66,8 +72,9 @@ class _Write:
 class UnitOfWork:
     """The repositories of one use case, and the writes they queued until ``commit``."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_commit: Callable[[list[Any]], None] | None = None) -> None:
         self._writes: list[_Write] = []
+        self._on_commit = on_commit  # told the changes (domain.live.Change) of each successful commit
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -176,6 +183,19 @@ class UnitOfWork:
             self._write_one(writes[0])
         elif writes:
             self._transact(writes)
+        if self._on_commit is not None and writes:
+            self._tell(writes)
+
+    def _tell(self, writes: list[_Write]) -> None:
+        """Best effort: what was committed stays committed whatever the listener does."""
+        try:
+            from .live_changes import changes_of
+
+            changes = changes_of((w.op, w.item) for w in writes)
+            if changes and self._on_commit is not None:
+                self._on_commit(changes)
+        except Exception as err:  # never fail a committed change; nothing personal in the line
+            logging.getLogger("cmdm").warning("live updates not told of a commit: %s", type(err).__name__)
 
     def commit_unless_changed(self) -> bool:
         """``commit``, or False when an item changed since it was read (the first writer won)."""

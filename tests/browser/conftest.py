@@ -169,6 +169,19 @@ class Server:
     def outbox(self) -> list[dict[str, Any]]:
         return list(self._call(self.control + "/outbox")[1]["sent"])
 
+    # -- the live stand-in (issue 23: chalicelib/local_live.py) ----------------------------------
+    def live_connections(self) -> list[str]:
+        return list(self._call(self.control + "/live")[1]["connections"])
+
+    def drop_live_sockets(self) -> int:
+        status, body = self._call(self.control + "/live/drop", "POST", {})
+        assert status == 200, body
+        return int(body["dropped"])
+
+    def accept_live_sockets(self, on: bool) -> None:
+        status, body = self._call(self.control + "/live/accepting", "POST", {"on": on})
+        assert status == 200, body
+
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:

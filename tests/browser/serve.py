@@ -7,6 +7,9 @@ loopback that only the test process uses:
     POST /travel {"to": ISO 8601} | {"when": "open"|"open_tomorrow_too"|"closed"}   move the server's clock
     POST /jobs/<name>                                             run a scheduled job now
     GET  /outbox                                                  what the local outbox "sent"
+    GET  /live                                                    the live stand-in's open sockets
+    POST /live/drop                                               close every open socket
+    POST /live/accepting {"on": bool}                             refuse new sockets (503) or take them again
 
 Nothing here is part of the product: the console never sees this port.
 """
@@ -63,6 +66,14 @@ def travel_when(when: str) -> datetime:
     return travel(closing + timedelta(hours=2))
 
 
+def _live() -> Any:
+    """make run's WebSocket stand-in (chalicelib/local_live.py), started by local.main."""
+    from chalicelib import local_live
+
+    assert local_live.running is not None, "the live stand-in has not started"
+    return local_live.running
+
+
 class Control(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         return
@@ -82,6 +93,8 @@ class Control(BaseHTTPRequestHandler):
             return self._send(200, {"sent": list(bootstrap.container().gateway.sent)})
         if self.path == "/now":
             return self._send(200, {"now": datetime.now(UTC).isoformat()})
+        if self.path == "/live":
+            return self._send(200, {"connections": _live().connection_ids()})
         return self._send(404, {})
 
     def do_POST(self) -> None:  # noqa: N802
@@ -93,6 +106,11 @@ class Control(BaseHTTPRequestHandler):
             if self.path == "/travel":
                 at = travel(datetime.fromisoformat(body["to"])) if "to" in body else travel_when(body["when"])
                 return self._send(200, {"now": at.isoformat()})
+            if self.path == "/live/drop":
+                return self._send(200, {"dropped": _live().drop_all()})
+            if self.path == "/live/accepting":
+                _live().accepting = bool(body["on"])
+                return self._send(200, {"accepting": _live().accepting})
             if self.path.startswith("/jobs/"):
                 return self._send(200, {"result": application.run_job(self.path.removeprefix("/jobs/"))})
         except Exception as err:  # a test helper: say what went wrong

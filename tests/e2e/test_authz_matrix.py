@@ -116,6 +116,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # Only the caller's own record; a token without a staff record in its agency has no access.
     # Another agency's admin has a staff record of their own: /me shows it (nothing of Calgary's).
     ("GET", "/me"): row(401, 200, 200, 200, 200, 200),
+    # Live updates (issue 23): a ticket for any member's own socket; this stage has no WebSocket API,
+    # so every member hears 404 live_unavailable, and nobody without a token gets that far
+    # (tests/e2e/test_live_push.py covers the tickets themselves).
+    ("POST", "/live/tickets"): row(401, 404, 404, 404, 404, 404, body={}),
     # The supervisor's and administrator's console (issue 15).
     ("GET", "/reports/dashboard"): row(401, 200, 403, 200, 403, 200, query=PERIOD),
     ("GET", "/reviews"): row(401, 200, 403, 200, 403, 200, query=PERIOD),

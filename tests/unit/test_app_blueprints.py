@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib
 
 import app
-from chalicelib.api import jobs
+from chalicelib.api import jobs, live
 
 
 def test_every_jobs_lambda_handler_is_a_name_app_py_exports() -> None:
     sources = {e.name: e.handler_string for e in app.app.event_sources}
-    assert set(sources) == set(jobs.HANDLERS)
+    assert set(sources) == set(jobs.HANDLERS) | set(live.HANDLERS)
     for name, handler in sources.items():
         module, function = handler.rsplit(".", 1)
         assert (module, function) == ("app", name)

@@ -23,12 +23,16 @@ DATA_RESOURCE = {
     "dynamodb": r"table/cmdm-{stage}-[a-z_]+(/index/\*)?",
     "s3": r"cmdm-{stage}-media-123456789012(/\*)?",
     "secretsmanager": r"secret:cmdm/{stage}/twilio-\?{{6}}",
-    "sqs": r"cmdm-{stage}-(followups|posts)",
+    "sqs": r"cmdm-{stage}-(followups|posts|live)",
+    # issue 23: only this stack's own WebSocket API (its id resolved by CloudFormation), only posting
+    "execute-api": r"abc123def4/api/POST/@connections/\*",
 }
+EXAMPLE_WEBSOCKET_API = "abc123def4"
 DATA_SERVICES = tuple(DATA_RESOURCE)
 # Variables the template supplies per stage (SAM Globals); a function-level value would win.
 CLOUDFORMATION_VARIABLES = ("CMDM_TWILIO_SECRET_ID", "CMDM_COGNITO_POOL_ARN", "CMDM_PUBLIC_URL", "CMDM_MEDIA_BUCKET",
-                            "CMDM_FOLLOWUP_QUEUE_URL", "CMDM_POSTS_QUEUE_URL")
+                            "CMDM_FOLLOWUP_QUEUE_URL", "CMDM_POSTS_QUEUE_URL", "CMDM_WS_URL", "CMDM_WS_MANAGEMENT_URL",
+                            "CMDM_LIVE_QUEUE_URL")
 LAMBDA_RESERVED = ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
@@ -63,6 +67,7 @@ def resolve(pattern: str) -> str:
     for name, value in (("Partition", "aws"), ("Region", "ca-central-1"), ("AccountId", "123456789012"),
                         ("StackName", "cmdm-prod")):
         pattern = pattern.replace(f"${{AWS::{name}}}", value)
+    pattern = pattern.replace("${WebsocketAPI}", EXAMPLE_WEBSOCKET_API)  # the packaged WebSocket API's id
     assert "${" not in pattern, pattern
     return pattern
 
@@ -81,6 +86,7 @@ def test_stage_config_is_deployable(stage: str) -> None:
     assert env["CMDM_STAGE"] == "aws"
     assert env["CMDM_TABLE_PREFIX"] == generate.table_prefix(stage)
     assert env["CMDM_FOLLOWUP_QUEUE"] == generate.followup_queue_name(stage)
+    assert env["CMDM_LIVE_QUEUE"] == generate.live_queue_name(stage)
     assert env["CMDM_OUTBOUND"] == "twilio"
     for name in CLOUDFORMATION_VARIABLES:
         assert name not in env, f"{name} comes from the template; a config.json value would override it"
@@ -127,12 +133,23 @@ def test_policy_names_the_bucket_secret_queue_and_own_logs(stage: str) -> None:
     assert allowed(stage, "s3:GetObject") == [f"arn:${{AWS::Partition}}:s3:::{bucket}/*"]
     assert allowed(stage, "s3:ListBucket") == [f"arn:${{AWS::Partition}}:s3:::{bucket}"]
     assert allowed(stage, "secretsmanager:GetSecretValue") == [arn("secretsmanager", f"secret:cmdm/{stage}/twilio-??????")]
-    queues = [arn("sqs", f"cmdm-{stage}-followups"), arn("sqs", f"cmdm-{stage}-posts")]
+    queues = sorted([arn("sqs", f"cmdm-{stage}-followups"), arn("sqs", f"cmdm-{stage}-posts"),
+                     arn("sqs", f"cmdm-{stage}-live")])
     for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
         assert sorted(allowed(stage, action)) == queues
     logs = allowed(stage, "logs:PutLogEvents")
     assert logs and all(r.startswith(arn("logs", "log-group:/aws/lambda/${AWS::StackName}-")) for r in logs)
     assert not allowed(stage, "logs:CreateLogGroup")  # the stack creates log groups with a retention
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_live_updates_may_post_to_their_own_websocket_connections_and_nothing_else(stage: str) -> None:
+    granted = allowed(stage, "execute-api:ManageConnections")
+    assert granted == [arn("execute-api", "${WebsocketAPI}/api/POST/@connections/*")]
+    assert not allowed(stage, "execute-api:Invoke")
+    for statement in policy(stage)["Statement"]:
+        if "execute-api:ManageConnections" in actions(statement):
+            assert actions(statement) == ["execute-api:ManageConnections"], statement["Sid"]
 
 
 def test_policies_are_the_generated_ones() -> None:

@@ -3,6 +3,7 @@
 import * as auth from "./auth.js";
 import { api, ApiError, consoleJson } from "./api.js";
 import { clearAllDrafts } from "./drafts.js";
+import * as connectivity from "./connectivity.js";
 import { h, clear } from "./dom.js";
 import { setLanguage, savedLanguage, language, t } from "./i18n.js";
 import { canOpen, mainNav } from "./roles.js";
@@ -10,7 +11,7 @@ import { mountControl, refreshCounts } from "./notifications.js";
 import { currentPath, match, navigate } from "./router.js";
 import { afterRender, forgetWorklist, installShortcuts, showHelp } from "./shortcuts.js";
 
-const state = { config: null, me: null, controller: null, generation: 0 };
+const state = { config: null, me: null, controller: null, generation: 0, offline: false };
 const view = document.getElementById("main");
 export const TOAST_MS = 6_000;
 let toastTimer = null;
@@ -75,8 +76,15 @@ function renderShell() {
 async function loadMe() {
   try {
     state.me = await api.get("/me");
+    state.offline = false;
+    connectivity.signedIn();
   } catch (err) {
     state.me = null;
+    if (connectivity.isOffline(err)) {  // the network is gone: keep the session, say so (issue 23)
+      state.offline = true;
+      notify(t("live.offline"), "error");
+      return;
+    }
     if (err instanceof ApiError && err.status !== 401) {
       notify(err.message, "error");
       auth.signOut(null);
@@ -87,6 +95,11 @@ async function loadMe() {
 async function route() {
   if (state.controller) state.controller.abort();
   state.controller = new AbortController();
+  if (state.offline && !state.me) {  // no network, no page: the shell says so (the notice too)
+    renderShell();
+    clear(view).append(h("p", { class: "error", role: "alert" }, t("live.offline")));
+    return;
+  }
   let path = currentPath();
   if (!state.me && path !== "/signin") path = "/signin";
   if (state.me && path === "/signin") path = "/inbox";
@@ -140,6 +153,7 @@ async function boot() {
   select.value = language();
   select.addEventListener("change", async () => {
     await setLanguage(select.value);
+    connectivity.relabel();
     route();
   });
   document.getElementById("signout").addEventListener("click", () => auth.signOut(state.config));
@@ -150,6 +164,7 @@ async function boot() {
     view.focus();
   });
   auth.onSignedOut((why) => {
+    connectivity.signedOut();
     state.me = null;
     if (why === "signed_out") {  // the machine may be shared: what this tab kept of the session goes
       clearAllDrafts();
@@ -157,6 +172,14 @@ async function boot() {
     }
     notify(why === "expired" ? t("signin.expired") : t("signin.signed_out"), why === "expired" ? "error" : "info");
     navigate("/signin");
+  });
+  connectivity.boot({
+    notify,
+    back: async () => {
+      if (!state.offline) return;
+      if (auth.idToken()) await loadMe();
+      route();
+    },
   });
   try {
     await auth.captureFromUrl(state.config);

@@ -3,10 +3,11 @@
 // happen, from GET /clients/{id}/compose (the server's business-time rules, never the browser's):
 // sent now, or `Scheduled` with the local send time; the emergency override demands a reason.
 // Held messages show `Scheduled` and their send time, with Cancel for their author. New client
-// messages appear within 5 s (polled) without a reload. Issue 22: focus moves to the client's
-// name on opening; the thread opens at its newest message, and stays there while photos load;
-// what is typed in `Message` is kept as a draft (drafts.js) until the API accepts it; Ctrl+Enter
-// (Cmd+Enter) sends.
+// messages and delivery reports appear without a reload: fetched again when the server pushes a
+// change of this file (live.js), or every 60 s while the push channel is down. Issue 22: focus
+// moves to the client's name on opening; the thread opens at its newest message, and stays there
+// while photos load; what is typed in `Message` is kept as a draft (drafts.js) until the API
+// accepts it; Ctrl+Enter (Cmd+Enter) sends.
 
 import { api, ApiError, uploadFile } from "../api.js";
 import { webmToOgg } from "../ogg.js";
@@ -14,13 +15,13 @@ import { clear, clientText, h } from "../dom.js";
 import { clearDraft, loadDraft, saveDraft } from "../drafts.js";
 import { channelName, languageName, localTime } from "../format.js";
 import { has, t } from "../i18n.js";
+import { follow } from "../live.js";
 import { can, mayWriteTo } from "../roles.js";
 import { attachSnippetPicker } from "../snippet_picker.js";
 import { crisisBanner, crisisTag, crisisToggle } from "../crisis.js";
 import { notesRegion } from "./notes.js";
 import { callPanel, callSummary } from "./call.js";
 
-export const POLL_MS = 5_000;
 const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post", "notice", "intake"]);
 
 // --- the header -----------------------------------------------------------------------------------
@@ -352,22 +353,6 @@ function renderComposer(ctx, path, clientId, refresh) {
 
 // --- the page -------------------------------------------------------------------------------------
 
-// refresh() every `ms` until the page is left; an error is shown and the next round still comes.
-function pollEvery(ms, ctx, refresh) {
-  let timer;
-  const poll = async () => {
-    try {
-      await refresh();
-    } catch (err) {
-      if (err.name === "AbortError") return;
-      ctx.notify(err.message, "error");
-    }
-    if (!ctx.signal.aborted) timer = setTimeout(poll, ms);
-  };
-  timer = setTimeout(poll, ms);
-  ctx.signal.addEventListener("abort", () => clearTimeout(timer));
-}
-
 export async function render(view, ctx) {
   const path = `/clients/${encodeURIComponent(ctx.params.clientId)}`;
   const client = await api.get(path, { signal: ctx.signal });
@@ -402,5 +387,8 @@ export async function render(view, ctx) {
   header.querySelector("h1").focus({ preventScroll: true });
   await refresh();
   thread.toBottom();
-  pollEvery(POLL_MS, ctx, refresh);
+  follow(ctx, {
+    matters: (event) => event.type === "client_changed" && event.client_id === ctx.params.clientId,
+    refresh,
+  });
 }

@@ -1,16 +1,18 @@
 // The Inbox (SPEC §4.6): a list named `Inbox`, one item per client waiting for an answer,
 // soonest due first, each item named with the client's name. Data: GET /inbox, whose clocks the
-// server computed. Polled every 10 s while the page is open, keeping keyboard focus in place.
+// server computed. Fetched again when the server pushes a change of a file's messages or inbox
+// state (live.js), or every 60 s while the push channel is down; keyboard focus stays in place.
 
 import { api } from "../api.js";
 import { clear, clientText, h } from "../dom.js";
 import { channelName, clockText, languageName, localTime } from "../format.js";
 import { t } from "../i18n.js";
+import { follow } from "../live.js";
 import { hasCaseload } from "../roles.js";
 import { rememberWorklist } from "../shortcuts.js";
 import { refreshCounts } from "../notifications.js";
 
-export const POLL_MS = 10_000;
+const INBOX_CHANGES = new Set(["inbox", "messages", "file"]);
 
 function item(entry, me) {
   const id = entry.client_id;
@@ -54,16 +56,8 @@ export async function render(view, ctx) {
   }
 
   await refresh();
-  const poll = async () => {
-    if (ctx.signal.aborted) return;
-    try {
-      await refresh();
-    } catch (err) {
-      if (err.name === "AbortError") return;
-      ctx.notify(err.message, "error");
-    }
-    if (!ctx.signal.aborted) timer = setTimeout(poll, POLL_MS);
-  };
-  let timer = setTimeout(poll, POLL_MS);
-  ctx.signal.addEventListener("abort", () => clearTimeout(timer));
+  follow(ctx, {
+    matters: (event) => event.type === "client_changed" && (event.what || []).some((w) => INBOX_CHANGES.has(w)),
+    refresh,
+  });
 }
