@@ -26,11 +26,22 @@ class Container:
         from .adapters.unit_of_work import UnitOfWork
 
         models.configure(self.settings.table_prefix, self.settings.region, self.settings.dynamodb_endpoint)
-        if self.live_dispatch is not None:  # issue 23: each commit tells the live updates what it changed
+        if self._live_configured:  # issue 23: each commit tells the live updates what it changed
             import functools
 
-            return functools.partial(UnitOfWork, on_commit=self.live_dispatch.changed)
+            return functools.partial(UnitOfWork, on_commit=self._tell_live)
         return UnitOfWork
+
+    @property
+    def _live_configured(self) -> bool:
+        s = self.settings
+        return bool(s.live_queue_url or (s.is_aws and s.live_queue) or s.ws_management_url)
+
+    def _tell_live(self, changes: Any) -> None:
+        # Looked up at each commit, not captured by ``uow``: a SnapStart copy keeps ``uow`` but
+        # builds its own dispatch (queue client, credentials) after the restore.
+        if self.live_dispatch is not None:
+            self.live_dispatch.changed(changes)
 
     @cached_property
     def staff(self) -> Any:

@@ -56,6 +56,7 @@ FIRST_EVENT_MODULES: Mapping[str, tuple[str, ...]] = {
     "app.copy_media": ("chalicelib.services.media",),
     "app.clear_refused_at_twilio": ("chalicelib.services.twilio_cleanup",),
     "app.roll_up_reports": ("chalicelib.services.usage_rollup",),
+    "app.live_worker": ("chalicelib.services.live",),
 }
 #: Built once and shared by every copy of a snapshot: no credentials, connections or randomness.
 SHARED = ("uow", "policies", "verifier")

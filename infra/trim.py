@@ -54,9 +54,10 @@ LEFT_OUT_PATHS: dict[str, str] = {
     "phonenumbers/timezone.py": "time zones of number prefixes",
 }
 
-#: AWS services CMDM's code calls (pynamodb: dynamodb; media: s3; fan-out: sqs; the Twilio
-#: secret: secretsmanager). botocore's models of the other ~440 services stay out of the zip.
-AWS_SERVICES = ("dynamodb", "s3", "secretsmanager", "sqs")
+#: AWS services CMDM's code calls (pynamodb: dynamodb; media: s3; fan-out and live updates' queue:
+#: sqs; the Twilio secret: secretsmanager; pushing to open consoles: apigatewaymanagementapi).
+#: botocore's models of the other ~440 services stay out of the zip.
+AWS_SERVICES = ("apigatewaymanagementapi", "dynamodb", "s3", "secretsmanager", "sqs")
 
 #: Twilio REST domains the adapters use: ``client.messages`` and
 #: ``client.api.v2010.accounts(...).messages(...)`` (send, media delete, redaction), and
