@@ -589,6 +589,9 @@ def wire_live_updates(template: dict[str, Any], stage: str) -> dict[str, Any]:
             raise PackageError(f"the packaged template has no {required} (live updates, issue 23)")
     name = generate.live_queue_name(stage)
     for function in _function_names(template):
+        # The queue's URL (a Ref of an SQS queue), so that no request asks SQS for it by name first.
+        env = resources[function]["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
+        env["CMDM_LIVE_QUEUE_URL"] = {"Ref": LIVE_QUEUE}
         for event in (resources[function]["Properties"].get("Events") or {}).values():
             props = event.get("Properties", {})
             queue = props.get("Queue")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -126,36 +127,38 @@ class NotificationRepository:
                 if condition_failed(err):
                     return None
                 raise
+            self._uow.wrote_at_once("update", [item])  # the person's other open consoles recount
         return notification_from(item)
 
     def mark_all_read(self, agency_id: str, staff_id: str) -> int:
         """Mark every unread notification of the person read (the ``unread`` index names them); how many."""
         recipient = agency_staff(agency_id, staff_id)
-        done = 0
-        for key in m.NotificationModel.unread.query(recipient):
-            if self._set_read(recipient, key.sk):
-                done += 1
-        return done
+        done = [item for key in m.NotificationModel.unread.query(recipient)
+                if (item := self._set_read(recipient, key.sk)) is not None]
+        self._uow.wrote_at_once("update", done)
+        return len(done)
 
     def settle(self, agency_id: str, recipients: Iterable[str], at: datetime, notification_id: str) -> None:
         """Mark read, for each of ``recipients``, the notification ``notification_id`` written at ``at``
         (a review done settles the breach or override it was about); one that is missing is skipped."""
         sk = sort_key(at, notification_id)
-        for staff_id in recipients:
-            self._set_read(agency_staff(agency_id, staff_id), sk)
+        settled = [item for staff_id in recipients
+                   if (item := self._set_read(agency_staff(agency_id, staff_id), sk)) is not None]
+        self._uow.wrote_at_once("update", settled)
 
     @staticmethod
-    def _set_read(recipient: str, sk: str) -> bool:
+    def _set_read(recipient: str, sk: str) -> Any:
+        """The item marked read; None when there is no such notification."""
+        item = m.NotificationModel(recipient=recipient, sk=sk)
         try:
-            m.NotificationModel(recipient=recipient, sk=sk).update(
-                actions=[m.NotificationModel.read.set(True), m.NotificationModel.unread_for.remove(),
-                         m.NotificationModel.unread_key.remove()],
-                condition=m.NotificationModel.sk.exists())
+            item.update(actions=[m.NotificationModel.read.set(True), m.NotificationModel.unread_for.remove(),
+                                 m.NotificationModel.unread_key.remove()],
+                        condition=m.NotificationModel.sk.exists())
         except UpdateError as err:
             if condition_failed(err):
-                return False
+                return None
             raise
-        return True
+        return item
 
     # -- reads ------------------------------------------------------------------------------------
 

@@ -186,6 +186,12 @@ class UnitOfWork:
         if self._on_commit is not None and writes:
             self._tell(writes)
 
+    def wrote_at_once(self, op: str, items: list[Any]) -> None:
+        """Writes a repository made at once, each conditioned on its own rather than queued (marking
+        notifications read): the live updates hear of them as of a commit."""
+        if self._on_commit is not None and items:
+            self._tell([_Write(op, item) for item in items])
+
     def _tell(self, writes: list[_Write]) -> None:
         """Best effort: what was committed stays committed whatever the listener does."""
         try:

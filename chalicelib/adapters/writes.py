@@ -28,6 +28,8 @@ class WriteQueue(Protocol):
 
     def delete(self, item: Any, condition: Any = None, *, on_conflict: OnConflict | None = None) -> None: ...
 
+    def wrote_at_once(self, op: str, items: list[Any]) -> None: ...
+
 
 def condition_failed(err: Exception) -> bool:
     """Whether a single-item write failed on its condition (as opposed to any other error)."""

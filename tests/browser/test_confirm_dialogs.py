@@ -74,7 +74,7 @@ def test_withdrawing_consent_asks_for_a_reason_in_a_dialog_naming_the_client(con
         console.screenshot("confirm-withdraw-consent")
     confirm.click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text(say(lang, "file.withdrawn_done"))
+    expect(page.locator("#notice")).to_contain_text(say(lang, "file.withdrawn_done"))
     consent = server.api("GET", f"/clients/{client['client_id']}", "amal")[1]["consent"]
     assert (consent["state"], consent["withdrawn_reason"]) == ("withdrawn", "Moved to Edmonton")
 
@@ -99,7 +99,7 @@ def test_deactivating_a_staff_member_is_confirmed_in_a_dialog_naming_them(consol
 
     button.click()
     dialog.get_by_role("button", name=say(lang, "confirm.deactivate_button"), exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text(say(lang, "staff.deactivated"))
+    expect(page.locator("#notice")).to_contain_text(say(lang, "staff.deactivated"))
     assert staff_record(server, staff_id)["active"] is False
     expect(page.get_by_role("button", name=say(lang, "staff.reactivate_who", name=name))).to_be_visible()
 
@@ -126,7 +126,7 @@ def test_removing_an_absence_is_confirmed_in_a_dialog_naming_who_and_who_covers(
     assert [a["absence_id"] for a in staff_record(server, staff_id)["absences"]] == ["leave"]
     remove.click()
     dialog.get_by_role("button", name=say(lang, "confirm.absence_button")).click()
-    expect(page.get_by_role("status")).to_contain_text(say(lang, "staff.abs_removed"))
+    expect(page.locator("#notice")).to_contain_text(say(lang, "staff.abs_removed"))
     assert staff_record(server, staff_id)["absences"] == []
 
 
@@ -150,5 +150,5 @@ def test_closing_a_file_is_confirmed_in_a_dialog_naming_the_client(console, serv
     expect(status_card.get_by_label(say(lang, "file.reason"), exact=True)).to_have_value("Moved away")
     change.click()
     dialog.get_by_role("button", name=say(lang, "confirm.close_button")).click()
-    expect(page.get_by_role("status")).to_contain_text(say(lang, "file.status_changed", status=say(lang, "file.status.closed")))
+    expect(page.locator("#notice")).to_contain_text(say(lang, "file.status_changed", status=say(lang, "file.status.closed")))
     assert server.api("GET", f"/clients/{client['client_id']}", "amal")[1]["status"] == "closed"

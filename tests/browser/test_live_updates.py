@@ -183,7 +183,7 @@ def test_the_console_is_installable_and_says_offline_without_the_network(console
     assert page.evaluate(CONTROLLED)
     page.context.set_offline(True)
     try:
-        expect(page.locator("#notice")).to_contain_text("Offline")
+        expect(page.locator("#alerts")).to_contain_text("Offline")
         page.reload()
         expect(page.get_by_role("alert")).to_contain_text("Offline: the network is gone")
         expect(live_status(page)).to_have_text("Offline")

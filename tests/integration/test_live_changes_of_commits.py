@@ -60,3 +60,22 @@ def test_a_failing_listener_never_fails_the_commit(aws: None) -> None:
         uow.commit()
     with UnitOfWork() as uow:
         assert [m.message_id for m in uow.messages.of_client("cl_live")] == ["msg_live2"]
+
+
+def test_marking_notifications_read_tells_the_persons_other_consoles(aws: None) -> None:
+    with UnitOfWork() as uow:
+        uow.notifications.add("calgary-cfn", [
+            Notification(recipient_id="amal", type="crisis", at=AT, message="one", client_id="cl_live"),
+            Notification(recipient_id="amal", type="delivery_failed", at=AT, message="two", client_id="cl_live"),
+            Notification(recipient_id="amal", type="crisis", at=AT, message="three", client_id="cl_live")])
+        uow.commit()
+    told: list[list[Change]] = []
+    uow = UnitOfWork(on_commit=told.append)
+    read = Change("calgary-cfn", "cl_live", frozenset({What.NOTIFICATIONS}), recipient="amal")
+    one = uow.notifications.of("calgary-cfn", "amal", limit=10)[0]
+    assert uow.notifications.mark("calgary-cfn", "amal", one.notification_id) is not None
+    assert told == [[read]]
+    assert uow.notifications.mark_all_read("calgary-cfn", "amal") == 2
+    assert told == [[read], [read]]  # one change for the person, not one per notification
+    assert uow.notifications.mark_all_read("calgary-cfn", "amal") == 0
+    assert told == [[read], [read]]  # nothing left to mark: nothing told

@@ -472,3 +472,12 @@ def test_snapstart_publishes_versions_behind_an_alias_the_api_schedules_and_queu
 def test_snapstart_is_refused_unless_all_or_api(tmp_path: Path) -> None:
     with pytest.raises(package.PackageError, match="snapstart must be one of all, api"):
         package.package("prod", tmp_path / "prod", snapstart_on="yes")
+
+
+def test_every_function_knows_the_live_queue_by_its_url(built: dict[str, Any]) -> None:
+    # The webhook's commit queues its live update: with the URL at hand, no request asks SQS for it first.
+    resources = built["template"]["Resources"]
+    for name in built["summary"]["functions"]:
+        env = resources[name]["Properties"]["Environment"]["Variables"]
+        assert env["CMDM_LIVE_QUEUE_URL"] == {"Ref": "LiveQueue"}, name
+    assert resources["LiveQueue"]["Type"] == "AWS::SQS::Queue"

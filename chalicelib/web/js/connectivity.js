@@ -55,6 +55,7 @@ export function boot({ notify, back }) {
   });
   window.addEventListener("online", () => {
     showStatus(live.liveStatus());
+    notify("");  // the "offline" error is over
     notify(t("live.online"));
     back();
   });

@@ -97,7 +97,7 @@ async function route() {
   state.controller = new AbortController();
   if (state.offline && !state.me) {  // no network, no page: the shell says so (the notice too)
     renderShell();
-    clear(view).append(h("p", { class: "error", role: "alert" }, t("live.offline")));
+    clear(view).append(h("p", { class: "error" }, t("live.offline")));
     return;
   }
   let path = currentPath();
