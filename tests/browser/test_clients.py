@@ -108,3 +108,47 @@ def test_supervisors_and_admins_find_any_client_of_the_agency_and_read_the_conve
     found.get_by_role("link").click()
     expect(page.get_by_role("region", name="Conversation")).to_contain_text("مرحبا")
     expect(page.get_by_role("button", name="Send", exact=True)).to_have_count(0)  # only the case manager answers
+
+
+def find(page, name: str, typed: str) -> None:
+    """Search the Clients page and open the one file the search leaves."""
+    page.get_by_role("searchbox", name="Search clients").fill(typed)
+    clients = page.get_by_role("list", name="Clients", exact=True)
+    expect(clients.get_by_role("listitem")).to_have_count(1)
+    clients.get_by_role("listitem", name=re.compile(name)).get_by_role("link").click()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_workers_round_finds_writes_notes_and_keeps_a_half_written_answer(console, server, viewport):
+    """Issue 22's whole journey: found by a number typed the national way while not waiting, written
+    to, a note saved, an answer left half-written, the page left and come back to: the answer is there."""
+    server.travel("open")
+    name = {390: "Farid Osmani", 1280: "Nadia Petrenko"}[viewport["width"]]
+    client = server.new_client(name, language="en", channel="sms")
+    page = console.sign_in_as("amal")
+    page.set_viewport_size(viewport)
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Clients", exact=True).click()
+    find(page, name, national(client["phone"]))
+
+    conversation = page.get_by_role("region", name="Conversation")
+    page.get_by_role("textbox", name="Message").fill("Your appointment is on Thursday at 10:00.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(conversation.get_by_role("listitem").filter(has_text="on Thursday at 10:00")).to_contain_text("✓ sent")
+    notes = page.get_by_role("region", name="Notes")
+    notes.get_by_role("textbox", name="Note").fill("Reminded of Thursday's appointment.")
+    notes.get_by_role("button", name="Save note").click()
+    expect(notes.get_by_role("listitem").filter(has_text="Reminded of Thursday")).to_be_visible()
+
+    half = "Also, please bring your PR card and"
+    page.get_by_role("textbox", name="Message").fill(half)
+    nav.get_by_role("link", name="Inbox", exact=True).click()
+    expect(page.get_by_role("list", name="Inbox")).to_be_attached()
+    nav.get_by_role("link", name="Clients", exact=True).click()
+    find(page, name, national(client["phone"]))
+    expect(page.get_by_role("textbox", name="Message")).to_have_value(half)
+    expect(page.get_by_role("region", name="Notes").get_by_role("listitem").filter(
+        has_text="Reminded of Thursday")).to_be_visible()
+    page.get_by_role("link", name="← Clients").click()  # the way back is the list it came from, searched
+    expect(page.get_by_role("searchbox", name="Search clients")).to_have_value(national(client["phone"]))
+    assert not [m for m in server.outbox() if m["to"] == client["phone"] and m["body"] == half]  # never sent

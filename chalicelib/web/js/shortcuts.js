@@ -12,17 +12,28 @@ import { canOpen } from "./roles.js";
 import { currentPath, match, navigate } from "./router.js";
 
 const WORKLIST = "cmdm.worklist";
+const WORKLIST_FROM = "cmdm.worklist.from";
 let focusSearchNext = false;
 
 // The order of the list a worker opens conversations from (the Inbox, the Clients page): the
-// client ids, so `j`/`k` in a conversation open its neighbours.
-export function rememberWorklist(clientIds) {
+// client ids, so `j`/`k` in a conversation open its neighbours, and the list's own path (with its
+// search), so the conversation's way back leads there.
+export function rememberWorklist(clientIds, from = "/inbox") {
   sessionStorage.setItem(WORKLIST, JSON.stringify(clientIds));
+  sessionStorage.setItem(WORKLIST_FROM, from);
+}
+
+// The path of the list a conversation was opened from: the Inbox unless the client is on the
+// Clients page's list last shown.
+export function worklistOrigin(clientId) {
+  const from = sessionStorage.getItem(WORKLIST_FROM) || "/inbox";
+  return worklist().includes(clientId) ? from : "/inbox";
 }
 
 // Sign-out: the list goes with the session.
 export function forgetWorklist() {
   sessionStorage.removeItem(WORKLIST);
+  sessionStorage.removeItem(WORKLIST_FROM);
 }
 
 function worklist() {

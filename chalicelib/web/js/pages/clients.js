@@ -11,6 +11,7 @@ import { api } from "../api.js";
 import { clear, clientText, h } from "../dom.js";
 import { channelName, languageName, localTime, shortTime } from "../format.js";
 import { language, t } from "../i18n.js";
+import { rememberWorklist } from "../shortcuts.js";
 
 const FILTERS = ["", "waiting", "no_consent", "opted_out", "closed"];
 const TYPING_MS = 250;
@@ -102,6 +103,8 @@ export async function render(view, ctx) {
     }
     for (const client of data.clients) list.append(item(client, ctx.me));
     shown += data.clients.length;
+    rememberWorklist([...list.querySelectorAll("[data-client-id]")].map((el) => el.dataset.clientId),
+      location.hash.slice(1) || "/clients");
     next = data.next;
     more.hidden = !next;
     count.textContent = shown ? countText(shown) : (q || filter.value ? t("clients.none") : t("clients.empty"));

@@ -17,6 +17,7 @@ import { channelName, languageName, localTime } from "../format.js";
 import { has, t } from "../i18n.js";
 import { follow } from "../live.js";
 import { can, mayWriteTo } from "../roles.js";
+import { worklistOrigin } from "../shortcuts.js";
 import { attachSnippetPicker } from "../snippet_picker.js";
 import { crisisBanner, crisisTag, crisisToggle } from "../crisis.js";
 import { notesRegion } from "./notes.js";
@@ -26,11 +27,17 @@ const AUTOMATIC = new Set(["auto_reply", "followup", "checkin", "survey", "post"
 
 // --- the header -----------------------------------------------------------------------------------
 
+// The way back: to the list the conversation was opened from (the Clients page keeps its search).
+function backLink(clientId) {
+  const from = worklistOrigin(clientId);
+  return h("a", { href: `#${from}` }, "← " + t(from.startsWith("/clients") ? "nav.clients" : "nav.inbox"));
+}
+
 function renderHeader(client, path) {
   const meta = [channelName(client.channel), languageName(client.language),
     client.status !== "active" ? t("file.status." + client.status) : null].filter(Boolean).join(" · ");
   return h("header", { class: "conv-head" },
-    h("p", {}, h("a", { href: "#/inbox" }, "← " + t("nav.inbox"))),
+    h("p", {}, backLink(client.client_id)),
     clientText("h1", client.name, { lang: client.language, tabindex: "-1", id: "conv-title" }),
     h("p", { class: "meta" }, meta, " · ", h("a", { href: `#${path}/file` }, t("conv.file"))));
 }
