@@ -22,14 +22,16 @@ three ways in the same run:
    (``performance.timeOrigin + performance.now()``); Python stamps ``time.time()`` just before
    the POST; the two clocks are compared through the offset measured by the shortest of a few
    ``page.evaluate`` round trips. Live: the next message is sent once the last one shows.
-   Polling: messages go at random moments (exponential gaps averaging a tenth of the interval),
-   so each meets the poll at a random phase, and the median is about half the interval.
+   Polling: the messages are spread over whole poll intervals, one at a random moment of each
+   equal slot (stratified), so they meet the poll at phases covering the interval evenly and the
+   median is about half the interval plus the refresh.
 2. *An idle console-hour.* A fresh page with Playwright's clock installed; after the page has
    settled, its clock runs ``cycles`` poll intervals (60 x 60 s = one hour as shipped; the 10 s
    mode 60 x 10 s, scaled to the hour) in ``steps`` steps per interval; after each step the bench
    waits (real time) for every fetch the page started to settle. The API requests the page makes
    (``page.on("request")``) and the WebSocket frames it sends (the keep-alive) are counted, per
-   hour of the page's clock.
+   hour of the page's clock. A timer the page sets once an answer lands starts at the end of the
+   step it fell in, so a poll can come up to one step (1/60 of the interval) late.
 
 Every figure is a ratio to the fallback measured in the same run. ``--write`` replaces the table
 between the live-bench markers in ``bench/RESULTS.md``.
@@ -59,6 +61,7 @@ START, END = "<!-- live-bench:start -->", "<!-- live-bench:end -->"
 LIVE_JS = ROOT / "chalicelib" / "web" / "js" / "live.js"
 WORKER = "amal"
 HOUR_MS = 3_600_000
+MIN_GAP_S = 0.5  # between two polled messages' POSTs (a POST takes 0.1-0.3 s here)
 # The answer POST /live/tickets gives where the deployment has no WebSocket API (services/live.py).
 UNAVAILABLE = {"error": {"code": "live_unavailable", "message": "live updates are not configured on this deployment"}}
 
@@ -87,10 +90,10 @@ class Mode:
 
 
 def default_modes() -> list[Mode]:
-    return [Mode("live", "live push (WebSocket, as shipped)", push=True),
-            Mode("fallback", f"fallback polling every {shipped_ms('FALLBACK_POLL_MS') // 1000} s (socket unavailable)",
+    return [Mode("live", "live push over the WebSocket, as shipped", push=True),
+            Mode("fallback", f"fallback: polling every {shipped_ms('FALLBACK_POLL_MS') // 1000} s, socket unavailable",
                  push=False),
-            Mode("old", "10 s polling (the previous design, reproduced)", push=False, poll_ms=10_000)]
+            Mode("old", "previous design: polling every 10 s, reproduced", push=False, poll_ms=10_000)]
 
 
 @dataclass
@@ -183,8 +186,8 @@ def clock_offset(page: Any, tries: int = 7) -> float:
 # -- the console, per mode -----------------------------------------------------------------------
 
 
-def open_console(browser: Any, server: Any, mode: Mode, *, clock: bool) -> tuple[Any, Any]:
-    """A fresh context on the Inbox as ``amal``, the socket up (live) or unavailable (polling).
+def new_page(browser: Any, server: Any, mode: Mode, *, clock: bool) -> tuple[Any, Any]:
+    """A fresh context and page for ``mode``: the socket as shipped (live) or unavailable (polling).
 
     Service workers are blocked in every mode (they only keep the shell for offline use), so that
     page routes see the console's own files too.
@@ -209,11 +212,15 @@ def open_console(browser: Any, server: Any, mode: Mode, *, clock: bool) -> tuple
     if clock:
         page.add_init_script(script=COUNT_FETCHES)
         page.clock.install()
+    return context, page
+
+
+def sign_in(page: Any, server: Any, mode: Mode) -> None:
+    """Open the console as ``amal`` and wait for the Inbox and the socket's state (up, or unavailable)."""
     page.goto(server.console(f"#id_token={server.token(WORKER)}"))
     page.get_by_role("navigation", name="Main").wait_for()
     page.locator(f'#live-status[data-state="{"up" if mode.push else "unavailable"}"]').wait_for(state="attached")
     page.locator("ul.inbox > li").first.wait_for()
-    return context, page
 
 
 def seed(server: Any, count: int, run: str) -> list[dict[str, Any]]:
@@ -226,19 +233,31 @@ def seed(server: Any, count: int, run: str) -> list[dict[str, Any]]:
     return clients
 
 
+def spread(mode: Mode, messages: int) -> float:
+    """Seconds over which a polled mode's messages are sent: whole poll intervals, enough of them
+    for half a second between POSTs. Stratified: each message meets the poll at its own phase, so
+    the phases cover the interval evenly and the median is not left to chance."""
+    interval = mode.interval_ms / 1000
+    return interval * max(1, math.ceil(messages * MIN_GAP_S / interval))
+
+
 def webhook_to_screen(browser: Any, server: Any, mode: Mode, clients: list[dict[str, Any]], run: str,
                       rng: random.Random) -> list[float]:
     """Seconds from just before each webhook POST to its text in the open Inbox, one per client."""
-    context, page = open_console(browser, server, mode, clock=False)
+    context, page = new_page(browser, server, mode, clock=False)
     try:
+        sign_in(page, server, mode)
         page.evaluate(WATCH)
         page.locator("ul.inbox .name", has_text=clients[-1]["name"]).wait_for(state="attached")  # all listed
         offset = clock_offset(page)
         sent: list[tuple[str, float]] = []
-        mean_gap = mode.interval_ms / 10_000
+        spacing = spread(mode, len(clients)) / len(clients)
+        first = time.time()
         for i, client in enumerate(clients):
             text = f"Question {i + 1:02d} for {mode.key} ({run})"
             page.evaluate(WANT, text)
+            if not mode.push:  # the i-th slot of the spread, at a random moment within it
+                time.sleep(max(0.0, first + (i + rng.random()) * spacing - time.time()))
             started = time.time()
             server.client_message(client["phone"], text, whatsapp=False)
             sent.append((text, started))
@@ -247,8 +266,6 @@ def webhook_to_screen(browser: Any, server: Any, mode: Mode, clients: list[dict[
                 if shown is None:
                     raise RuntimeError(f"{mode.key}: message {i + 1} did not show within 15 s")
                 time.sleep(rng.uniform(0.1, 0.3))  # a moment apart, as messages come
-            else:
-                time.sleep(rng.expovariate(1 / mean_gap))  # a random phase of the poll for the next one
         shown_at = page.evaluate(WAIT, [[text for text, _ in sent], 2 * mode.interval_ms + 30_000])
         missing = [text for (text, _), at in zip(sent, shown_at, strict=True) if at is None]
         if missing:
@@ -260,7 +277,7 @@ def webhook_to_screen(browser: Any, server: Any, mode: Mode, clients: list[dict[
 
 def idle(browser: Any, server: Any, mode: Mode, cycles: int, steps: int, into: Measured) -> None:
     """Count the API requests and socket frames of an idle Inbox over ``cycles`` poll intervals."""
-    context, page = open_console(browser, server, mode, clock=True)
+    context, page = new_page(browser, server, mode, clock=True)
     base = urlsplit(server.base).netloc
     counting = [False]
 
@@ -276,6 +293,7 @@ def idle(browser: Any, server: Any, mode: Mode, cycles: int, steps: int, into: M
     page.on("request", record)
     page.on("websocket", lambda ws: ws.on("framesent", frame))
     try:
+        sign_in(page, server, mode)
         settled = settle(page, -1)
         step = mode.interval_ms / steps
         counting[0] = True
@@ -401,12 +419,14 @@ def main(argv: list[str] | None = None) -> int:
             f"in as `{WORKER}` on the Inbox, service workers blocked. Webhook to screen: from `time.time()` just "
             "before the signed Twilio POST to a MutationObserver's stamp (`performance.timeOrigin + "
             "performance.now()`, offset to Python's clock by the shortest `evaluate` round trip) when the text is "
-            "in the Inbox list; live sends the next message once the last shows, polling sends at random moments "
-            "(exponential gaps of a tenth of the interval on average). The 10 s row reproduces the previous inbox "
+            "in the Inbox list; live sends the next message once the last shows, polling spreads its messages over whole "
+            "poll intervals, one at a random moment of each equal slot (so they meet the poll at evenly spread phases). "
+            "The 10 s row reproduces the previous inbox "
             "(commit 9f19543: a 10 s timer after each refresh) by a page route rewriting `FALLBACK_POLL_MS` in "
             "js/live.js. Idle: Playwright's clock runs the poll interval "
             f"{args.cycles} times in {args.steps} steps each (the 10 s mode's 10 minutes scaled to the hour), "
-            "each answer landing before the clock moves on; the fallback's idle row is set against the polls an hour "
+            "each answer landing before the clock moves on (a timer set as an answer lands starts at the end of its "
+            "step: a poll may come up to one step late); the fallback's idle row is set against the polls an hour "
             "holds, so its ratio is requests per poll (GET /inbox and the Notifications control's GET /notifications)."
             "\n\n" + table(rows(modes, found)))
     print(text)
