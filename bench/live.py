@@ -61,7 +61,7 @@ START, END = "<!-- live-bench:start -->", "<!-- live-bench:end -->"
 LIVE_JS = ROOT / "chalicelib" / "web" / "js" / "live.js"
 WORKER = "amal"
 HOUR_MS = 3_600_000
-MIN_GAP_S = 0.5  # between two polled messages' POSTs (a POST takes 0.1-0.3 s here)
+MIN_GAP_S = 1.0  # between two polled messages' POSTs: about the pace of the live mode's
 # The answer POST /live/tickets gives where the deployment has no WebSocket API (services/live.py).
 UNAVAILABLE = {"error": {"code": "live_unavailable", "message": "live updates are not configured on this deployment"}}
 
@@ -235,7 +235,7 @@ def seed(server: Any, count: int, run: str) -> list[dict[str, Any]]:
 
 def spread(mode: Mode, messages: int) -> float:
     """Seconds over which a polled mode's messages are sent: whole poll intervals, enough of them
-    for half a second between POSTs. Stratified: each message meets the poll at its own phase, so
+    for a second between POSTs. Stratified: each message meets the poll at its own phase, so
     the phases cover the interval evenly and the median is not left to chance."""
     interval = mode.interval_ms / 1000
     return interval * max(1, math.ceil(messages * MIN_GAP_S / interval))
