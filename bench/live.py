@@ -375,6 +375,12 @@ def rows(modes: list[Mode], found: dict[str, Measured]) -> list[Row]:
         else:
             out.append(Row("idle console-hour", measure, f"{rate:.1f}", f"{base_rate:.1f} ({fallback.label}, same run)",
                            ratio(rate, base_rate)))
+    if "old" in found:  # the inbox of 9f19543 had no Notifications control: its GET /inbox were all it asked
+        got = found["old"]
+        rate = got.per_hour(got.requests.count("GET /inbox"))
+        out.append(Row("idle console-hour", "API requests, the previous design as it was: the GET /inbox of the 10 s "
+                       "row alone (the old inbox had no Notifications control to refresh with it)",
+                       f"{rate:.1f}", f"{base_rate:.1f} ({fallback.label}, same run)", ratio(rate, base_rate)))
     keepalive = shipped_ms("KEEPALIVE_MS")
     out.append(Row("idle console-hour", f"WebSocket keep-alive frames sent, live push (in {window['live']})",
                    f"{live.per_hour(live.frames_sent):.1f}",
