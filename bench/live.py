@@ -33,8 +33,9 @@ three ways in the same run:
    hour of the page's clock. A timer the page sets once an answer lands starts at the end of the
    step it fell in, so a poll can come up to one step (1/60 of the interval) late.
 
-Every figure is a ratio to the fallback measured in the same run. ``--write`` replaces the table
-between the live-bench markers in ``bench/RESULTS.md``.
+Every figure is a ratio to the fallback measured in the same run (the polled modes' own rows to
+the arithmetic of their interval, labelled computed). ``--write`` replaces the table between the
+live-bench markers in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
