@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m bench.dashboard --write
 	$(PY) -m bench.reports --write
 	$(PY) -m bench.clients --write
+	$(PY) -m bench.live --write
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -n 2 -p no:logging tests/unit/test_fuzz_parsers.py \
