@@ -52,12 +52,15 @@ def open_socket(http: Any, who: dict[str, str]) -> ClientConnection:
     return connect(f"{r.json['url']}/?ticket={r.json['ticket']}")
 
 
-def events(socket: ClientConnection) -> list[dict[str, Any]]:
-    """Everything the socket has received so far (nothing waits for more)."""
+def events(socket: ClientConnection, wait: float = 0) -> list[dict[str, Any]]:
+    """Everything the socket has received so far; with ``wait``, up to that many seconds for the
+    first frame (posted to the management API, it is still on its way to the socket)."""
     found = []
+    timeout = wait
     while True:
         try:
-            found.append(json.loads(socket.recv(timeout=0)))
+            found.append(json.loads(socket.recv(timeout=timeout)))
+            timeout = 0
         except TimeoutError:
             return found
 
@@ -89,7 +92,7 @@ def test_a_client_message_reaches_the_case_manager_and_supervisor_sockets_and_no
             r = inbound(http.client, sms_form("+15875550123", "+15873550101", "Is the office open on Friday?"))
             assert r.status_code == 200
             delivered()
-            to_amal, to_maria = events(amal), events(maria)
+            to_amal, to_maria = events(amal, wait=5), events(maria, wait=5)
             assert {"type": "client_changed", "client_id": client["client_id"], "what": ["file", "inbox", "messages"],
                     "alert": "message"} in to_amal
             assert any(e["client_id"] == client["client_id"] and "alert" not in e for e in to_maria)
