@@ -81,12 +81,13 @@ if sys.argv[1] == "snapstart":  # the snapshot is taken here; a restored copy st
     snapstart.before_snapshot()
     t1 = time.perf_counter()
     snapstart.after_restore()
+imported_at_init = set(sys.modules)
 result = handler(json.loads(sys.argv[2]), None)
 t2 = time.perf_counter()
 assert result["statusCode"] == 200, result
 prepared = getattr(sys.modules.get("chalicelib.snapstart"), "PREPARED", [])
 print(json.dumps({"init": t1 - t0, "first": t2 - t1, "total": t2 - t0, "cpu": time.process_time() - c0,
-                  "prepared": list(prepared),
+                  "prepared": list(prepared), "first_imports": sorted(set(sys.modules) - imported_at_init),
                   "body": result["body"][:200]}))
 """
 
@@ -225,6 +226,7 @@ def bench_cold(world: Any, runs: int, zip_path: Path = ZIP) -> list[Any]:
     samples: dict[str, list[dict[str, Any]]] = {c: [] for c in cases}
     imports: dict[str, list[float]] = {"app": [], "bare": []}
     prepared: list[str] = []
+    first_imports: set[str] = set()  # what a first webhook of "shipped" imported that its init phase did not
     tmp = Path(tempfile.mkdtemp(prefix="cmdm-bench-cold-"))
     try:
         task = bytecode.extract_read_only(zip_path, tmp / "task")
@@ -246,6 +248,7 @@ def bench_cold(world: Any, runs: int, zip_path: Path = ZIP) -> list[Any]:
                     live.expect_change_of(world.clients[i % len(world.clients)]["client_id"], case)
                 if case == "shipped":
                     prepared = result["prepared"]
+                    first_imports.update(result["first_imports"])
             for who in ("app", "bare"):
                 out = subprocess.run([interpreter, "-S", "-c", IMPORT_ONLY, who], cwd=task,
                                      env={**base_env, "PYTHONPATH": os.pathsep.join((str(task), str(sdk)))},
@@ -278,7 +281,8 @@ def bench_cold(world: Any, runs: int, zip_path: Path = ZIP) -> list[Any]:
             ratio(median("no-bytecode", "total"), floor_total)),
         Row("cold start", f"the shipped zip outside Lambda, nothing prepared at init ({unprepared})",
             ms(median("unprepared", "total")), floor_text, ratio(median("unprepared", "total"), floor_total)),
-        Row("cold start", f"first request alone, after Lambda's init phase prepared {', '.join(prepared) or 'nothing'}",
+        Row("cold start", f"first request alone, after Lambda's init phase prepared {', '.join(prepared) or 'nothing'}"
+            f" (modules the first request still imported: {', '.join(sorted(first_imports)) or 'none'})",
             ms(median("shipped", "first")), f"{ms(median('unprepared', 'first'))} (nothing prepared)",
             ratio(median("shipped", "first"), median("unprepared", "first"))),
         Row("cold start", "SnapStart, simulated in one interpreter: init with every service, before_snapshot; then what "

@@ -55,7 +55,15 @@ log = logging.getLogger("cmdm")
 #: What each Lambda function's first event imports, by handler (``_HANDLER``).
 FIRST_EVENT_MODULES: Mapping[str, tuple[str, ...]] = {
     "app.app": ("chalicelib.services.inbound", "pynamodb.transactions", "twilio.request_validator",
-                "twilio.twiml.messaging_response", "concurrent.futures.thread"),
+                "twilio.twiml.messaging_response", "concurrent.futures.thread",
+                # what the unit of work and the inbound path import on first use (bench/cold.py
+                # lists any module the first webhook still imports), and the codec a socket to a
+                # named host loads
+                "chalicelib.services.absences", "chalicelib.adapters.numbers_repository",
+                "chalicelib.adapters.staff_repository", "chalicelib.adapters.clients_repository",
+                "chalicelib.adapters.claims_repository", "chalicelib.adapters.messages_repository",
+                "chalicelib.adapters.inquiries_repository", "chalicelib.adapters.audit_repository",
+                "chalicelib.adapters.live_changes", "encodings.idna"),
     "app.sweep_clocks": ("chalicelib.services.sweep", "chalicelib.adapters.metrics"),
     "app.run_followups": ("chalicelib.services.followups",),
     "app.followup_worker": ("chalicelib.services.followups",),
