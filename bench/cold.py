@@ -271,7 +271,8 @@ def bench_cold(world: Any, runs: int, zip_path: Path = ZIP) -> list[Any]:
     unprepared = f"init {ms(median('unprepared', 'init'))} + first request {ms(median('unprepared', 'first'))}"
     return [
         Row("cold start", f"first webhook of a new container: the zip as shipped, unpacked read-only, CPython {version}, "
-            f"no bytecode written ({shipped}; median of {runs})", ms(median("shipped", "total")), floor_text,
+            f"no bytecode written, live updates on (each run's commit read back from the live-updates queue) "
+            f"({shipped}; median of {runs})", ms(median("shipped", "total")), floor_text,
             ratio(median("shipped", "total"), floor_total)),
         Row("cold start", "the same runs in CPU time (the interpreter's own work, which other load on the machine "
             "disturbs least; DynamoDB's answers are moto's time, not counted)", ms(median("shipped", "cpu")),
