@@ -252,13 +252,13 @@ class Container:
         return SweepService(self.uow, self.messaging, self.policies)
 
 
-    def _queue(self, url: str | None, name: str | None) -> Any:
+    def _queue(self, url: str | None, name: str | None, session: Any = None) -> Any:
         """The SQS queue a big job fans out through: by URL, or in AWS by the stack's queue name."""
         if not (url or (self.settings.is_aws and name)):
             return None  # local and test without a queue: the job does all the work itself
         from .adapters.queues import SqsQueue
 
-        return SqsQueue(url, self.settings.region, queue_name=name)
+        return SqsQueue(url, self.settings.region, queue_name=name, session=session)
 
     @cached_property
     def followups(self) -> Any:
@@ -416,10 +416,25 @@ class Container:
                              directory=lambda agency_id: self.absences.directory(agency_id), policies=self.policies)
 
     @cached_property
+    def live_queue(self) -> Any:
+        """The SQS queue each commit's changes go to for ``live_worker`` (AWS); None where unset.
+
+        Every webhook sends to it, so its client comes from the botocore session the DynamoDB
+        connection has loaded already: a cold container neither imports boto3 nor loads botocore's
+        endpoint data twice for it (``adapters/queues.py``)."""
+        return self._queue(self.settings.live_queue_url, self.settings.live_queue, session=self._dynamodb_session)
+
+    def _dynamodb_session(self) -> Any:
+        from .adapters import models
+
+        self.uow  # noqa: B018 - configures the models
+        return models.transaction_connection().session
+
+    @cached_property
     def live_dispatch(self) -> Any:
         """What each commit tells: an SQS queue for ``live_worker`` (AWS), or a background thread
         delivering at once (make run, tests); None where live updates are not configured."""
-        queue = self._queue(self.settings.live_queue_url, self.settings.live_queue)
+        queue = self.live_queue
         if queue is None and self.live_publisher is None:
             return None
         from .services.live import LiveDispatch

@@ -10,8 +10,14 @@ so that event does only its own work:
   TwiML; for a job, its service), and with SnapStart every service module of the function;
 - the compiled agency policies, parsed;
 - the DynamoDB client (botocore parses the service model once per session: ~100 ms), built
-  without any request. Nothing that needs the Twilio credentials: they come from Secrets Manager,
-  and importing ``app`` never reaches the network (SPEC §4.2).
+  without any request;
+- for the API handler, the live updates' dispatch and its SQS client (``LIVE_AT_FIRST_EVENT``):
+  in AWS every webhook's commit sends its changes to the live-updates queue (issue 23). The client
+  comes from the DynamoDB connection's botocore session; no request (the queue URL is the stack's;
+  a queue known only by name is looked up at the first send, never here).
+
+Nothing that needs the Twilio credentials: they come from Secrets Manager, and importing ``app``
+never reaches the network (SPEC §4.2).
 
 Garbage collection is off while that runs (what it allocates lives as long as the container) and
 those objects are frozen afterwards (``gc.freeze``), so no later collection walks them again.
@@ -22,13 +28,16 @@ copies is refreshed by runtime hooks (``snapshot_restore_py``, part of Lambda's 
 absent elsewhere, so imported guardedly):
 
 - before the snapshot: everything the container built except what is safe to share (``SHARED``:
-  the unit of work, the policies, the token verifier) is forgotten, and so is the DynamoDB
-  client with the credentials it resolved, so the snapshot holds no credentials, no open
-  connection and no cached Twilio secret;
+  the unit of work, the policies, the token verifier) is forgotten (the live dispatch and its SQS
+  client among them), and so is the DynamoDB client with the credentials its session resolved,
+  so the snapshot holds no credentials, no open connection and no cached Twilio secret;
 - after a restore: ``random`` is reseeded from the operating system (every copy would otherwise
   draw the same numbers, e.g. the same retry jitter), the same things are forgotten again, and the
   DynamoDB client is built again from the session already loaded (~8 ms), with this
-  environment's credentials and connections of its own.
+  environment's credentials and connections of its own; so is the API handler's SQS client
+  (a few ms: its model is parsed in the snapshot), inside a dispatch of this copy's own. The unit
+  of work is shared but looks the dispatch up at each commit (``bootstrap``), so a copy never
+  sends through the snapshot's.
 """
 
 from __future__ import annotations
@@ -46,7 +55,15 @@ log = logging.getLogger("cmdm")
 #: What each Lambda function's first event imports, by handler (``_HANDLER``).
 FIRST_EVENT_MODULES: Mapping[str, tuple[str, ...]] = {
     "app.app": ("chalicelib.services.inbound", "pynamodb.transactions", "twilio.request_validator",
-                "twilio.twiml.messaging_response", "concurrent.futures.thread"),
+                "twilio.twiml.messaging_response", "concurrent.futures.thread",
+                # what the unit of work and the inbound path import on first use (bench/cold.py
+                # lists any module the first webhook still imports), and the codec a socket to a
+                # named host loads
+                "chalicelib.services.absences", "chalicelib.adapters.numbers_repository",
+                "chalicelib.adapters.staff_repository", "chalicelib.adapters.clients_repository",
+                "chalicelib.adapters.claims_repository", "chalicelib.adapters.messages_repository",
+                "chalicelib.adapters.inquiries_repository", "chalicelib.adapters.audit_repository",
+                "chalicelib.adapters.live_changes", "encodings.idna"),
     "app.sweep_clocks": ("chalicelib.services.sweep", "chalicelib.adapters.metrics"),
     "app.run_followups": ("chalicelib.services.followups",),
     "app.followup_worker": ("chalicelib.services.followups",),
@@ -60,6 +77,9 @@ FIRST_EVENT_MODULES: Mapping[str, tuple[str, ...]] = {
 }
 #: Built once and shared by every copy of a snapshot: no credentials, connections or randomness.
 SHARED = ("uow", "policies", "verifier")
+#: Handlers whose first event commits and is waited for: their live-updates queue client is built
+#: before it (the jobs' first commits also tell the live updates, but nobody waits for a job).
+LIVE_AT_FIRST_EVENT = ("app.app",)
 #: What ``at_init`` prepared in this container (for the logs and ``make bench``).
 PREPARED: list[str] = []
 
@@ -89,7 +109,19 @@ def prepare(handler: str, everything: bool = False) -> list[str]:
     from .adapters import models
 
     models.transaction_connection().client  # noqa: B018 - botocore client, no request
-    return [*done, "policies", "DynamoDB client"]
+    return [*done, "policies", "DynamoDB client", *_prepare_live(handler)]
+
+
+def _prepare_live(handler: str) -> list[str]:
+    """The live dispatch a commit of ``handler``'s first event uses, with its SQS client: no request."""
+    from . import bootstrap
+
+    container = bootstrap.container()
+    if handler not in LIVE_AT_FIRST_EVENT or container.live_queue is None:
+        return []  # not waited for, or no queue (a background thread delivers: make run, tests)
+    container.live_dispatch  # noqa: B018 - what the unit of work looks up at each commit
+    container.live_queue.warm()
+    return ["live-updates SQS client"]
 
 
 def _renew_dynamodb_client(build: bool) -> None:
@@ -132,6 +164,8 @@ def after_restore() -> None:
     random.seed()  # from os.urandom
     bootstrap.forget_all_but(*SHARED)
     _renew_dynamodb_client(build=True)
+    if "uow" in vars(bootstrap.container()):  # the models are configured: the session is this copy's
+        _prepare_live(os.environ.get("_HANDLER", ""))
 
 
 def register_hooks() -> bool:

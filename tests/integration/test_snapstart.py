@@ -17,6 +17,7 @@ import subprocess
 import sys
 import types
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -24,10 +25,14 @@ import pytest
 
 from chalicelib import bootstrap, snapstart
 from chalicelib.adapters import models
+from chalicelib.domain.messages import Direction, Message, MessageKind, MessageStatus
+from chalicelib.domain.model import Channel
 from tests.conftest import ROOT
 
 LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "cmdm-test-APIHandler", "_HANDLER": "app.app",
           "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}
+# What the stack gives every function for live updates (issue 23): each commit tells this queue.
+LIVE_QUEUE_URL = "https://sqs.ca-central-1.amazonaws.com/123456789012/cmdm-prod-live"
 
 INIT_PHASE = """
 import gc, json, socket, sys
@@ -40,10 +45,14 @@ socket.create_connection = refused
 import app
 from chalicelib import bootstrap
 from chalicelib.adapters import models
+live_queue = vars(bootstrap.container()).get("live_queue")
 print(json.dumps({
     "prepared": sys.modules["chalicelib.snapstart"].PREPARED,
     "built": sorted(n for n in vars(bootstrap.container()) if n != "settings"),
     "client": models.transaction_connection()._client is not None,
+    "live_client": live_queue is not None and live_queue._sqs._client is not None,
+    "live_queue_url": live_queue and live_queue._queue_url,
+    "boto3": "boto3" in sys.modules,
     "modules": sorted(m for m in sys.modules if m.startswith(("chalicelib.services.", "twilio."))),
     "gc_enabled": gc.isenabled(),
     "frozen": gc.get_freeze_count(),
@@ -81,21 +90,41 @@ def test_outside_lambda_importing_app_prepares_nothing() -> None:
 
 
 def test_in_lambdas_init_phase_the_first_webhook_is_prepared_without_the_network() -> None:
-    seen = init_phase(**LAMBDA)
+    seen = init_phase(**LAMBDA, CMDM_LIVE_QUEUE_URL=LIVE_QUEUE_URL)
     assert seen["prepared"][0] == f"{len(snapstart.FIRST_EVENT_MODULES['app.app'])} modules"
-    assert seen["prepared"][1:3] == ["policies", "DynamoDB client"]
+    assert seen["prepared"][1:] == ["policies", "DynamoDB client", "live-updates SQS client"]
     assert {"chalicelib.services.inbound", "twilio.request_validator", "twilio.twiml.messaging_response"} <= \
         set(seen["modules"])
-    assert seen["built"] == ["policies", "uow", "verifier"]  # nothing with Twilio's credentials (Secrets Manager)
+    # Nothing with Twilio's credentials (Secrets Manager); the live dispatch the first commit tells.
+    assert seen["built"] == ["live_dispatch", "live_queue", "policies", "uow", "verifier"]
     assert seen["client"] is True
     assert seen["gc_enabled"] is True and seen["frozen"] > 10_000  # what init built is out of later collections
 
 
+def test_the_init_phase_builds_the_live_queues_client_without_a_request_or_boto3() -> None:
+    seen = init_phase(**LAMBDA, CMDM_LIVE_QUEUE_URL=LIVE_QUEUE_URL)
+    assert seen["live_client"] is True and seen["live_queue_url"] == LIVE_QUEUE_URL
+    assert seen["boto3"] is False  # made on the DynamoDB connection's botocore session
+
+
+def test_a_live_queue_known_by_name_is_looked_up_at_the_first_send_never_at_init() -> None:
+    seen = init_phase(**LAMBDA, CMDM_STAGE="aws", CMDM_LIVE_QUEUE="cmdm-prod-live")
+    assert "live-updates SQS client" in seen["prepared"]  # every socket refused, and nothing failed
+    assert seen["live_client"] is True and seen["live_queue_url"] is None
+
+
+def test_without_a_live_queue_the_init_phase_builds_no_queue_client() -> None:
+    seen = init_phase(**LAMBDA)  # make run, tests: a background thread delivers
+    assert seen["prepared"][1:] == ["policies", "DynamoDB client"]
+    assert seen["live_client"] is False and "live_dispatch" not in seen["built"]
+
+
 def test_a_jobs_init_phase_prepares_its_own_service_not_the_webhook() -> None:
-    seen = init_phase(**{**LAMBDA, "_HANDLER": "app.sweep_clocks"})
+    seen = init_phase(**{**LAMBDA, "_HANDLER": "app.sweep_clocks"}, CMDM_LIVE_QUEUE_URL=LIVE_QUEUE_URL)
     assert "chalicelib.services.sweep" in seen["modules"]
     assert "chalicelib.services.inbound" not in seen["modules"]
     assert seen["client"] is True
+    assert seen["built"] == ["policies", "uow", "verifier"]  # nobody waits for a job's live updates
 
 
 def test_a_snapstart_init_phase_prepares_every_service() -> None:
@@ -149,6 +178,37 @@ def test_the_snapshot_keeps_no_credentials_and_a_restored_copy_resolves_its_own(
     assert restored_client is not None and restored_client is not snapshot_client
     assert restored_client._request_signer._credentials.access_key == "AKIA-OF-THIS-COPY"
     assert "policies" in vars(bootstrap.container())  # parsed once, shared by every copy
+
+
+def test_a_restored_copy_tells_the_live_queue_through_a_client_of_its_own(
+        aws: None, container_restored: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqs = boto3.client("sqs", region_name="ca-central-1")
+    url = sqs.create_queue(QueueName="cmdm-snap-live")["QueueUrl"]
+    monkeypatch.setenv("CMDM_LIVE_QUEUE_URL", url)
+    monkeypatch.setenv("_HANDLER", "app.app")
+    bootstrap.reset()
+    assert snapstart.prepare("app.app")[-1] == "live-updates SQS client"
+    container = bootstrap.container()
+    snapshot_client = container.live_queue._sqs()
+
+    snapstart.before_snapshot()
+    assert not {"live_dispatch", "live_queue"} & set(vars(container))  # nor the credentials it held
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA-OF-THIS-COPY")
+    snapstart.after_restore()
+    assert {"live_dispatch", "live_queue"} <= set(vars(container))  # built by the hook, before any event
+    restored_client = container.live_queue._sqs()
+    assert restored_client is not snapshot_client
+    assert restored_client._request_signer._credentials.access_key == "AKIA-OF-THIS-COPY"
+
+    at = datetime(2026, 12, 8, 16, 0, tzinfo=UTC)
+    with container.uow() as uow:  # the snapshot's unit of work looks the dispatch up at the commit
+        uow.messages.add(Message(message_id="msg_snap1", client_id="cl_snap", agency_id="calgary-cfn",
+                                 direction=Direction.INBOUND, kind=MessageKind.CLIENT, body="Hello", at=at,
+                                 status=MessageStatus.RECEIVED, channel=Channel.SMS))
+        uow.commit()
+    sent = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [c["client_id"] for m in sent for c in json.loads(m["Body"])["changes"]] == ["cl_snap"]
 
 
 def test_a_restored_copy_reads_the_twilio_secret_again(aws: None, container_restored: None,
