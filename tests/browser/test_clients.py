@@ -103,6 +103,7 @@ def test_supervisors_and_admins_find_any_client_of_the_agency_and_read_the_conve
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients", exact=True).click()
     page.get_by_role("searchbox", name="Search clients").fill(client["phone"][-4:])
     clients = page.get_by_role("list", name="Clients", exact=True)
+    expect(clients.get_by_role("listitem")).to_have_count(1)  # the search's own list, not the one before it
     found = clients.get_by_role("listitem", name=re.compile(f"Noor Saleh {staff}"))
     expect(found).to_contain_text("Waiting")
     found.get_by_role("link").click()
