@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .twilio_gateway import PermanentSendError, TransientSendError
+from .twilio_gateway import twilio_refusals
 
 
 @dataclass(frozen=True)
@@ -47,24 +47,12 @@ class TwilioCalls:
         self._client = client
 
     def place(self, call: OutboundCall) -> PlacedCall:
-        import requests
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
         kwargs: dict[str, Any] = {"to": call.to, "from_": call.from_number, "twiml": call.twiml}
         if call.status_callback:
             kwargs.update(status_callback=call.status_callback, status_callback_event=STATUS_EVENTS,
                           status_callback_method="POST")
-        try:
+        with twilio_refusals("call"):
             created = self._client.calls.create(**kwargs)
-        except TwilioRestException as err:
-            code = str(err.code) if err.code is not None else None
-            if err.status == 429 or err.status >= 500:
-                raise TransientSendError(f"twilio answered {err.status}", code) from None
-            raise PermanentSendError(f"twilio refused the call ({err.status})", code) from None
-        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError):
-            raise TransientSendError("twilio unreachable or timed out") from None
-        except TwilioException as err:
-            raise TransientSendError(f"twilio client error: {type(err).__name__}") from None
         return PlacedCall(sid=created.sid, status=str(created.status or "queued"))
 
 

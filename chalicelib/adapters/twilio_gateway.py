@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,26 @@ def _redirecting_http_client(api_base: str, timeout: float) -> Any:
     return Redirecting(timeout=timeout, max_retries=0)
 
 
+@contextmanager
+def twilio_refusals(what: str) -> Iterator[None]:
+    """Turn what the ``twilio`` library raises into the two outcomes callers act on: try again later
+    (429, 5xx, a timeout or no connection, the library's own failure) or never (any other 4xx)."""
+    import requests
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    try:
+        yield
+    except TwilioRestException as err:
+        code = str(err.code) if err.code is not None else None
+        if err.status == 429 or err.status >= 500:
+            raise TransientSendError(f"twilio answered {err.status}", code) from None
+        raise PermanentSendError(f"twilio refused the {what} ({err.status})", code) from None
+    except (requests.exceptions.Timeout, requests.exceptions.ConnectionError):
+        raise TransientSendError("twilio unreachable or timed out") from None
+    except TwilioException as err:
+        raise TransientSendError(f"twilio client error: {type(err).__name__}") from None
+
+
 class TwilioGateway:
     """Outbound through the official ``twilio`` REST client."""
 
@@ -113,9 +134,6 @@ class TwilioGateway:
         return self._client
 
     def send(self, message: OutboundMessage) -> SendResult:
-        import requests
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
         kwargs: dict[str, Any] = {"from_": message.address(message.from_number), "to": message.address(message.to)}
         if message.content_sid:
             kwargs["content_sid"] = message.content_sid
@@ -126,15 +144,6 @@ class TwilioGateway:
             kwargs["media_url"] = list(message.media_urls)
         if message.status_callback:
             kwargs["status_callback"] = message.status_callback
-        try:
+        with twilio_refusals("message"):
             created = self._client.messages.create(**kwargs)
-        except TwilioRestException as err:
-            code = str(err.code) if err.code is not None else None
-            if err.status == 429 or err.status >= 500:
-                raise TransientSendError(f"twilio answered {err.status}", code) from None
-            raise PermanentSendError(f"twilio refused the message ({err.status})", code) from None
-        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError):
-            raise TransientSendError("twilio unreachable or timed out") from None
-        except TwilioException as err:
-            raise TransientSendError(f"twilio client error: {type(err).__name__}") from None
         return SendResult(sid=created.sid, status=str(created.status or "queued"))

@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.twilio_calls import OutboundCall, PermanentSendError, TransientSendError
+from ..adapters.twilio_calls import OutboundCall
+from ..adapters.twilio_gateway import PermanentSendError, TransientSendError
 from ..domain import validation as v
 from ..domain.audit import AuditEvent, AuditType, new_id
 from ..domain.calls import (
